@@ -1,0 +1,370 @@
+//! One virtual ACNS device: its identity, its configuration (running and startup), its software
+//! versions, its disk, and its power state machine (booting, running, rebooting).
+//!
+//! The state machine is pure: [`transition`] maps a state and an event to the next state and the effects
+//! the async edge must carry out (close sessions, stop or start the SSH listener, start the boot timer).
+//! This module never touches sockets or timers; `lab` drives it. Persistent parts (startup
+//! configuration, versions) are written atomically to the device's folder in the state directory
+//! whenever they change, so a killed process never leaves them half-written.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::LabClock;
+use crate::config::{CdmRole, Config, DeviceKind};
+use crate::release::Version;
+
+/// Where a device is in its power cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Power {
+    /// Powering on (lab start): no SSH until boot completes.
+    Booting,
+    /// Up: accepts SSH sessions.
+    Running,
+    /// Going down after `reload` and booting again: no SSH until boot completes.
+    Rebooting,
+}
+
+/// What can happen to a device's power state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerEvent {
+    /// `reload` was confirmed (or an install asked for its reboot).
+    Reload,
+    /// The boot timer ran out.
+    BootComplete,
+}
+
+/// What the async edge must do after a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerEffect {
+    /// Close every CLI session of the device.
+    CloseSessions,
+    /// Stop accepting SSH connections (the port refuses them).
+    StopListening,
+    /// Start the boot timer; `BootComplete` follows when it runs out.
+    StartBootTimer,
+    /// Apply what a boot applies: pending image, startup configuration.
+    ApplyBoot,
+    /// Accept SSH connections again.
+    StartListening,
+}
+
+/// The device's power state machine: the next state and the effects, or `None` when the event does
+/// not apply in this state (a reload while already rebooting, a stale boot timer).
+pub fn transition(state: Power, event: PowerEvent) -> Option<(Power, &'static [PowerEffect])> {
+    use PowerEffect::*;
+    match (state, event) {
+        (Power::Running, PowerEvent::Reload) => Some((
+            Power::Rebooting,
+            &[CloseSessions, StopListening, StartBootTimer],
+        )),
+        (Power::Booting | Power::Rebooting, PowerEvent::BootComplete) => {
+            Some((Power::Running, &[ApplyBoot, StartListening]))
+        }
+        (Power::Booting | Power::Rebooting, PowerEvent::Reload)
+        | (Power::Running, PowerEvent::BootComplete) => None,
+    }
+}
+
+/// The fixed identity of a device, from the topology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The topology name (`cdm1`); also the initial hostname and the folder name.
+    pub name: String,
+    pub kind: DeviceKind,
+    pub model: String,
+    pub ip: Ipv4Addr,
+}
+
+/// What is kept on disk besides the startup configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Persisted {
+    pub version: Version,
+    #[serde(default)]
+    pub pending_version: Option<Version>,
+}
+
+/// A CLI session open on the device, for `show users`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub user: String,
+    pub peer: String,
+    pub since: DateTime<Utc>,
+}
+
+/// The mutable state of a device.
+#[derive(Debug)]
+pub struct DeviceState {
+    pub power: Power,
+    pub running: Config,
+    pub startup: Config,
+    pub version: Version,
+    pub pending_version: Option<Version>,
+    pub booted_at: DateTime<Utc>,
+    pub sessions: BTreeMap<u64, SessionInfo>,
+    next_session: u64,
+}
+
+/// Failures of the device's own storage.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Corrupt { path: PathBuf, message: String },
+}
+
+/// A virtual device. Shared (`Arc`) between its sessions and the lab; all state is behind one
+/// `std::sync::Mutex` that is never held across an `.await`.
+pub struct Device {
+    pub identity: Identity,
+    clock: LabClock,
+    dir: PathBuf,
+    state: Mutex<DeviceState>,
+}
+
+const STARTUP_FILE: &str = "startup-config";
+const PERSISTED_FILE: &str = "device.json";
+const DISK_DIR: &str = "local1";
+
+impl Device {
+    /// Opens the device stored in `dir`, creating it with `initial` (configuration) and `version` if the
+    /// folder holds none yet. The device starts in [`Power::Booting`] with its startup configuration as
+    /// running configuration.
+    pub fn open(
+        identity: Identity,
+        dir: &Path,
+        clock: LabClock,
+        initial: impl FnOnce() -> Config,
+        version: Version,
+    ) -> Result<Self, DeviceError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DeviceError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir.join(DISK_DIR)).map_err(io(dir))?;
+        let startup_path = dir.join(STARTUP_FILE);
+        let startup = match std::fs::read_to_string(&startup_path) {
+            Ok(text) => {
+                let (config, errors) =
+                    crate::commands::load_config_text(&text, &identity.name, identity.kind);
+                if let Some((line, message)) = errors.first() {
+                    tracing::warn!(device = %identity.name, line, %message, "startup configuration line rejected");
+                }
+                config
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let config = initial();
+                write_atomic(&startup_path, config.render(version).as_bytes())
+                    .map_err(io(&startup_path))?;
+                config
+            }
+            Err(e) => return Err(io(&startup_path)(e)),
+        };
+        let persisted_path = dir.join(PERSISTED_FILE);
+        let persisted = match std::fs::read(&persisted_path) {
+            Ok(bytes) => {
+                serde_json::from_slice::<Persisted>(&bytes).map_err(|e| DeviceError::Corrupt {
+                    path: persisted_path.clone(),
+                    message: e.to_string(),
+                })?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let p = Persisted {
+                    version,
+                    pending_version: None,
+                };
+                write_atomic(
+                    &persisted_path,
+                    &serde_json::to_vec_pretty(&p).unwrap_or_default(),
+                )
+                .map_err(io(&persisted_path))?;
+                p
+            }
+            Err(e) => return Err(io(&persisted_path)(e)),
+        };
+        let state = DeviceState {
+            power: Power::Booting,
+            running: startup.clone(),
+            startup,
+            version: persisted.version,
+            pending_version: persisted.pending_version,
+            booted_at: clock.now(),
+            sessions: BTreeMap::new(),
+            next_session: 1,
+        };
+        Ok(Device {
+            identity,
+            clock,
+            dir: dir.to_path_buf(),
+            state: Mutex::new(state),
+        })
+    }
+
+    /// Locks the device state. Never hold the guard across an `.await`.
+    pub fn state(&self) -> MutexGuard<'_, DeviceState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn clock(&self) -> &LabClock {
+        &self.clock
+    }
+
+    /// The host folder behind `/local/local1`.
+    pub fn disk_dir(&self) -> PathBuf {
+        self.dir.join(DISK_DIR)
+    }
+
+    /// The device's folder in the state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The current hostname (running configuration).
+    pub fn hostname(&self) -> String {
+        self.state().running.hostname.clone()
+    }
+
+    /// The role of a CDM (running configuration), `None` for CEs and CRs.
+    pub fn cdm_role(&self) -> Option<CdmRole> {
+        if self.identity.kind != DeviceKind::Cdm {
+            return None;
+        }
+        self.state().running.cdm_role
+    }
+
+    /// Applies a power event; returns the effects for the edge to carry out (empty when the event did
+    /// not apply). `ApplyBoot` is carried out here, since it only touches device state.
+    pub fn power_event(&self, event: PowerEvent) -> Vec<PowerEffect> {
+        let mut state = self.state();
+        let Some((next, effects)) = transition(state.power, event) else {
+            return Vec::new();
+        };
+        state.power = next;
+        if effects.contains(&PowerEffect::ApplyBoot) {
+            self.apply_boot(&mut state);
+        }
+        if effects.contains(&PowerEffect::CloseSessions) {
+            state.sessions.clear();
+        }
+        effects.to_vec()
+    }
+
+    fn apply_boot(&self, state: &mut DeviceState) {
+        if let Some(pending) = state.pending_version.take() {
+            state.version = pending;
+            if let Err(e) = self.save_persisted(state) {
+                tracing::error!(device = %self.identity.name, error = %e, "cannot record the booted version");
+            }
+        }
+        state.running = state.startup.clone();
+        state.booted_at = self.clock.now();
+    }
+
+    /// `write memory`: the running configuration becomes the startup configuration, on disk first.
+    pub fn save_running(&self) -> Result<(), DeviceError> {
+        let mut state = self.state();
+        let path = self.dir.join(STARTUP_FILE);
+        write_atomic(&path, state.running.render(state.version).as_bytes())
+            .map_err(|source| DeviceError::Io { path, source })?;
+        state.startup = state.running.clone();
+        Ok(())
+    }
+
+    fn save_persisted(&self, state: &DeviceState) -> Result<(), DeviceError> {
+        let path = self.dir.join(PERSISTED_FILE);
+        let p = Persisted {
+            version: state.version,
+            pending_version: state.pending_version,
+        };
+        write_atomic(&path, &serde_json::to_vec_pretty(&p).unwrap_or_default())
+            .map_err(|source| DeviceError::Io { path, source })
+    }
+
+    /// Registers a CLI session; returns its id for [`Device::close_session`].
+    pub fn open_session(&self, user: &str, peer: &str) -> u64 {
+        let mut state = self.state();
+        let id = state.next_session;
+        state.next_session += 1;
+        let since = self.clock.now();
+        state.sessions.insert(
+            id,
+            SessionInfo {
+                user: user.into(),
+                peer: peer.into(),
+                since,
+            },
+        );
+        id
+    }
+
+    pub fn close_session(&self, id: u64) {
+        self.state().sessions.remove(&id);
+    }
+
+    /// Checks a login; returns the user's privilege level.
+    pub fn authenticate(&self, user: &str, password: &str) -> Option<u8> {
+        let state = self.state();
+        let account = state.running.users.get(user)?;
+        (account.password == password).then_some(account.privilege)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so readers and a crash see either
+/// the old or the new content, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn power_state_machine_table() {
+        use PowerEffect::*;
+        let cases = [
+            (Power::Running, PowerEvent::Reload, Some(Power::Rebooting)),
+            (
+                Power::Rebooting,
+                PowerEvent::BootComplete,
+                Some(Power::Running),
+            ),
+            (
+                Power::Booting,
+                PowerEvent::BootComplete,
+                Some(Power::Running),
+            ),
+            (Power::Rebooting, PowerEvent::Reload, None),
+            (Power::Booting, PowerEvent::Reload, None),
+            (Power::Running, PowerEvent::BootComplete, None),
+        ];
+        for (from, event, to) in cases {
+            assert_eq!(
+                transition(from, event).map(|t| t.0),
+                to,
+                "{from:?} + {event:?}"
+            );
+        }
+        let (_, effects) = transition(Power::Running, PowerEvent::Reload).unwrap();
+        assert_eq!(effects, &[CloseSessions, StopListening, StartBootTimer]);
+    }
+}

@@ -1,0 +1,28 @@
+//! acnslab: an emulator of Cisco ACNS 5.x content-networking devices (CDM, CE, CR) for test labs.
+//!
+//! Map of the crate, from the wire inwards:
+//! - [`lab`]: the set of devices of a topology, the state directory, lifecycle, lab.json, the control
+//!   socket; it drives each device's power state machine (timers, listeners).
+//! - [`ssh`]: the russh server: bytes in, bytes out, nothing else.
+//! - [`shell`]: line editor + session + pager for one interactive channel.
+//! - [`terminal`]: the byte-level line editor and the `--More--` pager.
+//! - [`session`]: modes, privilege, pending questions; feeds lines to the grammar.
+//! - [`commands`]: the command table (one declaration per command) and the handlers.
+//! - [`device`]: a device's identity, configuration, versions, disk and power state machine.
+//! - [`config`]: configuration as data and its rendering.
+//! - [`clock`]: the lab clock (real with a speed factor, or virtual).
+//! - [`release`]: the table of software releases.
+//! - [`text`]: every user-visible text that mimics ACNS.
+//! - [`topology`]: the topology file format and the default lab.
+//! - [`control`]: the local control socket (`acnslab console`).
+//! - [`bench`]: the built-in benchmark.
+
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod device;
+pub mod release;
+pub mod session;
+pub mod shell;
+pub mod terminal;
+pub mod text;

@@ -1,0 +1,119 @@
+//! Every piece of user-visible text that mimics ACNS lives here: messages, prompts, banners and the
+//! fixed parts of `show` outputs. Nothing else in the crate spells out ACNS wording, so the table can be
+//! corrected in one place when real captures turn up.
+//!
+//! Entries marked `[seen]` come from real captures or documents (see `../shared/spec/ACNS-BEHAVIOUR.md`);
+//! entries marked `[ours]` are our own decisions in ACNS/IOS style.
+
+/// Prompts shown while a command waits for an answer.
+pub mod prompt {
+    /// `reload` when running and startup configuration differ. [seen]
+    pub const SAVE_BEFORE_RELOAD: &str = "System configuration has been modified. Save?[yes]:";
+    /// `reload` confirmation. [seen]
+    pub const PROCEED_WITH_RELOAD: &str = "Proceed with reload?[confirm]";
+    /// `enable` by a user below privilege 15. [seen]
+    pub const PASSWORD: &str = "Password:";
+}
+
+/// One-line messages printed by commands.
+pub mod msg {
+    /// `write memory`, `copy running-config startup-config`. [ours, IOS style]
+    pub const BUILDING_CONFIGURATION: &str = "Building configuration...";
+    /// [ours, IOS style]
+    pub const OK: &str = "[OK]";
+    /// `reload` aborted by the user. [ours]
+    pub const RELOAD_ABORTED: &str = "Reload aborted.";
+    /// Printed before the device goes down. [ours]
+    pub const RELOADING: &str = "Reloading the system. Please wait ...";
+    /// The answer to the save question was not understood. [ours]
+    pub const ANSWER_YES_OR_NO: &str = "% Please answer 'yes' or 'no'.";
+    /// Wrong password at `enable`. [ours, IOS style]
+    pub const BAD_SECRET: &str = "% Bad secrets";
+    /// `enable` by a user with no privilege-15 password to check against. [ours]
+    pub const NO_ENABLE_PASSWORD: &str = "% No password set";
+    /// A command run while the device cannot do it (booting). [ours]
+    pub const DEVICE_BUSY: &str = "% Error: the device is rebooting; try again when it is up.";
+    /// `dir` on a directory that does not exist. [ours]
+    pub const NO_SUCH_DIRECTORY: &str = "% Error: no such directory: ";
+    /// A file name with `/` or `..` outside `/local/local1`. [ours]
+    pub const BAD_FILE_NAME: &str = "% Error: invalid file name: ";
+    /// `no username` for the last privilege-15 account. [ours]
+    pub const LAST_ADMIN: &str = "% Error: cannot remove the last privilege 15 user.";
+    /// A hostname with characters other than `[A-Za-z0-9._-]`, or too long. [ours]
+    pub const BAD_HOSTNAME: &str =
+        "% Error: a hostname is 1 to 63 characters of letters, digits, '.', '_' and '-'.";
+    /// `username NAME password 1 X` where X is not an obscured password. [ours]
+    pub const BAD_OBSCURED_PASSWORD: &str = "% Error: invalid obscured password.";
+    /// An interface that the device does not have. [ours]
+    pub const NO_SUCH_INTERFACE: &str = "% Error: no such interface: GigabitEthernet ";
+    /// A subnet mask that is not a contiguous mask. [ours]
+    pub const BAD_MASK: &str = "% Error: invalid subnet mask: ";
+    /// A `cdm role` on a device that is not a CDM, or `cdm ip` on a primary CDM. [ours]
+    pub const NOT_ON_THIS_DEVICE: &str = "% Error: this command is not available on this device.";
+    /// `device mode` change, effective after reload. [ours]
+    pub const DEVICE_MODE_AFTER_RELOAD: &str =
+        "The new device mode will take effect after you save the configuration and reload.";
+    /// A line of the startup configuration that could not be applied on boot. [ours]
+    pub const STARTUP_LINE_REJECTED: &str = "% Error in startup configuration, line ";
+}
+
+/// The fixed lines of `show version` [seen: real 5.3.3 capture].
+pub mod version {
+    pub const PRODUCT: &str = "Application and Content Networking System Software (ACNS)";
+    pub const COPYRIGHT: &str = "Copyright (c) 1999-2005 by Cisco Systems, Inc.";
+    pub const RELEASE_PREFIX: &str = "Application and Content Networking System Software Release";
+    pub const COMPILE_OPTIONS: &str = "Compile Time Options: PP SS";
+    pub const RESTARTED_ON: &str = "System was restarted on";
+    pub const UP_FOR: &str = "The system has been up for";
+}
+
+/// Fixed lines of other `show` outputs. [ours unless marked]
+pub mod show {
+    pub const PRIVILEGE: &str = "Current privilege level is";
+    pub const CLOCK_PREFIX: &str = "Local time:";
+    pub const DEVICE_MODE: &str = "Current device mode:";
+    pub const CONFIG_HEADER: &str = "! ACNS version";
+    pub const CONFIG_FOOTER: &str = "! End of ACNS configuration";
+    pub const USERS_HEADER: &str =
+        "    Line       User          Host(s)              Idle       Location";
+    pub const DIR_HEADER: &str = "         size          time of last change             name";
+    pub const DIR_RULE: &str = "--------------  -------------------------  -----------";
+    pub const TERMINAL_LENGTH: &str = "Length:";
+    pub const TERMINAL_WIDTH: &str = "Width:";
+}
+
+/// The `show hardware` body after the version block [ours, shaped like ACNS 5.x].
+pub fn hardware_lines(model: &str, memory_mb: u32, interfaces: usize) -> Vec<String> {
+    vec![
+        String::new(),
+        "CPU 0 is GenuineIntel Intel(R) Pentium(R) 4 CPU 2.80GHz (rev 2) running at 2800MHz."
+            .into(),
+        "Total 1 CPU.".into(),
+        format!("{memory_mb} Mbytes of Physical memory."),
+        format!("{interfaces} GigabitEthernet interfaces"),
+        "1 Console interface".into(),
+        String::new(),
+        format!("Cookie info:"),
+        format!("  Model: {model}"),
+        String::new(),
+        "List of disk drives:".into(),
+        "/dev/sda".into(),
+    ]
+}
+
+/// The `show disks details` output [ours, shaped like ACNS 5.x].
+pub fn disks_details_lines(disk_mb: u64, used_mb: u64) -> Vec<String> {
+    vec![
+        format!("disk00: Normal                 (h00 c00 i00 l00 - DAS)     {disk_mb}MB"),
+        String::new(),
+        "Mounted filesystems:".into(),
+        "  MOUNT POINT      TYPE       DEVICE          SIZE     INUSE      FREE USE%".into(),
+        format!(
+            "  /local/local1    SYSFS      /dev/data1   {:>7}MB {:>6}MB {:>7}MB {:>3}%",
+            disk_mb,
+            used_mb,
+            disk_mb.saturating_sub(used_mb),
+            used_mb * 100 / disk_mb.max(1)
+        ),
+    ]
+}
