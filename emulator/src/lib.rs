@@ -15,14 +15,19 @@
 //! - [`text`]: every user-visible text that mimics ACNS.
 //! - [`topology`]: the topology file format and the default lab.
 //! - [`control`]: the local control socket (`acnslab console`).
-//! - [`bench`]: the built-in benchmark.
+//! - [`app`]: what the `acnslab` subcommands do.
 
+pub mod app;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod device;
+pub mod lab;
 pub mod release;
 pub mod session;
 pub mod shell;
+pub mod ssh;
 pub mod terminal;
 pub mod text;
+pub mod topology;

@@ -1,1 +1,73 @@
-fn main() {}
+//! The `acnslab` command: a thin clap front end over the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "acnslab",
+    version,
+    about = "Emulator of Cisco ACNS 5.x devices for test labs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a lab (the default lab unless --topology is given) and run until Ctrl-C or SIGTERM.
+    Up {
+        /// Topology file (YAML, see docs/topology.md).
+        #[arg(long)]
+        topology: Option<PathBuf>,
+        /// State directory: configuration, versions, disks, host keys. Reused by the next `up`.
+        #[arg(long, default_value = "acnslab-state")]
+        state_dir: PathBuf,
+        /// SSH port of the first device (the others follow).
+        #[arg(long)]
+        base_port: Option<u16>,
+        /// Lab clock speed factor (1 = real time).
+        #[arg(long)]
+        speed: Option<f64>,
+        /// Reboot duration in lab seconds.
+        #[arg(long)]
+        boot_seconds: Option<f64>,
+    },
+    /// A local console on one device of the running lab.
+    Console {
+        /// Device name, e.g. ce1.
+        device: String,
+        #[arg(long, default_value = "acnslab-state")]
+        state_dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Up {
+            topology,
+            state_dir,
+            base_port,
+            speed,
+            boot_seconds,
+        } => acnslab::app::up(topology, state_dir, base_port, speed, boot_seconds),
+        Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("acnslab: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The control socket of a running lab (`DIR/control.sock`, a Unix socket): how `acnslab console`
+//! reaches a device's CLI without SSH. One JSON object per line each way:
+//!
+//! ```text
+//! -> {"open": "ce1"}                    <- {"prompt": "ce1#", "secret": false}
+//! -> {"line": "show version"}           <- {"output": "...", "prompt": "ce1#", "secret": false, "closed": false}
+//! -> {"help": "show "}                  <- {"output": "...", "prompt": "ce1#", ...}
+//! -> {"complete": "sh ver"}             <- {"line": "sh version "}
+//! ```
+//! A console session is the device's console line: user `admin`, privilege 15.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::lab::{Lab, Node};
+use crate::session::{Action, InputKind, Session};
+
+/// A request from a console client.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Request {
+    Open(String),
+    Line(String),
+    Help(String),
+    Complete(String),
+}
+
+/// The answer to a request.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Reply {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prompt: String,
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default)]
+    pub closed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The socket path in a state directory.
+pub fn socket_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("control.sock")
+}
+
+/// Serves the control socket of `lab` until the task is dropped.
+pub async fn serve(path: PathBuf, lab: Arc<Lab>) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path)?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let lab = lab.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client(stream, lab).await {
+                tracing::debug!(error = %e, "console client ended");
+            }
+        });
+    }
+}
+
+async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut console: Option<(Arc<Node>, Session)> = None;
+    while let Some(text) = lines.next_line().await? {
+        let reply = match serde_json::from_str::<Request>(&text) {
+            Err(e) => Reply {
+                error: Some(format!("bad request: {e}")),
+                ..Default::default()
+            },
+            Ok(Request::Open(name)) => match lab.node(&name).cloned() {
+                None => Reply {
+                    error: Some(format!("no device named {name:?} in this lab")),
+                    ..Default::default()
+                },
+                Some(node) => {
+                    let session = Session::new(node.device().clone(), "admin", 15, "console");
+                    let reply = prompt_reply(&session, String::new());
+                    console = Some((node, session));
+                    reply
+                }
+            },
+            Ok(request) => match console.as_mut() {
+                None => Reply {
+                    error: Some("open a device first".into()),
+                    ..Default::default()
+                },
+                Some((node, session)) => match request {
+                    Request::Line(line) => {
+                        let out = session.execute(&line);
+                        match out.action {
+                            Action::None => prompt_reply(session, out.text),
+                            Action::Close => Reply {
+                                output: out.text,
+                                closed: true,
+                                ..Default::default()
+                            },
+                            Action::Reload => {
+                                node.reload();
+                                Reply {
+                                    output: out.text,
+                                    closed: true,
+                                    ..Default::default()
+                                }
+                            }
+                        }
+                    }
+                    Request::Help(line) => prompt_reply(session, session.help(&line)),
+                    Request::Complete(line) => Reply {
+                        line: Some(session.complete(&line)),
+                        ..Default::default()
+                    },
+                    Request::Open(_) => unreachable!("handled above"),
+                },
+            },
+        };
+        let mut bytes = serde_json::to_vec(&reply).unwrap_or_default();
+        bytes.push(b'\n');
+        write.write_all(&bytes).await?;
+        if reply.closed {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn prompt_reply(session: &Session, output: String) -> Reply {
+    Reply {
+        output,
+        prompt: session.prompt(),
+        secret: session.input_kind() == InputKind::Secret,
+        ..Default::default()
+    }
+}
+
+/// The client side: a blocking connection used by `acnslab console`.
+pub struct ConsoleClient {
+    reader: std::io::BufReader<std::os::unix::net::UnixStream>,
+    writer: std::os::unix::net::UnixStream,
+}
+
+impl ConsoleClient {
+    /// Connects to the lab in `state_dir` and opens `device`; returns the first reply (the prompt).
+    pub fn open(state_dir: &Path, device: &str) -> Result<(Self, Reply), String> {
+        let path = socket_path(state_dir);
+        let stream = std::os::unix::net::UnixStream::connect(&path).map_err(|e| {
+            format!(
+                "{}: {e} (is a lab running with this --state-dir?)",
+                path.display()
+            )
+        })?;
+        let writer = stream.try_clone().map_err(|e| e.to_string())?;
+        let mut client = ConsoleClient {
+            reader: std::io::BufReader::new(stream),
+            writer,
+        };
+        let reply = client.request(&Request::Open(device.to_string()))?;
+        if let Some(e) = &reply.error {
+            return Err(e.clone());
+        }
+        Ok((client, reply))
+    }
+
+    /// Sends one request and waits for its reply.
+    pub fn request(&mut self, request: &Request) -> Result<Reply, String> {
+        use std::io::{BufRead, Write};
+        let mut bytes = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+        bytes.push(b'\n');
+        self.writer.write_all(&bytes).map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        if self
+            .reader
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?
+            == 0
+        {
+            return Err("the lab closed the console".into());
+        }
+        serde_json::from_str(&line).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,515 @@
+//! A running lab: the devices of a topology, each with its SSH listener on loopback, the state
+//! directory, `lab.json`, and the async edge of each device's power state machine (boot timers on the
+//! lab clock, closing sessions, stopping and restarting the listener).
+//!
+//! State directory layout:
+//! ```text
+//! DIR/topology.yaml            the topology the lab was created with (resumed by `acnslab up`)
+//! DIR/lab.json                 for tools: devices, addresses, ssh endpoints, credentials
+//! DIR/control.sock             the control socket of a running lab (`acnslab console`)
+//! DIR/devices/NAME/            one folder per device:
+//!     ssh_host_ed25519_key     its SSH host key, generated once
+//!     startup-config           its startup configuration
+//!     device.json              its software versions
+//!     local1/                  its disk, /local/local1
+//! ```
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::clock::LabClock;
+use crate::config::{CdmRole, Config, DeviceKind, Interface};
+use crate::device::{write_atomic, Device, DeviceError, Identity, PowerEffect, PowerEvent};
+use crate::topology::{DeviceSpec, Topology, TopologyError};
+
+/// How to start a lab.
+#[derive(Clone)]
+pub struct LabOptions {
+    pub state_dir: PathBuf,
+    /// `None`: resume the topology stored in the state directory, or the default lab.
+    pub topology: Option<Topology>,
+    /// Overrides the topology's base port.
+    pub base_port: Option<u16>,
+    /// Overrides the topology's clock speed.
+    pub speed: Option<f64>,
+    /// Overrides the topology's boot time (lab seconds).
+    pub boot_seconds: Option<f64>,
+    /// A clock to use instead of a real one (tests and scenario runs pass a virtual clock).
+    pub clock: Option<LabClock>,
+}
+
+impl LabOptions {
+    pub fn new(state_dir: impl Into<PathBuf>) -> Self {
+        LabOptions {
+            state_dir: state_dir.into(),
+            topology: None,
+            base_port: None,
+            speed: None,
+            boot_seconds: None,
+            clock: None,
+        }
+    }
+}
+
+/// Why a lab could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error(transparent)]
+    Topology(#[from] TopologyError),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "device {device}: cannot listen on 127.0.0.1:{port}: {source} (choose another --base-port)"
+    )]
+    Port {
+        device: String,
+        port: u16,
+        source: std::io::Error,
+    },
+    #[error("{path}: bad SSH host key: {message}")]
+    HostKey { path: PathBuf, message: String },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {
+    move |source| LabError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One device of a running lab with its SSH endpoint.
+pub struct Node {
+    device: Arc<Device>,
+    spec: DeviceSpec,
+    addr: SocketAddr,
+    ssh: Arc<russh::server::Config>,
+    boot_time: Duration,
+    listener: Mutex<Option<JoinHandle<()>>>,
+    connections: Mutex<HashMap<u64, russh::server::Handle>>,
+    next_connection: AtomicU64,
+    me: Weak<Node>,
+}
+
+impl Node {
+    pub fn device(&self) -> &Arc<Device> {
+        &self.device
+    }
+
+    pub fn spec(&self) -> &DeviceSpec {
+        &self.spec
+    }
+
+    /// The loopback address of the device's SSH server.
+    pub fn ssh_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Reloads the device: closes its sessions, refuses SSH while it boots, then comes back with its
+    /// startup configuration (and a pending image, if any).
+    pub fn reload(&self) {
+        let effects = self.device.power_event(PowerEvent::Reload);
+        self.carry_out(&effects);
+    }
+
+    fn carry_out(&self, effects: &[PowerEffect]) {
+        for effect in effects {
+            match effect {
+                PowerEffect::CloseSessions => self.close_connections(),
+                PowerEffect::StopListening => {
+                    if let Some(task) = lock(&self.listener).take() {
+                        task.abort();
+                    }
+                }
+                PowerEffect::StartBootTimer => {
+                    let Some(me) = self.me.upgrade() else {
+                        continue;
+                    };
+                    let clock = self.device.clock().clone();
+                    tokio::spawn(async move {
+                        clock.sleep(me.boot_time).await;
+                        let effects = me.device.power_event(PowerEvent::BootComplete);
+                        me.carry_out(&effects);
+                    });
+                }
+                PowerEffect::ApplyBoot => {}
+                PowerEffect::StartListening => {
+                    let Some(me) = self.me.upgrade() else {
+                        continue;
+                    };
+                    tokio::spawn(async move { me.listen_again().await });
+                }
+            }
+        }
+    }
+
+    async fn listen_again(self: Arc<Self>) {
+        for attempt in 0..50u32 {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => {
+                    self.serve(listener);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(device = %self.spec.name, attempt, error = %e, "cannot listen again yet");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        tracing::error!(device = %self.spec.name, "gave up listening after reboot");
+    }
+
+    fn serve(self: &Arc<Self>, listener: TcpListener) {
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((socket, peer)) = listener.accept().await else {
+                    continue;
+                };
+                let id = me.next_connection.fetch_add(1, Ordering::Relaxed);
+                let handler = crate::ssh::Connection::new(me.clone(), Some(peer), id);
+                let config = me.ssh.clone();
+                tokio::spawn(async move {
+                    let _ = socket.set_nodelay(true);
+                    match russh::server::run_stream(config, socket, handler).await {
+                        Ok(session) => {
+                            if let Err(e) = session.await {
+                                tracing::debug!(error = %e, "ssh session ended with an error");
+                            }
+                        }
+                        Err(e) => tracing::debug!(error = %e, "ssh handshake failed"),
+                    }
+                });
+            }
+        });
+        *lock(&self.listener) = Some(task);
+    }
+
+    pub(crate) fn remember_connection(&self, id: u64, handle: russh::server::Handle) {
+        lock(&self.connections).insert(id, handle);
+    }
+
+    pub(crate) fn forget_connection(&self, id: u64) {
+        lock(&self.connections).remove(&id);
+    }
+
+    fn close_connections(&self) {
+        let handles: Vec<_> = lock(&self.connections).drain().map(|(_, h)| h).collect();
+        for handle in handles {
+            tokio::spawn(async move {
+                let _ = handle
+                    .disconnect(
+                        russh::Disconnect::ByApplication,
+                        "reload".into(),
+                        String::new(),
+                    )
+                    .await;
+            });
+        }
+    }
+
+    /// Number of SSH connections open on the device.
+    pub fn connection_count(&self) -> usize {
+        lock(&self.connections).len()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One device as `lab.json` and the start-up table describe it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct DeviceInfo {
+    pub name: String,
+    pub kind: DeviceKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<CdmRole>,
+    pub ip: Ipv4Addr,
+    /// `host:port` of the SSH server.
+    pub ssh: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// `lab.json`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct LabInfo {
+    pub state_dir: PathBuf,
+    pub pid: u32,
+    pub devices: Vec<DeviceInfo>,
+}
+
+/// A running lab.
+pub struct Lab {
+    nodes: Vec<Arc<Node>>,
+    by_name: HashMap<String, usize>,
+    clock: LabClock,
+    state_dir: PathBuf,
+}
+
+const TOPOLOGY_FILE: &str = "topology.yaml";
+const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
+
+impl Lab {
+    /// Starts a lab: opens (or creates) every device in the state directory and binds its SSH port.
+    /// Nothing is left listening if any step fails.
+    pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
+        let dir = options.state_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let mut topology = match options.topology {
+            Some(t) => t,
+            None => {
+                let stored = dir.join(TOPOLOGY_FILE);
+                if stored.exists() {
+                    Topology::load(&stored)?
+                } else {
+                    Topology::default_lab()
+                }
+            }
+        };
+        if let Some(port) = options.base_port {
+            topology.lab.base_port = port;
+        }
+        if let Some(speed) = options.speed {
+            topology.lab.speed = speed;
+        }
+        if let Some(boot) = options.boot_seconds {
+            topology.lab.boot_seconds = boot;
+        }
+        let text = serde_norway::to_string(&topology).unwrap_or_default();
+        let topo_path = dir.join(TOPOLOGY_FILE);
+        write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
+        raise_open_file_limit();
+
+        let clock = options
+            .clock
+            .unwrap_or_else(|| LabClock::real(topology.lab.speed));
+        let boot_time = Duration::from_secs_f64(topology.lab.boot_seconds);
+        let mut listeners = Vec::with_capacity(topology.devices.len());
+        let mut nodes = Vec::with_capacity(topology.devices.len());
+        for (index, spec) in topology.devices.iter().enumerate() {
+            let port = topology.port_of(index);
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let listener = std::net::TcpListener::bind(addr).map_err(|source| LabError::Port {
+                device: spec.name.clone(),
+                port,
+                source,
+            })?;
+            listener.set_nonblocking(true).map_err(io_error(&dir))?;
+            listeners.push(listener);
+            let device_dir = dir.join("devices").join(&spec.name);
+            let identity = Identity {
+                name: spec.name.clone(),
+                kind: spec.kind,
+                model: spec
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| spec.kind.default_model().to_string()),
+                ip: spec.ip,
+            };
+            let device = Device::open(
+                identity,
+                &device_dir,
+                clock.clone(),
+                || initial_config(&topology, spec),
+                topology.version_of(index),
+            )?;
+            let key = load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?;
+            let ssh = Arc::new(crate::ssh::server_config(key));
+            let node = Arc::new_cyclic(|me| Node {
+                device: Arc::new(device),
+                spec: spec.clone(),
+                addr,
+                ssh,
+                boot_time,
+                listener: Mutex::new(None),
+                connections: Mutex::new(HashMap::new()),
+                next_connection: AtomicU64::new(1),
+                me: me.clone(),
+            });
+            nodes.push(node);
+        }
+        for (node, listener) in nodes.iter().zip(listeners) {
+            node.device.power_event(PowerEvent::BootComplete);
+            let listener = TcpListener::from_std(listener).map_err(io_error(&dir))?;
+            node.serve(listener);
+        }
+        let by_name = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.spec.name.clone(), i))
+            .collect();
+        let lab = Lab {
+            nodes,
+            by_name,
+            clock,
+            state_dir: dir,
+        };
+        lab.write_info()?;
+        Ok(lab)
+    }
+
+    pub fn nodes(&self) -> &[Arc<Node>] {
+        &self.nodes
+    }
+
+    pub fn node(&self, name: &str) -> Option<&Arc<Node>> {
+        self.by_name.get(name).map(|&i| &self.nodes[i])
+    }
+
+    pub fn clock(&self) -> &LabClock {
+        &self.clock
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// What `lab.json` holds.
+    pub fn info(&self) -> LabInfo {
+        let devices = self
+            .nodes
+            .iter()
+            .map(|n| DeviceInfo {
+                name: n.spec.name.clone(),
+                kind: n.spec.kind,
+                role: n.device.cdm_role(),
+                ip: n.spec.ip,
+                ssh: n.addr.to_string(),
+                username: "admin".into(),
+                password: n
+                    .device
+                    .state()
+                    .running
+                    .users
+                    .get("admin")
+                    .map(|u| u.password.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        LabInfo {
+            state_dir: self.state_dir.clone(),
+            pid: std::process::id(),
+            devices,
+        }
+    }
+
+    fn write_info(&self) -> Result<(), LabError> {
+        let path = self.state_dir.join("lab.json");
+        let json = serde_json::to_vec_pretty(&self.info()).unwrap_or_default();
+        write_atomic(&path, &json).map_err(io_error(&path))
+    }
+
+    /// The start-up table: name, kind, role, virtual IP, and the ssh command.
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "{:<12} {:<5} {:<8} {:<16} {}\n",
+            "NAME", "KIND", "ROLE", "IP", "SSH"
+        );
+        for d in self.info().devices {
+            let (host, port) = d.ssh.rsplit_once(':').unwrap_or((&d.ssh, ""));
+            let role = d.role.map(|r| r.as_str()).unwrap_or("-");
+            out.push_str(&format!(
+                "{:<12} {:<5} {:<8} {:<16} ssh {}@{} -p {}\n",
+                d.name,
+                d.kind.label(),
+                role,
+                d.ip,
+                d.username,
+                host,
+                port
+            ));
+        }
+        out
+    }
+
+    /// Stops the lab: closes every session and listener. State on disk is already complete.
+    pub async fn shutdown(&self) {
+        for node in &self.nodes {
+            if let Some(task) = lock(&node.listener).take() {
+                task.abort();
+            }
+            node.close_connections();
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The configuration a device gets the first time it is created: hostname, address, gateway, the
+/// admin account, its CDM role and the primary CDM's address, CMS as the topology says.
+fn initial_config(topology: &Topology, spec: &DeviceSpec) -> Config {
+    let mut config = Config::factory(&spec.name, spec.kind);
+    let mask = Ipv4Addr::from(
+        u32::MAX
+            .checked_shl(32 - u32::from(topology.lab.prefix))
+            .unwrap_or(0),
+    );
+    config.interfaces.insert(
+        (1, 0),
+        Interface {
+            address: Some((spec.ip, mask)),
+            shutdown: false,
+        },
+    );
+    config.default_gateway = Some(topology.lab.gateway);
+    config.cms_enabled = spec.cms;
+    if spec.kind == DeviceKind::Cdm {
+        config.cdm_role = Some(spec.role.unwrap_or(CdmRole::Primary));
+    }
+    if config.cdm_role != Some(CdmRole::Primary) {
+        config.cdm_ip = topology.primary_cdm_ip().filter(|ip| *ip != spec.ip);
+    }
+    config
+}
+
+fn load_or_create_host_key(path: &Path) -> Result<russh::keys::PrivateKey, LabError> {
+    use russh::keys::ssh_key::private::Ed25519Keypair;
+    use russh::keys::ssh_key::LineEnding;
+    let bad = |message: String| LabError::HostKey {
+        path: path.to_path_buf(),
+        message,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => russh::keys::PrivateKey::from_openssh(text).map_err(|e| bad(e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let seed: [u8; 32] = rand::random();
+            let key = russh::keys::PrivateKey::from(Ed25519Keypair::from_seed(&seed));
+            let text = key
+                .to_openssh(LineEnding::LF)
+                .map_err(|e| bad(e.to_string()))?;
+            write_atomic(path, text.as_bytes()).map_err(io_error(path))?;
+            Ok(key)
+        }
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
+
+/// Each device holds a listening socket and its sessions: lift the soft open-file limit to the hard one.
+fn raise_open_file_limit() {
+    #[allow(unsafe_code)]
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The SSH edge: one russh handler per connection. It authenticates against the device's users,
+//! answers `pty-req`, `shell` and `exec` (always with `channel_success`: paramiko waits for it), and
+//! moves bytes between the channel and a [`Shell`]. Nothing here knows commands; actions the shell
+//! returns (close, reload) are handed to the lab's [`Node`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use russh::server::{Auth, Handler, Msg, Response, Session};
+use russh::{Channel, ChannelId, MethodKind, MethodSet};
+
+use crate::lab::Node;
+use crate::session::{Action, Session as CliSession};
+use crate::shell::Shell;
+
+/// The russh server configuration for one device: its host key and the client rules of CLIENTS.md.
+pub fn server_config(host_key: russh::keys::PrivateKey) -> russh::server::Config {
+    russh::server::Config {
+        auth_rejection_time: std::time::Duration::from_millis(200),
+        auth_rejection_time_initial: Some(std::time::Duration::ZERO),
+        keys: vec![host_key],
+        nodelay: true,
+        methods: MethodSet::from(&[MethodKind::Password, MethodKind::KeyboardInteractive][..]),
+        inactivity_timeout: Some(std::time::Duration::from_secs(3600)),
+        server_id: russh::SshId::Standard("SSH-2.0-Cisco-1.25".into()),
+        ..Default::default()
+    }
+}
+
+struct ChannelState {
+    shell: Option<Shell>,
+}
+
+/// One SSH connection to a device.
+pub struct Connection {
+    node: Arc<Node>,
+    peer: String,
+    id: u64,
+    user: Option<(String, u8)>,
+    channels: HashMap<ChannelId, ChannelState>,
+}
+
+impl Connection {
+    pub fn new(node: Arc<Node>, peer: Option<SocketAddr>, id: u64) -> Self {
+        let peer = peer
+            .map(|p| p.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Connection {
+            node,
+            peer,
+            id,
+            user: None,
+            channels: HashMap::new(),
+        }
+    }
+
+    fn check(&mut self, user: &str, password: &str) -> Auth {
+        match self.node.device().authenticate(user, password) {
+            Some(privilege) => {
+                self.user = Some((user.to_string(), privilege));
+                Auth::Accept
+            }
+            None => Auth::reject(),
+        }
+    }
+
+    fn new_session(&self) -> Option<CliSession> {
+        let (user, privilege) = self.user.clone()?;
+        Some(CliSession::new(
+            self.node.device().clone(),
+            &user,
+            privilege,
+            &self.peer,
+        ))
+    }
+
+    fn act(
+        &mut self,
+        action: Action,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), russh::Error> {
+        match action {
+            Action::None => {}
+            Action::Close => {
+                self.channels.remove(&channel);
+                session.exit_status_request(channel, 0)?;
+                session.eof(channel)?;
+                session.close(channel)?;
+            }
+            Action::Reload => {
+                self.channels.remove(&channel);
+                session.eof(channel)?;
+                session.close(channel)?;
+                self.node.reload();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.node.forget_connection(self.id);
+    }
+}
+
+impl Handler for Connection {
+    type Error = russh::Error;
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        Ok(self.check(user, password))
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        response: Option<Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        let Some(mut response) = response else {
+            return Ok(Auth::Partial {
+                name: "".into(),
+                instructions: "".into(),
+                prompts: vec![("Password: ".into(), false)].into(),
+            });
+        };
+        let answer = response
+            .next()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        Ok(self.check(user, &answer))
+    }
+
+    async fn auth_succeeded(&mut self, session: &mut Session) -> Result<(), Self::Error> {
+        self.node.remember_connection(self.id, session.handle());
+        Ok(())
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels
+            .insert(channel.id(), ChannelState { shell: None });
+        reply.accept().await;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        _col_width: u32,
+        _row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        _value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        _col_width: u32,
+        _row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(cli) = self.new_session() else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        session.channel_success(channel)?;
+        let mut shell = Shell::new(cli);
+        session.data(channel, shell.start())?;
+        if let Some(state) = self.channels.get_mut(&channel) {
+            state.shell = Some(shell);
+        }
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(mut cli) = self.new_session() else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        session.channel_success(channel)?;
+        let line = String::from_utf8_lossy(data).into_owned();
+        let mut failed = false;
+        let mut action = Action::None;
+        let mut output = String::new();
+        for command in line.split(['\n', ';']).filter(|c| !c.trim().is_empty()) {
+            let reply = cli.execute(command);
+            output.push_str(&reply.text);
+            failed |= reply.failed;
+            if reply.action != Action::None {
+                action = reply.action;
+                break;
+            }
+        }
+        drop(cli);
+        session.data(channel, output.into_bytes())?;
+        session.exit_status_request(channel, u32::from(failed))?;
+        session.eof(channel)?;
+        session.close(channel)?;
+        self.channels.remove(&channel);
+        if action == Action::Reload {
+            self.node.reload();
+        }
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(shell) = self
+            .channels
+            .get_mut(&channel)
+            .and_then(|c| c.shell.as_mut())
+        else {
+            return Ok(());
+        };
+        let output = shell.input(data);
+        if !output.bytes.is_empty() {
+            session.data(channel, output.bytes)?;
+        }
+        if let Some(action) = output.action {
+            self.act(action, channel, session)?;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.channels.remove(&channel).is_some() {
+            session.close(channel)?;
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.remove(&channel);
+        Ok(())
+    }
+}

@@ -1,0 +1,310 @@
+//! The topology file (YAML): which devices a lab has, their kinds, roles, addresses, models and
+//! versions, and lab-wide settings. Also the default lab of the behaviour spec (§11), as a YAML text so
+//! the documentation and the code show the same thing. Errors name the file, the line and the key,
+//! and are found before anything starts.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{CdmRole, DeviceKind};
+use crate::release::{Version, DEFAULT_VERSION};
+
+/// The default lab: primary and standby CDM, two CEs in group `edge`, one CR.
+pub const DEFAULT_TOPOLOGY: &str = "\
+# The default acnslab lab (ACNS-BEHAVIOUR.md §11).
+lab:
+  base_port: 2201
+  boot_seconds: 5
+devices:
+  - name: cdm1
+    kind: cdm
+    role: primary
+    ip: 10.1.1.5
+  - name: cdm2
+    kind: cdm
+    role: standby
+    ip: 10.1.1.6
+  - name: ce1
+    kind: ce
+    ip: 10.1.1.10
+    groups: [edge]
+  - name: ce2
+    kind: ce
+    ip: 10.1.1.11
+    groups: [edge]
+  - name: cr1
+    kind: cr
+    ip: 10.1.1.20
+";
+
+/// Lab-wide settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabSettings {
+    /// SSH port of the first device; the others follow in order.
+    #[serde(default = "default_base_port")]
+    pub base_port: u16,
+    /// How long a reboot takes, in lab-clock seconds.
+    #[serde(default = "default_boot_seconds")]
+    pub boot_seconds: f64,
+    /// Lab clock speed factor (1 = real time).
+    #[serde(default = "default_speed")]
+    pub speed: f64,
+    /// The default gateway every device is configured with.
+    #[serde(default = "default_gateway")]
+    pub gateway: Ipv4Addr,
+    /// Prefix length of the lab network.
+    #[serde(default = "default_prefix")]
+    pub prefix: u8,
+}
+
+fn default_base_port() -> u16 {
+    2201
+}
+fn default_boot_seconds() -> f64 {
+    5.0
+}
+fn default_speed() -> f64 {
+    1.0
+}
+fn default_gateway() -> Ipv4Addr {
+    Ipv4Addr::new(10, 1, 1, 1)
+}
+fn default_prefix() -> u8 {
+    24
+}
+
+impl Default for LabSettings {
+    fn default() -> Self {
+        LabSettings {
+            base_port: default_base_port(),
+            boot_seconds: default_boot_seconds(),
+            speed: default_speed(),
+            gateway: default_gateway(),
+            prefix: default_prefix(),
+        }
+    }
+}
+
+/// One device of the topology.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSpec {
+    pub name: String,
+    pub kind: DeviceKind,
+    /// CDMs only: `primary` or `standby`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<CdmRole>,
+    pub ip: Ipv4Addr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Version>,
+    /// A fixed SSH port instead of the next one after `base_port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Device groups (CEs only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Whether CMS starts enabled (default: yes, devices start registered and online).
+    #[serde(default = "yes")]
+    pub cms: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A whole topology.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topology {
+    #[serde(default)]
+    pub lab: LabSettings,
+    pub devices: Vec<DeviceSpec>,
+}
+
+/// A topology file that cannot be used; the message names file, line and key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct TopologyError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Topology {
+    /// The default lab.
+    pub fn default_lab() -> Self {
+        Self::parse(DEFAULT_TOPOLOGY, "<default lab>").expect("the default topology is valid")
+    }
+
+    /// Reads and checks a topology file.
+    pub fn load(path: &Path) -> Result<Self, TopologyError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| TopologyError {
+            file: file.clone(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        Self::parse(&text, &file)
+    }
+
+    /// Parses and checks a topology text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Self, TopologyError> {
+        let topology: Topology = serde_norway::from_str(text).map_err(|e| TopologyError {
+            file: file.to_string(),
+            line: e.location().map(|l| l.line()).unwrap_or(0),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        })?;
+        topology
+            .check()
+            .map_err(|(needle, message)| TopologyError {
+                file: file.to_string(),
+                line: line_of(text, &needle),
+                message,
+            })?;
+        Ok(topology)
+    }
+
+    /// Rules serde cannot express. The error carries text to find the line by, and the message.
+    fn check(&self) -> Result<(), (String, String)> {
+        if self.devices.is_empty() {
+            return Err((
+                "devices".into(),
+                "devices: a lab needs at least one device".into(),
+            ));
+        }
+        if !(self.lab.speed.is_finite() && self.lab.speed > 0.0) {
+            return Err(("speed".into(), "lab.speed: must be a number above 0".into()));
+        }
+        if !(self.lab.boot_seconds.is_finite() && self.lab.boot_seconds >= 0.0) {
+            return Err((
+                "boot_seconds".into(),
+                "lab.boot_seconds: must be 0 or more".into(),
+            ));
+        }
+        if self.lab.prefix > 30 {
+            return Err(("prefix".into(), "lab.prefix: must be 0 to 30".into()));
+        }
+        let (mut names, mut ips, mut ports) = (HashSet::new(), HashSet::new(), HashSet::new());
+        let mut primaries = 0;
+        for (index, d) in self.devices.iter().enumerate() {
+            let at = format!("name: {}", d.name);
+            let here = |msg: String| (at.clone(), format!("devices[{index}] ({}): {msg}", d.name));
+            if !crate::config::is_hostname(&d.name) {
+                return Err(here(
+                    "name: 1 to 63 letters, digits, '.', '_' or '-'".into(),
+                ));
+            }
+            if !names.insert(d.name.to_ascii_lowercase()) {
+                return Err(here("name: used by another device".into()));
+            }
+            if !ips.insert(d.ip) {
+                return Err(here(format!("ip: {} is used by another device", d.ip)));
+            }
+            let port = self.port_of(index);
+            if port == 0 || !ports.insert(port) {
+                return Err(here(format!(
+                    "port: {port} is used by another device or invalid"
+                )));
+            }
+            match (d.kind, d.role) {
+                (DeviceKind::Cdm, Some(CdmRole::Primary) | None) => primaries += 1,
+                (DeviceKind::Cdm, Some(CdmRole::Standby)) => {}
+                (_, Some(_)) => return Err(here("role: only a CDM has a role".into())),
+                (_, None) => {}
+            }
+            if d.kind != DeviceKind::Ce && !d.groups.is_empty() {
+                return Err(here("groups: only CEs can join device groups".into()));
+            }
+        }
+        if primaries > 1 {
+            return Err((
+                "role: primary".into(),
+                "devices: more than one primary CDM".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The SSH port of device `index`.
+    pub fn port_of(&self, index: usize) -> u16 {
+        self.devices[index].port.unwrap_or_else(|| {
+            self.lab
+                .base_port
+                .saturating_add(u16::try_from(index).unwrap_or(u16::MAX))
+        })
+    }
+
+    /// The primary CDM's address, if the topology has one.
+    pub fn primary_cdm_ip(&self) -> Option<Ipv4Addr> {
+        self.devices
+            .iter()
+            .find(|d| d.kind == DeviceKind::Cdm && d.role != Some(CdmRole::Standby))
+            .map(|d| d.ip)
+    }
+
+    /// The version a device starts with.
+    pub fn version_of(&self, index: usize) -> Version {
+        self.devices[index].version.unwrap_or(DEFAULT_VERSION)
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle`, or 0.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_lab_is_the_spec_lab() {
+        let t = Topology::default_lab();
+        let names: Vec<_> = t.devices.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["cdm1", "cdm2", "ce1", "ce2", "cr1"]);
+        assert_eq!(t.primary_cdm_ip(), Some(Ipv4Addr::new(10, 1, 1, 5)));
+        assert_eq!(t.port_of(4), 2205);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n    colour: red\n";
+        let e = Topology::parse(text, "lab.yaml").unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("lab.yaml", 5), "{e}");
+        assert!(e.message.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_line() {
+        let cases = [
+            ("devices:\n  - name: a\n    kind: router\n    ip: 10.0.0.1\n", 3, "kind"),
+            ("devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.300\n", 4, "ip"),
+            (
+                "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n  - name: b\n    kind: ce\n    ip: 10.0.0.1\n",
+                5,
+                "10.0.0.1",
+            ),
+            ("devices:\n  - name: r\n    kind: cr\n    role: primary\n    ip: 10.0.0.1\n", 2, "role"),
+            ("lab:\n  speed: 0\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n", 2, "speed"),
+        ];
+        for (text, line, word) in cases {
+            let e = Topology::parse(text, "t.yaml").unwrap_err();
+            assert_eq!(e.line, line, "{e}");
+            assert!(e.to_string().contains(word), "{e}");
+        }
+    }
+}
