@@ -1,0 +1,282 @@
+//! The interactive shell fed raw bytes, as an SSH channel would: prompts, modes, help, completion,
+//! errors, questions, paging, and the device state the commands change. No sockets: the shell is
+//! socket-free by design, so these tests see exactly what a client would.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use acnslab::clock::LabClock;
+use acnslab::config::{Config, DeviceKind, User};
+use acnslab::device::{Device, Identity, Power, PowerEvent};
+use acnslab::release::DEFAULT_VERSION;
+use acnslab::session::{Action, Session};
+use acnslab::shell::Shell;
+use chrono::TimeZone;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    device: Arc<Device>,
+    clock: LabClock,
+}
+
+fn fixture(kind: DeviceKind) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = LabClock::virtual_at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 25, 10, 35, 47)
+            .unwrap(),
+    );
+    let identity = Identity {
+        name: "ce1".into(),
+        kind,
+        model: kind.default_model().into(),
+        ip: "10.1.1.10".parse().unwrap(),
+    };
+    let initial = move || {
+        let mut config = Config::factory("ce1", kind);
+        config.users.insert(
+            "oper".into(),
+            User {
+                password: "operpw".into(),
+                privilege: 0,
+            },
+        );
+        config
+    };
+    let device = Device::open(
+        identity,
+        dir.path(),
+        clock.clone(),
+        initial,
+        DEFAULT_VERSION,
+    )
+    .unwrap();
+    device.power_event(PowerEvent::BootComplete);
+    Fixture {
+        _dir: dir,
+        device: Arc::new(device),
+        clock,
+    }
+}
+
+fn shell(f: &Fixture, user: &str, privilege: u8) -> (Shell, String) {
+    let mut shell = Shell::new(Session::new(f.device.clone(), user, privilege, "127.0.0.1"));
+    let first = String::from_utf8(shell.start()).unwrap();
+    (shell, first)
+}
+
+/// Feeds `input` and returns what the client sees.
+fn feed(shell: &mut Shell, input: &str) -> String {
+    let out = shell.input(input.as_bytes());
+    String::from_utf8(out.bytes).unwrap()
+}
+
+#[test]
+fn prompt_comes_first_and_modes_change_it() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, first) = shell(&f, "admin", 15);
+    assert_eq!(first, "ce1#");
+    assert!(feed(&mut sh, "conf t\r").ends_with("\r\nce1(config)#"));
+    assert!(feed(&mut sh, "int gi 1/0\n").ends_with("ce1(config-if)#"));
+    assert!(feed(&mut sh, "exit\r\n").ends_with("ce1(config)#"));
+    assert!(feed(&mut sh, "interface GigabitEthernet 2/0\r").ends_with("ce1(config-if)#"));
+    // Ctrl-Z is `end`
+    assert!(feed(&mut sh, "\x1a").ends_with("ce1#"));
+    let out = feed(&mut sh, "configure\rexit\r");
+    assert!(out.ends_with("ce1#"), "{out:?}");
+}
+
+#[test]
+fn output_lines_end_with_crlf_and_nothing_follows_the_prompt() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "terminal length 0\r");
+    let out = feed(&mut sh, "show version\r");
+    assert!(out.starts_with("show version\r\n"), "{out:?}");
+    assert!(out.contains("\r\nVersion: ce565-5.1.3\r\n"), "{out:?}");
+    assert!(
+        !out.replace("\r\n", "").contains('\n'),
+        "bare LF in {out:?}"
+    );
+    assert!(
+        out.ends_with("seconds.\r\nce1#") || out.ends_with("second.\r\nce1#"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn errors_put_the_caret_under_the_bad_word() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    let out = feed(&mut sh, "show versoin\r");
+    // prompt "ce1#" is 4 columns, "show " 5 more: the caret is in column 9
+    assert!(
+        out.contains(&format!(
+            "\r\n{}^\r\n% Invalid input detected at '^' marker.\r\n",
+            " ".repeat(9)
+        )),
+        "{out:?}"
+    );
+    assert!(feed(&mut sh, "show\r").contains("% Incomplete command.\r\n"));
+    assert!(feed(&mut sh, "c\r").contains("% Ambiguous command: \"c\"\r\n"));
+    feed(&mut sh, "conf t\r");
+    let out = feed(&mut sh, "hostname bad/name\r");
+    assert!(out.contains("% Error: a hostname"), "{out:?}");
+    assert_eq!(f.device.hostname(), "ce1");
+}
+
+#[test]
+fn question_mark_prints_help_and_redraws_the_line() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    let out = feed(&mut sh, "copy ?");
+    assert!(out.starts_with("copy ?\r\n"), "{out:?}");
+    assert!(out.contains("  running-config  "), "{out:?}");
+    assert!(out.ends_with("\r\nce1#copy "), "{out:?}");
+    let out = feed(&mut sh, "r?");
+    assert!(out.contains("running-config"), "{out:?}");
+    assert!(out.ends_with("ce1#copy r"), "{out:?}");
+    // the line is still there: Tab completes it, Enter runs it
+    let out = feed(&mut sh, "\t");
+    assert_eq!(out, "unning-config ");
+}
+
+#[test]
+fn cdm_only_commands_are_not_offered_on_a_ce() {
+    let ce = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&ce, "admin", 15);
+    feed(&mut sh, "conf t\r");
+    assert!(!feed(&mut sh, "cdm ?").contains("role"));
+    let cdm = fixture(DeviceKind::Cdm);
+    let (mut sh, _) = shell(&cdm, "admin", 15);
+    feed(&mut sh, "conf t\r");
+    assert!(feed(&mut sh, "cdm ?").contains("role"));
+}
+
+#[test]
+fn enable_asks_a_password_without_echo() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, first) = shell(&f, "oper", 0);
+    assert_eq!(first, "ce1>");
+    assert!(feed(&mut sh, "show privilege\r").contains("Current privilege level is 0"));
+    assert!(feed(&mut sh, "conf t\r").contains("% Invalid input"));
+    let out = feed(&mut sh, "enable\r");
+    assert!(out.ends_with("Password:"), "{out:?}");
+    let out = feed(&mut sh, "wrong\r");
+    assert!(!out.contains("wrong"), "password echoed: {out:?}");
+    assert!(
+        out.contains("% Bad secrets") && out.ends_with("ce1>"),
+        "{out:?}"
+    );
+    feed(&mut sh, "enable\r");
+    let out = feed(&mut sh, "default\r");
+    assert!(!out.contains("default"), "{out:?}");
+    assert!(out.ends_with("ce1#"), "{out:?}");
+    assert!(feed(&mut sh, "disable\r").ends_with("ce1>"));
+}
+
+#[test]
+fn pager_honours_terminal_length() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "terminal length 5\r");
+    let out = feed(&mut sh, "show running-config\r");
+    assert!(out.ends_with(" --More-- "), "{out:?}");
+    assert_eq!(out.matches("\r\n").count(), 1 + 4, "{out:?}");
+    let out = feed(&mut sh, "q");
+    assert!(out.ends_with("ce1#"), "{out:?}");
+    feed(&mut sh, "terminal length 0\r");
+    let out = feed(&mut sh, "show running-config\r");
+    assert!(!out.contains("--More--") && out.contains("End of ACNS configuration"));
+}
+
+#[test]
+fn write_memory_and_reload_questions() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "conf t\rhostname edge-7\rend\r");
+    assert_eq!(f.device.hostname(), "edge-7");
+    let out = feed(&mut sh, "reload\r");
+    assert!(
+        out.ends_with("System configuration has been modified. Save?[yes]:"),
+        "{out:?}"
+    );
+    let out = feed(&mut sh, "no\r");
+    assert!(out.ends_with("Proceed with reload?[confirm]"), "{out:?}");
+    let out = sh.input(b"n\r");
+    assert!(String::from_utf8(out.bytes)
+        .unwrap()
+        .contains("Reload aborted."));
+    assert_eq!(out.action, None);
+    let out = feed(&mut sh, "write memory\r");
+    assert!(out.contains("[OK]"), "{out:?}");
+    assert!(
+        std::fs::read_to_string(f.device.dir().join("startup-config"))
+            .unwrap()
+            .contains("hostname edge-7")
+    );
+    let out = feed(&mut sh, "reload\r");
+    assert!(
+        out.ends_with("Proceed with reload?[confirm]"),
+        "saved config must not ask: {out:?}"
+    );
+    let out = sh.input(b"\r");
+    assert_eq!(out.action, Some(Action::Reload));
+}
+
+#[test]
+fn reload_without_saving_brings_the_startup_configuration_back() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "conf t\rhostname changed\rend\r");
+    let out = sh.input(b"reload force\r");
+    assert_eq!(out.action, Some(Action::Reload));
+    f.device.power_event(PowerEvent::Reload);
+    assert_eq!(f.device.state().power, Power::Rebooting);
+    f.clock.advance(Duration::from_secs(60));
+    f.device.power_event(PowerEvent::BootComplete);
+    assert_eq!(f.device.hostname(), "ce1");
+    let (mut sh, _) = shell(&f, "admin", 15);
+    assert!(feed(&mut sh, "show version\r").contains("up for 0 seconds"));
+    f.clock.advance(Duration::from_secs(3 * 3600 + 61));
+    assert!(feed(&mut sh, "show version\r").contains("up for 3 hours, 1 minute, 1 second."));
+}
+
+#[test]
+fn do_runs_exec_commands_from_configuration() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "conf t\r");
+    let out = feed(&mut sh, "do show privilege\r");
+    assert!(
+        out.contains("Current privilege level is 15") && out.ends_with("ce1(config)#"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn show_users_lists_sessions_and_marks_this_one() {
+    let f = fixture(DeviceKind::Ce);
+    let (_other, _) = shell(&f, "oper", 0);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    let out = feed(&mut sh, "show users\r");
+    let lines: Vec<_> = out.lines().filter(|l| l.contains("vty")).collect();
+    assert_eq!(lines.len(), 2, "{out:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('*') && l.contains("admin")),
+        "{out:?}"
+    );
+    drop(_other);
+    let out = feed(&mut sh, "show users\r");
+    assert_eq!(out.lines().filter(|l| l.contains("vty")).count(), 1);
+}
+
+#[test]
+fn a_rebooting_device_refuses_commands() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    f.device.power_event(PowerEvent::Reload);
+    assert!(feed(&mut sh, "show version\r").contains("rebooting"));
+}
