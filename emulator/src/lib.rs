@@ -10,6 +10,7 @@
 //! - [`commands`]: the command table (one declaration per command) and the handlers.
 //! - [`device`]: a device's identity, configuration, versions, disk and power state machine.
 //! - [`config`]: configuration as data and its rendering.
+//! - [`cms`]: the CMS database of a CDM (SQLite): lifecycle, backups, schema versions, replication.
 //! - [`clock`]: the lab clock (real with a speed factor, or virtual).
 //! - [`release`]: the table of software releases.
 //! - [`text`]: every user-visible text that mimics ACNS.
@@ -19,6 +20,7 @@
 
 pub mod app;
 pub mod clock;
+pub mod cms;
 pub mod commands;
 pub mod config;
 pub mod control;

@@ -63,6 +63,28 @@ impl<'de> serde::Deserialize<'de> for Version {
     }
 }
 
+/// A CMS database schema version (`5.1`): which release line a CDM database belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Schema(pub u16, pub u16);
+
+impl fmt::Display for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+impl FromStr for Schema {
+    type Err = BadVersion;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadVersion(s.to_string());
+        let (a, b) = s.trim().split_once('.').ok_or_else(bad)?;
+        Ok(Schema(
+            a.parse().map_err(|_| bad())?,
+            b.parse().map_err(|_| bad())?,
+        ))
+    }
+}
+
 /// One release as `show version` describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Release {
@@ -73,6 +95,8 @@ pub struct Release {
     pub date: &'static str,
     /// Compile time as printed, e.g. `10:35:03`.
     pub time: &'static str,
+    /// The CMS database schema this release uses (CDM).
+    pub schema: Schema,
 }
 
 /// The releases of the lab. [ours: build numbers and dates are plausible, not captured; 5.3.3's
@@ -82,30 +106,35 @@ pub const RELEASES: &[Release] = &[
         version: Version::new(4, 2, 9),
         build: "b8",
         date: "Nov 17 2004",
+        schema: Schema(4, 2),
         time: "18:02:11",
     },
     Release {
         version: Version::new(5, 1, 3),
         build: "b26",
         date: "Mar 21 2005",
+        schema: Schema(5, 1),
         time: "10:35:03",
     },
     Release {
         version: Version::new(5, 1, 5),
         build: "b4",
         date: "Jun 14 2005",
+        schema: Schema(5, 1),
         time: "14:20:41",
     },
     Release {
         version: Version::new(5, 2, 1),
         build: "b12",
         date: "Aug 30 2005",
+        schema: Schema(5, 2),
         time: "09:12:55",
     },
     Release {
         version: Version::new(5, 3, 3),
         build: "b9",
         date: "Dec 05 2005",
+        schema: Schema(5, 3),
         time: "16:47:30",
     },
 ];
@@ -124,6 +153,7 @@ pub fn release(version: Version) -> Release {
             build: "b1",
             date: "Jan 01 2006",
             time: "00:00:00",
+            schema: Schema(version.major, version.minor),
         })
 }
 

@@ -1,0 +1,492 @@
+//! The CMS database of a CDM: a real SQLite file in the device's folder. This module owns its whole
+//! life: create, delete, backup to a `.dump`, restore, validate, migrate up on boot, downgrade, and the
+//! data itself (devices, groups, update files, jobs, settings) with the change log that replication
+//! ships to a standby (`replication`). Every write is one SQLite transaction; files are replaced by
+//! rename, so a killed process leaves either the old or the new database, never a broken one.
+//! It knows nothing about sessions, sockets or the network.
+
+pub mod dump;
+pub mod replication;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+
+use crate::device::write_atomic;
+use crate::release::{Schema, Version};
+use dump::{DumpError, DumpHeader};
+
+/// Why a CMS database operation failed. Messages are the text after `% Error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum CmsError {
+    #[error("no CMS database exists")]
+    NoDatabase,
+    #[error("a CMS database already exists")]
+    Exists,
+    #[error("{0}")]
+    Dump(#[from] DumpError),
+    #[error("the backup has schema {0}, which this software does not know")]
+    UnknownSchema(Schema),
+    #[error("no conversion from schema {from} to {to}")]
+    NoPath { from: Schema, to: Schema },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the database is damaged: {0}")]
+    Damaged(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CmsError + '_ {
+    move |source| CmsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One row of the replication log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Change {
+    pub seq: u64,
+    pub table: String,
+    pub key: String,
+    /// The row after the change; `None` when it was deleted.
+    pub row: Option<Map<String, Value>>,
+}
+
+/// A device as the CDM's device table holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceRow {
+    pub name: String,
+    pub kind: String,
+    pub ip: String,
+    pub version: String,
+    pub status: String,
+    pub last_seen: String,
+}
+
+/// The CMS database of one CDM (present or not).
+pub struct Cms {
+    path: PathBuf,
+    conn: Option<Connection>,
+}
+
+impl Cms {
+    /// Opens the database at `path` if the file exists; otherwise the CDM has no database.
+    pub fn open(path: &Path) -> Result<Self, CmsError> {
+        let _ = std::fs::remove_file(path.with_extension("db.new"));
+        let conn = if path.exists() {
+            Some(connect(path)?)
+        } else {
+            None
+        };
+        Ok(Cms {
+            path: path.to_path_buf(),
+            conn,
+        })
+    }
+
+    pub fn exists(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    fn conn(&self) -> Result<&Connection, CmsError> {
+        self.conn.as_ref().ok_or(CmsError::NoDatabase)
+    }
+
+    /// The database's schema version.
+    pub fn schema(&self) -> Result<Schema, CmsError> {
+        let text = meta(self.conn()?, "schema_version")?
+            .ok_or_else(|| CmsError::Damaged("no schema version".into()))?;
+        text.parse()
+            .map_err(|_| CmsError::Damaged(format!("bad schema version {text:?}")))
+    }
+
+    /// Creates an empty database of `schema` (built beside the final file, then renamed into place).
+    pub fn create(&mut self, schema: Schema, now: &str) -> Result<(), CmsError> {
+        if self.exists() {
+            return Err(CmsError::Exists);
+        }
+        let steps = schema::path_up(schema::BASE, schema).ok_or(CmsError::UnknownSchema(schema))?;
+        let staging = self.path.with_extension("db.new");
+        let _ = std::fs::remove_file(&staging);
+        {
+            let conn = connect(&staging)?;
+            conn.execute_batch(schema::BASE_SQL)?;
+            for sql in steps {
+                conn.execute_batch(sql)?;
+            }
+            set_meta(&conn, "schema_version", &schema.to_string())?;
+            set_meta(&conn, "created", now)?;
+            set_meta(&conn, "epoch", &new_epoch())?;
+        }
+        std::fs::rename(&staging, &self.path).map_err(io(&self.path))?;
+        self.conn = Some(connect(&self.path)?);
+        Ok(())
+    }
+
+    /// Removes the database and all its tables.
+    pub fn delete(&mut self) -> Result<(), CmsError> {
+        let conn = self.conn.take().ok_or(CmsError::NoDatabase)?;
+        drop(conn);
+        std::fs::remove_file(&self.path).map_err(io(&self.path))?;
+        let _ = std::fs::remove_file(self.path.with_extension("db-journal"));
+        Ok(())
+    }
+
+    /// Writes a backup of the database to `dest` (atomically); returns its size in bytes.
+    pub fn backup(&self, dest: &Path, software: Version, now: &str) -> Result<u64, CmsError> {
+        let conn = self.conn()?;
+        let image = self.path.with_extension("db.image");
+        let _ = std::fs::remove_file(&image);
+        conn.execute("VACUUM INTO ?1", params![image.to_string_lossy()])?;
+        let body = std::fs::read(&image).map_err(io(&image));
+        let _ = std::fs::remove_file(&image);
+        let header = DumpHeader {
+            schema: self.schema()?,
+            software,
+            created: now.to_string(),
+        };
+        let bytes = dump::encode(&header, &body?);
+        write_atomic(dest, &bytes).map_err(io(dest))?;
+        Ok(bytes.len() as u64)
+    }
+
+    /// Reads a dump and checks it completely (header, checksum, SQLite integrity, schema) without
+    /// touching the current database; returns the header and the image.
+    pub fn check_dump(&self, src: &Path) -> Result<(DumpHeader, Vec<u8>), CmsError> {
+        let bytes = std::fs::read(src).map_err(io(src))?;
+        let (header, body) = dump::decode(&bytes)?;
+        if !schema::is_known(header.schema) {
+            return Err(CmsError::UnknownSchema(header.schema));
+        }
+        let probe = self.path.with_extension("db.probe");
+        write_atomic(&probe, body).map_err(io(&probe))?;
+        let verdict = (|| {
+            let conn = Connection::open(&probe)?;
+            let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            let schema = meta(&conn, "schema_version")?;
+            Ok::<_, CmsError>((ok, schema))
+        })();
+        let _ = std::fs::remove_file(&probe);
+        let (ok, schema) = verdict.map_err(|e| CmsError::Damaged(e.to_string()))?;
+        if ok != "ok" || schema.as_deref() != Some(&header.schema.to_string()) {
+            return Err(CmsError::Damaged(format!("integrity check: {ok}")));
+        }
+        Ok((header, body.to_vec()))
+    }
+
+    /// Recreates the database from a dump (which keeps its own schema version). Refuses when a
+    /// database exists; a bad dump changes nothing.
+    pub fn restore(&mut self, src: &Path) -> Result<DumpHeader, CmsError> {
+        if self.exists() {
+            return Err(CmsError::Exists);
+        }
+        let (header, body) = self.check_dump(src)?;
+        let staging = self.path.with_extension("db.new");
+        write_atomic(&staging, &body).map_err(io(&staging))?;
+        {
+            let conn = connect(&staging)?;
+            set_meta(&conn, "epoch", &new_epoch())?;
+        }
+        std::fs::rename(&staging, &self.path).map_err(io(&self.path))?;
+        self.conn = Some(connect(&self.path)?);
+        Ok(header)
+    }
+
+    /// Integrity and schema check; returns the schema on success.
+    pub fn validate(&self) -> Result<Schema, CmsError> {
+        let conn = self.conn()?;
+        let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            return Err(CmsError::Damaged(ok));
+        }
+        let schema = self.schema()?;
+        if !schema::is_known(schema) {
+            return Err(CmsError::UnknownSchema(schema));
+        }
+        for (table, _) in schema::REPLICATED {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(|e| CmsError::Damaged(format!("table {table}: {e}")))?;
+        }
+        Ok(schema)
+    }
+
+    /// Migrates the schema up to `to` in one transaction (boot of newer software). Returns the old
+    /// schema when something was migrated; an older target leaves the database alone.
+    pub fn migrate_up(&mut self, to: Schema) -> Result<Option<Schema>, CmsError> {
+        let from = self.schema()?;
+        if from >= to {
+            return Ok(None);
+        }
+        let steps = schema::path_up(from, to).ok_or(CmsError::NoPath { from, to })?;
+        self.convert(steps, to)?;
+        Ok(Some(from))
+    }
+
+    /// `cms database downgrade`: converts the schema down to `to`. Returns the old schema.
+    pub fn downgrade(&mut self, to: Schema) -> Result<Schema, CmsError> {
+        let from = self.schema()?;
+        let steps = schema::path_down(from, to).ok_or(CmsError::NoPath { from, to })?;
+        self.convert(steps, to)?;
+        Ok(from)
+    }
+
+    fn convert(&mut self, steps: Vec<&str>, to: Schema) -> Result<(), CmsError> {
+        let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
+        let tx = conn.transaction()?;
+        for sql in steps {
+            tx.execute_batch(sql)?;
+        }
+        set_meta(&tx, "schema_version", &to.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The database's identity: changes when it is created or restored, so a standby knows its
+    /// copy belongs to another database and needs a full update.
+    pub fn epoch(&self) -> Result<String, CmsError> {
+        Ok(meta(self.conn()?, "epoch")?.unwrap_or_default())
+    }
+
+    /// The highest change sequence number.
+    pub fn last_seq(&self) -> Result<u64, CmsError> {
+        let seq: Option<i64> = self
+            .conn()?
+            .query_row("SELECT max(seq) FROM changes", [], |r| r.get(0))?;
+        Ok(seq.unwrap_or(0) as u64)
+    }
+
+    /// Inserts or replaces a row of a replicated table and logs the change, in one transaction.
+    pub fn put(&mut self, table: &str, row: Map<String, Value>) -> Result<u64, CmsError> {
+        let key_column = key_column(table)?;
+        let key = row.get(key_column).map(value_text).unwrap_or_default();
+        let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
+        let tx = conn.transaction()?;
+        let seq = next_seq(&tx)?;
+        let change = Change {
+            seq,
+            table: table.into(),
+            key,
+            row: Some(row),
+        };
+        replication::apply_one(&tx, &change)?;
+        replication::log(&tx, &change)?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// Deletes a row of a replicated table by key and logs the change.
+    pub fn remove(&mut self, table: &str, key: &str) -> Result<u64, CmsError> {
+        key_column(table)?;
+        let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
+        let tx = conn.transaction()?;
+        let seq = next_seq(&tx)?;
+        let change = Change {
+            seq,
+            table: table.into(),
+            key: key.into(),
+            row: None,
+        };
+        replication::apply_one(&tx, &change)?;
+        replication::log(&tx, &change)?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// All rows of a table as JSON objects, ordered by key.
+    pub fn rows(&self, table: &str) -> Result<Vec<Map<String, Value>>, CmsError> {
+        let key = key_column(table)?;
+        replication::table_rows(self.conn()?, table, key)
+    }
+
+    /// Number of rows of a table.
+    pub fn count(&self, table: &str) -> Result<u64, CmsError> {
+        key_column(table)?;
+        let n: i64 = self
+            .conn()?
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Registers or refreshes a device in the device table.
+    pub fn upsert_device(&mut self, device: &DeviceRow) -> Result<u64, CmsError> {
+        let row = serde_json::to_value(device)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default();
+        self.put("devices", row)
+    }
+
+    /// The device table.
+    pub fn devices(&self) -> Result<Vec<DeviceRow>, CmsError> {
+        Ok(self
+            .rows("devices")?
+            .into_iter()
+            .filter_map(|row| serde_json::from_value(Value::Object(row)).ok())
+            .collect())
+    }
+
+    /// One device's row.
+    pub fn device(&self, name: &str) -> Result<Option<DeviceRow>, CmsError> {
+        let row = self
+            .conn()?
+            .query_row(
+                "SELECT name, kind, ip, version, status, last_seen FROM devices WHERE name = ?1",
+                params![name],
+                |r| {
+                    Ok(DeviceRow {
+                        name: r.get(0)?,
+                        kind: r.get(1)?,
+                        ip: r.get(2)?,
+                        version: r.get(3)?,
+                        status: r.get(4)?,
+                        last_seen: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    /// Size of the database file in bytes.
+    pub fn file_size(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub(crate) fn connection_mut(&mut self) -> Result<&mut Connection, CmsError> {
+        self.conn.as_mut().ok_or(CmsError::NoDatabase)
+    }
+
+    pub(crate) fn connection(&self) -> Result<&Connection, CmsError> {
+        self.conn()
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, CmsError> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;",
+    )?;
+    Ok(conn)
+}
+
+fn meta(conn: &Connection, key: &str) -> Result<Option<String>, CmsError> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), CmsError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+fn next_seq(conn: &Connection) -> Result<u64, CmsError> {
+    let seq: Option<i64> = conn.query_row("SELECT max(seq) FROM changes", [], |r| r.get(0))?;
+    Ok(seq.unwrap_or(0) as u64 + 1)
+}
+
+fn key_column(table: &str) -> Result<&'static str, CmsError> {
+    schema::REPLICATED
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, k)| *k)
+        .ok_or_else(|| CmsError::Damaged(format!("no replicated table {table}")))
+}
+
+/// A JSON value as the text of a key.
+pub(crate) fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn new_epoch() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(name: &str) -> DeviceRow {
+        DeviceRow {
+            name: name.into(),
+            kind: "CE".into(),
+            ip: "10.1.1.10".into(),
+            version: "5.1.3".into(),
+            status: "Online".into(),
+            last_seen: String::new(),
+        }
+    }
+
+    #[test]
+    fn create_backup_delete_restore_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cms = Cms::open(&dir.path().join("cms.db")).unwrap();
+        assert!(!cms.exists());
+        cms.create(Schema(5, 1), "now").unwrap();
+        cms.upsert_device(&device("ce1")).unwrap();
+        cms.upsert_device(&device("ce2")).unwrap();
+        let dump = dir.path().join("b.dump");
+        cms.backup(&dump, Version::new(5, 1, 3), "now").unwrap();
+        cms.delete().unwrap();
+        assert!(!cms.exists() && !dir.path().join("cms.db").exists());
+        let header = cms.restore(&dump).unwrap();
+        assert_eq!(header.schema, Schema(5, 1));
+        assert_eq!(cms.devices().unwrap().len(), 2);
+        assert_eq!(cms.validate().unwrap(), Schema(5, 1));
+        assert_eq!(cms.last_seq().unwrap(), 2);
+    }
+
+    #[test]
+    fn truncated_dump_is_refused_and_nothing_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cms = Cms::open(&dir.path().join("cms.db")).unwrap();
+        cms.create(Schema(5, 1), "now").unwrap();
+        cms.upsert_device(&device("ce1")).unwrap();
+        let dump = dir.path().join("b.dump");
+        cms.backup(&dump, Version::new(5, 1, 3), "now").unwrap();
+        let bytes = std::fs::read(&dump).unwrap();
+        std::fs::write(&dump, &bytes[..bytes.len() / 2]).unwrap();
+        cms.delete().unwrap();
+        assert!(matches!(
+            cms.restore(&dump),
+            Err(CmsError::Dump(DumpError::Damaged(_)))
+        ));
+        assert!(!cms.exists());
+        assert!(!dir.path().join("cms.db").exists());
+    }
+
+    #[test]
+    fn migrate_up_and_downgrade_change_the_schema_and_keep_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cms = Cms::open(&dir.path().join("cms.db")).unwrap();
+        cms.create(Schema(5, 1), "now").unwrap();
+        cms.upsert_device(&device("ce1")).unwrap();
+        assert_eq!(cms.migrate_up(Schema(5, 3)).unwrap(), Some(Schema(5, 1)));
+        assert_eq!(cms.schema().unwrap(), Schema(5, 3));
+        assert_eq!(
+            cms.migrate_up(Schema(5, 1)).unwrap(),
+            None,
+            "never down on boot"
+        );
+        assert_eq!(cms.downgrade(Schema(5, 1)).unwrap(), Schema(5, 3));
+        assert_eq!(cms.validate().unwrap(), Schema(5, 1));
+        assert_eq!(cms.devices().unwrap(), vec![device("ce1")]);
+    }
+}
