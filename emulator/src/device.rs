@@ -16,8 +16,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::LabClock;
+use crate::cms::Cms;
 use crate::config::{CdmRole, Config, DeviceKind};
-use crate::release::Version;
+use crate::release::{release, Version};
 
 /// Where a device is in its power cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,6 +91,13 @@ pub struct Persisted {
     pub pending_version: Option<Version>,
 }
 
+/// How a device reaches its lab: the lab link (network, scheduler queue) and its index there.
+#[derive(Debug, Clone)]
+pub struct Kicker {
+    pub link: std::sync::Weak<crate::network::LabLink>,
+    pub index: usize,
+}
+
 /// A CLI session open on the device, for `show users`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -109,6 +117,69 @@ pub struct DeviceState {
     pub booted_at: DateTime<Utc>,
     pub sessions: BTreeMap<u64, SessionInfo>,
     next_session: u64,
+    /// The CMS database (CDMs only).
+    pub cms: Option<Cms>,
+    /// CE/CR: the registration with a CDM, as this device last learned it.
+    pub registration: Option<Registration>,
+    /// Standby CDM: how replication from the primary stands.
+    pub sync: SyncState,
+}
+
+/// A CE's or CR's registration with its CDM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub cdm: Ipv4Addr,
+    pub device_id: String,
+    pub since: DateTime<Utc>,
+}
+
+/// How a standby CDM's copy of the primary's data stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SyncState {
+    /// Not a standby, or never synchronised.
+    #[default]
+    Never,
+    /// The last poll applied the primary's updates.
+    InSync { at: DateTime<Utc>, applied: u64 },
+    /// The primary runs another version: its updates are not processed.
+    VersionMismatch { at: DateTime<Utc>, primary: Version },
+    /// The primary could not be reached at the last poll.
+    Unreachable { at: DateTime<Utc> },
+    /// A full update was asked for (`cms enable`) and has not arrived yet.
+    FullUpdatePending,
+}
+
+/// Whether the CMS service runs, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmsService {
+    Running,
+    /// `no cms enable` (or never enabled).
+    Disabled,
+    /// Enabled in configuration but held: a CDM without a database, or with a database of another
+    /// schema than the software's.
+    Held(String),
+}
+
+impl DeviceState {
+    /// The CMS service state, derived from configuration, power and (CDM) database.
+    pub fn cms_service(&self) -> CmsService {
+        if !self.running.cms_enabled {
+            return CmsService::Disabled;
+        }
+        match &self.cms {
+            None => CmsService::Running,
+            Some(cms) if !cms.exists() => CmsService::Held("no CMS database".into()),
+            Some(cms) => match cms.schema() {
+                Ok(schema) if schema == release(self.version).schema => CmsService::Running,
+                Ok(schema) => CmsService::Held(format!(
+                    "database schema {schema} does not match software {} (schema {})",
+                    self.version,
+                    release(self.version).schema
+                )),
+                Err(e) => CmsService::Held(e.to_string()),
+            },
+        }
+    }
 }
 
 /// Failures of the device's own storage.
@@ -121,6 +192,8 @@ pub enum DeviceError {
     },
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
+    #[error("CMS database: {0}")]
+    Cms(#[from] crate::cms::CmsError),
 }
 
 /// A virtual device. Shared (`Arc`) between its sessions and the lab; all state is behind one
@@ -128,6 +201,7 @@ pub enum DeviceError {
 pub struct Device {
     pub identity: Identity,
     clock: LabClock,
+    kicker: std::sync::OnceLock<Kicker>,
     dir: PathBuf,
     state: Mutex<DeviceState>,
 }
@@ -135,6 +209,7 @@ pub struct Device {
 const STARTUP_FILE: &str = "startup-config";
 const PERSISTED_FILE: &str = "device.json";
 const DISK_DIR: &str = "local1";
+const CMS_FILE: &str = "cms.db";
 
 impl Device {
     /// Opens the device stored in `dir`, creating it with `initial` (configuration) and `version` if the
@@ -153,6 +228,7 @@ impl Device {
         };
         std::fs::create_dir_all(dir.join(DISK_DIR)).map_err(io(dir))?;
         let startup_path = dir.join(STARTUP_FILE);
+        let brand_new = !startup_path.exists();
         let startup = match std::fs::read_to_string(&startup_path) {
             Ok(text) => {
                 let (config, errors) =
@@ -192,6 +268,15 @@ impl Device {
             }
             Err(e) => return Err(io(&persisted_path)(e)),
         };
+        let cms = if identity.kind == DeviceKind::Cdm {
+            let mut cms = Cms::open(&dir.join(CMS_FILE))?;
+            if brand_new && startup.cms_enabled && !cms.exists() {
+                cms.create(release(persisted.version).schema, &clock.now().to_rfc3339())?;
+            }
+            Some(cms)
+        } else {
+            None
+        };
         let state = DeviceState {
             power: Power::Booting,
             running: startup.clone(),
@@ -201,13 +286,36 @@ impl Device {
             booted_at: clock.now(),
             sessions: BTreeMap::new(),
             next_session: 1,
+            cms,
+            registration: None,
+            sync: SyncState::Never,
         };
         Ok(Device {
             identity,
             clock,
+            kicker: std::sync::OnceLock::new(),
             dir: dir.to_path_buf(),
             state: Mutex::new(state),
         })
+    }
+
+    /// Connects the device to its lab: [`Device::kick`] then asks the lab to run this device's CMS
+    /// agent at once (after `cms enable`, a reboot, a role change).
+    pub fn set_kicker(&self, kicker: Kicker) {
+        let _ = self.kicker.set(kicker);
+    }
+
+    /// Asks the lab to run this device's CMS agent now (no-op outside a lab).
+    pub fn kick(&self) {
+        if let Some((link, index)) = self.link() {
+            link.kick(index);
+        }
+    }
+
+    /// The lab this device belongs to, and its index there (`None` outside a lab).
+    pub fn link(&self) -> Option<(std::sync::Arc<crate::network::LabLink>, usize)> {
+        let k = self.kicker.get()?;
+        Some((k.link.upgrade()?, k.index))
     }
 
     /// Locks the device state. Never hold the guard across an `.await`.
@@ -270,6 +378,18 @@ impl Device {
         }
         state.running = state.startup.clone();
         state.booted_at = self.clock.now();
+        let schema = release(state.version).schema;
+        if let Some(cms) = state.cms.as_mut().filter(|c| c.exists()) {
+            match cms.migrate_up(schema) {
+                Ok(Some(from)) => {
+                    tracing::info!(device = %self.identity.name, %from, to = %schema, "CMS database migrated")
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(device = %self.identity.name, error = %e, "CMS database not migrated")
+                }
+            }
+        }
     }
 
     /// `write memory`: the running configuration becomes the startup configuration, on disk first.

@@ -27,7 +27,8 @@ use tokio::task::JoinHandle;
 
 use crate::clock::LabClock;
 use crate::config::{CdmRole, Config, DeviceKind, Interface};
-use crate::device::{write_atomic, Device, DeviceError, Identity, PowerEffect, PowerEvent};
+use crate::device::{write_atomic, Device, DeviceError, Identity, Kicker, PowerEffect, PowerEvent};
+use crate::network::{Job, LabLink, Network};
 use crate::topology::{DeviceSpec, Topology, TopologyError};
 
 /// How to start a lab.
@@ -92,7 +93,9 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {
 
 /// One device of a running lab with its SSH endpoint.
 pub struct Node {
+    index: usize,
     device: Arc<Device>,
+    link: Arc<LabLink>,
     spec: DeviceSpec,
     addr: SocketAddr,
     ssh: Arc<russh::server::Config>,
@@ -120,8 +123,20 @@ impl Node {
     /// Reloads the device: closes its sessions, refuses SSH while it boots, then comes back with its
     /// startup configuration (and a pending image, if any).
     pub fn reload(&self) {
+        if self.device.state().power == crate::device::Power::Running {
+            crate::agent::going_offline(&self.device, &self.link.network);
+        }
         let effects = self.device.power_event(PowerEvent::Reload);
         self.carry_out(&effects);
+    }
+
+    /// The boot timer ran out: the device comes up and its CMS agent runs at once.
+    fn boot_complete(&self) {
+        let effects = self.device.power_event(PowerEvent::BootComplete);
+        self.carry_out(&effects);
+        if !effects.is_empty() {
+            self.link.kick(self.index);
+        }
     }
 
     fn carry_out(&self, effects: &[PowerEffect]) {
@@ -134,15 +149,9 @@ impl Node {
                     }
                 }
                 PowerEffect::StartBootTimer => {
-                    let Some(me) = self.me.upgrade() else {
-                        continue;
-                    };
-                    let clock = self.device.clock().clone();
-                    tokio::spawn(async move {
-                        clock.sleep(me.boot_time).await;
-                        let effects = me.device.power_event(PowerEvent::BootComplete);
-                        me.carry_out(&effects);
-                    });
+                    let boot = chrono::Duration::from_std(self.boot_time).unwrap_or_default();
+                    self.link
+                        .schedule(self.device.clock().now() + boot, Job::Boot(self.index));
                 }
                 PowerEffect::ApplyBoot => {}
                 PowerEffect::StartListening => {
@@ -254,10 +263,81 @@ pub struct LabInfo {
 
 /// A running lab.
 pub struct Lab {
+    inner: Arc<Inner>,
+    scheduler: JoinHandle<()>,
+}
+
+struct Inner {
     nodes: Vec<Arc<Node>>,
     by_name: HashMap<String, usize>,
     clock: LabClock,
     state_dir: PathBuf,
+    link: Arc<LabLink>,
+    poll_interval: Duration,
+    /// Held while jobs run, so the scheduler task and [`Lab::advance`] never run two at once.
+    running: Mutex<()>,
+}
+
+impl Inner {
+    /// Runs every kicked agent and every job due now; returns how many ran.
+    fn run_due(&self) -> usize {
+        let _one_at_a_time = lock(&self.running);
+        let mut ran = 0;
+        loop {
+            let kicks = self.link.take_kicks();
+            for index in &kicks {
+                if let Some(node) = self.nodes.get(*index) {
+                    crate::agent::poll(&node.device, &self.link.network);
+                }
+            }
+            ran += kicks.len();
+            match self.link.take_due(self.clock.now()) {
+                Some(job) => {
+                    self.run(job);
+                    ran += 1;
+                }
+                None if kicks.is_empty() => return ran,
+                None => {}
+            }
+        }
+    }
+
+    fn run(&self, job: Job) {
+        let interval = chrono::Duration::from_std(self.poll_interval).unwrap_or_default();
+        let now = self.clock.now();
+        match job {
+            Job::Poll(i) => {
+                crate::agent::poll(&self.nodes[i].device, &self.link.network);
+                self.link.schedule(now + interval, Job::Poll(i));
+            }
+            Job::Sweep(i) => {
+                crate::network::sweep(&self.nodes[i].device, now - interval * 3);
+                self.link.schedule(now + interval, Job::Sweep(i));
+            }
+            Job::Boot(i) => self.nodes[i].boot_complete(),
+        }
+    }
+}
+
+/// The scheduler task: runs jobs when the lab clock reaches them, and kicked agents at once.
+async fn scheduler(inner: Arc<Inner>) {
+    loop {
+        inner.run_due();
+        let wait = inner
+            .link
+            .next_due()
+            .map(|at| (at - inner.clock.now()).to_std().unwrap_or_default());
+        let sleep = async {
+            match wait {
+                Some(d) => inner.clock.sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = sleep => {}
+            _ = inner.link.wake.notified() => {}
+        }
+    }
 }
 
 const TOPOLOGY_FILE: &str = "topology.yaml";
@@ -298,8 +378,10 @@ impl Lab {
             .clock
             .unwrap_or_else(|| LabClock::real(topology.lab.speed));
         let boot_time = Duration::from_secs_f64(topology.lab.boot_seconds);
+        let poll_interval = Duration::from_secs_f64(topology.lab.poll_seconds);
         let mut listeners = Vec::with_capacity(topology.devices.len());
-        let mut nodes = Vec::with_capacity(topology.devices.len());
+        let mut devices = Vec::with_capacity(topology.devices.len());
+        let mut keys = Vec::with_capacity(topology.devices.len());
         for (index, spec) in topology.devices.iter().enumerate() {
             let port = topology.port_of(index);
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -309,7 +391,8 @@ impl Lab {
                 source,
             })?;
             listener.set_nonblocking(true).map_err(io_error(&dir))?;
-            listeners.push(listener);
+            let addr = listener.local_addr().map_err(io_error(&dir))?;
+            listeners.push((addr, listener));
             let device_dir = dir.join("devices").join(&spec.name);
             let identity = Identity {
                 name: spec.name.clone(),
@@ -327,13 +410,28 @@ impl Lab {
                 || initial_config(&topology, spec),
                 topology.version_of(index),
             )?;
-            let key = load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?;
-            let ssh = Arc::new(crate::ssh::server_config(key));
+            devices.push(Arc::new(device));
+            keys.push(load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?);
+        }
+        let link = Arc::new(LabLink::new(Network::new(devices.iter().cloned())));
+        let mut nodes = Vec::with_capacity(devices.len());
+        for (index, ((device, key), spec)) in devices
+            .into_iter()
+            .zip(keys)
+            .zip(&topology.devices)
+            .enumerate()
+        {
+            device.set_kicker(Kicker {
+                link: Arc::downgrade(&link),
+                index,
+            });
             let node = Arc::new_cyclic(|me| Node {
-                device: Arc::new(device),
+                index,
+                device,
+                link: link.clone(),
                 spec: spec.clone(),
-                addr,
-                ssh,
+                addr: listeners[index].0,
+                ssh: Arc::new(crate::ssh::server_config(key)),
                 boot_time,
                 listener: Mutex::new(None),
                 connections: Mutex::new(HashMap::new()),
@@ -342,45 +440,100 @@ impl Lab {
             });
             nodes.push(node);
         }
-        for (node, listener) in nodes.iter().zip(listeners) {
+        let now = clock.now();
+        for (node, (_, listener)) in nodes.iter().zip(listeners) {
             node.device.power_event(PowerEvent::BootComplete);
             let listener = TcpListener::from_std(listener).map_err(io_error(&dir))?;
             node.serve(listener);
+        }
+        // CDMs first, so that their CMS is up when the others register.
+        let mut order: Vec<&Arc<Node>> = nodes.iter().collect();
+        order.sort_by_key(|n| {
+            (
+                n.spec.kind != DeviceKind::Cdm,
+                n.spec.role == Some(CdmRole::Standby),
+            )
+        });
+        for node in order {
+            link.schedule(now, Job::Poll(node.index));
+            if node.spec.kind == DeviceKind::Cdm {
+                link.schedule(now, Job::Sweep(node.index));
+            }
         }
         let by_name = nodes
             .iter()
             .enumerate()
             .map(|(i, n)| (n.spec.name.clone(), i))
             .collect();
-        let lab = Lab {
+        let inner = Arc::new(Inner {
             nodes,
             by_name,
             clock,
             state_dir: dir,
-        };
+            link,
+            poll_interval,
+            running: Mutex::new(()),
+        });
+        // Primaries first: their CMS must be up before the others register.
+        inner.run_due();
+        let scheduler = tokio::spawn(scheduler(inner.clone()));
+        let lab = Lab { inner, scheduler };
         lab.write_info()?;
         Ok(lab)
     }
 
     pub fn nodes(&self) -> &[Arc<Node>] {
-        &self.nodes
+        &self.inner.nodes
     }
 
     pub fn node(&self, name: &str) -> Option<&Arc<Node>> {
-        self.by_name.get(name).map(|&i| &self.nodes[i])
+        self.inner.by_name.get(name).map(|&i| &self.inner.nodes[i])
     }
 
     pub fn clock(&self) -> &LabClock {
-        &self.clock
+        &self.inner.clock
     }
 
     pub fn state_dir(&self) -> &Path {
-        &self.state_dir
+        &self.inner.state_dir
+    }
+
+    /// The network between the devices (cut and heal links here).
+    pub fn network(&self) -> &Network {
+        &self.inner.link.network
+    }
+
+    /// The polling interval of CMS agents and the standby (lab time).
+    pub fn poll_interval(&self) -> Duration {
+        self.inner.poll_interval
+    }
+
+    /// Runs kicked agents and due jobs now (after a change made outside the scheduler, e.g. by a
+    /// test driving sessions directly); returns how many ran.
+    pub fn settle(&self) -> usize {
+        self.inner.run_due()
+    }
+
+    /// Moves a virtual lab clock forward by `duration`, running every job that falls due on the way,
+    /// in time order, before returning. On a real clock it only runs what is due now.
+    pub fn advance(&self, duration: Duration) {
+        let clock = &self.inner.clock;
+        let target = clock.now() + chrono::Duration::from_std(duration).unwrap_or_default();
+        if clock.is_virtual() {
+            while let Some(at) = self.inner.link.next_due().filter(|at| *at <= target) {
+                let step = (at - clock.now()).to_std().unwrap_or_default();
+                clock.advance(step);
+                self.inner.run_due();
+            }
+            clock.advance((target - clock.now()).to_std().unwrap_or_default());
+        }
+        self.inner.run_due();
     }
 
     /// What `lab.json` holds.
     pub fn info(&self) -> LabInfo {
         let devices = self
+            .inner
             .nodes
             .iter()
             .map(|n| DeviceInfo {
@@ -401,14 +554,14 @@ impl Lab {
             })
             .collect();
         LabInfo {
-            state_dir: self.state_dir.clone(),
+            state_dir: self.inner.state_dir.clone(),
             pid: std::process::id(),
             devices,
         }
     }
 
     fn write_info(&self) -> Result<(), LabError> {
-        let path = self.state_dir.join("lab.json");
+        let path = self.inner.state_dir.join("lab.json");
         let json = serde_json::to_vec_pretty(&self.info()).unwrap_or_default();
         write_atomic(&path, &json).map_err(io_error(&path))
     }
@@ -436,15 +589,27 @@ impl Lab {
         out
     }
 
-    /// Stops the lab: closes every session and listener. State on disk is already complete.
+    /// Stops the lab: the scheduler, every listener and session. State on disk is already complete.
     pub async fn shutdown(&self) {
-        for node in &self.nodes {
+        self.scheduler.abort();
+        for node in &self.inner.nodes {
             if let Some(task) = lock(&node.listener).take() {
                 task.abort();
             }
             node.close_connections();
         }
         tokio::task::yield_now().await;
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.scheduler.abort();
+        for node in &self.inner.nodes {
+            if let Some(task) = lock(&node.listener).take() {
+                task.abort();
+            }
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 //! Map of the crate, from the wire inwards:
 //! - [`lab`]: the set of devices of a topology, the state directory, lifecycle, lab.json, the control
 //!   socket; it drives each device's power state machine (timers, listeners).
+//! - [`network`]: the virtual network between devices (cut/heal) and the CDM side of CMS messages.
+//! - [`agent`]: the device side of CMS: registration, status, standby replication.
 //! - [`ssh`]: the russh server: bytes in, bytes out, nothing else.
 //! - [`shell`]: line editor + session + pager for one interactive channel.
 //! - [`terminal`]: the byte-level line editor and the `--More--` pager.
@@ -18,6 +20,7 @@
 //! - [`control`]: the local control socket (`acnslab console`).
 //! - [`app`]: what the `acnslab` subcommands do.
 
+pub mod agent;
 pub mod app;
 pub mod clock;
 pub mod cms;
@@ -26,6 +29,7 @@ pub mod config;
 pub mod control;
 pub mod device;
 pub mod lab;
+pub mod network;
 pub mod release;
 pub mod session;
 pub mod shell;

@@ -142,6 +142,13 @@ pub const RELEASES: &[Release] = &[
 /// The release every device of the default lab runs.
 pub const DEFAULT_VERSION: Version = Version::new(5, 1, 3);
 
+/// Whether a CDM running `cdm` takes registrations and status from a device running `device`
+/// [ours, table-driven in spirit: the guide upgrades CEs and CRs first, then the CDM; a CDM upgraded
+/// first no longer talks to devices left on older versions, and 4.x devices belong to a 4.x CDM].
+pub fn cdm_accepts(cdm: Version, device: Version) -> bool {
+    device.major == cdm.major && device >= cdm
+}
+
 /// The release row for `version`; unknown versions get a generic row so a topology may name any.
 pub fn release(version: Version) -> Release {
     RELEASES

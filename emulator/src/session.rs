@@ -27,6 +27,7 @@ pub enum Pending {
     EnablePassword,
     SaveBeforeReload,
     ConfirmReload,
+    ConfirmCmsDelete,
 }
 
 /// How the next input line should be read.
@@ -144,6 +145,7 @@ impl Session {
             Some(Pending::EnablePassword) => prompt::PASSWORD.to_string(),
             Some(Pending::SaveBeforeReload) => prompt::SAVE_BEFORE_RELOAD.to_string(),
             Some(Pending::ConfirmReload) => prompt::PROCEED_WITH_RELOAD.to_string(),
+            Some(Pending::ConfirmCmsDelete) => crate::text::cms::CONFIRM_DELETE.to_string(),
             None => {
                 let host = self.device.hostname();
                 match self.mode {
@@ -269,6 +271,7 @@ impl Session {
             Outcome::AskSaveBeforeReload => self.ask(Pending::SaveBeforeReload),
             Outcome::AskConfirmReload => self.ask(Pending::ConfirmReload),
             Outcome::Reload => Reply::action(Action::Reload, format!("{}\n", msg::RELOADING)),
+            Outcome::AskDeleteCms => self.ask(Pending::ConfirmCmsDelete),
         }
     }
 
@@ -294,6 +297,13 @@ impl Session {
             _ => {}
         }
         let kind = self.device.identity.kind;
+        let mut notice = String::new();
+        if m.id == Cmd::CmsEnable {
+            match crate::commands::cms::check_enable(&self.device) {
+                Ok(text) => notice = text.unwrap_or_default(),
+                Err(e) => return Reply::fail(e),
+            }
+        }
         let result = {
             let mut state = self.device.state();
             let mut candidate = state.running.clone();
@@ -308,7 +318,9 @@ impl Session {
                 if let Some(next) = applied.enter {
                     self.mode = Mode::Config(next);
                 }
-                Reply::text(applied.notice.map(|n| format!("{n}\n")).unwrap_or_default())
+                self.device.kick();
+                notice.extend(applied.notice.map(|n| format!("{n}\n")));
+                Reply::text(notice)
             }
             Err(e) => Reply::fail(e),
         }
@@ -317,16 +329,15 @@ impl Session {
     /// `do LINE`: an EXEC command from configuration mode, keeping the mode.
     fn run_do(&mut self, line: &str) -> Reply {
         let saved = self.mode;
+        // The caret counts the configuration prompt the line was typed after.
+        let offset = self.prompt().chars().count() + "do ".len();
         self.mode = Mode::Exec;
         let parsed = grammar(self.grammar(), self.device.identity.kind).parse(line);
         let reply = match parsed {
             Parsed::Match(m) if m.id == Cmd::Configure || m.id == Cmd::Exit => Reply::text(""),
             Parsed::Match(m) => self.exec_command(&m),
             Parsed::Empty => Reply::text(""),
-            Parsed::Error(e) => {
-                let offset = self.prompt().chars().count() + "do ".len();
-                Reply::fail(render_error(&e, offset, line))
-            }
+            Parsed::Error(e) => Reply::fail(render_error(&e, offset, line)),
         };
         if self.pending.is_none() {
             self.mode = saved;
@@ -367,6 +378,15 @@ impl Session {
                 Some(false) => self.ask(Pending::ConfirmReload),
                 None => Reply::fail(msg::ANSWER_YES_OR_NO),
             },
+            Pending::ConfirmCmsDelete => match yes(false) {
+                Some(true) => match crate::commands::cms::delete(&self.device) {
+                    Outcome::Print(text) => Reply::text(text),
+                    Outcome::Fail(text) => Reply::fail(text),
+                    _ => Reply::text(""),
+                },
+                Some(false) => Reply::text(format!("{}\n", crate::text::cms::DELETE_ABORTED)),
+                None => Reply::fail(msg::ANSWER_YES_OR_NO),
+            },
             Pending::ConfirmReload => match yes(true) {
                 Some(true) => Reply::action(Action::Reload, format!("{}\n", msg::RELOADING)),
                 _ => Reply::text(format!("{}\n", msg::RELOAD_ABORTED)),
@@ -396,5 +416,8 @@ fn is_show(cmd: Cmd) -> bool {
             | Cmd::ShowTerminal
             | Cmd::ShowHistory
             | Cmd::Dir
+            | Cmd::ShowCmsInfo
+            | Cmd::ShowCmsDatabase
+            | Cmd::ShowCmsDevices
     )
 }

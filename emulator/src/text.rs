@@ -53,8 +53,41 @@ pub mod msg {
     /// `device mode` change, effective after reload. [ours]
     pub const DEVICE_MODE_AFTER_RELOAD: &str =
         "The new device mode will take effect after you save the configuration and reload.";
+    /// `cms enable` on a CDM whose database schema is not the software's. [ours]
+    pub const SCHEMA_MISMATCH: &str = "% Error: the CMS database has schema";
     /// A line of the startup configuration that could not be applied on boot. [ours]
     pub const STARTUP_LINE_REJECTED: &str = "% Error in startup configuration, line ";
+}
+
+/// CMS messages (spec §7). [ours unless marked; the backup lines follow real ACNS output in spirit]
+pub mod cms {
+    pub const BACKUP_CREATING: &str = "Creating database backup file";
+    pub const BACKUP_READY: &str =
+        "is ready. Use the `copy' commands to move the backup file to a remote host.";
+    pub const CREATED: &str = "CMS database created with schema";
+    pub const DELETED: &str = "CMS database deleted.";
+    pub const CONFIRM_DELETE: &str =
+        "This will delete the CMS database and all its tables. Proceed?[no]:";
+    pub const DELETE_ABORTED: &str = "CMS database not deleted.";
+    pub const RESTORED: &str = "CMS database restored from";
+    pub const VALID: &str = "CMS database is valid: schema";
+    pub const DOWNGRADED: &str = "CMS database converted from schema";
+    pub const NEW_DATABASE: &str = "Generating new CMS database...";
+    pub const NEED_DISABLED: &str =
+        "% Error: CMS is enabled. Disable it first with 'no cms enable' in configuration mode.";
+    pub const NO_DATABASE: &str = "% Error: no CMS database exists. Create one with 'cms database create' or restore a backup with 'cms database restore FILE'.";
+    pub const DATABASE_EXISTS: &str =
+        "% Error: a CMS database exists. Delete it first with 'cms database delete'.";
+    pub const SAME_SCHEMA: &str =
+        "% Error: the CMS database schema already matches the running software";
+    pub const NOT_NEWER: &str = "% Error: 'cms database downgrade' converts a newer database down; this database is older than the software";
+    pub const NO_FILE: &str = "% Error: no such file in /local/local1: ";
+    pub const NO_CDM_IP: &str =
+        "% Error: no CDM address. Configure it with 'cdm ip A.B.C.D' first.";
+    pub const DEREGISTERED: &str = "Deregistered from the CDM.";
+    pub const NOT_REGISTERED: &str = "% Error: this device is not registered with a CDM.";
+    pub const CDM_UNREACHABLE: &str =
+        "% Error: the CDM cannot be reached; use 'cms deregister force' to deregister locally.";
 }
 
 /// The fixed lines of `show version` [seen: real 5.3.3 capture].

@@ -44,12 +44,16 @@ devices:
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabSettings {
-    /// SSH port of the first device; the others follow in order.
+    /// SSH port of the first device; the others follow in order. 0: every device gets a free port
+    /// from the system (tests; read the ports from `lab.json`).
     #[serde(default = "default_base_port")]
     pub base_port: u16,
     /// How long a reboot takes, in lab-clock seconds.
     #[serde(default = "default_boot_seconds")]
     pub boot_seconds: f64,
+    /// How often CMS agents poll their CDM and a standby polls its primary, in lab seconds.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: f64,
     /// Lab clock speed factor (1 = real time).
     #[serde(default = "default_speed")]
     pub speed: f64,
@@ -67,6 +71,9 @@ fn default_base_port() -> u16 {
 fn default_boot_seconds() -> f64 {
     5.0
 }
+fn default_poll_seconds() -> f64 {
+    300.0
+}
 fn default_speed() -> f64 {
     1.0
 }
@@ -82,6 +89,7 @@ impl Default for LabSettings {
         LabSettings {
             base_port: default_base_port(),
             boot_seconds: default_boot_seconds(),
+            poll_seconds: default_poll_seconds(),
             speed: default_speed(),
             gateway: default_gateway(),
             prefix: default_prefix(),
@@ -192,6 +200,12 @@ impl Topology {
                 "lab.boot_seconds: must be 0 or more".into(),
             ));
         }
+        if !(self.lab.poll_seconds.is_finite() && self.lab.poll_seconds >= 1.0) {
+            return Err((
+                "poll_seconds".into(),
+                "lab.poll_seconds: must be 1 or more".into(),
+            ));
+        }
         if self.lab.prefix > 30 {
             return Err(("prefix".into(), "lab.prefix: must be 0 to 30".into()));
         }
@@ -212,7 +226,8 @@ impl Topology {
                 return Err(here(format!("ip: {} is used by another device", d.ip)));
             }
             let port = self.port_of(index);
-            if port == 0 || !ports.insert(port) {
+            let ephemeral = port == 0 && self.lab.base_port == 0 && d.port.is_none();
+            if !ephemeral && (port == 0 || !ports.insert(port)) {
                 return Err(here(format!(
                     "port: {port} is used by another device or invalid"
                 )));
@@ -238,6 +253,9 @@ impl Topology {
 
     /// The SSH port of device `index`.
     pub fn port_of(&self, index: usize) -> u16 {
+        if self.lab.base_port == 0 {
+            return self.devices[index].port.unwrap_or(0);
+        }
         self.devices[index].port.unwrap_or_else(|| {
             self.lab
                 .base_port

@@ -76,6 +76,15 @@ pub struct Cms {
     conn: Option<Connection>,
 }
 
+impl std::fmt::Debug for Cms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cms")
+            .field("path", &self.path)
+            .field("exists", &self.exists())
+            .finish()
+    }
+}
+
 impl Cms {
     /// Opens the database at `path` if the file exists; otherwise the CDM has no database.
     pub fn open(path: &Path) -> Result<Self, CmsError> {

@@ -29,6 +29,8 @@ pub enum Outcome {
     AskConfirmReload,
     /// Reload now.
     Reload,
+    /// Ask to confirm `cms database delete`.
+    AskDeleteCms,
 }
 
 /// Terminal settings a session keeps.
@@ -79,6 +81,13 @@ pub fn run(m: &Match<Cmd>, device: &Device, privilege: u8, term: &mut TermSettin
                 Outcome::AskConfirmReload
             }
         }
+        Cmd::CmsBackup
+        | Cmd::CmsCreate
+        | Cmd::CmsDelete
+        | Cmd::CmsRestore
+        | Cmd::CmsValidate
+        | Cmd::CmsDowngrade => super::cms::run(m, device),
+        Cmd::CmsDeregister => super::cms::deregister(m, device),
         other => Outcome::Fail(format!("% Error: {other:?} is not an EXEC command")),
     }
 }

@@ -5,6 +5,7 @@
 //! Handlers live in one module per area (`show`, `exec`, `configure`); they get typed arguments from the
 //! grammar's match, read and change device state, and return a [`Reply`]. They never touch sockets.
 
+pub mod cms;
 pub mod configure;
 pub mod exec;
 pub mod show;
@@ -43,6 +44,16 @@ pub enum Cmd {
     CopyRunningStartup,
     CopyStartupRunning,
     Reload,
+    ShowCmsInfo,
+    ShowCmsDatabase,
+    ShowCmsDevices,
+    CmsBackup,
+    CmsCreate,
+    CmsDelete,
+    CmsRestore,
+    CmsValidate,
+    CmsDowngrade,
+    CmsDeregister,
     // global configuration
     Hostname,
     Interface,
@@ -91,6 +102,7 @@ use Grammar::{Config as CFG, Interface as IF, PrivExec as PRIV, UserExec as USER
 const ALL_EXEC: &[Grammar] = &[USER, PRIV];
 const ALL_MODES: &[Grammar] = &[USER, PRIV, CFG, IF];
 const CDM_ONLY: &[DeviceKind] = &[DeviceKind::Cdm];
+const CE_CR: &[DeviceKind] = &[DeviceKind::Ce, DeviceKind::Cr];
 const ANY: &[DeviceKind] = &[];
 
 // Help strings shared by keywords that start several commands.
@@ -109,6 +121,9 @@ const H_PRIVILEGE: &str = "Set the user privilege level";
 const H_PRIV_LEVEL: &str = "Privilege level";
 const H_EXIT: &str = "Exit from this mode";
 const H_END: &str = "Exit to privileged EXEC mode";
+const H_CMS_EXEC: &str = "CMS utility commands";
+const H_CMS_SHOW: &str = "Display Centralized Management System information";
+const H_DATABASE: &str = "CMS database maintenance";
 const H_RUNNING: &str = "Current operating configuration";
 const H_STARTUP: &str = "Contents of startup configuration";
 
@@ -302,6 +317,109 @@ pub const DEFS: &[Def] = &[
         help: &[
             "Halt and perform a cold restart",
             "Reload without asking to save or confirm",
+        ],
+    },
+    Def {
+        cmd: Cmd::ShowCmsInfo,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "show cms info",
+        help: &[
+            H_SHOW,
+            H_CMS_SHOW,
+            "CMS role, registration and service state",
+        ],
+    },
+    Def {
+        cmd: Cmd::ShowCmsDatabase,
+        modes: &[PRIV],
+        kinds: CDM_ONLY,
+        syntax: "show cms database",
+        help: &[H_SHOW, H_CMS_SHOW, "CMS database state, schema and tables"],
+    },
+    Def {
+        cmd: Cmd::ShowCmsDevices,
+        modes: &[PRIV],
+        kinds: CDM_ONLY,
+        syntax: "show cms devices",
+        help: &[H_SHOW, H_CMS_SHOW, "Devices registered with this CDM"],
+    },
+    Def {
+        cmd: Cmd::CmsBackup,
+        modes: &[PRIV],
+        kinds: CDM_ONLY,
+        syntax: "cms database backup",
+        help: &[
+            H_CMS_EXEC,
+            H_DATABASE,
+            "Back up the database to /local/local1",
+        ],
+    },
+    Def {
+        cmd: Cmd::CmsCreate,
+        modes: &[PRIV],
+        kinds: CDM_ONLY,
+        syntax: "cms database create",
+        help: &[
+            H_CMS_EXEC,
+            H_DATABASE,
+            "Create an empty database for the running software",
+        ],
+    },
+    Def {
+        cmd: Cmd::CmsDelete,
+        modes: &[PRIV],
+        kinds: CDM_ONLY,
+        syntax: "cms database delete",
+        help: &[
+            H_CMS_EXEC,
+            H_DATABASE,
+            "Delete the database and all its tables",
+        ],
+    },
+    Def {
+        cmd: Cmd::CmsRestore,
+        modes: &[PRIV],
+        kinds: CDM_ONLY,
+        syntax: "cms database restore FILE",
+        help: &[
+            H_CMS_EXEC,
+            H_DATABASE,
+            "Restore the database from a backup",
+            "Backup file name in /local/local1",
+        ],
+    },
+    Def {
+        cmd: Cmd::CmsValidate,
+        modes: &[PRIV],
+        kinds: CDM_ONLY,
+        syntax: "cms database validate",
+        help: &[
+            H_CMS_EXEC,
+            H_DATABASE,
+            "Check the database's integrity and schema",
+        ],
+    },
+    Def {
+        cmd: Cmd::CmsDowngrade,
+        modes: &[PRIV],
+        kinds: CDM_ONLY,
+        syntax: "cms database downgrade",
+        help: &[
+            H_CMS_EXEC,
+            H_DATABASE,
+            "Convert the database to the running (older) software",
+        ],
+    },
+    Def {
+        cmd: Cmd::CmsDeregister,
+        modes: &[PRIV],
+        kinds: CE_CR,
+        syntax: "cms deregister [force]",
+        help: &[
+            H_CMS_EXEC,
+            "Remove this device's registration from the CDM",
+            "Deregister locally even if the CDM cannot be reached",
         ],
     },
     // global configuration

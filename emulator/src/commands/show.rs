@@ -73,6 +73,9 @@ pub fn run(m: &Match<Cmd>, ctx: &ShowCtx<'_>) -> Result<String, String> {
         ),
         Cmd::ShowHistory => ctx.history.iter().map(|l| format!("  {l}\n")).collect(),
         Cmd::Dir => dir(device, m.arg("DIRECTORY"))?,
+        Cmd::ShowCmsInfo => super::cms::info(device),
+        Cmd::ShowCmsDatabase => super::cms::database(device),
+        Cmd::ShowCmsDevices => super::cms::devices(device),
         other => return Err(format!("% Error: {other:?} is not a show command")),
     })
 }

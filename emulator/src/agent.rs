@@ -1,0 +1,206 @@
+//! The device side of CMS, run by the lab's scheduler on each poll and when a device is kicked:
+//! a CE or CR registers with its CDM (and refreshes the registration each poll), says it goes
+//! offline, deregisters; a primary CDM lists itself; a standby CDM pulls the primary's updates under
+//! the version rule. Synchronous: messages go through [`Network::deliver`]; no lock on this device is
+//! held while a message is delivered.
+
+use crate::config::{CdmRole, DeviceKind};
+use crate::device::{CmsService, Device, Power, Registration, SyncState};
+use crate::network::{Answer, Message, NetError, Network};
+
+/// One poll of a device's CMS agent.
+pub fn poll(device: &Device, network: &Network) {
+    match device.identity.kind {
+        DeviceKind::Cdm => poll_cdm(device, network),
+        DeviceKind::Ce | DeviceKind::Cr => poll_edge(device, network),
+    }
+}
+
+fn poll_edge(device: &Device, network: &Network) {
+    let (power, service, cdm_ip, version, registered_online) = {
+        let s = device.state();
+        (
+            s.power,
+            s.cms_service(),
+            s.running.cdm_ip,
+            s.version,
+            s.registration.is_some(),
+        )
+    };
+    let Some(cdm_ip) = cdm_ip else { return };
+    if power != Power::Running || service != CmsService::Running {
+        if registered_online {
+            going_offline(device, network);
+        }
+        return;
+    }
+    let message = Message::Register {
+        name: device.identity.name.clone(),
+        kind: device.identity.kind,
+        ip: device.identity.ip,
+        version,
+    };
+    let answer = network.deliver(device.identity.ip, cdm_ip, message);
+    let mut state = device.state();
+    match answer {
+        Ok(Answer::Registered { device_id }) => {
+            let keep = state
+                .registration
+                .as_ref()
+                .is_some_and(|r| r.cdm == cdm_ip && r.device_id == device_id);
+            if !keep {
+                let since = device.clock().now();
+                state.registration = Some(Registration {
+                    cdm: cdm_ip,
+                    device_id,
+                    since,
+                });
+            }
+        }
+        Ok(Answer::Refused(why)) => {
+            tracing::info!(device = %device.identity.name, %why, "registration refused");
+            state.registration = None;
+        }
+        Ok(_) | Err(_) => {}
+    }
+}
+
+/// Tells the CDM this device goes offline (reload, CMS disabled); best effort.
+pub fn going_offline(device: &Device, network: &Network) {
+    let (registration, from) = {
+        let mut s = device.state();
+        (s.registration.take(), device.identity.ip)
+    };
+    if let Some(r) = registration {
+        let _ = network.deliver(
+            from,
+            r.cdm,
+            Message::Offline {
+                name: device.identity.name.clone(),
+            },
+        );
+    }
+}
+
+/// `cms deregister [force]`: removes the registration at the CDM. Without `force` a CDM that cannot
+/// be reached is an error and nothing changes.
+pub fn deregister(device: &Device, network: &Network, force: bool) -> Result<(), NetError> {
+    let cdm = {
+        let s = device.state();
+        s.registration.as_ref().map(|r| r.cdm).or(s.running.cdm_ip)
+    };
+    if let Some(cdm) = cdm {
+        let result = network.deliver(
+            device.identity.ip,
+            cdm,
+            Message::Deregister {
+                name: device.identity.name.clone(),
+            },
+        );
+        if let Err(e) = result {
+            if !force {
+                return Err(e);
+            }
+        }
+    }
+    let mut s = device.state();
+    s.registration = None;
+    s.running.cms_enabled = false;
+    Ok(())
+}
+
+fn poll_cdm(device: &Device, network: &Network) {
+    let (power, service, role, cdm_ip, version, full) = {
+        let s = device.state();
+        (
+            s.power,
+            s.cms_service(),
+            s.running.cdm_role.unwrap_or(CdmRole::Primary),
+            s.running.cdm_ip,
+            s.version,
+            s.sync == SyncState::FullUpdatePending,
+        )
+    };
+    if power != Power::Running || service != CmsService::Running {
+        return;
+    }
+    match role {
+        CdmRole::Primary => {
+            // The primary lists itself in its own device table.
+            let me = device.identity.ip;
+            let _ = crate::network::handle(
+                device,
+                Message::Register {
+                    name: device.identity.name.clone(),
+                    kind: DeviceKind::Cdm,
+                    ip: me,
+                    version,
+                },
+            );
+        }
+        CdmRole::Standby => {
+            let Some(primary) = cdm_ip else { return };
+            pull_updates(device, network, primary, version, full);
+        }
+    }
+}
+
+fn pull_updates(
+    device: &Device,
+    network: &Network,
+    primary: std::net::Ipv4Addr,
+    version: crate::release::Version,
+    full: bool,
+) {
+    let request = {
+        let s = device.state();
+        let Some(cms) = s.cms.as_ref() else { return };
+        let Ok((epoch, applied)) = crate::cms::replication::position(cms) else {
+            return;
+        };
+        crate::cms::replication::UpdateRequest {
+            epoch,
+            applied,
+            full,
+        }
+    };
+    let me = device.identity.ip;
+    let _ = network.deliver(
+        me,
+        primary,
+        Message::Register {
+            name: device.identity.name.clone(),
+            kind: DeviceKind::Cdm,
+            ip: me,
+            version,
+        },
+    );
+    let answer = network.deliver(me, primary, Message::GetUpdates { request, version });
+    let now = device.clock().now();
+    let mut s = device.state();
+    s.sync = match answer {
+        Ok(Answer::Updates(reply)) => {
+            let Some(cms) = s.cms.as_mut() else { return };
+            match crate::cms::replication::apply_reply(cms, &reply) {
+                Ok(_) => {
+                    let applied = crate::cms::replication::position(cms)
+                        .map(|p| p.1)
+                        .unwrap_or(0);
+                    SyncState::InSync { at: now, applied }
+                }
+                Err(e) => {
+                    tracing::error!(device = %device.identity.name, error = %e, "replication batch not applied");
+                    return;
+                }
+            }
+        }
+        Ok(Answer::VersionMismatch { primary }) => SyncState::VersionMismatch { at: now, primary },
+        Ok(_) | Err(_) => {
+            if full {
+                SyncState::FullUpdatePending
+            } else {
+                SyncState::Unreachable { at: now }
+            }
+        }
+    };
+}

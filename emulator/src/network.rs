@@ -1,0 +1,309 @@
+//! The lab network between devices: CMS messages (registration, status, replication requests) travel
+//! from one virtual address to another through [`Network::deliver`], which tests and scenarios can cut
+//! and heal between any two addresses. The CDM side of each message is handled here, synchronously,
+//! against the CDM's device state and CMS database. No sockets: addresses are virtual (spec §11).
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cms::replication::{self, UpdateReply, UpdateRequest};
+use crate::cms::DeviceRow;
+use crate::config::{CdmRole, DeviceKind};
+use crate::device::{CmsService, Device, Power};
+use crate::release::{cdm_accepts, Version};
+
+/// A CMS message from a device to a CDM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Message {
+    /// Register, or refresh the registration (every poll): the device is online.
+    Register {
+        name: String,
+        kind: DeviceKind,
+        ip: Ipv4Addr,
+        version: Version,
+    },
+    /// The device goes offline (reload, `no cms enable`).
+    Offline { name: String },
+    /// Remove the device from the CDM (`cms deregister`).
+    Deregister { name: String },
+    /// A standby asks for the primary's updates.
+    GetUpdates {
+        request: UpdateRequest,
+        version: Version,
+    },
+}
+
+/// A CDM's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Answer {
+    Registered { device_id: String },
+    Done,
+    Refused(String),
+    Updates(UpdateReply),
+    VersionMismatch { primary: Version },
+}
+
+/// Why a message did not arrive.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetError {
+    #[error("no route to {0}: the link is cut")]
+    Cut(Ipv4Addr),
+    #[error("{0} does not answer")]
+    NoAnswer(Ipv4Addr),
+}
+
+/// The devices by virtual address, and the cut links.
+#[derive(Default)]
+pub struct Network {
+    devices: HashMap<Ipv4Addr, Arc<Device>>,
+    cuts: Mutex<HashSet<(Ipv4Addr, Ipv4Addr)>>,
+}
+
+fn pair(a: Ipv4Addr, b: Ipv4Addr) -> (Ipv4Addr, Ipv4Addr) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+impl Network {
+    pub fn new(devices: impl IntoIterator<Item = Arc<Device>>) -> Self {
+        let devices = devices.into_iter().map(|d| (d.identity.ip, d)).collect();
+        Network {
+            devices,
+            cuts: Mutex::new(HashSet::new()),
+        }
+    }
+
+    fn cuts(&self) -> std::sync::MutexGuard<'_, HashSet<(Ipv4Addr, Ipv4Addr)>> {
+        self.cuts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Cuts the link between two addresses (both directions).
+    pub fn cut(&self, a: Ipv4Addr, b: Ipv4Addr) {
+        self.cuts().insert(pair(a, b));
+    }
+
+    /// Heals the link between two addresses.
+    pub fn heal(&self, a: Ipv4Addr, b: Ipv4Addr) {
+        self.cuts().remove(&pair(a, b));
+    }
+
+    pub fn is_cut(&self, a: Ipv4Addr, b: Ipv4Addr) -> bool {
+        self.cuts().contains(&pair(a, b))
+    }
+
+    /// Carries a message from `from` to the CDM at `to` and returns its answer.
+    pub fn deliver(
+        &self,
+        from: Ipv4Addr,
+        to: Ipv4Addr,
+        message: Message,
+    ) -> Result<Answer, NetError> {
+        if self.is_cut(from, to) {
+            return Err(NetError::Cut(to));
+        }
+        let cdm = self.devices.get(&to).ok_or(NetError::NoAnswer(to))?;
+        handle(cdm, message).ok_or(NetError::NoAnswer(to))
+    }
+}
+
+/// What the devices of a lab share: the network, and the queue of devices whose CMS agent must run
+/// now (kicked after `cms enable`, a boot, a role change). The lab's scheduler drains the queue.
+#[derive(Default)]
+pub struct LabLink {
+    pub network: Network,
+    kicks: Mutex<std::collections::VecDeque<usize>>,
+    timers: Mutex<std::collections::BTreeMap<(chrono::DateTime<chrono::Utc>, u64), Job>>,
+    next_timer: std::sync::atomic::AtomicU64,
+    pub wake: tokio::sync::Notify,
+}
+
+/// Work the lab's scheduler does at a time on the lab clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Run device `i`'s CMS agent, then again one polling interval later.
+    Poll(usize),
+    /// Primary CDM `i` marks devices it has not heard from as Offline; repeats.
+    Sweep(usize),
+    /// Device `i` finishes booting.
+    Boot(usize),
+}
+
+impl LabLink {
+    pub fn new(network: Network) -> Self {
+        LabLink {
+            network,
+            ..Default::default()
+        }
+    }
+
+    /// Runs `job` at lab time `at`.
+    pub fn schedule(&self, at: chrono::DateTime<chrono::Utc>, job: Job) {
+        let n = self
+            .next_timer
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.timers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((at, n), job);
+        self.wake.notify_one();
+    }
+
+    /// The earliest scheduled time.
+    pub fn next_due(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.timers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .first_key_value()
+            .map(|(k, _)| k.0)
+    }
+
+    /// Takes the earliest job due at or before `now`.
+    pub fn take_due(&self, now: chrono::DateTime<chrono::Utc>) -> Option<Job> {
+        let mut timers = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = timers.first_entry()?;
+        (entry.key().0 <= now).then(|| entry.remove())
+    }
+
+    /// Queues device `index` for an immediate agent run.
+    pub fn kick(&self, index: usize) {
+        self.kicks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(index);
+        self.wake.notify_one();
+    }
+
+    /// Takes the queued devices.
+    pub fn take_kicks(&self) -> Vec<usize> {
+        self.kicks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect()
+    }
+}
+
+/// The CDM's side of a message; `None` when the CDM does not answer (down, not a CDM, CMS not
+/// running).
+pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
+    if cdm.identity.kind != DeviceKind::Cdm {
+        return None;
+    }
+    let now = cdm.clock().now();
+    let mut state = cdm.state();
+    if state.power != Power::Running || state.cms_service() != CmsService::Running {
+        return None;
+    }
+    let role = state.running.cdm_role.unwrap_or(CdmRole::Primary);
+    let cdm_version = state.version;
+    let cms = state.cms.as_mut()?;
+    if role != CdmRole::Primary {
+        return Some(Answer::Refused("not the primary CDM".into()));
+    }
+    let answer = match message {
+        Message::Register {
+            name,
+            kind,
+            ip,
+            version,
+        } => {
+            if !cdm_accepts(cdm_version, version) {
+                return Some(Answer::Refused(format!(
+                    "the CDM runs {cdm_version} and does not manage devices on {version}"
+                )));
+            }
+            let row = DeviceRow {
+                name: name.clone(),
+                kind: kind.label().into(),
+                ip: ip.to_string(),
+                version: version.to_string(),
+                status: "Online".into(),
+                last_seen: now.to_rfc3339(),
+            };
+            let unchanged_but_time = cms.device(&name).ok().flatten().is_some_and(|old| {
+                DeviceRow {
+                    last_seen: row.last_seen.clone(),
+                    ..old
+                } == row
+            });
+            // A refresh that changes nothing but the time is not worth a replicated change.
+            if !unchanged_but_time {
+                cms.upsert_device(&row).ok()?;
+            }
+            Answer::Registered {
+                device_id: format!("{}-{name}", kind.label()),
+            }
+        }
+        Message::Offline { name } => {
+            if let Ok(Some(row)) = cms.device(&name) {
+                if row.status != "Offline" {
+                    cms.upsert_device(&DeviceRow {
+                        status: "Offline".into(),
+                        ..row
+                    })
+                    .ok()?;
+                }
+            }
+            Answer::Done
+        }
+        Message::Deregister { name } => {
+            cms.remove("devices", &name).ok()?;
+            Answer::Done
+        }
+        Message::GetUpdates { request, version } => {
+            if version != cdm_version {
+                Answer::VersionMismatch {
+                    primary: cdm_version,
+                }
+            } else {
+                Answer::Updates(replication::serve(cms, &request).ok()?)
+            }
+        }
+    };
+    Some(answer)
+}
+
+/// The primary's sweep: devices not heard from since `stale_before` are marked Offline.
+pub fn sweep(cdm: &Device, stale_before: chrono::DateTime<chrono::Utc>) -> usize {
+    let mut state = cdm.state();
+    if state.power != Power::Running || state.cms_service() != CmsService::Running {
+        return 0;
+    }
+    if state.running.cdm_role.unwrap_or(CdmRole::Primary) != CdmRole::Primary {
+        return 0;
+    }
+    let own = cdm.identity.name.clone();
+    let Some(cms) = state.cms.as_mut() else {
+        return 0;
+    };
+    let stale: Vec<DeviceRow> = cms
+        .devices()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.name != own && r.status == "Online")
+        .filter(|r| {
+            chrono::DateTime::parse_from_rfc3339(&r.last_seen)
+                .map(|t| t < stale_before)
+                .unwrap_or(true)
+        })
+        .collect();
+    let mut marked = 0;
+    for row in stale {
+        if cms
+            .upsert_device(&DeviceRow {
+                status: "Offline".into(),
+                ..row
+            })
+            .is_ok()
+        {
+            marked += 1;
+        }
+    }
+    marked
+}

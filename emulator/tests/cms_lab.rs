@@ -1,0 +1,421 @@
+//! The CMS side of the upgrade guide, in a real lab (real SQLite files, real state directory) on a
+//! virtual clock: registration, the standby's replication and its version rule, partitions, and the
+//! CDM database procedures typed as CLI lines. Sessions are driven directly (the SSH path is
+//! covered by the end-to-end tests); polling intervals and reboots cost no wall time here.
+
+use std::time::Duration;
+
+use acnslab::clock::LabClock;
+use acnslab::cms::{Cms, DeviceRow};
+use acnslab::lab::{Lab, LabOptions};
+use acnslab::release::{Schema, Version};
+use acnslab::session::{Action, Session};
+use acnslab::topology::Topology;
+use chrono::TimeZone;
+
+const POLL: Duration = Duration::from_secs(300);
+
+fn topology(cdm1: &str, cdm2: &str, ce: &str) -> Topology {
+    let text = format!(
+        "lab:\n  base_port: 0\n  boot_seconds: 30\ndevices:\n  - name: cdm1\n    kind: cdm\n    role: primary\n    ip: 10.1.1.5\n    version: {cdm1}\n  - name: cdm2\n    kind: cdm\n    role: standby\n    ip: 10.1.1.6\n    version: {cdm2}\n  - name: ce1\n    kind: ce\n    ip: 10.1.1.10\n    version: {ce}\n  - name: cr1\n    kind: cr\n    ip: 10.1.1.20\n    version: {ce}\n"
+    );
+    Topology::parse(&text, "test").unwrap()
+}
+
+async fn lab(dir: &std::path::Path, t: Topology) -> Lab {
+    let mut options = LabOptions::new(dir);
+    options.topology = Some(t);
+    options.clock = Some(LabClock::virtual_at(
+        chrono::Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
+    ));
+    Lab::start(options).await.unwrap()
+}
+
+/// Types `lines` into a new admin session on `device`; returns everything printed. A reload is
+/// carried out as the SSH edge would.
+fn cli(lab: &Lab, device: &str, lines: &[&str]) -> String {
+    let node = lab.node(device).unwrap();
+    let mut session = Session::new(node.device().clone(), "admin", 15, "test");
+    let mut out = String::new();
+    for line in lines {
+        let reply = session.execute(line);
+        out.push_str(&reply.text);
+        out.push_str(&session.prompt());
+        if reply.action == Action::Reload {
+            node.reload();
+            break;
+        }
+    }
+    drop(session);
+    lab.settle();
+    out
+}
+
+fn status(lab: &Lab, cdm: &str, device: &str) -> Option<String> {
+    let node = lab.node(cdm).unwrap();
+    let state = node.device().state();
+    state.cms.as_ref()?.device(device).ok()?.map(|r| r.status)
+}
+
+fn rows(lab: &Lab, cdm: &str) -> Vec<DeviceRow> {
+    let state = lab.node(cdm).unwrap().device().state();
+    state.cms.as_ref().unwrap().devices().unwrap()
+}
+
+/// A change only the primary makes: a new device group row.
+fn change_on_primary(lab: &Lab, name: &str) {
+    let node = lab.node("cdm1").unwrap();
+    let mut state = node.device().state();
+    let mut row = serde_json::Map::new();
+    row.insert("name".into(), name.into());
+    row.insert("description".into(), "test".into());
+    state
+        .cms
+        .as_mut()
+        .unwrap()
+        .put("device_groups", row)
+        .unwrap();
+}
+
+fn groups(lab: &Lab, cdm: &str) -> Vec<String> {
+    let state = lab.node(cdm).unwrap().device().state();
+    let rows = state.cms.as_ref().unwrap().rows("device_groups").unwrap();
+    rows.iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn devices_register_and_go_offline_while_they_reboot() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    for name in ["cdm1", "cdm2", "ce1", "cr1"] {
+        assert_eq!(
+            status(&lab, "cdm1", name).as_deref(),
+            Some("Online"),
+            "{name}"
+        );
+    }
+    let out = cli(&lab, "cdm1", &["show cms devices"]);
+    assert!(
+        out.contains("ce1             CE    10.1.1.10       5.1.3               Online"),
+        "{out}"
+    );
+    cli(&lab, "ce1", &["reload force"]);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Offline"));
+    lab.advance(Duration::from_secs(31));
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
+    // CMS disabled on the CE: Offline; its own service state says so
+    let out = cli(
+        &lab,
+        "ce1",
+        &[
+            "configure terminal",
+            "no cms enable",
+            "end",
+            "show cms info",
+        ],
+    );
+    assert!(
+        out.contains("CMS services:               disabled"),
+        "{out}"
+    );
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Offline"));
+    cli(&lab, "ce1", &["configure terminal", "cms enable", "end"]);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
+}
+
+#[tokio::test]
+async fn an_unreachable_device_is_marked_offline_after_missed_polls() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let (ce, cdm) = ("10.1.1.10".parse().unwrap(), "10.1.1.5".parse().unwrap());
+    lab.network().cut(ce, cdm);
+    lab.advance(POLL * 2);
+    assert_eq!(
+        status(&lab, "cdm1", "ce1").as_deref(),
+        Some("Online"),
+        "not yet: two polls missed"
+    );
+    lab.advance(POLL * 2);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Offline"));
+    assert_eq!(
+        status(&lab, "cdm1", "cr1").as_deref(),
+        Some("Online"),
+        "others unaffected"
+    );
+    lab.network().heal(ce, cdm);
+    lab.advance(POLL);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
+}
+
+#[tokio::test]
+async fn a_primary_change_reaches_the_standby_after_one_polling_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    lab.advance(POLL);
+    change_on_primary(&lab, "edge");
+    assert!(!groups(&lab, "cdm2").contains(&"edge".to_string()));
+    lab.advance(POLL);
+    assert_eq!(groups(&lab, "cdm2"), vec!["edge"]);
+    assert_eq!(rows(&lab, "cdm2"), rows(&lab, "cdm1"));
+    let out = cli(&lab, "cdm2", &["show cms info"]);
+    assert!(out.contains("Sync status:                in sync"), "{out}");
+}
+
+#[tokio::test]
+async fn a_standby_on_another_version_does_not_process_updates_until_versions_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.2.1", "5.1.3", "5.2.1")).await;
+    change_on_primary(&lab, "edge");
+    lab.advance(POLL);
+    assert!(groups(&lab, "cdm2").is_empty());
+    let out = cli(&lab, "cdm2", &["show cms info"]);
+    assert!(
+        out.contains("version mismatch: primary runs 5.2.1, this standby runs 5.1.3"),
+        "{out}"
+    );
+    assert!(out.contains("not processed"), "{out}");
+    // the standby gets the primary's version (what an install does) and reboots: schema migrates
+    let node = lab.node("cdm2").unwrap();
+    node.device().state().pending_version = Some(Version::new(5, 2, 1));
+    node.reload();
+    lab.advance(Duration::from_secs(31));
+    assert_eq!(node.device().state().version, Version::new(5, 2, 1));
+    let out = cli(&lab, "cdm2", &["show cms database"]);
+    assert!(out.contains("schema 5.2"), "{out}");
+    lab.advance(POLL);
+    assert_eq!(groups(&lab, "cdm2"), vec!["edge"]);
+    assert_eq!(rows(&lab, "cdm2"), rows(&lab, "cdm1"));
+}
+
+#[tokio::test]
+async fn after_a_partition_heals_the_standby_converges_with_nothing_applied_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    lab.advance(POLL);
+    let (p, s) = ("10.1.1.5".parse().unwrap(), "10.1.1.6".parse().unwrap());
+    lab.network().cut(p, s);
+    for i in 0..50 {
+        change_on_primary(&lab, &format!("g{i:02}"));
+    }
+    lab.advance(POLL * 2);
+    assert!(groups(&lab, "cdm2").is_empty());
+    assert!(cli(&lab, "cdm2", &["show cms info"]).contains("primary unreachable"));
+    lab.network().heal(p, s);
+    lab.advance(POLL);
+    assert_eq!(groups(&lab, "cdm2"), groups(&lab, "cdm1"));
+    assert_eq!(groups(&lab, "cdm2").len(), 50);
+    lab.advance(POLL);
+    let last = |name: &str| {
+        let state = lab.node(name).unwrap().device().state();
+        state.cms.as_ref().unwrap().last_seq().unwrap()
+    };
+    assert_eq!(
+        last("cdm2"),
+        last("cdm1"),
+        "the standby's log holds each change once"
+    );
+}
+
+#[tokio::test]
+async fn the_guides_cdm_database_procedure() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.2.1", "5.2.1", "5.2.1")).await;
+    change_on_primary(&lab, "edge");
+    // 1. no cms enable on standby then primary
+    for cdm in ["cdm2", "cdm1"] {
+        cli(&lab, cdm, &["configure terminal", "no cms enable", "end"]);
+    }
+    // preconditions refuse and change nothing
+    let out = cli(&lab, "cdm1", &["cms database restore nothing.dump"]);
+    assert!(out.contains("a CMS database exists"), "{out}");
+    // 2. backup
+    let out = cli(&lab, "cdm1", &["cms database backup"]);
+    let name = out
+        .split_whitespace()
+        .find(|w| w.starts_with("acns-db-") && w.ends_with(".dump"))
+        .unwrap()
+        .to_string();
+    assert_eq!(name, "acns-db-11-26-2026-09-00.dump", "{out}");
+    let cdm1_disk = lab.node("cdm1").unwrap().device().disk_dir();
+    assert!(cdm1_disk.join(&name).is_file());
+    assert!(cli(&lab, "cdm1", &["dir"]).contains(&name));
+    // 3. delete, with confirmation ("no" keeps it)
+    let out = cli(&lab, "cdm1", &["cms database delete", "no"]);
+    assert!(
+        out.contains("Proceed?[no]:") && out.contains("not deleted"),
+        "{out}"
+    );
+    let out = cli(&lab, "cdm1", &["cms database delete", "yes"]);
+    assert!(out.contains("CMS database deleted."), "{out}");
+    assert!(cli(&lab, "cdm1", &["cms database validate"]).contains("no CMS database exists"));
+    // 4. restore a dump of the older release (brought onto the box beforehand)
+    let older = tempfile::tempdir().unwrap();
+    let mut old = Cms::open(&older.path().join("cms.db")).unwrap();
+    old.create(Schema(5, 1), "then").unwrap();
+    old.backup(
+        &cdm1_disk.join("acns-db-5.1.dump"),
+        Version::new(5, 1, 3),
+        "then",
+    )
+    .unwrap();
+    let out = cli(
+        &lab,
+        "cdm1",
+        &["cms database restore acns-db-5.1.dump", "show cms database"],
+    );
+    assert!(
+        out.contains("restored from acns-db-5.1.dump (schema 5.1, software 5.1.3)"),
+        "{out}"
+    );
+    assert!(out.contains("present, schema 5.1"), "{out}");
+    // CMS cannot start on 5.2.1 software with a 5.1 database: the error names both and the way out
+    let out = cli(&lab, "cdm1", &["configure terminal", "cms enable"]);
+    assert!(
+        out.contains("schema 5.1") && out.contains("5.2.1") && out.contains("needs schema 5.2"),
+        "{out}"
+    );
+    assert!(
+        !lab.node("cdm1")
+            .unwrap()
+            .device()
+            .state()
+            .running
+            .cms_enabled
+    );
+    // back to the 5.2 backup: delete, restore, enable
+    cli(
+        &lab,
+        "cdm1",
+        &[
+            "cms database delete",
+            "yes",
+            &format!("cms database restore {name}"),
+        ],
+    );
+    let out = cli(
+        &lab,
+        "cdm1",
+        &["configure terminal", "cms enable", "end", "show cms info"],
+    );
+    assert!(out.contains("CMS services:               running"), "{out}");
+    // standby: backup, delete, create, cms enable -> full update from the primary
+    let out = cli(
+        &lab,
+        "cdm2",
+        &[
+            "cms database backup",
+            "cms database delete",
+            "yes",
+            "cms database create",
+        ],
+    );
+    assert!(
+        out.contains("CMS database created with schema 5.2."),
+        "{out}"
+    );
+    assert!(groups(&lab, "cdm2").is_empty());
+    cli(&lab, "cdm2", &["configure terminal", "cms enable", "end"]);
+    assert_eq!(groups(&lab, "cdm2"), vec!["edge"]);
+    assert_eq!(rows(&lab, "cdm2"), rows(&lab, "cdm1"));
+    assert!(
+        cli(&lab, "cdm2", &["cms database validate"]).contains("CMS database is valid: schema 5.2")
+    );
+}
+
+#[tokio::test]
+async fn restore_refuses_a_truncated_dump_and_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let before = rows(&lab, "cdm1");
+    cli(
+        &lab,
+        "cdm1",
+        &[
+            "configure terminal",
+            "no cms enable",
+            "end",
+            "cms database backup",
+        ],
+    );
+    let disk = lab.node("cdm1").unwrap().device().disk_dir();
+    let dump = std::fs::read_dir(&disk)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&dump).unwrap();
+    std::fs::write(disk.join("cut.dump"), &bytes[..bytes.len() - 100]).unwrap();
+    std::fs::write(disk.join("foreign.dump"), b"not a dump at all").unwrap();
+    cli(&lab, "cdm1", &["cms database delete", "yes"]);
+    for file in ["cut.dump", "foreign.dump", "missing.dump", "../etc/passwd"] {
+        let out = cli(&lab, "cdm1", &[&format!("cms database restore {file}")]);
+        assert!(out.contains("% Error:"), "{file}: {out}");
+        assert!(!lab
+            .node("cdm1")
+            .unwrap()
+            .device()
+            .state()
+            .cms
+            .as_ref()
+            .unwrap()
+            .exists());
+    }
+    cli(
+        &lab,
+        "cdm1",
+        &[&format!(
+            "cms database restore {}",
+            dump.file_name().unwrap().to_string_lossy()
+        )],
+    );
+    assert_eq!(rows(&lab, "cdm1"), before);
+}
+
+#[tokio::test]
+async fn cms_database_commands_need_their_preconditions() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let out = cli(&lab, "cdm1", &["cms database delete"]);
+    assert!(
+        out.contains("CMS is enabled. Disable it first with 'no cms enable'"),
+        "{out}"
+    );
+    assert!(cli(&lab, "cdm1", &["cms database downgrade"]).contains("CMS is enabled"));
+    assert!(cli(&lab, "cdm1", &["cms database create"]).contains("a CMS database exists"));
+    cli(
+        &lab,
+        "cdm1",
+        &["configure terminal", "no cms enable", "end"],
+    );
+    assert!(cli(&lab, "cdm1", &["cms database downgrade"]).contains("already matches"));
+    assert!(cli(&lab, "ce1", &["cms database backup"]).contains("% Invalid input"));
+    assert!(lab
+        .node("cdm1")
+        .unwrap()
+        .device()
+        .state()
+        .cms
+        .as_ref()
+        .unwrap()
+        .exists());
+}
+
+#[tokio::test]
+async fn cms_state_survives_a_lab_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+        change_on_primary(&lab, "kept");
+        lab.shutdown().await;
+    }
+    let mut options = LabOptions::new(dir.path());
+    options.clock = Some(LabClock::virtual_at(
+        chrono::Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap(),
+    ));
+    let lab = Lab::start(options).await.unwrap();
+    assert_eq!(groups(&lab, "cdm1"), vec!["kept"]);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
+}
