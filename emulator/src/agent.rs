@@ -40,10 +40,23 @@ fn poll_edge(device: &Device, network: &Network) {
         ip: device.identity.ip,
         version,
     };
-    let answer = network.deliver(device.identity.ip, cdm_ip, message);
+    let known: Vec<_> = device.state().known_cdms.clone();
+    let candidates = std::iter::once(cdm_ip).chain(known.into_iter().filter(|ip| *ip != cdm_ip));
+    // The configured CDM first; if it does not answer as primary, the other CDMs it told us about
+    // (a standby that took over after a failover).
+    let mut answer = Err(NetError::NoAnswer(cdm_ip));
+    let mut cdm_ip = cdm_ip;
+    for candidate in candidates {
+        answer = network.deliver(device.identity.ip, candidate, message.clone());
+        cdm_ip = candidate;
+        if matches!(answer, Ok(Answer::Registered { .. })) {
+            break;
+        }
+    }
     let mut state = device.state();
     match answer {
-        Ok(Answer::Registered { device_id }) => {
+        Ok(Answer::Registered { device_id, cdms }) => {
+            state.known_cdms = cdms;
             let keep = state
                 .registration
                 .as_ref()

@@ -123,6 +123,8 @@ pub struct DeviceState {
     pub registration: Option<Registration>,
     /// Standby CDM: how replication from the primary stands.
     pub sync: SyncState,
+    /// CE/CR: the CDMs of the network, as the CDM last told us (to follow a failover).
+    pub known_cdms: Vec<Ipv4Addr>,
 }
 
 /// A CE's or CR's registration with its CDM.
@@ -289,6 +291,7 @@ impl Device {
             cms,
             registration: None,
             sync: SyncState::Never,
+            known_cdms: Vec::new(),
         };
         Ok(Device {
             identity,

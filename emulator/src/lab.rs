@@ -218,6 +218,9 @@ impl Node {
         let handles: Vec<_> = lock(&self.connections).drain().map(|(_, h)| h).collect();
         for handle in handles {
             tokio::spawn(async move {
+                // Let clients take in the last output and the channel close first: OpenSSH drops
+                // unwritten output ("Reloading the system...") when the disconnect comes first.
+                tokio::time::sleep(Duration::from_millis(200)).await;
                 let _ = handle
                     .disconnect(
                         russh::Disconnect::ByApplication,

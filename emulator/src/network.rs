@@ -29,6 +29,8 @@ pub enum Message {
     Offline { name: String },
     /// Remove the device from the CDM (`cms deregister`).
     Deregister { name: String },
+    /// Is this the active primary? (checked before a standby takes over with `cdm role primary`)
+    Probe,
     /// A standby asks for the primary's updates.
     GetUpdates {
         request: UpdateRequest,
@@ -39,11 +41,17 @@ pub enum Message {
 /// A CDM's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Answer {
-    Registered { device_id: String },
+    /// Registered; `cdms` lists every CDM of the network (so the device can follow a failover).
+    Registered {
+        device_id: String,
+        cdms: Vec<Ipv4Addr>,
+    },
     Done,
     Refused(String),
     Updates(UpdateReply),
-    VersionMismatch { primary: Version },
+    VersionMismatch {
+        primary: Version,
+    },
 }
 
 /// Why a message did not arrive.
@@ -236,8 +244,16 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
             if !unchanged_but_time {
                 cms.upsert_device(&row).ok()?;
             }
+            let cdms = cms
+                .devices()
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.kind == DeviceKind::Cdm.label())
+                .filter_map(|r| r.ip.parse().ok())
+                .collect();
             Answer::Registered {
                 device_id: format!("{}-{name}", kind.label()),
+                cdms,
             }
         }
         Message::Offline { name } => {
@@ -252,6 +268,7 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
             }
             Answer::Done
         }
+        Message::Probe => Answer::Done,
         Message::Deregister { name } => {
             cms.remove("devices", &name).ok()?;
             Answer::Done

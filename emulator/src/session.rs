@@ -298,6 +298,11 @@ impl Session {
         }
         let kind = self.device.identity.kind;
         let mut notice = String::new();
+        if m.id == Cmd::CdmRole && m.has("primary") {
+            if let Err(e) = crate::commands::cms::check_takeover(&self.device) {
+                return Reply::fail(e);
+            }
+        }
         if m.id == Cmd::CmsEnable {
             match crate::commands::cms::check_enable(&self.device) {
                 Ok(text) => notice = text.unwrap_or_default(),

@@ -84,6 +84,9 @@ pub mod cms {
     pub const NO_FILE: &str = "% Error: no such file in /local/local1: ";
     pub const NO_CDM_IP: &str =
         "% Error: no CDM address. Configure it with 'cdm ip A.B.C.D' first.";
+    pub const PRIMARY_ACTIVE: &str = "% Error: the primary CDM at ";
+    pub const PRIMARY_ACTIVE_HOW: &str =
+        " is still active. Set it to standby ('cdm role standby') or shut it down first.";
     pub const DEREGISTERED: &str = "Deregistered from the CDM.";
     pub const NOT_REGISTERED: &str = "% Error: this device is not registered with a CDM.";
     pub const CDM_UNREACHABLE: &str =

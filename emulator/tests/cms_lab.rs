@@ -419,3 +419,74 @@ async fn cms_state_survives_a_lab_restart() {
     assert_eq!(groups(&lab, "cdm1"), vec!["kept"]);
     assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
 }
+
+#[tokio::test]
+async fn failover_follows_the_guide_and_devices_follow_the_new_primary() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    lab.advance(POLL);
+    change_on_primary(&lab, "before");
+    lab.advance(POLL);
+    // the standby cannot take over while the primary is active
+    let out = cli(&lab, "cdm2", &["configure terminal", "cdm role primary"]);
+    assert!(
+        out.contains("the primary CDM at 10.1.1.5 is still active"),
+        "{out}"
+    );
+    // old primary to standby (following cdm2), then cdm2 takes over
+    cli(
+        &lab,
+        "cdm1",
+        &[
+            "configure terminal",
+            "cdm role standby",
+            "cdm ip 10.1.1.6",
+            "end",
+            "write memory",
+        ],
+    );
+    let out = cli(
+        &lab,
+        "cdm2",
+        &[
+            "configure terminal",
+            "cdm role primary",
+            "end",
+            "show cms info",
+        ],
+    );
+    assert!(out.contains("CDM primary"), "{out}");
+    lab.advance(POLL);
+    assert_eq!(
+        status(&lab, "cdm2", "ce1").as_deref(),
+        Some("Online"),
+        "the CE follows the new primary"
+    );
+    assert_eq!(
+        lab.node("ce1")
+            .unwrap()
+            .device()
+            .state()
+            .registration
+            .as_ref()
+            .unwrap()
+            .cdm
+            .to_string(),
+        "10.1.1.6"
+    );
+    // changes now flow from cdm2 to cdm1
+    {
+        let node = lab.node("cdm2").unwrap();
+        let mut state = node.device().state();
+        let mut row = serde_json::Map::new();
+        row.insert("name".into(), "after".into());
+        state
+            .cms
+            .as_mut()
+            .unwrap()
+            .put("device_groups", row)
+            .unwrap();
+    }
+    lab.advance(POLL);
+    assert_eq!(groups(&lab, "cdm1"), vec!["after", "before"]);
+}

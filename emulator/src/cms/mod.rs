@@ -292,6 +292,34 @@ impl Cms {
         Ok(seq)
     }
 
+    /// Inserts or replaces many rows of a table in one transaction, logging each change.
+    pub fn put_many(
+        &mut self,
+        table: &str,
+        rows: impl IntoIterator<Item = Map<String, Value>>,
+    ) -> Result<u64, CmsError> {
+        let key_column = key_column(table)?;
+        let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
+        let tx = conn.transaction()?;
+        let mut seq = next_seq(&tx)?;
+        let mut count = 0;
+        for row in rows {
+            let key = row.get(key_column).map(value_text).unwrap_or_default();
+            let change = Change {
+                seq,
+                table: table.into(),
+                key,
+                row: Some(row),
+            };
+            replication::apply_one(&tx, &change)?;
+            replication::log(&tx, &change)?;
+            seq += 1;
+            count += 1;
+        }
+        tx.commit()?;
+        Ok(count)
+    }
+
     /// Deletes a row of a replicated table by key and logs the change.
     pub fn remove(&mut self, table: &str, key: &str) -> Result<u64, CmsError> {
         key_column(table)?;

@@ -177,6 +177,32 @@ pub fn check_enable(device: &Device) -> Result<Option<String>, String> {
     Ok(notice)
 }
 
+/// `cdm role primary` on a standby: refused while the primary it follows is still active (the guide:
+/// first set the old primary to standby, or take it down).
+pub fn check_takeover(device: &Device) -> Result<(), String> {
+    let (standby, primary) = {
+        let s = device.state();
+        (
+            s.running.cdm_role == Some(crate::config::CdmRole::Standby),
+            s.running.cdm_ip,
+        )
+    };
+    let (Some(primary), Some((link, _))) = (primary.filter(|_| standby), device.link()) else {
+        return Ok(());
+    };
+    let probe = link
+        .network
+        .deliver(device.identity.ip, primary, crate::network::Message::Probe);
+    match probe {
+        Ok(crate::network::Answer::Done) => Err(format!(
+            "{}{primary}{}",
+            text::PRIMARY_ACTIVE,
+            text::PRIMARY_ACTIVE_HOW
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A plain file name under `/local/local1` (no `/`, no `..`); the host path.
 pub fn disk_file(device: &Device, name: &str) -> Option<std::path::PathBuf> {
     let name = name
