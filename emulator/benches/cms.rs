@@ -16,7 +16,12 @@ fn rows(round: usize) -> impl Iterator<Item = serde_json::Map<String, serde_json
             kind: "CE".into(),
             ip: format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
             version: "5.1.3".into(),
-            status: if round % 2 == 0 { "Online" } else { "Offline" }.into(),
+            status: if round.is_multiple_of(2) {
+                "Online"
+            } else {
+                "Offline"
+            }
+            .into(),
             last_seen: format!("2026-11-26T09:00:{:02}Z", round % 60),
         };
         serde_json::to_value(row)

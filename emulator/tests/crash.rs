@@ -19,7 +19,12 @@ fn row(i: usize, round: usize) -> DeviceRow {
         kind: "CE".into(),
         ip: format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
         version: "5.1.3".into(),
-        status: if round % 2 == 0 { "Online" } else { "Offline" }.into(),
+        status: if round.is_multiple_of(2) {
+            "Online"
+        } else {
+            "Offline"
+        }
+        .into(),
         last_seen: round.to_string(),
     }
 }
@@ -44,7 +49,7 @@ fn child(dir: &Path) -> ! {
             &UpdateRequest {
                 epoch,
                 applied,
-                full: round % 5 == 0,
+                full: round.is_multiple_of(5),
             },
         )
         .unwrap();

@@ -301,9 +301,9 @@ impl Cms {
         let key_column = key_column(table)?;
         let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
         let tx = conn.transaction()?;
-        let mut seq = next_seq(&tx)?;
+        let first = next_seq(&tx)?;
         let mut count = 0;
-        for row in rows {
+        for (seq, row) in (first..).zip(rows) {
             let key = row.get(key_column).map(value_text).unwrap_or_default();
             let change = Change {
                 seq,
@@ -313,7 +313,6 @@ impl Cms {
             };
             replication::apply_one(&tx, &change)?;
             replication::log(&tx, &change)?;
-            seq += 1;
             count += 1;
         }
         tx.commit()?;
