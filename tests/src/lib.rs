@@ -1,1 +1,933 @@
-//! x
+//! Support for the end-to-end tests: labs (in-process through the library API, or the real `acnslab`
+//! binary as a subprocess) on free loopback ports, OpenSSH as a client (exec, `ssh -tt` sessions,
+//! `ssh-keyscan`), and a Python venv with the real client libraries (netmiko, paramiko, scrapli).
+//!
+//! Every external program runs under a timeout: a server bug shows up as a client hang, and a hung
+//! test must fail, not block CI.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use acnslab::lab::{Lab, LabError, LabOptions};
+use acnslab::topology::Topology;
+
+/// The lab's login.
+pub const USERNAME: &str = "admin";
+pub const PASSWORD: &str = "default";
+/// The devices of the default lab, in port order.
+pub const DEVICES: [&str; 5] = ["cdm1", "cdm2", "ce1", "ce2", "cr1"];
+/// The `show version` line of `ce1` in the default lab.
+pub const CE1_VERSION_LINE: &str = "Version: ce565-5.1.3";
+/// The Python client packages, pinned as CLIENTS.md says.
+pub const CLIENT_PACKAGES: [&str; 3] = ["netmiko==4.8.0", "paramiko==5.1.0", "scrapli==2025.1.30"];
+
+/// How long one client (ssh, a Python script) may run before it is killed and the test fails.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+// ---------------------------------------------------------------------------------------------
+// Ports
+
+const PORT_LOW: u32 = 20000;
+const PORT_HIGH: u32 = 30000;
+const PORT_BLOCK: u32 = 8;
+static NEXT_BLOCK: AtomicU32 = AtomicU32::new(0);
+
+/// A base port with `count` free consecutive ports in 20000-30000. Blocks are handed out by a
+/// process-wide counter starting at an offset derived from the process id, so tests running in
+/// parallel (threads or processes) do not pick the same ports; each block is checked by binding it.
+pub fn free_base_port(count: u16) -> u16 {
+    assert!(u32::from(count) <= PORT_BLOCK, "at most {PORT_BLOCK} ports");
+    let blocks = (PORT_HIGH - PORT_LOW) / PORT_BLOCK;
+    let start = std::process::id().wrapping_mul(7919) % blocks;
+    for _ in 0..blocks {
+        let n = NEXT_BLOCK.fetch_add(1, Ordering::Relaxed);
+        let base = PORT_LOW + ((start + n) % blocks) * PORT_BLOCK;
+        let held: Vec<_> = (0..u32::from(count))
+            .map_while(|i| TcpListener::bind(("127.0.0.1", (base + i) as u16)).ok())
+            .collect();
+        if held.len() == usize::from(count) {
+            return base as u16;
+        }
+    }
+    panic!("no {count} free consecutive ports in {PORT_LOW}-{PORT_HIGH}");
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Tries one TCP connection to 127.0.0.1:`port`.
+pub fn try_connect(port: u16) -> std::io::Result<()> {
+    TcpStream::connect_timeout(&loopback(port), Duration::from_secs(2)).map(drop)
+}
+
+/// Whether something accepts connections on 127.0.0.1:`port`.
+pub fn is_listening(port: u16) -> bool {
+    try_connect(port).is_ok()
+}
+
+/// Polls `condition` every 25 ms until it holds (true) or `timeout` passes (false).
+pub fn wait_for(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Labs in-process
+
+/// How to start an in-process [`TestLab`]; everything is optional.
+#[derive(Default, Clone)]
+pub struct LabSetup {
+    /// Reboot time in seconds (default 1).
+    pub boot_seconds: Option<f64>,
+    /// State directory (default: a fresh temporary one, removed with the lab).
+    pub state_dir: Option<PathBuf>,
+    /// Base port (default: a free one).
+    pub base_port: Option<u16>,
+    /// Topology (default: the default lab).
+    pub topology: Option<Topology>,
+}
+
+/// A lab running in this process on its own tokio runtime, so the tests themselves stay synchronous
+/// and can block on clients. Dropping it shuts the lab down.
+pub struct TestLab {
+    lab: Option<Lab>,
+    runtime: Option<tokio::runtime::Runtime>,
+    state_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl TestLab {
+    /// The default lab on a temporary state directory, free ports, 1 s boot.
+    pub fn start() -> TestLab {
+        TestLab::start_with(LabSetup::default())
+    }
+
+    pub fn start_with(setup: LabSetup) -> TestLab {
+        let (temp, state_dir) = match setup.state_dir.clone() {
+            Some(dir) => (None, dir),
+            None => {
+                let temp = tempfile::Builder::new()
+                    .prefix("acnslab-e2e-")
+                    .tempdir()
+                    .expect("create a temporary state directory");
+                let dir = temp.path().to_path_buf();
+                (Some(temp), dir)
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("build a tokio runtime for the lab");
+        let devices = setup
+            .topology
+            .as_ref()
+            .map(|t| t.devices.len())
+            .unwrap_or(DEVICES.len());
+        let mut attempts = 0;
+        let lab = loop {
+            attempts += 1;
+            let base_port = setup
+                .base_port
+                .unwrap_or_else(|| free_base_port(u16::try_from(devices).unwrap_or(8)));
+            let mut options = LabOptions::new(&state_dir);
+            options.topology = setup.topology.clone();
+            options.base_port = Some(base_port);
+            options.boot_seconds = Some(setup.boot_seconds.unwrap_or(1.0));
+            match runtime.block_on(Lab::start(options)) {
+                Ok(lab) => break lab,
+                // Someone took a port between our check and the bind: try another block.
+                Err(LabError::Port { .. }) if setup.base_port.is_none() && attempts < 5 => {}
+                Err(e) => panic!("the lab did not start in {}: {e}", state_dir.display()),
+            }
+        };
+        TestLab {
+            lab: Some(lab),
+            runtime: Some(runtime),
+            state_dir,
+            _temp: temp,
+        }
+    }
+
+    pub fn lab(&self) -> &Lab {
+        self.lab.as_ref().expect("the lab is running")
+    }
+
+    /// The SSH port of device `name`.
+    pub fn port(&self, name: &str) -> u16 {
+        self.lab()
+            .node(name)
+            .unwrap_or_else(|| panic!("no device {name} in the lab"))
+            .ssh_addr()
+            .port()
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// Stops the lab (sessions and listeners closed) and keeps its state directory, which is
+    /// returned with its temporary-directory guard (if any) for a later [`LabSetup::state_dir`].
+    pub fn stop(mut self) -> (PathBuf, Option<tempfile::TempDir>) {
+        self.shutdown();
+        (self.state_dir.clone(), self._temp.take())
+    }
+
+    fn shutdown(&mut self) {
+        if let (Some(lab), Some(runtime)) = (self.lab.take(), self.runtime.as_ref()) {
+            runtime.block_on(lab.shutdown());
+        }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Drop for TestLab {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running programs with a timeout
+
+/// What a program run by [`run_with_timeout`] did.
+#[derive(Debug)]
+pub struct Finished {
+    /// `None` if it was killed at the timeout.
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    what: String,
+}
+
+impl Finished {
+    /// The exit code; panics (with the output) if the program timed out or died by a signal.
+    pub fn code(&self) -> i32 {
+        match self.status.and_then(|s| s.code()) {
+            Some(code) => code,
+            None => panic!("{} did not exit normally\n{}", self.what, self.describe()),
+        }
+    }
+
+    /// Panics with the output unless the program exited with status 0.
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(self.code(), 0, "{} failed\n{}", self.what, self.describe());
+        self
+    }
+
+    /// Status, stdout and stderr, for failure messages.
+    pub fn describe(&self) -> String {
+        let status = match self.status {
+            Some(s) => s.to_string(),
+            None => format!("killed after the {:?} timeout", self.elapsed),
+        };
+        format!(
+            "--- status: {status}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout, self.stderr
+        )
+    }
+}
+
+fn spawn_reader(mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = from.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// Kills `child` and everything in its process group (it was started as a group leader).
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+}
+
+/// Runs `command` (its own process group, stdin from `input` or empty), killing it and its children
+/// after `timeout`.
+pub fn run_with_timeout(
+    command: &mut Command,
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Finished {
+    try_run_with_timeout(command, input, timeout)
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
+}
+
+/// [`run_with_timeout`], returning an error if the program cannot be started.
+pub fn try_run_with_timeout(
+    command: &mut Command,
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> std::io::Result<Finished> {
+    use std::os::unix::process::CommandExt;
+    let what = format!("{command:?}");
+    let started = Instant::now();
+    let mut child = command
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()?;
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        let input = input.to_vec();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+    let out = spawn_reader(child.stdout.take().expect("piped stdout"));
+    let err = spawn_reader(child.stderr.take().expect("piped stderr"));
+    let deadline = started + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                kill_group(&mut child);
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    // A grandchild could keep the pipes open: kill the group before reading to the end.
+    if status.is_some() {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stderr(Stdio::null())
+            .status();
+    }
+    let stdout = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+    Ok(Finished {
+        status,
+        stdout,
+        stderr,
+        elapsed: started.elapsed(),
+        what,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build locations and the acnslab binary
+
+/// Where this test binary was built: (target directory, profile directory name). The test binary is
+/// `TARGET/PROFILE/deps/NAME-HASH`.
+fn build_location() -> (PathBuf, String) {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let deps = exe.parent();
+    if let Some(deps) = deps.filter(|d| d.file_name().is_some_and(|n| n == "deps")) {
+        if let (Some(profile), Some(target)) = (deps.parent(), deps.parent().and_then(Path::parent))
+        {
+            let name = profile
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "debug".into());
+            return (target.to_path_buf(), name);
+        }
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    (target, "debug".into())
+}
+
+/// The target directory the tests were built in (holds the client venv).
+pub fn target_dir() -> PathBuf {
+    build_location().0
+}
+
+/// The `acnslab` binary, built on first use with `cargo build -p acnslab` into the same target
+/// directory and profile as the tests (a no-op when it is up to date).
+pub fn acnslab_binary() -> PathBuf {
+    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match BINARY.get_or_init(build_acnslab) {
+        Ok(path) => path.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn build_acnslab() -> Result<PathBuf, String> {
+    let (target, profile_dir) = build_location();
+    let profile = if profile_dir == "debug" {
+        "dev"
+    } else {
+        profile_dir.as_str()
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from(env!("CARGO")));
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let build = try_run_with_timeout(
+        Command::new(cargo)
+            .args(["build", "--quiet", "-p", "acnslab", "--bin", "acnslab"])
+            .args(["--profile", profile])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(&target),
+        None,
+        Duration::from_secs(1200),
+    )
+    .map_err(|e| format!("cannot run cargo to build acnslab: {e}"))?;
+    if build.status.map(|s| s.success()) != Some(true) {
+        return Err(format!(
+            "cannot build the acnslab binary\n{}",
+            build.describe()
+        ));
+    }
+    let binary = target.join(&profile_dir).join("acnslab");
+    if binary.is_file() {
+        Ok(binary)
+    } else {
+        Err(format!(
+            "cargo built acnslab but {} is missing",
+            binary.display()
+        ))
+    }
+}
+
+/// Runs `acnslab ARGS` to completion (under a timeout).
+pub fn run_acnslab(args: &[&str], timeout: Duration) -> Finished {
+    run_with_timeout(Command::new(acnslab_binary()).args(args), None, timeout)
+}
+
+/// `acnslab up` running as a subprocess. Dropping it kills the process.
+pub struct LabProcess {
+    child: Child,
+    pub base_port: u16,
+    stdout: std::thread::JoinHandle<Vec<u8>>,
+    stderr: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl LabProcess {
+    /// Starts `acnslab up --state-dir DIR --base-port PORT --boot-seconds 1 EXTRA...` and waits until
+    /// the `devices` ports accept connections.
+    pub fn start(state_dir: &Path, base_port: u16, devices: u16, extra: &[&str]) -> LabProcess {
+        use std::os::unix::process::CommandExt;
+        let mut child = Command::new(acnslab_binary())
+            .arg("up")
+            .arg("--state-dir")
+            .arg(state_dir)
+            .args(["--base-port", &base_port.to_string(), "--boot-seconds", "1"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("start acnslab up");
+        let stdout = spawn_reader(child.stdout.take().expect("piped stdout"));
+        let stderr = spawn_reader(child.stderr.take().expect("piped stderr"));
+        let mut process = LabProcess {
+            child,
+            base_port,
+            stdout,
+            stderr,
+        };
+        let up = wait_for(Duration::from_secs(30), || {
+            (0..devices).all(|i| is_listening(base_port + i))
+                || matches!(process.child.try_wait(), Ok(Some(_)))
+        });
+        if let Ok(Some(status)) = process.child.try_wait() {
+            let (out, err) = process.output();
+            panic!("acnslab up exited early ({status})\nstdout:\n{out}\nstderr:\n{err}");
+        }
+        assert!(
+            up,
+            "acnslab up did not open its {devices} ports within 30 s"
+        );
+        process
+    }
+
+    /// The SSH port of device number `index` (0 = first).
+    pub fn port(&self, index: u16) -> u16 {
+        self.base_port + index
+    }
+
+    /// Stops the lab with SIGTERM as a service manager would, and returns (exit status, stdout, stderr).
+    pub fn stop(mut self) -> (ExitStatus, String, String) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let exited = wait_for(Duration::from_secs(15), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        if !exited {
+            kill_group(&mut self.child);
+        }
+        let status = self.child.wait().expect("wait for acnslab");
+        assert!(exited, "acnslab up did not stop within 15 s of SIGTERM");
+        let (out, err) = self.output();
+        (status, out, err)
+    }
+
+    fn output(&mut self) -> (String, String) {
+        let take = |h: &mut std::thread::JoinHandle<Vec<u8>>| {
+            let h = std::mem::replace(h, std::thread::spawn(Vec::new));
+            String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
+        };
+        // The readers end when the process (the pipes' only writer) is gone.
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            return (String::new(), String::new());
+        }
+        (take(&mut self.stdout), take(&mut self.stderr))
+    }
+}
+
+impl Drop for LabProcess {
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            kill_group(&mut self.child);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenSSH
+
+/// An `SSH_ASKPASS` program answering the lab password (OpenSSH has no password option).
+fn askpass() -> PathBuf {
+    static ASKPASS: OnceLock<PathBuf> = OnceLock::new();
+    ASKPASS
+        .get_or_init(|| {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = target_dir();
+            std::fs::create_dir_all(&dir).expect("create the target directory");
+            let path = dir.join("acnslab-test-askpass.sh");
+            let tmp = dir.join(format!("acnslab-test-askpass.{}.tmp", std::process::id()));
+            std::fs::write(&tmp, format!("#!/bin/sh\necho '{PASSWORD}'\n"))
+                .expect("write the askpass script");
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+                .expect("make the askpass script executable");
+            std::fs::rename(&tmp, &path).expect("install the askpass script");
+            path
+        })
+        .clone()
+}
+
+/// `ssh` to admin@127.0.0.1:`port` with no user configuration, no host key checks, and the password
+/// given by an askpass program. Add `-tt` or a remote command and run it.
+pub fn ssh_command(port: u16) -> Command {
+    let mut command = Command::new("ssh");
+    command
+        .env("SSH_ASKPASS", askpass())
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .env("DISPLAY", ":0")
+        .args(["-F", "/dev/null", "-p", &port.to_string()])
+        .args(["-o", "StrictHostKeyChecking=no"])
+        .args(["-o", "UserKnownHostsFile=/dev/null"])
+        .args(["-o", "GlobalKnownHostsFile=/dev/null"])
+        .args(["-o", "LogLevel=ERROR"])
+        .args(["-o", "PubkeyAuthentication=no"])
+        .args([
+            "-o",
+            "PreferredAuthentications=keyboard-interactive,password",
+        ])
+        .args(["-o", "NumberOfPasswordPrompts=1"])
+        .args(["-o", "ConnectTimeout=10"])
+        .args(["-e", "none"]);
+    command
+}
+
+/// `ssh -p PORT admin@127.0.0.1 COMMAND` (an exec channel).
+pub fn ssh_exec(port: u16, command: &str) -> Finished {
+    run_with_timeout(
+        ssh_command(port)
+            .arg(format!("{USERNAME}@127.0.0.1"))
+            .arg(command),
+        None,
+        CLIENT_TIMEOUT,
+    )
+}
+
+/// The ed25519 host key of 127.0.0.1:`port` as `ssh-keyscan` sees it (`ssh-ed25519 AAAA...`).
+pub fn host_key(port: u16) -> String {
+    let scan = run_with_timeout(
+        Command::new("ssh-keyscan").args([
+            "-T",
+            "10",
+            "-t",
+            "ed25519",
+            "-p",
+            &port.to_string(),
+            "127.0.0.1",
+        ]),
+        None,
+        CLIENT_TIMEOUT,
+    );
+    let key = scan
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.split_once(' ').map(|(_, key)| key.trim().to_string()));
+    key.unwrap_or_else(|| panic!("ssh-keyscan found no host key\n{}", scan.describe()))
+}
+
+/// An interactive `ssh -tt` session driven through pipes: what is sent goes to the device's shell
+/// byte for byte, and what comes back (echo, output, prompts) is read with deadlines.
+pub struct Terminal {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    received: Receiver<Vec<u8>>,
+    pending: Vec<u8>,
+    transcript: Vec<u8>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    closed: bool,
+}
+
+/// How long one expected answer may take.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Terminal {
+    /// Logs in to 127.0.0.1:`port` with `ssh -tt` and waits for the first prompt, which must end
+    /// with `prompt`; returns the session.
+    pub fn open(port: u16, prompt: &str) -> Terminal {
+        let mut terminal = Terminal::spawn(port);
+        terminal.expect_end(prompt);
+        terminal
+    }
+
+    /// Starts `ssh -tt` without waiting for anything.
+    pub fn spawn(port: u16) -> Terminal {
+        use std::os::unix::process::CommandExt;
+        let mut child = ssh_command(port)
+            .arg("-tt")
+            .arg(format!("{USERNAME}@127.0.0.1"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("start ssh -tt");
+        let (tx, rx) = mpsc::channel();
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            loop {
+                match stdout.read(&mut chunk) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        if tx.send(chunk[..n].to_vec()).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let mut err_pipe = child.stderr.take().expect("piped stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = err_pipe.read(&mut chunk) {
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(&chunk[..n]);
+            }
+        });
+        let stdin = child.stdin.take();
+        Terminal {
+            child,
+            stdin,
+            received: rx,
+            pending: Vec::new(),
+            transcript: Vec::new(),
+            stderr,
+            closed: false,
+        }
+    }
+
+    /// Sends raw bytes (use `\r` for Enter, `\t` for Tab).
+    pub fn send(&mut self, text: &str) {
+        let stdin = self.stdin.as_mut().expect("the session's stdin is open");
+        stdin
+            .write_all(text.as_bytes())
+            .and_then(|()| stdin.flush())
+            .unwrap_or_else(|e| panic!("cannot write to ssh: {e}\n{}", self.describe()));
+    }
+
+    /// Everything received so far, for failure messages.
+    pub fn describe(&self) -> String {
+        let stderr = self
+            .stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        format!(
+            "--- received:\n{:?}\n--- ssh stderr:\n{}",
+            String::from_utf8_lossy(&self.transcript),
+            String::from_utf8_lossy(&stderr)
+        )
+    }
+
+    /// Reads until `done(pending text)` holds; returns the pending text and clears it. Panics after
+    /// [`READ_TIMEOUT`] with everything received.
+    fn read_until(&mut self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + READ_TIMEOUT;
+        loop {
+            let text = String::from_utf8_lossy(&self.pending).into_owned();
+            if done(&text) {
+                self.pending.clear();
+                return text;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.received.recv_timeout(left) {
+                Ok(bytes) => {
+                    self.transcript.extend_from_slice(&bytes);
+                    self.pending.extend_from_slice(&bytes);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("timed out waiting for {what}\n{}", self.describe())
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.closed = true;
+                    panic!(
+                        "the session closed while waiting for {what}\n{}",
+                        self.describe()
+                    )
+                }
+            }
+        }
+    }
+
+    /// Waits until what was received since the last read ends with `suffix` (a prompt: the device
+    /// sends nothing after it) and returns it.
+    pub fn expect_end(&mut self, suffix: &str) -> String {
+        self.read_until(&format!("output ending with {suffix:?}"), |t| {
+            t.ends_with(suffix)
+        })
+    }
+
+    /// Waits until what was received since the last read contains `needle`; returns it all.
+    pub fn expect(&mut self, needle: &str) -> String {
+        self.read_until(&format!("{needle:?}"), |t| t.contains(needle))
+    }
+
+    /// Types `line`, presses Enter and waits for `next_prompt`; returns the echo and the output.
+    pub fn run(&mut self, line: &str, next_prompt: &str) -> String {
+        self.send(&format!("{line}\r"));
+        self.expect_end(next_prompt)
+    }
+
+    /// Waits for the device to close the session; returns what came before the close and ssh's
+    /// exit status.
+    pub fn wait_closed(&mut self) -> (String, Option<ExitStatus>) {
+        let deadline = Instant::now() + READ_TIMEOUT;
+        while !self.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.received.recv_timeout(left) {
+                Ok(bytes) => {
+                    self.transcript.extend_from_slice(&bytes);
+                    self.pending.extend_from_slice(&bytes);
+                }
+                Err(RecvTimeoutError::Disconnected) => self.closed = true,
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("the session did not close\n{}", self.describe())
+                }
+            }
+        }
+        let rest = String::from_utf8_lossy(&std::mem::take(&mut self.pending)).into_owned();
+        let exited = wait_for(READ_TIMEOUT, || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        let status = if exited { self.child.wait().ok() } else { None };
+        (rest, status)
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.stdin.take();
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            kill_group(&mut self.child);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The column (from the start of the terminal line, 0-based) of the `^` of an invalid-input error in
+/// `output`, if it has a caret line.
+pub fn caret_column(output: &str) -> Option<usize> {
+    output
+        .split(['\r', '\n'])
+        .find(|l| l.trim() == "^")
+        .map(|l| l.chars().take_while(|c| *c == ' ').count())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python clients
+
+/// The Python interpreter of the client venv (`TARGET/client-venv`), created on first use with the
+/// pinned client packages. Panics with the reason if the venv cannot be set up: a client test must
+/// fail, never silently skip.
+pub fn client_python() -> PathBuf {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(setup_venv) {
+        Ok(python) => python.clone(),
+        Err(e) => panic!(
+            "the Python client venv could not be set up, so the client tests cannot run: {e}\n\
+             (needs python3 with the venv module and access to PyPI; ACNSLAB_TEST_PYTHON chooses \
+             the interpreter)"
+        ),
+    }
+}
+
+const VENV_CHECK: &str = "\
+import importlib.metadata as m, sys
+import netmiko, paramiko, scrapli
+want = dict(p.split('==') for p in sys.argv[1:])
+got = {k: m.version(k) for k in want}
+assert got == want, got
+";
+
+fn venv_works(python: &Path) -> bool {
+    python.is_file()
+        && try_run_with_timeout(
+            Command::new(python)
+                .args(["-c", VENV_CHECK])
+                .args(CLIENT_PACKAGES),
+            None,
+            Duration::from_secs(120),
+        )
+        .is_ok_and(|run| run.status.is_some_and(|s| s.success()))
+}
+
+fn setup_venv() -> Result<PathBuf, String> {
+    let target = target_dir();
+    std::fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+    let venv = target.join("client-venv");
+    let python = venv.join("bin").join("python");
+    // One process sets the venv up; the others wait for the lock and then reuse it.
+    let _lock = FileLock::acquire(&target.join("client-venv.lock"))?;
+    if venv_works(&python) {
+        return Ok(python);
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).map_err(|e| format!("{}: {e}", venv.display()))?;
+    }
+    let base = std::env::var("ACNSLAB_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let create = try_run_with_timeout(
+        Command::new(&base).args(["-m", "venv"]).arg(&venv),
+        None,
+        Duration::from_secs(300),
+    )
+    .map_err(|e| format!("cannot run {base}: {e}"))?;
+    if create.status.map(|s| s.success()) != Some(true) {
+        return Err(format!("`{base} -m venv` failed\n{}", create.describe()));
+    }
+    let install = try_run_with_timeout(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "-q",
+            ])
+            .args(CLIENT_PACKAGES),
+        None,
+        Duration::from_secs(1200),
+    )
+    .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if install.status.map(|s| s.success()) != Some(true) {
+        let _ = std::fs::remove_dir_all(&venv);
+        return Err(format!(
+            "pip install {} failed\n{}",
+            CLIENT_PACKAGES.join(" "),
+            install.describe()
+        ));
+    }
+    if !venv_works(&python) {
+        return Err(format!(
+            "the venv at {} was installed but cannot import the clients",
+            venv.display()
+        ));
+    }
+    Ok(python)
+}
+
+/// An exclusive `flock` on a file, released when dropped (or when the process dies).
+struct FileLock(#[allow(dead_code)] std::fs::File);
+
+impl FileLock {
+    fn acquire(path: &Path) -> Result<FileLock, String> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        loop {
+            #[allow(unsafe_code)]
+            // SAFETY: flock only takes a file descriptor we own for the duration of the call.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+            if rc == 0 {
+                return Ok(FileLock(file));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(format!("lock {}: {e}", path.display()));
+            }
+        }
+    }
+}
+
+/// Runs the client script `tests/clients/NAME` with the venv's Python and `args` under
+/// [`CLIENT_TIMEOUT`]; the script prints one JSON object as its last line, which is returned.
+pub fn run_client(name: &str, args: &[String]) -> serde_json::Value {
+    let python = client_python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("clients")
+        .join(name);
+    let run = run_with_timeout(
+        Command::new(python)
+            .arg(&script)
+            .args(args)
+            .env("PYTHONUNBUFFERED", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1"),
+        None,
+        CLIENT_TIMEOUT,
+    );
+    run.assert_success();
+    let last = run.stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| {
+        panic!(
+            "{name} did not print a JSON result ({e})\n{}",
+            run.describe()
+        )
+    })
+}
+
+/// A string field of a client's JSON result.
+pub fn field<'a>(result: &'a serde_json::Value, key: &str) -> &'a str {
+    result
+        .get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("no string {key:?} in the client's result {result:#}"))
+}

@@ -1,0 +1,162 @@
+//! The `acnslab` binary: stopping and restarting a lab on the same state directory keeps the
+//! configuration and the SSH host keys; a bad topology file is refused before anything starts.
+
+use std::time::Duration;
+
+use acnslab_tests::{
+    free_base_port, host_key, is_listening, run_acnslab, ssh_exec, LabProcess, LabSetup, TestLab,
+};
+
+const CE1: u16 = 2;
+
+#[test]
+fn restart_keeps_saved_config_and_host_keys() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().join("state");
+    let base = free_base_port(5);
+
+    let lab = LabProcess::start(&dir, base, 5, &[]);
+    let keys: Vec<String> = (0..5).map(|i| host_key(lab.port(i))).collect();
+    assert!(keys[0].starts_with("ssh-ed25519 "), "{keys:?}");
+    let distinct: std::collections::HashSet<_> = keys.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        5,
+        "each device has its own host key: {keys:?}"
+    );
+    let run = ssh_exec(
+        lab.port(CE1),
+        "configure terminal\nhostname kept-ce1\nend\nwrite memory",
+    );
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    // A change that is not saved does not survive.
+    let run = ssh_exec(lab.port(CE1 + 1), "configure terminal\nhostname lost-ce2");
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let (status, stdout, stderr) = lab.stop();
+    assert!(
+        status.success(),
+        "acnslab up after SIGTERM: {status}\n{stderr}"
+    );
+    assert!(stdout.contains("lab stopped"), "{stdout}");
+    assert!(
+        wait_for_closed(base, 5),
+        "ports still open after the lab stopped"
+    );
+
+    // Resume: no --topology, the state directory has it.
+    let lab = LabProcess::start(&dir, base, 5, &[]);
+    let again: Vec<String> = (0..5).map(|i| host_key(lab.port(i))).collect();
+    assert_eq!(keys, again, "host keys changed across a restart");
+    let run = ssh_exec(lab.port(CE1), "show running-config");
+    assert!(
+        run.stdout.contains("hostname kept-ce1"),
+        "{}",
+        run.describe()
+    );
+    let run = ssh_exec(lab.port(CE1 + 1), "show running-config");
+    assert!(run.stdout.contains("hostname ce2"), "{}", run.describe());
+    assert!(!run.stdout.contains("lost-ce2"), "{}", run.describe());
+    let (status, _, stderr) = lab.stop();
+    assert!(status.success(), "{stderr}");
+}
+
+#[test]
+fn restart_in_process_keeps_config_and_host_key() {
+    let lab = TestLab::start();
+    let port = lab.port("cr1");
+    let key = host_key(port);
+    let run = ssh_exec(
+        port,
+        "configure terminal\nhostname cr-kept\nend\nwrite memory",
+    );
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let (dir, guard) = lab.stop();
+    assert!(!is_listening(port), "the port is closed after shutdown");
+
+    let lab = TestLab::start_with(LabSetup {
+        state_dir: Some(dir),
+        ..LabSetup::default()
+    });
+    let port = lab.port("cr1");
+    assert_eq!(host_key(port), key, "host key changed across a restart");
+    let run = ssh_exec(port, "show running-config");
+    assert!(
+        run.stdout.contains("hostname cr-kept"),
+        "{}",
+        run.describe()
+    );
+    drop(lab);
+    drop(guard);
+}
+
+fn wait_for_closed(base: u16, count: u16) -> bool {
+    acnslab_tests::wait_for(Duration::from_secs(10), || {
+        (0..count).all(|i| !is_listening(base + i))
+    })
+}
+
+#[test]
+fn bad_topology_names_file_and_line_and_starts_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let cases = [
+        // An unknown key (found by the parser) on line 7.
+        (
+            "lab:\n  boot_seconds: 1\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n    colour: red\n",
+            7,
+            "colour",
+        ),
+        // Two devices with one address (found by the checks): the second, on line 5.
+        (
+            "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n  - name: b\n    kind: ce\n    ip: 10.0.0.1\n",
+            5,
+            "10.0.0.1",
+        ),
+        // Not YAML: a mapping value where none is allowed, on line 4.
+        (
+            "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1: 24\n",
+            4,
+            "mapping values",
+        ),
+    ];
+    for (i, (text, line, word)) in cases.into_iter().enumerate() {
+        let file = temp.path().join("bad.yaml");
+        std::fs::write(&file, text).unwrap();
+        let state = temp.path().join(format!("state{i}"));
+        let base = free_base_port(5);
+        let run = run_acnslab(
+            &[
+                "up",
+                "--topology",
+                file.to_str().unwrap(),
+                "--state-dir",
+                state.to_str().unwrap(),
+                "--base-port",
+                &base.to_string(),
+            ],
+            Duration::from_secs(30),
+        );
+        let code = run.code();
+        assert_ne!(
+            code,
+            0,
+            "case {i}: a bad topology must fail\n{}",
+            run.describe()
+        );
+        let located = format!("bad.yaml:{line}:");
+        assert!(
+            run.stderr.contains(&located),
+            "case {i}: stderr must name {located:?}\n{}",
+            run.describe()
+        );
+        assert!(
+            run.stderr.contains(word),
+            "case {i}: stderr must name {word:?}\n{}",
+            run.describe()
+        );
+        assert!(
+            (0..5).all(|p| !is_listening(base + p)),
+            "case {i}: nothing may listen"
+        );
+        assert!(!state.exists(), "case {i}: no state directory is created");
+    }
+}

@@ -1,0 +1,134 @@
+//! OpenSSH against the lab: exec channels (output and exit status) and an interactive `ssh -tt`
+//! session fed through a pipe.
+
+use acnslab_tests::{ssh_exec, Terminal, TestLab, CE1_VERSION_LINE};
+
+#[test]
+fn exec_show_version_succeeds() {
+    let lab = TestLab::start();
+    let run = ssh_exec(lab.port("ce1"), "show version");
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert!(
+        run.stdout.contains(CE1_VERSION_LINE),
+        "no {CE1_VERSION_LINE:?} in\n{}",
+        run.describe()
+    );
+    assert!(
+        run.stdout
+            .contains("Application and Content Networking System Software (ACNS)"),
+        "{}",
+        run.describe()
+    );
+    // An exec channel has no prompt and no echo.
+    assert!(!run.stdout.contains("ce1#"), "{}", run.describe());
+}
+
+#[test]
+fn exec_cli_error_exits_with_status_1() {
+    let lab = TestLab::start();
+    let port = lab.port("ce2");
+    let invalid = ssh_exec(port, "show bogus");
+    assert_eq!(invalid.code(), 1, "{}", invalid.describe());
+    assert!(
+        invalid
+            .stdout
+            .contains("% Invalid input detected at '^' marker."),
+        "{}",
+        invalid.describe()
+    );
+    let incomplete = ssh_exec(port, "show");
+    assert_eq!(incomplete.code(), 1, "{}", incomplete.describe());
+    assert!(
+        incomplete.stdout.contains("% Incomplete command."),
+        "{}",
+        incomplete.describe()
+    );
+    // Several commands in one exec request: one failure makes the whole request fail.
+    let mixed = ssh_exec(port, "show version\nshow bogus");
+    assert_eq!(mixed.code(), 1, "{}", mixed.describe());
+    assert!(
+        mixed.stdout.contains("Version: ce565-"),
+        "{}",
+        mixed.describe()
+    );
+}
+
+#[test]
+fn exec_runs_configuration_in_one_request() {
+    let lab = TestLab::start();
+    let port = lab.port("cr1");
+    let run = ssh_exec(
+        port,
+        "configure terminal\nhostname router-9\nend\nwrite memory",
+    );
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert!(run.stdout.contains("[OK]"), "{}", run.describe());
+    let startup = ssh_exec(port, "show startup-config");
+    assert_eq!(startup.code(), 0, "{}", startup.describe());
+    assert!(
+        startup.stdout.contains("hostname router-9"),
+        "{}",
+        startup.describe()
+    );
+}
+
+#[test]
+fn wrong_password_is_refused() {
+    let lab = TestLab::start();
+    // Same ssh invocation, but the askpass program gives a wrong password.
+    let dir = tempfile::tempdir().unwrap();
+    let askpass = dir.path().join("wrong.sh");
+    std::fs::write(&askpass, "#!/bin/sh\necho wrong\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&askpass, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = acnslab_tests::run_with_timeout(
+        acnslab_tests::ssh_command(lab.port("ce1"))
+            .env("SSH_ASKPASS", &askpass)
+            .arg("admin@127.0.0.1")
+            .arg("show version"),
+        None,
+        acnslab_tests::CLIENT_TIMEOUT,
+    );
+    assert_eq!(run.code(), 255, "{}", run.describe());
+    assert!(!run.stdout.contains("Version:"), "{}", run.describe());
+}
+
+#[test]
+fn interactive_tty_session() {
+    let lab = TestLab::start();
+    let mut term = Terminal::spawn(lab.port("ce1"));
+    // The prompt comes as soon as the shell opens, with nothing after it.
+    let banner = term.expect_end("ce1#");
+    assert!(!banner.contains('\x1b'), "ANSI escape in {banner:?}");
+
+    let out = term.run("terminal length 0", "ce1#");
+    assert_eq!(out, "terminal length 0\r\nce1#", "echo, Enter, prompt");
+
+    let out = term.run("show version", "ce1#");
+    assert!(out.starts_with("show version\r\n"), "{out:?}");
+    assert!(out.contains(CE1_VERSION_LINE), "{out:?}");
+    // Every output line ends with \r\n.
+    let body = &out["show version\r\n".len()..out.len() - "ce1#".len()];
+    assert!(body.ends_with("\r\n"), "{body:?}");
+    assert!(
+        !body.replace("\r\n", "").contains('\n'),
+        "bare \\n in {body:?}"
+    );
+
+    let out = term.run("configure terminal", "ce1(config)#");
+    assert_eq!(out, "configure terminal\r\nce1(config)#");
+    term.run("end", "ce1#");
+
+    term.send("exit\r");
+    let (rest, status) = term.wait_closed();
+    assert!(rest.starts_with("exit\r\n"), "{rest:?}");
+    let status = status.expect("ssh exited");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status of the session\n{}",
+        term.describe()
+    );
+}
