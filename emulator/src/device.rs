@@ -242,7 +242,7 @@ impl Device {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let config = initial();
-                write_atomic(&startup_path, config.render(version).as_bytes())
+                write_new(&startup_path, config.render(version).as_bytes())
                     .map_err(io(&startup_path))?;
                 config
             }
@@ -261,7 +261,7 @@ impl Device {
                     version,
                     pending_version: None,
                 };
-                write_atomic(
+                write_new(
                     &persisted_path,
                     &serde_json::to_vec_pretty(&p).unwrap_or_default(),
                 )
@@ -405,6 +405,17 @@ impl Device {
         Ok(())
     }
 
+    /// Records the version the next boot runs (after an install), on disk first.
+    pub fn set_pending_version(&self, version: Version) -> Result<(), DeviceError> {
+        let mut state = self.state();
+        let old = state.pending_version.replace(version);
+        let saved = self.save_persisted(&state);
+        if saved.is_err() {
+            state.pending_version = old;
+        }
+        saved
+    }
+
     fn save_persisted(&self, state: &DeviceState) -> Result<(), DeviceError> {
         let path = self.dir.join(PERSISTED_FILE);
         let p = Persisted {
@@ -445,16 +456,42 @@ impl Device {
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers and a crash see either
-/// the old or the new content, never a mix.
+/// the old or the new content, never a mix. The data is on disk before the rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_rename(path, bytes, true)
+}
+
+/// Like [`write_atomic`] without waiting for the disk: for files created at a lab's first start,
+/// which [`sync_dir`] then flushes with one call instead of one per file.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_rename(path, bytes, false)
+}
+
+fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     use std::io::Write as _;
     let tmp = path.with_extension("tmp");
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
     }
     std::fs::rename(&tmp, path)
+}
+
+/// Flushes the whole file system holding `dir` to disk (one `syncfs`).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    let handle = std::fs::File::open(dir)?;
+    #[allow(unsafe_code)]
+    // SAFETY: syncfs only reads the descriptor, which `handle` keeps open for the call.
+    let rc = unsafe { libc::syncfs(handle.as_raw_fd()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,10 @@ use tokio::task::JoinHandle;
 
 use crate::clock::LabClock;
 use crate::config::{CdmRole, Config, DeviceKind, Interface};
-use crate::device::{write_atomic, Device, DeviceError, Identity, Kicker, PowerEffect, PowerEvent};
+use crate::device::{
+    sync_dir, write_atomic, write_new, Device, DeviceError, Identity, Kicker, PowerEffect,
+    PowerEvent,
+};
 use crate::network::{Job, LabLink, Network};
 use crate::topology::{DeviceSpec, Topology, TopologyError};
 
@@ -482,6 +485,7 @@ impl Lab {
         let scheduler = tokio::spawn(scheduler(inner.clone()));
         let lab = Lab { inner, scheduler };
         lab.write_info()?;
+        sync_dir(&lab.inner.state_dir).map_err(io_error(&lab.inner.state_dir))?;
         Ok(lab)
     }
 
@@ -658,7 +662,7 @@ fn load_or_create_host_key(path: &Path) -> Result<russh::keys::PrivateKey, LabEr
             let text = key
                 .to_openssh(LineEnding::LF)
                 .map_err(|e| bad(e.to_string()))?;
-            write_atomic(path, text.as_bytes()).map_err(io_error(path))?;
+            write_new(path, text.as_bytes()).map_err(io_error(path))?;
             Ok(key)
         }
         Err(e) => Err(io_error(path)(e)),

@@ -19,9 +19,11 @@
 //! - [`topology`]: the topology file format and the default lab.
 //! - [`control`]: the local control socket (`acnslab console`).
 //! - [`app`]: what the `acnslab` subcommands do.
+//! - [`bench`]: `acnslab bench`, start-up, memory, SSH latency and CPU figures.
 
 pub mod agent;
 pub mod app;
+pub mod bench;
 pub mod clock;
 pub mod cms;
 pub mod commands;

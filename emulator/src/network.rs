@@ -63,10 +63,19 @@ pub enum NetError {
     NoAnswer(Ipv4Addr),
 }
 
-/// The devices by virtual address, and the cut links.
+/// Where an image server behind a virtual address really listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServerEndpoints {
+    pub ftp: Option<std::net::SocketAddr>,
+    pub http: Option<std::net::SocketAddr>,
+}
+
+/// The devices by virtual address, the image servers, and the cut links.
 #[derive(Default)]
 pub struct Network {
     devices: HashMap<Ipv4Addr, Arc<Device>>,
+    servers: HashMap<Ipv4Addr, ServerEndpoints>,
+    server_names: HashMap<String, Ipv4Addr>,
     cuts: Mutex<HashSet<(Ipv4Addr, Ipv4Addr)>>,
 }
 
@@ -83,8 +92,23 @@ impl Network {
         let devices = devices.into_iter().map(|d| (d.identity.ip, d)).collect();
         Network {
             devices,
-            cuts: Mutex::new(HashSet::new()),
+            ..Default::default()
         }
+    }
+
+    /// Adds an image server behind `ip` (also reachable by `name`).
+    pub fn add_server(&mut self, name: &str, ip: Ipv4Addr, endpoints: ServerEndpoints) {
+        self.servers.insert(ip, endpoints);
+        self.server_names.insert(name.to_ascii_lowercase(), ip);
+    }
+
+    /// The image server behind a virtual address or server name.
+    pub fn server(&self, host: &str) -> Option<ServerEndpoints> {
+        let ip = host
+            .parse()
+            .ok()
+            .or_else(|| self.server_names.get(&host.to_ascii_lowercase()).copied())?;
+        self.servers.get(&ip).copied()
     }
 
     fn cuts(&self) -> std::sync::MutexGuard<'_, HashSet<(Ipv4Addr, Ipv4Addr)>> {

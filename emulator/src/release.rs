@@ -149,6 +149,69 @@ pub fn cdm_accepts(cdm: Version, device: Version) -> bool {
     device.major == cdm.major && device >= cdm
 }
 
+/// Why an install is refused, by the version path table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathRefusal {
+    /// The image is the version already running.
+    Same,
+    /// 5.x to 4.2.9 needs the special downgrade image.
+    NeedsDowngradeImage,
+    /// No path between these lines.
+    NoPath,
+}
+
+/// One row of the version path table: from a release line to another, and what it needs.
+struct PathRule {
+    from_major: u16,
+    to_major: u16,
+    /// The target must be this exact version (the 4.2.9 downgrade), if set.
+    to_exact: Option<Version>,
+    needs_downgrade_image: bool,
+}
+
+/// Which installs are allowed [ours, from the guide: 5.x to 5.x both ways by CLI or the CDM;
+/// 5.x to 4.2.9 only with the ACNS-5.x.x-TO-4.2.9 image; 4.2.9 back to 5.x].
+const PATHS: &[PathRule] = &[
+    PathRule {
+        from_major: 5,
+        to_major: 5,
+        to_exact: None,
+        needs_downgrade_image: false,
+    },
+    PathRule {
+        from_major: 5,
+        to_major: 4,
+        to_exact: Some(Version::new(4, 2, 9)),
+        needs_downgrade_image: true,
+    },
+    PathRule {
+        from_major: 4,
+        to_major: 5,
+        to_exact: None,
+        needs_downgrade_image: false,
+    },
+];
+
+/// Whether a device running `from` may install `to`; `downgrade_image` says the image is the
+/// `ACNS-5.x.x-TO-4.2.9` kind.
+pub fn install_path(from: Version, to: Version, downgrade_image: bool) -> Result<(), PathRefusal> {
+    if from == to {
+        return Err(PathRefusal::Same);
+    }
+    let rule = PATHS
+        .iter()
+        .find(|r| {
+            r.from_major == from.major
+                && r.to_major == to.major
+                && r.to_exact.is_none_or(|v| v == to)
+        })
+        .ok_or(PathRefusal::NoPath)?;
+    if rule.needs_downgrade_image && !downgrade_image {
+        return Err(PathRefusal::NeedsDowngradeImage);
+    }
+    Ok(())
+}
+
 /// The release row for `version`; unknown versions get a generic row so a topology may name any.
 pub fn release(version: Version) -> Release {
     RELEASES
@@ -177,6 +240,27 @@ mod tests {
         assert!("5.1".parse::<Version>().is_err());
         assert!("5.1.3.4".parse::<Version>().is_err());
         assert!("x.1.3".parse::<Version>().is_err());
+    }
+
+    #[test]
+    fn install_paths_follow_the_table() {
+        let v = |s: &str| s.parse::<Version>().unwrap();
+        assert_eq!(install_path(v("5.1.3"), v("5.2.1"), false), Ok(()));
+        assert_eq!(install_path(v("5.2.1"), v("5.1.3"), false), Ok(()));
+        assert_eq!(
+            install_path(v("5.1.3"), v("5.1.3"), false),
+            Err(PathRefusal::Same)
+        );
+        assert_eq!(
+            install_path(v("5.1.3"), v("4.2.9"), false),
+            Err(PathRefusal::NeedsDowngradeImage)
+        );
+        assert_eq!(install_path(v("5.1.3"), v("4.2.9"), true), Ok(()));
+        assert_eq!(
+            install_path(v("5.1.3"), v("4.1.0"), true),
+            Err(PathRefusal::NoPath)
+        );
+        assert_eq!(install_path(v("4.2.9"), v("5.1.3"), false), Ok(()));
     }
 
     #[test]

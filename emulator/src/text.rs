@@ -93,6 +93,31 @@ pub mod cms {
         "% Error: the CDM cannot be reached; use 'cms deregister force' to deregister locally.";
 }
 
+/// Software copy and install messages (spec §5). [ours, shaped like ACNS 5.x output]
+pub mod install {
+    pub const ASK_FTP_USER: &str = "Enter username for remote ftp server:";
+    pub const ASK_FTP_PASSWORD: &str = "Enter password for remote ftp server:";
+    pub const FTP_START: &str = "Initiating FTP download...";
+    pub const HTTP_START: &str = "Initiating HTTP download...";
+    pub const UPLOAD_START: &str = "Initiating FTP upload...";
+    pub const ONE_HASH_PER_MB: &str = "printing one # per 1MB downloaded";
+    pub const DOWNLOAD_DONE: &str = "download completed.";
+    pub const UPLOAD_DONE: &str = "upload completed.";
+    pub const VERIFYING: &str = "Verifying the software image...";
+    pub const BACKING_UP: &str = "Backing up the CMS database before the upgrade:";
+    pub const INSTALLING: &str = "Installing software version";
+    pub const REBOOTING: &str = "The system will reboot to complete the installation.";
+    pub const BAD_IMAGE: &str = "% Error: invalid software image";
+    pub const WRONG_KIND: &str = "% Error: this image does not support this device type";
+    pub const SAME_VERSION: &str = "% Error: version {0} is already running";
+    pub const NO_PATH: &str = "% Error: cannot install {1} on a device running {0}";
+    pub const DOWNGRADE_IMAGE_NEEDED: &str =
+        "% Error: a downgrade from 5.x to 4.2.9 needs the ACNS-5.x.x-TO-4.2.9-K9.bin image";
+    pub const DISK_FULL: &str = "% Error: not enough space on /local/local1";
+    pub const UNKNOWN_HOST: &str = "% Error: no FTP/HTTP server at ";
+    pub const FILE_DELETED: &str = "";
+}
+
 /// The fixed lines of `show version` [seen: real 5.3.3 capture].
 pub mod version {
     pub const PRODUCT: &str = "Application and Content Networking System Software (ACNS)";

@@ -38,6 +38,9 @@ devices:
   - name: cr1
     kind: cr
     ip: 10.1.1.20
+servers:
+  - name: images
+    ip: 10.1.1.100
 ";
 
 /// Lab-wide settings.
@@ -126,6 +129,49 @@ fn yes() -> bool {
     true
 }
 
+/// An image server (FTP and HTTP) behind a virtual address. Embedded servers on loopback serve a
+/// folder; `ftp`/`http` point the address at external servers instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    pub name: String,
+    pub ip: Ipv4Addr,
+    /// An external FTP server (`host:port`) instead of the embedded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ftp: Option<std::net::SocketAddr>,
+    /// An external HTTP server (`host:port`) instead of the embedded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<std::net::SocketAddr>,
+    /// Loopback port of the embedded FTP server (0: any free port).
+    #[serde(default)]
+    pub ftp_port: u16,
+    /// Loopback port of the embedded HTTP server (0: any free port).
+    #[serde(default)]
+    pub http_port: u16,
+    /// The folder the embedded servers serve (default: `servers/NAME` in the state directory,
+    /// filled with the lab's images and meta files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<std::path::PathBuf>,
+    /// FTP login of the embedded server.
+    #[serde(default = "default_ftp_user")]
+    pub user: String,
+    #[serde(default = "default_ftp_password")]
+    pub password: String,
+    /// Size of the generated images, in MB.
+    #[serde(default = "default_image_mb")]
+    pub image_mb: u64,
+}
+
+fn default_ftp_user() -> String {
+    "ftpuser".into()
+}
+fn default_ftp_password() -> String {
+    "ftppass".into()
+}
+fn default_image_mb() -> u64 {
+    8
+}
+
 /// A whole topology.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,6 +179,8 @@ pub struct Topology {
     #[serde(default)]
     pub lab: LabSettings,
     pub devices: Vec<DeviceSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ServerSpec>,
 }
 
 /// A topology file that cannot be used; the message names file, line and key.
@@ -240,6 +288,24 @@ impl Topology {
             }
             if d.kind != DeviceKind::Ce && !d.groups.is_empty() {
                 return Err(here("groups: only CEs can join device groups".into()));
+            }
+        }
+        for (index, s) in self.servers.iter().enumerate() {
+            let at = format!("name: {}", s.name);
+            let here = |msg: String| (at.clone(), format!("servers[{index}] ({}): {msg}", s.name));
+            if !crate::config::is_hostname(&s.name) || !names.insert(s.name.to_ascii_lowercase()) {
+                return Err(here(
+                    "name: invalid or used by another device or server".into(),
+                ));
+            }
+            if !ips.insert(s.ip) {
+                return Err(here(format!(
+                    "ip: {} is used by another device or server",
+                    s.ip
+                )));
+            }
+            if s.image_mb == 0 || s.image_mb > 4096 {
+                return Err(here("image_mb: must be 1 to 4096".into()));
             }
         }
         if primaries > 1 {

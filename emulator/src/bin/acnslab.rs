@@ -43,6 +43,8 @@ enum Command {
         #[arg(long, default_value = "acnslab-state")]
         state_dir: PathBuf,
     },
+    /// Measure start-up time, memory per device, SSH latency and server CPU (see docs/benchmarks.md).
+    Bench(acnslab::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
             boot_seconds,
         } => acnslab::app::up(topology, state_dir, base_port, speed, boot_seconds),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
+        Command::Bench(args) => acnslab::bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
