@@ -23,6 +23,7 @@ pub fn up(
         .map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
+        let mut stop = StopSignals::register();
         let mut options = LabOptions::new(state_dir);
         options.topology = topology;
         options.base_port = base_port;
@@ -36,7 +37,7 @@ pub fn up(
             "state: {}  (password for admin: default; Ctrl-C stops the lab and keeps its state)",
             lab.state_dir().display()
         );
-        wait_for_stop().await;
+        stop.wait().await;
         control.abort();
         let _ = std::fs::remove_file(&socket);
         lab.shutdown().await;
@@ -45,20 +46,35 @@ pub fn up(
     })
 }
 
-async fn wait_for_stop() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).ok();
-    let term = async {
-        match term.as_mut() {
-            Some(t) => {
-                t.recv().await;
-            }
-            None => std::future::pending().await,
+/// SIGINT and SIGTERM, registered before the lab starts so that a signal during start-up also
+/// stops the lab cleanly.
+struct StopSignals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn register() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        StopSignals {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
+    }
+
+    async fn wait(&mut self) {
+        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = recv(&mut self.interrupt) => {}
+            _ = recv(&mut self.terminate) => {}
+        }
     }
 }
 

@@ -385,6 +385,8 @@ impl Lab {
             .unwrap_or_else(|| LabClock::real(topology.lab.speed));
         let boot_time = Duration::from_secs_f64(topology.lab.boot_seconds);
         let poll_interval = Duration::from_secs_f64(topology.lab.poll_seconds);
+        // Files created for new devices are written without a sync each, then synced at once.
+        let mut created = false;
         let mut listeners = Vec::with_capacity(topology.devices.len());
         let mut devices = Vec::with_capacity(topology.devices.len());
         let mut keys = Vec::with_capacity(topology.devices.len());
@@ -400,6 +402,7 @@ impl Lab {
             let addr = listener.local_addr().map_err(io_error(&dir))?;
             listeners.push((addr, listener));
             let device_dir = dir.join("devices").join(&spec.name);
+            created |= !device_dir.join(HOST_KEY_FILE).exists();
             let identity = Identity {
                 name: spec.name.clone(),
                 kind: spec.kind,
@@ -485,7 +488,9 @@ impl Lab {
         let scheduler = tokio::spawn(scheduler(inner.clone()));
         let lab = Lab { inner, scheduler };
         lab.write_info()?;
-        sync_dir(&lab.inner.state_dir).map_err(io_error(&lab.inner.state_dir))?;
+        if created {
+            sync_dir(&lab.inner.state_dir).map_err(io_error(&lab.inner.state_dir))?;
+        }
         Ok(lab)
     }
 
