@@ -490,3 +490,43 @@ async fn failover_follows_the_guide_and_devices_follow_the_new_primary() {
     lab.advance(POLL);
     assert_eq!(groups(&lab, "cdm1"), vec!["after", "before"]);
 }
+
+#[tokio::test]
+async fn deregister_removes_the_device_and_force_works_without_the_cdm() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let out = cli(&lab, "ce1", &["cms deregister", "show cms info"]);
+    assert!(out.contains("Deregistered from the CDM."), "{out}");
+    assert!(
+        out.contains("CMS services:               disabled"),
+        "{out}"
+    );
+    assert_eq!(
+        status(&lab, "cdm1", "ce1"),
+        None,
+        "gone from the CDM's device table"
+    );
+    // a CR that cannot reach its CDM: refused without force, done locally with force
+    lab.network()
+        .cut("10.1.1.20".parse().unwrap(), "10.1.1.5".parse().unwrap());
+    let out = cli(&lab, "cr1", &["cms deregister"]);
+    assert!(out.contains("the CDM cannot be reached"), "{out}");
+    assert!(
+        lab.node("cr1")
+            .unwrap()
+            .device()
+            .state()
+            .running
+            .cms_enabled
+    );
+    let out = cli(&lab, "cr1", &["cms deregister force"]);
+    assert!(out.contains("Deregistered"), "{out}");
+    assert!(
+        !lab.node("cr1")
+            .unwrap()
+            .device()
+            .state()
+            .running
+            .cms_enabled
+    );
+}
