@@ -125,6 +125,21 @@ pub struct DeviceState {
     pub sync: SyncState,
     /// CE/CR: the CDMs of the network, as the CDM last told us (to follow a failover).
     pub known_cdms: Vec<Ipv4Addr>,
+    /// The system log (`show logging`), newest last, bounded.
+    pub log: std::collections::VecDeque<(DateTime<Utc>, String)>,
+}
+
+/// Lines the system log keeps.
+pub const LOG_LINES: usize = 500;
+
+impl DeviceState {
+    /// Adds a line to the system log.
+    pub fn log(&mut self, at: DateTime<Utc>, line: impl Into<String>) {
+        if self.log.len() == LOG_LINES {
+            self.log.pop_front();
+        }
+        self.log.push_back((at, line.into()));
+    }
 }
 
 /// A CE's or CR's registration with its CDM.
@@ -292,6 +307,7 @@ impl Device {
             registration: None,
             sync: SyncState::Never,
             known_cdms: Vec::new(),
+            log: Default::default(),
         };
         Ok(Device {
             identity,
@@ -368,6 +384,8 @@ impl Device {
         }
         if effects.contains(&PowerEffect::CloseSessions) {
             state.sessions.clear();
+            let now = self.clock.now();
+            state.log(now, crate::text::log::RELOAD);
         }
         effects.to_vec()
     }
@@ -381,6 +399,8 @@ impl Device {
         }
         state.running = state.startup.clone();
         state.booted_at = self.clock.now();
+        let line = format!("{} {}", crate::text::log::BOOTED, state.version);
+        state.log(state.booted_at, line);
         let schema = release(state.version).schema;
         if let Some(cms) = state.cms.as_mut().filter(|c| c.exists()) {
             match cms.migrate_up(schema) {
@@ -402,6 +422,8 @@ impl Device {
         write_atomic(&path, state.running.render(state.version).as_bytes())
             .map_err(|source| DeviceError::Io { path, source })?;
         state.startup = state.running.clone();
+        let now = self.clock.now();
+        state.log(now, crate::text::log::CONFIG_SAVED);
         Ok(())
     }
 

@@ -420,6 +420,7 @@ fn is_show(cmd: Cmd) -> bool {
             | Cmd::ShowUsers
             | Cmd::ShowTerminal
             | Cmd::ShowHistory
+            | Cmd::ShowLogging
             | Cmd::Dir
             | Cmd::ShowCmsInfo
             | Cmd::ShowCmsDatabase

@@ -118,6 +118,14 @@ pub mod install {
     pub const FILE_DELETED: &str = "";
 }
 
+/// System log lines (`show logging`). [ours]
+pub mod log {
+    pub const BOOTED: &str = "%ACNS-5-BOOT: System booted, software version";
+    pub const RELOAD: &str = "%ACNS-5-RELOAD: Reload requested";
+    pub const CONFIG_SAVED: &str = "%ACNS-5-CONFIG: Configuration saved to startup-config";
+    pub const HEADER: &str = "System log (newest last):";
+}
+
 /// The fixed lines of `show version` [seen: real 5.3.3 capture].
 pub mod version {
     pub const PRODUCT: &str = "Application and Content Networking System Software (ACNS)";

@@ -280,3 +280,22 @@ fn a_rebooting_device_refuses_commands() {
     f.device.power_event(PowerEvent::Reload);
     assert!(feed(&mut sh, "show version\r").contains("rebooting"));
 }
+
+#[test]
+fn show_logging_records_boot_save_and_reload() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "write memory\r");
+    f.device.power_event(PowerEvent::Reload);
+    f.device.power_event(PowerEvent::BootComplete);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "terminal length 0\r");
+    let out = feed(&mut sh, "show logging\r");
+    let boot = out
+        .find("System booted, software version 5.1.3")
+        .expect(&out);
+    let saved = out.find("Configuration saved").expect(&out);
+    let reload = out.find("Reload requested").expect(&out);
+    assert!(boot < saved && saved < reload, "{out}");
+    assert_eq!(out.matches("System booted").count(), 2, "{out}");
+}

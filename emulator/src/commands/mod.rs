@@ -32,6 +32,7 @@ pub enum Cmd {
     ShowUsers,
     ShowTerminal,
     ShowHistory,
+    ShowLogging,
     Dir,
     Configure,
     Enable,
@@ -202,6 +203,13 @@ pub const DEFS: &[Def] = &[
         kinds: ANY,
         syntax: "show terminal",
         help: &[H_SHOW, "Display terminal configuration parameters"],
+    },
+    Def {
+        cmd: Cmd::ShowLogging,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "show logging",
+        help: &[H_SHOW, "Display the system log"],
     },
     Def {
         cmd: Cmd::ShowHistory,

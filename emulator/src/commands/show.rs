@@ -71,6 +71,14 @@ pub fn run(m: &Match<Cmd>, ctx: &ShowCtx<'_>) -> Result<String, String> {
             text::show::TERMINAL_WIDTH,
             ctx.term_width
         ),
+        Cmd::ShowLogging => {
+            let state = device.state();
+            let mut out = format!("{}\n", text::log::HEADER);
+            for (at, line) in &state.log {
+                let _ = writeln!(out, "{} {line}", at.format("%b %e %H:%M:%S"));
+            }
+            out
+        }
         Cmd::ShowHistory => ctx.history.iter().map(|l| format!("  {l}\n")).collect(),
         Cmd::Dir => dir(device, m.arg("DIRECTORY"))?,
         Cmd::ShowCmsInfo => super::cms::info(device),
