@@ -111,6 +111,24 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                                     ..Default::default()
                                 }
                             }
+                            Action::Run(task) => {
+                                let mut text = out.text;
+                                let mut progress = |t: &str| text.push_str(t);
+                                let finished =
+                                    crate::tasks::run(task, node.device().clone(), &mut progress)
+                                        .await;
+                                text.push_str(&finished.text);
+                                if finished.reload {
+                                    node.reload();
+                                    Reply {
+                                        output: text,
+                                        closed: true,
+                                        ..Default::default()
+                                    }
+                                } else {
+                                    prompt_reply(session, text)
+                                }
+                            }
                         }
                     }
                     Request::Help(line) => prompt_reply(session, session.help(&line)),

@@ -427,6 +427,12 @@ impl Device {
         Ok(())
     }
 
+    /// Adds a line to the system log, stamped with the lab clock.
+    pub fn log(&self, line: impl Into<String>) {
+        let now = self.clock.now();
+        self.state().log(now, line);
+    }
+
     /// Records the version the next boot runs (after an install), on disk first.
     pub fn set_pending_version(&self, version: Version) -> Result<(), DeviceError> {
         let mut state = self.state();

@@ -31,8 +31,11 @@ use crate::device::{
     sync_dir, write_atomic, write_new, Device, DeviceError, Identity, Kicker, PowerEffect,
     PowerEvent,
 };
-use crate::network::{Job, LabLink, Network};
-use crate::topology::{DeviceSpec, Topology, TopologyError};
+use crate::images::server::ImageServer;
+use crate::images::LabImages;
+use crate::network::{Job, LabLink, Network, ServerEndpoints};
+use crate::release::Version;
+use crate::topology::{DeviceSpec, ServerSpec, Topology, TopologyError};
 
 /// How to start a lab.
 #[derive(Clone)]
@@ -83,6 +86,8 @@ pub enum LabError {
         port: u16,
         source: std::io::Error,
     },
+    #[error("image server {server}: {message}")]
+    Server { server: String, message: String },
     #[error("{path}: bad SSH host key: {message}")]
     HostKey { path: PathBuf, message: String },
 }
@@ -265,6 +270,22 @@ pub struct LabInfo {
     pub state_dir: PathBuf,
     pub pid: u32,
     pub devices: Vec<DeviceInfo>,
+    /// Image servers: virtual address and where FTP and HTTP really listen.
+    #[serde(default)]
+    pub servers: Vec<ServerInfo>,
+}
+
+/// An image server as `lab.json` describes it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ServerInfo {
+    pub name: String,
+    pub ip: Ipv4Addr,
+    pub ftp: Option<String>,
+    pub http: Option<String>,
+    pub username: String,
+    pub password: String,
+    /// The folder an embedded server serves.
+    pub folder: Option<PathBuf>,
 }
 
 /// A running lab.
@@ -280,6 +301,8 @@ struct Inner {
     state_dir: PathBuf,
     link: Arc<LabLink>,
     poll_interval: Duration,
+    /// The image servers, with the embedded server when there is one.
+    servers: Vec<(ServerSpec, Option<ImageServer>, ServerEndpoints)>,
     /// Held while jobs run, so the scheduler task and [`Lab::advance`] never run two at once.
     running: Mutex<()>,
 }
@@ -422,7 +445,9 @@ impl Lab {
             devices.push(Arc::new(device));
             keys.push(load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?);
         }
-        let link = Arc::new(LabLink::new(Network::new(devices.iter().cloned())));
+        let mut network = Network::new(devices.iter().cloned());
+        let servers = start_servers(&topology, &dir, &mut network).await?;
+        let link = Arc::new(LabLink::new(network));
         let mut nodes = Vec::with_capacity(devices.len());
         for (index, ((device, key), spec)) in devices
             .into_iter()
@@ -481,6 +506,7 @@ impl Lab {
             state_dir: dir,
             link,
             poll_interval,
+            servers,
             running: Mutex::new(()),
         });
         // Primaries first: their CMS must be up before the others register.
@@ -565,11 +591,53 @@ impl Lab {
                     .unwrap_or_default(),
             })
             .collect();
+        let servers = self
+            .inner
+            .servers
+            .iter()
+            .map(|(spec, embedded, endpoints)| ServerInfo {
+                name: spec.name.clone(),
+                ip: spec.ip,
+                ftp: endpoints.ftp.map(|a| a.to_string()),
+                http: endpoints.http.map(|a| a.to_string()),
+                username: spec.user.clone(),
+                password: spec.password.clone(),
+                folder: embedded.as_ref().map(|s| s.folder().to_path_buf()),
+            })
+            .collect();
         LabInfo {
             state_dir: self.inner.state_dir.clone(),
             pid: std::process::id(),
             devices,
+            servers,
         }
+    }
+
+    /// Stops an image server (fault: the server is down, connections are refused).
+    pub async fn stop_server(&self, name: &str) -> bool {
+        match self.server(name) {
+            Some(server) => {
+                server.stop().await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Starts a stopped image server again on the same ports.
+    pub async fn restart_server(&self, name: &str) -> Result<(), String> {
+        let server = self
+            .server(name)
+            .ok_or_else(|| format!("no embedded image server named {name}"))?;
+        server.restart().await.map_err(|e| e.to_string())
+    }
+
+    fn server(&self, name: &str) -> Option<&ImageServer> {
+        self.inner
+            .servers
+            .iter()
+            .find(|(s, _, _)| s.name == name)
+            .and_then(|(_, e, _)| e.as_ref())
     }
 
     fn write_info(&self) -> Result<(), LabError> {
@@ -598,6 +666,14 @@ impl Lab {
                 port
             ));
         }
+        for s in self.info().servers {
+            let ftp = s.ftp.map(|a| format!("ftp {a}")).unwrap_or_default();
+            let http = s.http.map(|a| format!("  http {a}")).unwrap_or_default();
+            out.push_str(&format!(
+                "{:<12} {:<5} {:<8} {:<16} {ftp}{http} ({}/{})\n",
+                s.name, "IMG", "-", s.ip, s.username, s.password
+            ));
+        }
         out
     }
 
@@ -623,6 +699,70 @@ impl Drop for Lab {
             }
         }
     }
+}
+
+/// Starts the embedded image servers of the topology (filling their folders with the lab's images
+/// and meta files) and puts every server's endpoints on the network.
+async fn start_servers(
+    topology: &Topology,
+    dir: &Path,
+    network: &mut Network,
+) -> Result<Vec<(ServerSpec, Option<ImageServer>, ServerEndpoints)>, LabError> {
+    let mut servers = Vec::new();
+    for spec in &topology.servers {
+        let fail = |message: String| LabError::Server {
+            server: spec.name.clone(),
+            message,
+        };
+        let (embedded, endpoints) = if spec.ftp.is_some() || spec.http.is_some() {
+            (
+                None,
+                ServerEndpoints {
+                    ftp: spec.ftp,
+                    http: spec.http,
+                },
+            )
+        } else {
+            let folder = spec
+                .folder
+                .clone()
+                .unwrap_or_else(|| dir.join("servers").join(&spec.name));
+            std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
+            let images = LabImages {
+                current: topology
+                    .devices
+                    .first()
+                    .and_then(|d| d.version)
+                    .unwrap_or(crate::release::DEFAULT_VERSION),
+                newer: Version::new(5, 2, 1),
+                downgrade: Version::new(4, 2, 9),
+                size: spec.image_mb * 1024 * 1024,
+                server_ip: spec.ip,
+                cdm_ip_for_downgrade: topology.primary_cdm_ip().unwrap_or(spec.ip),
+                ftp_user: spec.user.clone(),
+                ftp_password: spec.password.clone(),
+            };
+            crate::images::populate_lab_folder(&folder, &images)
+                .map_err(|e| fail(e.to_string()))?;
+            let server = ImageServer::start(
+                folder,
+                spec.ftp_port,
+                spec.http_port,
+                &spec.user,
+                &spec.password,
+            )
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+            let endpoints = ServerEndpoints {
+                ftp: Some(server.ftp_addr()),
+                http: Some(server.http_addr()),
+            };
+            (Some(server), endpoints)
+        };
+        network.add_server(&spec.name, spec.ip, endpoints);
+        servers.push((spec.clone(), embedded, endpoints));
+    }
+    Ok(servers)
 }
 
 /// The configuration a device gets the first time it is created: hostname, address, gateway, the

@@ -15,6 +15,9 @@
 //! - [`cms`]: the CMS database of a CDM (SQLite): lifecycle, backups, schema versions, replication.
 //! - [`clock`]: the lab clock (real with a speed factor, or virtual).
 //! - [`release`]: the table of software releases.
+//! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
+//! - [`install`]: installing an image: checks, automatic CMS backup, pending version.
+//! - [`images`]: synthetic software images, meta files, the embedded FTP/HTTP image servers and clients.
 //! - [`text`]: every user-visible text that mimics ACNS.
 //! - [`topology`]: the topology file format and the default lab.
 //! - [`control`]: the local control socket (`acnslab console`).
@@ -30,12 +33,15 @@ pub mod commands;
 pub mod config;
 pub mod control;
 pub mod device;
+pub mod images;
+pub mod install;
 pub mod lab;
 pub mod network;
 pub mod release;
 pub mod session;
 pub mod shell;
 pub mod ssh;
+pub mod tasks;
 pub mod terminal;
 pub mod text;
 pub mod topology;

@@ -22,12 +22,26 @@ pub enum Mode {
 }
 
 /// A question the session is waiting to have answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     EnablePassword,
     SaveBeforeReload,
     ConfirmReload,
     ConfirmCmsDelete,
+    /// `copy ftp ...` asks the FTP login, then the password.
+    FtpUser(FtpCopy),
+    FtpPassword(FtpCopy, String),
+}
+
+/// A `copy ftp ...` / `copy disk ftp` waiting for its login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FtpCopy {
+    pub host: String,
+    pub dir: String,
+    pub file: String,
+    /// `None`: install; `Some(local)`: keep on disk as `local` (or, for an upload, the source).
+    pub local: Option<String>,
+    pub upload: bool,
 }
 
 /// How the next input line should be read.
@@ -42,13 +56,15 @@ pub enum InputKind {
 }
 
 /// What the edge must do after a reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     None,
     /// Close this session (`exit` in EXEC).
     Close,
     /// Reload the device (closes every session of it).
     Reload,
+    /// Run a long task (download, upload) outside the SSH callback, then hand its result back.
+    Run(crate::tasks::Task),
 }
 
 /// The result of one line.
@@ -146,6 +162,8 @@ impl Session {
             Some(Pending::SaveBeforeReload) => prompt::SAVE_BEFORE_RELOAD.to_string(),
             Some(Pending::ConfirmReload) => prompt::PROCEED_WITH_RELOAD.to_string(),
             Some(Pending::ConfirmCmsDelete) => crate::text::cms::CONFIRM_DELETE.to_string(),
+            Some(Pending::FtpUser(_)) => crate::text::install::ASK_FTP_USER.to_string(),
+            Some(Pending::FtpPassword(..)) => crate::text::install::ASK_FTP_PASSWORD.to_string(),
             None => {
                 let host = self.device.hostname();
                 match self.mode {
@@ -161,7 +179,7 @@ impl Session {
     pub fn input_kind(&self) -> InputKind {
         match self.pending {
             None => InputKind::Command,
-            Some(Pending::EnablePassword) => InputKind::Secret,
+            Some(Pending::EnablePassword | Pending::FtpPassword(..)) => InputKind::Secret,
             Some(_) => InputKind::Answer,
         }
     }
@@ -272,6 +290,9 @@ impl Session {
             Outcome::AskConfirmReload => self.ask(Pending::ConfirmReload),
             Outcome::Reload => Reply::action(Action::Reload, format!("{}\n", msg::RELOADING)),
             Outcome::AskDeleteCms => self.ask(Pending::ConfirmCmsDelete),
+            Outcome::AskFtpLogin(copy) => self.ask(Pending::FtpUser(copy)),
+            Outcome::Run(task) => Reply::action(Action::Run(task), ""),
+            Outcome::Installed(text) => Reply::action(Action::Reload, text),
         }
     }
 
@@ -383,6 +404,32 @@ impl Session {
                 Some(false) => self.ask(Pending::ConfirmReload),
                 None => Reply::fail(msg::ANSWER_YES_OR_NO),
             },
+            Pending::FtpUser(copy) => self.ask(Pending::FtpPassword(copy, answer.to_string())),
+            Pending::FtpPassword(copy, user) => {
+                let password = answer.to_string();
+                let task = if copy.upload {
+                    crate::tasks::Task::Upload {
+                        user,
+                        password,
+                        host: copy.host,
+                        dir: copy.dir,
+                        file: copy.file,
+                        local: copy.local.unwrap_or_default(),
+                    }
+                } else {
+                    crate::tasks::Task::Download {
+                        via: crate::tasks::Via::Ftp { user, password },
+                        host: copy.host,
+                        dir: copy.dir,
+                        file: copy.file,
+                        then: copy
+                            .local
+                            .map(crate::tasks::Then::Keep)
+                            .unwrap_or(crate::tasks::Then::Install),
+                    }
+                };
+                Reply::action(Action::Run(task), "")
+            }
             Pending::ConfirmCmsDelete => match yes(false) {
                 Some(true) => match crate::commands::cms::delete(&self.device) {
                     Outcome::Print(text) => Reply::text(text),

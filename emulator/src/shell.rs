@@ -19,6 +19,8 @@ pub struct Shell {
     editor: LineEditor,
     session: Session,
     pager: Option<Pager>,
+    /// A long task runs: input is queued, not read, until [`Shell::finish`].
+    busy: bool,
 }
 
 impl Shell {
@@ -27,6 +29,7 @@ impl Shell {
             editor: LineEditor::new(),
             session,
             pager: None,
+            busy: false,
         }
     }
 
@@ -41,11 +44,32 @@ impl Shell {
         out
     }
 
+    /// Whether a long task runs (its output is streamed by the edge).
+    pub fn is_busy(&self) -> bool {
+        self.busy
+    }
+
+    /// A long task ended: prints its result and the prompt, then reads what was typed meanwhile.
+    pub fn finish(&mut self, finished: crate::tasks::Finished) -> Output {
+        self.busy = false;
+        let mut out = Output::default();
+        out.bytes.extend(to_crlf(&finished.text));
+        if finished.reload {
+            out.action = Some(Action::Reload);
+            return out;
+        }
+        self.write_prompt(&mut out.bytes);
+        let more = self.input(&[]);
+        out.bytes.extend(more.bytes);
+        out.action = more.action;
+        out
+    }
+
     /// Feeds client bytes and runs everything they complete.
     pub fn input(&mut self, data: &[u8]) -> Output {
         self.editor.feed(data);
         let mut out = Output::default();
-        loop {
+        while !self.busy {
             if let Some(pager) = self.pager.as_mut() {
                 let Some(key) = self.editor.next_byte() else {
                     break;
@@ -64,6 +88,7 @@ impl Shell {
                     let reply = self.session.execute(&line);
                     if reply.action != Action::None {
                         out.bytes.extend(to_crlf(&reply.text));
+                        self.busy = matches!(reply.action, Action::Run(_));
                         out.action = Some(reply.action);
                         return out;
                     }

@@ -7,12 +7,16 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use russh::server::{Auth, Handler, Msg, Response, Session};
+use std::sync::Mutex;
+
+use russh::server::{Auth, Handle, Handler, Msg, Response, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 
 use crate::lab::Node;
 use crate::session::{Action, Session as CliSession};
 use crate::shell::Shell;
+use crate::tasks::Task;
+use crate::terminal::to_crlf;
 
 /// The russh server configuration for one device: its host key and the client rules of CLIENTS.md.
 pub fn server_config(host_key: russh::keys::PrivateKey) -> russh::server::Config {
@@ -29,7 +33,102 @@ pub fn server_config(host_key: russh::keys::PrivateKey) -> russh::server::Config
 }
 
 struct ChannelState {
-    shell: Option<Shell>,
+    /// Shared with a long task's runner, which hands the task's result back to the shell.
+    shell: Option<Arc<Mutex<Shell>>>,
+}
+
+fn lock(shell: &Mutex<Shell>) -> std::sync::MutexGuard<'_, Shell> {
+    shell.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs long tasks of an interactive channel one after the other, outside the SSH callback: progress
+/// is streamed to the channel, then the shell gets the result (and may start the next task).
+async fn run_tasks(
+    first: Task,
+    shell: Arc<Mutex<Shell>>,
+    handle: Handle,
+    channel: ChannelId,
+    node: Arc<Node>,
+) {
+    let mut next = Some(first);
+    while let Some(task) = next.take() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let forward_handle = handle.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(bytes) = rx.recv().await {
+                let _ = forward_handle.data(channel, bytes).await;
+            }
+        });
+        let mut progress = |text: &str| {
+            let _ = tx.send(to_crlf(text));
+        };
+        let finished = crate::tasks::run(task, node.device().clone(), &mut progress).await;
+        drop(tx);
+        let _ = forward.await;
+        let output = lock(&shell).finish(finished);
+        if !output.bytes.is_empty() {
+            let _ = handle.data(channel, output.bytes).await;
+        }
+        match output.action {
+            Some(Action::Run(task)) => next = Some(task),
+            Some(Action::Close) => {
+                let _ = handle.exit_status_request(channel, 0).await;
+                let _ = handle.eof(channel).await;
+                let _ = handle.close(channel).await;
+            }
+            Some(Action::Reload) => {
+                let _ = handle.eof(channel).await;
+                let _ = handle.close(channel).await;
+                node.reload();
+            }
+            Some(Action::None) | None => {}
+        }
+    }
+}
+
+/// Runs an `exec` request's lines (answers to questions included) with tasks awaited in place, then
+/// sends the output, the exit status, EOF and close.
+async fn run_exec(
+    mut cli: CliSession,
+    lines: Vec<String>,
+    handle: Handle,
+    channel: ChannelId,
+    node: Arc<Node>,
+) {
+    let mut failed = false;
+    let mut output = String::new();
+    let mut reload = false;
+    for line in lines {
+        let reply = cli.execute(&line);
+        output.push_str(&reply.text);
+        failed |= reply.failed;
+        match reply.action {
+            Action::None => {}
+            Action::Run(task) => {
+                let mut progress = |text: &str| output.push_str(text);
+                let finished = crate::tasks::run(task, node.device().clone(), &mut progress).await;
+                output.push_str(&finished.text);
+                failed |= finished.failed;
+                if finished.reload {
+                    reload = true;
+                    break;
+                }
+            }
+            Action::Reload => {
+                reload = true;
+                break;
+            }
+            Action::Close => break,
+        }
+    }
+    drop(cli);
+    let _ = handle.data(channel, output.into_bytes()).await;
+    let _ = handle.exit_status_request(channel, u32::from(failed)).await;
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
+    if reload {
+        node.reload();
+    }
 }
 
 /// One SSH connection to a device.
@@ -94,6 +193,18 @@ impl Connection {
                 session.eof(channel)?;
                 session.close(channel)?;
                 self.node.reload();
+            }
+            Action::Run(task) => {
+                let Some(shell) = self.channels.get(&channel).and_then(|c| c.shell.clone()) else {
+                    return Ok(());
+                };
+                tokio::spawn(run_tasks(
+                    task,
+                    shell,
+                    session.handle(),
+                    channel,
+                    self.node.clone(),
+                ));
             }
         }
         Ok(())
@@ -203,7 +314,7 @@ impl Handler for Connection {
         let mut shell = Shell::new(cli);
         session.data(channel, shell.start())?;
         if let Some(state) = self.channels.get_mut(&channel) {
-            state.shell = Some(shell);
+            state.shell = Some(Arc::new(Mutex::new(shell)));
         }
         Ok(())
     }
@@ -214,33 +325,25 @@ impl Handler for Connection {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let Some(mut cli) = self.new_session() else {
+        let Some(cli) = self.new_session() else {
             session.channel_failure(channel)?;
             return Ok(());
         };
         session.channel_success(channel)?;
-        let line = String::from_utf8_lossy(data).into_owned();
-        let mut failed = false;
-        let mut action = Action::None;
-        let mut output = String::new();
-        for command in line.split(['\n', ';']).filter(|c| !c.trim().is_empty()) {
-            let reply = cli.execute(command);
-            output.push_str(&reply.text);
-            failed |= reply.failed;
-            if reply.action != Action::None {
-                action = reply.action;
-                break;
-            }
-        }
-        drop(cli);
-        session.data(channel, output.into_bytes())?;
-        session.exit_status_request(channel, u32::from(failed))?;
-        session.eof(channel)?;
-        session.close(channel)?;
+        let text = String::from_utf8_lossy(data).into_owned();
+        let lines: Vec<String> = text
+            .split(['\n', ';'])
+            .filter(|c| !c.trim().is_empty())
+            .map(str::to_string)
+            .collect();
         self.channels.remove(&channel);
-        if action == Action::Reload {
-            self.node.reload();
-        }
+        tokio::spawn(run_exec(
+            cli,
+            lines,
+            session.handle(),
+            channel,
+            self.node.clone(),
+        ));
         Ok(())
     }
 
@@ -250,14 +353,10 @@ impl Handler for Connection {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let Some(shell) = self
-            .channels
-            .get_mut(&channel)
-            .and_then(|c| c.shell.as_mut())
-        else {
+        let Some(shell) = self.channels.get(&channel).and_then(|c| c.shell.clone()) else {
             return Ok(());
         };
-        let output = shell.input(data);
+        let output = lock(&shell).input(data);
         if !output.bytes.is_empty() {
             session.data(channel, output.bytes)?;
         }

@@ -124,6 +124,10 @@ pub mod log {
     pub const RELOAD: &str = "%ACNS-5-RELOAD: Reload requested";
     pub const CONFIG_SAVED: &str = "%ACNS-5-CONFIG: Configuration saved to startup-config";
     pub const HEADER: &str = "System log (newest last):";
+    pub const DOWNLOAD_STARTED: &str = "%ACNS-6-DOWNLOAD: Download started:";
+    pub const DOWNLOAD_DONE: &str = "%ACNS-6-DOWNLOAD: Download completed:";
+    pub const DOWNLOAD_FAILED: &str = "%ACNS-3-DOWNLOAD: Download failed:";
+    pub const INSTALLED: &str = "%ACNS-5-INSTALL: Software installed, version after reboot:";
 }
 
 /// The fixed lines of `show version` [seen: real 5.3.3 capture].

@@ -43,6 +43,11 @@ enum Command {
         #[arg(long, default_value = "acnslab-state")]
         state_dir: PathBuf,
     },
+    /// Make and check synthetic software images and meta files.
+    Image {
+        #[command(subcommand)]
+        command: acnslab::images::cli::ImageCommand,
+    },
     /// Measure start-up time, memory per device, SSH latency and server CPU (see docs/benchmarks.md).
     Bench(acnslab::bench::BenchArgs),
 }
@@ -65,6 +70,7 @@ fn main() -> ExitCode {
         } => acnslab::app::up(topology, state_dir, base_port, speed, boot_seconds),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
         Command::Bench(args) => acnslab::bench::run(args),
+        Command::Image { command } => acnslab::images::cli::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

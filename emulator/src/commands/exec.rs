@@ -31,6 +31,12 @@ pub enum Outcome {
     Reload,
     /// Ask to confirm `cms database delete`.
     AskDeleteCms,
+    /// Ask the FTP login for a copy.
+    AskFtpLogin(crate::session::FtpCopy),
+    /// Run a long task.
+    Run(crate::tasks::Task),
+    /// An image was installed: print this, then reboot.
+    Installed(String),
 }
 
 /// Terminal settings a session keeps.
@@ -88,6 +94,33 @@ pub fn run(m: &Match<Cmd>, device: &Device, privilege: u8, term: &mut TermSettin
         | Cmd::CmsValidate
         | Cmd::CmsDowngrade => super::cms::run(m, device),
         Cmd::CmsDeregister => super::cms::deregister(m, device),
+        Cmd::CopyFtpInstall | Cmd::CopyFtpDisk | Cmd::CopyDiskFtp => {
+            let args = m.args();
+            let arg = |i: usize| args.get(i).map(|s| s.to_string()).unwrap_or_default();
+            Outcome::AskFtpLogin(crate::session::FtpCopy {
+                host: arg(0),
+                dir: arg(1),
+                file: arg(2),
+                local: (m.id != Cmd::CopyFtpInstall).then(|| arg(3)),
+                upload: m.id == Cmd::CopyDiskFtp,
+            })
+        }
+        Cmd::CopyHttpInstall => {
+            let args = m.args();
+            let arg = |i: usize| args.get(i).map(|s| s.to_string()).unwrap_or_default();
+            Outcome::Run(crate::tasks::Task::Download {
+                via: crate::tasks::Via::Http {
+                    port: m.number("(1-65535)").unwrap_or(80) as u16,
+                },
+                host: arg(0),
+                dir: arg(1),
+                file: arg(2),
+                then: crate::tasks::Then::Install,
+            })
+        }
+        Cmd::Install => super::files::install(m, device),
+        Cmd::Delfile => super::files::delfile(m, device),
+        Cmd::Cpfile => super::files::cpfile(m, device),
         other => Outcome::Fail(format!("% Error: {other:?} is not an EXEC command")),
     }
 }

@@ -8,6 +8,7 @@
 pub mod cms;
 pub mod configure;
 pub mod exec;
+pub mod files;
 pub mod show;
 
 use std::collections::HashMap;
@@ -55,6 +56,13 @@ pub enum Cmd {
     CmsValidate,
     CmsDowngrade,
     CmsDeregister,
+    CopyFtpInstall,
+    CopyFtpDisk,
+    CopyHttpInstall,
+    CopyDiskFtp,
+    Install,
+    Delfile,
+    Cpfile,
     // global configuration
     Hostname,
     Interface,
@@ -125,6 +133,13 @@ const H_END: &str = "Exit to privileged EXEC mode";
 const H_CMS_EXEC: &str = "CMS utility commands";
 const H_CMS_SHOW: &str = "Display Centralized Management System information";
 const H_DATABASE: &str = "CMS database maintenance";
+const H_FTP: &str = "Copy from an FTP server";
+const H_HOST: &str = "Server name or IP address";
+const H_REMOTEDIR: &str = "Remote directory";
+const H_REMOTEFILE: &str = "Remote file name";
+const H_LOCALFILE: &str = "File name in /local/local1";
+const H_INSTALL: &str = "Download and install a software image (the device reboots)";
+const H_DISK: &str = "Copy to or from the local disk (/local/local1)";
 const H_RUNNING: &str = "Current operating configuration";
 const H_STARTUP: &str = "Contents of startup configuration";
 
@@ -428,6 +443,87 @@ pub const DEFS: &[Def] = &[
             H_CMS_EXEC,
             "Remove this device's registration from the CDM",
             "Deregister locally even if the CDM cannot be reached",
+        ],
+    },
+    Def {
+        cmd: Cmd::CopyFtpInstall,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "copy ftp install HOST REMOTEDIR REMOTEFILE",
+        help: &[H_COPY, H_FTP, H_INSTALL, H_HOST, H_REMOTEDIR, H_REMOTEFILE],
+    },
+    Def {
+        cmd: Cmd::CopyFtpDisk,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "copy ftp disk HOST REMOTEDIR REMOTEFILE LOCALFILE",
+        help: &[
+            H_COPY,
+            H_FTP,
+            H_DISK,
+            H_HOST,
+            H_REMOTEDIR,
+            H_REMOTEFILE,
+            H_LOCALFILE,
+        ],
+    },
+    Def {
+        cmd: Cmd::CopyHttpInstall,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "copy http install HOST REMOTEDIR REMOTEFILE [port (1-65535)]",
+        help: &[
+            H_COPY,
+            "Copy from an HTTP server",
+            H_INSTALL,
+            H_HOST,
+            H_REMOTEDIR,
+            H_REMOTEFILE,
+            "HTTP server port (default 80)",
+            "Port number",
+        ],
+    },
+    Def {
+        cmd: Cmd::CopyDiskFtp,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "copy disk ftp HOST REMOTEDIR REMOTEFILE LOCALFILE",
+        help: &[
+            H_COPY,
+            H_DISK,
+            "Copy to an FTP server",
+            H_HOST,
+            H_REMOTEDIR,
+            H_REMOTEFILE,
+            H_LOCALFILE,
+        ],
+    },
+    Def {
+        cmd: Cmd::Install,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "install LOCALFILE",
+        help: &[
+            "Install a software image from /local/local1 (the device reboots)",
+            H_LOCALFILE,
+        ],
+    },
+    Def {
+        cmd: Cmd::Delfile,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "delfile LOCALFILE",
+        help: &["Delete a file from /local/local1", H_LOCALFILE],
+    },
+    Def {
+        cmd: Cmd::Cpfile,
+        modes: &[PRIV],
+        kinds: ANY,
+        syntax: "cpfile SOURCE DESTINATION",
+        help: &[
+            "Copy a file within /local/local1",
+            "Source file name",
+            "Destination file name",
         ],
     },
     // global configuration

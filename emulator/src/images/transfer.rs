@@ -1,0 +1,447 @@
+//! The FTP and HTTP clients devices use: download an image or a meta file, upload a file (e.g. a CMS
+//! backup with `copy disk ftp`). Clients: suppaftp (tokio) for FTP, hyper (HTTP/1.1) for HTTP.
+//!
+//! This module owns the transfer mechanics and their errors only: addresses are the real loopback
+//! endpoints (the lab maps virtual addresses first), and error messages never name an address, so a
+//! device can print them after `% Error: ` next to the virtual address the user typed.
+//! Downloads stream to a temporary sibling ([`super::tmp_path`]: `DIR/.NAME.tmp`) renamed into place
+//! when complete, so a failed download never leaves a partial file under the final name and removes
+//! its temporary file.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST};
+use hyper::{Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use suppaftp::tokio::AsyncFtpStream;
+use suppaftp::types::FileType;
+use suppaftp::{FtpError, Status};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::tmp_path;
+
+/// How long connecting (TCP + greeting) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Downloads are written to disk in chunks of this size.
+const CHUNK: usize = 1 << 20;
+
+/// Why a transfer failed. Every message reads well after `% Error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error("cannot connect to the server: {0}")]
+    Connect(String),
+    #[error("login failed: the server refused the user name or password")]
+    Login,
+    #[error("file not found on the server: {0}")]
+    NotFound(String),
+    #[error("the server refused the request: {0}")]
+    Server(String),
+    #[error("transfer interrupted: {0}")]
+    Interrupted(String),
+    #[error("local file error: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// An io error as a short phrase, without `(os error N)`.
+fn describe(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".into(),
+        io::ErrorKind::TimedOut => "connection timed out".into(),
+        io::ErrorKind::ConnectionReset => "connection reset by the server".into(),
+        io::ErrorKind::UnexpectedEof => "connection closed by the server".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+fn reply_text(r: &suppaftp::types::Response) -> String {
+    let body = String::from_utf8_lossy(&r.body);
+    let body = body.trim();
+    let code = r.status.code().to_string();
+    if body.starts_with(&code) {
+        body.to_string()
+    } else {
+        format!("{code} {body}")
+    }
+}
+
+/// Maps an FTP error during a session; `missing` names what a 550 reply means is not there.
+fn ftp_error(e: FtpError, missing: &str) -> TransferError {
+    match e {
+        FtpError::ConnectionError(e) => TransferError::Interrupted(describe(&e)),
+        FtpError::UnexpectedResponse(r) => match r.status {
+            Status::FileUnavailable | Status::BadFilename => {
+                TransferError::NotFound(missing.to_string())
+            }
+            Status::NotLoggedIn | Status::InvalidCredentials => TransferError::Login,
+            _ => TransferError::Server(reply_text(&r)),
+        },
+        other => TransferError::Server(other.to_string()),
+    }
+}
+
+async fn ftp_session(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    dir: &str,
+) -> Result<AsyncFtpStream, TransferError> {
+    let mut ftp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+        Err(_) => return Err(TransferError::Connect("connection timed out".into())),
+        Ok(Err(e)) => return Err(TransferError::Connect(describe(&e))),
+        Ok(Ok(tcp)) => {
+            let _ = tcp.set_nodelay(true);
+            let greeting = AsyncFtpStream::connect_with_stream(tcp);
+            match tokio::time::timeout(CONNECT_TIMEOUT, greeting).await {
+                Err(_) => return Err(TransferError::Connect("no greeting from the server".into())),
+                Ok(Err(FtpError::ConnectionError(e))) => {
+                    return Err(TransferError::Connect(describe(&e)))
+                }
+                Ok(Err(e)) => return Err(ftp_error(e, "")),
+                Ok(Ok(ftp)) => ftp,
+            }
+        }
+    };
+    ftp.login(user, password).await.map_err(|e| match e {
+        FtpError::UnexpectedResponse(r)
+            if matches!(r.status, Status::NotLoggedIn | Status::InvalidCredentials) =>
+        {
+            TransferError::Login
+        }
+        e => ftp_error(e, ""),
+    })?;
+    ftp.transfer_type(FileType::Binary)
+        .await
+        .map_err(|e| ftp_error(e, ""))?;
+    if !dir.is_empty() && dir != "." {
+        ftp.cwd(dir).await.map_err(|e| ftp_error(e, dir))?;
+    }
+    Ok(ftp)
+}
+
+/// Where downloaded bytes go: a file written atomically, or memory with a size limit.
+enum Sink<'a> {
+    File {
+        dest: &'a Path,
+        tmp: std::path::PathBuf,
+        file: tokio::fs::File,
+    },
+    Memory {
+        data: Vec<u8>,
+        limit: usize,
+    },
+}
+
+impl<'a> Sink<'a> {
+    async fn file(dest: &'a Path) -> Result<Sink<'a>, TransferError> {
+        let tmp = tmp_path(dest);
+        let file = tokio::fs::File::create(&tmp).await?;
+        Ok(Sink::File { dest, tmp, file })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), TransferError> {
+        match self {
+            Sink::File { file, .. } => file.write_all(bytes).await?,
+            Sink::Memory { data, limit } => {
+                if data.len() + bytes.len() > *limit {
+                    return Err(TransferError::Server(format!(
+                        "file is larger than {limit} bytes"
+                    )));
+                }
+                data.extend_from_slice(bytes);
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the sink: renames the file into place.
+    async fn commit(self) -> Result<Vec<u8>, TransferError> {
+        match self {
+            Sink::File {
+                dest,
+                tmp,
+                mut file,
+            } => {
+                file.flush().await?;
+                drop(file);
+                tokio::fs::rename(&tmp, dest).await?;
+                Ok(Vec::new())
+            }
+            Sink::Memory { data, .. } => Ok(data),
+        }
+    }
+
+    async fn abandon(self) {
+        if let Sink::File { tmp, file, .. } = self {
+            drop(file);
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+    }
+}
+
+async fn ftp_retrieve(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    dir: &str,
+    file: &str,
+    sink: &mut Sink<'_>,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, TransferError> {
+    let mut ftp = ftp_session(addr, user, password, dir).await?;
+    let mut stream = ftp
+        .retr_as_stream(file)
+        .await
+        .map_err(|e| ftp_error(e, file))?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let mut filled = 0;
+        while filled < buf.len() {
+            let n = stream
+                .read(&mut buf[filled..])
+                .await
+                .map_err(|e| TransferError::Interrupted(describe(&e)))?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+            total += n as u64;
+            progress(total);
+        }
+        if filled == 0 {
+            break;
+        }
+        sink.write(&buf[..filled]).await?;
+        if filled < buf.len() {
+            break;
+        }
+    }
+    stream.finish().await.map_err(|e| match e {
+        // Some servers accept RETR (150) and only then find the file missing.
+        FtpError::UnexpectedResponse(r) if r.status == Status::FileUnavailable => {
+            TransferError::NotFound(file.to_string())
+        }
+        FtpError::UnexpectedResponse(r) => {
+            TransferError::Interrupted(format!("server reported {}", reply_text(&r)))
+        }
+        e => ftp_error(e, file),
+    })?;
+    let _ = ftp.quit().await;
+    Ok(total)
+}
+
+/// Downloads `dir/file` over FTP into `dest` (via a temporary sibling renamed at the end), calling
+/// `progress` with the byte count so far as data arrives. Returns the size downloaded.
+pub async fn ftp_download(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    dir: &str,
+    file: &str,
+    dest: &Path,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, TransferError> {
+    let mut sink = Sink::file(dest).await?;
+    match ftp_retrieve(addr, user, password, dir, file, &mut sink, progress).await {
+        Ok(total) => {
+            sink.commit().await?;
+            Ok(total)
+        }
+        Err(e) => {
+            sink.abandon().await;
+            Err(e)
+        }
+    }
+}
+
+/// Fetches a small file (a meta file) over FTP into memory, refusing files over `limit` bytes.
+pub async fn ftp_fetch(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    dir: &str,
+    file: &str,
+    limit: usize,
+) -> Result<Vec<u8>, TransferError> {
+    let mut sink = Sink::Memory {
+        data: Vec::new(),
+        limit,
+    };
+    ftp_retrieve(addr, user, password, dir, file, &mut sink, &mut |_| {}).await?;
+    sink.commit().await
+}
+
+/// Uploads `src` to `dir/file` over FTP (replacing it). Returns the size sent.
+pub async fn ftp_upload(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    dir: &str,
+    file: &str,
+    src: &Path,
+) -> Result<u64, TransferError> {
+    let mut input = tokio::fs::File::open(src).await?;
+    let mut ftp = ftp_session(addr, user, password, dir).await?;
+    let mut stream = ftp
+        .put_with_stream(file)
+        .await
+        .map_err(|e| ftp_error(e, dir))?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = input.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        stream
+            .write_all(&buf[..n])
+            .await
+            .map_err(|e| TransferError::Interrupted(describe(&e)))?;
+        total += n as u64;
+    }
+    stream.finish().await.map_err(|e| match e {
+        FtpError::UnexpectedResponse(r) => {
+            TransferError::Interrupted(format!("server reported {}", reply_text(&r)))
+        }
+        e => ftp_error(e, file),
+    })?;
+    let _ = ftp.quit().await;
+    Ok(total)
+}
+
+async fn http_retrieve(
+    addr: SocketAddr,
+    path: &str,
+    sink: &mut Sink<'_>,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, TransferError> {
+    let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+        Err(_) => return Err(TransferError::Connect("connection timed out".into())),
+        Ok(Err(e)) => return Err(TransferError::Connect(describe(&e))),
+        Ok(Ok(tcp)) => tcp,
+    };
+    let _ = tcp.set_nodelay(true);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .map_err(|e| TransferError::Connect(e.to_string()))?;
+    let driver = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
+    let req = Request::get(path.as_str())
+        .header(
+            HOST,
+            HeaderValue::from_str(&addr.to_string()).expect("address"),
+        )
+        .header("user-agent", "acnslab")
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| TransferError::Server(e.to_string()))?;
+    let result = async {
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(|e| TransferError::Interrupted(e.to_string()))?;
+        match resp.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND | StatusCode::GONE => {
+                return Err(TransferError::NotFound(path.clone()))
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                return Err(TransferError::Server(format!(
+                    "HTTP {} (servers with authentication are not supported)",
+                    resp.status()
+                )))
+            }
+            s => return Err(TransferError::Server(format!("HTTP {s}"))),
+        }
+        let expected = resp
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut body = resp.into_body();
+        let mut total = 0u64;
+        let mut pending: Vec<u8> = Vec::with_capacity(CHUNK);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| TransferError::Interrupted(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                total += data.len() as u64;
+                progress(total);
+                if pending.is_empty() && data.len() >= CHUNK {
+                    sink.write(&data).await?;
+                } else {
+                    pending.extend_from_slice(&data);
+                    if pending.len() >= CHUNK {
+                        sink.write(&pending).await?;
+                        pending.clear();
+                    }
+                }
+            }
+        }
+        if !pending.is_empty() {
+            sink.write(&pending).await?;
+        }
+        if let Some(expected) = expected {
+            if total != expected {
+                return Err(TransferError::Interrupted(format!(
+                    "received {total} of {expected} bytes"
+                )));
+            }
+        }
+        Ok(total)
+    }
+    .await;
+    driver.abort();
+    result
+}
+
+/// Downloads `path` over HTTP into `dest` (via a temporary sibling renamed at the end), calling
+/// `progress` with the byte count so far. `404` gives [`TransferError::NotFound`].
+pub async fn http_download(
+    addr: SocketAddr,
+    path: &str,
+    dest: &Path,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, TransferError> {
+    let mut sink = Sink::file(dest).await?;
+    match http_retrieve(addr, path, &mut sink, progress).await {
+        Ok(total) => {
+            sink.commit().await?;
+            Ok(total)
+        }
+        Err(e) => {
+            sink.abandon().await;
+            Err(e)
+        }
+    }
+}
+
+/// Fetches a small file (a meta file) over HTTP into memory, refusing files over `limit` bytes.
+pub async fn http_fetch(
+    addr: SocketAddr,
+    path: &str,
+    limit: usize,
+) -> Result<Vec<u8>, TransferError> {
+    let mut sink = Sink::Memory {
+        data: Vec::new(),
+        limit,
+    };
+    http_retrieve(addr, path, &mut sink, &mut |_| {}).await?;
+    sink.commit().await
+}

@@ -1,0 +1,234 @@
+//! Long-running CLI work: downloads (`copy ftp install`, `copy ftp disk`, `copy http install`) and
+//! uploads (`copy disk ftp`). A session hands a [`Task`] to its edge, which runs it outside the SSH
+//! callback with [`run`], streaming progress (`#` per MB) as it goes, and gives the [`Finished`]
+//! result back to the shell. Downloads land in a hidden temporary file and are renamed or installed
+//! only when complete and verified, so a failure or a killed process changes nothing.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::device::Device;
+use crate::images::transfer::{self, TransferError};
+use crate::text::install as text;
+
+/// How a download reaches its server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Ftp { user: String, password: String },
+    Http { port: u16 },
+}
+
+/// What happens to a downloaded file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Then {
+    /// Install it (the device then reboots).
+    Install,
+    /// Keep it in `/local/local1` under this name.
+    Keep(String),
+}
+
+/// A long-running command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Task {
+    Download {
+        via: Via,
+        host: String,
+        dir: String,
+        file: String,
+        then: Then,
+    },
+    Upload {
+        user: String,
+        password: String,
+        host: String,
+        dir: String,
+        file: String,
+        local: String,
+    },
+}
+
+/// How a task ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// The rest of the output (after the progress already streamed).
+    pub text: String,
+    pub failed: bool,
+    /// The device must reboot now (an install).
+    pub reload: bool,
+}
+
+impl Finished {
+    fn fail(text: impl Into<String>) -> Self {
+        let mut text = text.into();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Finished {
+            text,
+            failed: true,
+            reload: false,
+        }
+    }
+}
+
+fn describe(e: &TransferError) -> String {
+    format!("% Error: {e}")
+}
+
+/// Runs `task` for `device`; `out` receives progress text as it happens.
+pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + Send)) -> Finished {
+    match task {
+        Task::Download {
+            via,
+            host,
+            dir,
+            file,
+            then,
+        } => download(&device, via, &host, &dir, &file, then, out).await,
+        Task::Upload {
+            user,
+            password,
+            host,
+            dir,
+            file,
+            local,
+        } => {
+            let Some(src) = crate::commands::cms::disk_file(&device, &local) else {
+                return Finished::fail(format!("{}{local}", crate::text::msg::BAD_FILE_NAME));
+            };
+            if !src.is_file() {
+                return Finished::fail(format!("{}{local}", crate::text::cms::NO_FILE));
+            }
+            let Some(addr) = endpoint(&device, &host, true) else {
+                return Finished::fail(format!("{}{host}", text::UNKNOWN_HOST));
+            };
+            out(&format!("{}\n", text::UPLOAD_START));
+            match transfer::ftp_upload(addr, &user, &password, &dir, &file, &src).await {
+                Ok(bytes) => Finished {
+                    text: format!("FTP {} ({bytes} bytes)\n", text::UPLOAD_DONE),
+                    failed: false,
+                    reload: false,
+                },
+                Err(e) => Finished::fail(describe(&e)),
+            }
+        }
+    }
+}
+
+/// The loopback endpoint behind a virtual address or server name: FTP or HTTP.
+fn endpoint(device: &Device, host: &str, ftp: bool) -> Option<std::net::SocketAddr> {
+    let (link, _) = device.link()?;
+    let server = link.network.server(host)?;
+    if ftp {
+        server.ftp
+    } else {
+        server.http
+    }
+}
+
+async fn download(
+    device: &Arc<Device>,
+    via: Via,
+    host: &str,
+    dir: &str,
+    file: &str,
+    then: Then,
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Finished {
+    if let Then::Keep(local) = &then {
+        if crate::commands::cms::disk_file(device, local).is_none() {
+            return Finished::fail(format!("{}{local}", crate::text::msg::BAD_FILE_NAME));
+        }
+    }
+    let is_ftp = matches!(via, Via::Ftp { .. });
+    if let Via::Http { port } = via {
+        if port != 80 {
+            return Finished::fail(format!(
+                "% Error: cannot connect to {host} port {port}: connection refused"
+            ));
+        }
+    }
+    let Some(addr) = endpoint(device, host, is_ftp) else {
+        return Finished::fail(format!("{}{host}", text::UNKNOWN_HOST));
+    };
+    let temp: PathBuf = device
+        .disk_dir()
+        .join(format!(".download-{}", std::process::id()));
+    let what = format!("{host}:{}/{file}", dir.trim_end_matches('/'));
+    device.log(format!("{} {what}", crate::text::log::DOWNLOAD_STARTED));
+    out(&format!(
+        "{}\n{}\n",
+        if is_ftp {
+            text::FTP_START
+        } else {
+            text::HTTP_START
+        },
+        text::ONE_HASH_PER_MB
+    ));
+    let mut hashes = 0u64;
+    let mut progress = |bytes: u64| {
+        let mb = bytes / (1024 * 1024);
+        if mb > hashes {
+            out(&"#".repeat((mb - hashes) as usize));
+            hashes = mb;
+        }
+    };
+    let result = match &via {
+        Via::Ftp { user, password } => {
+            transfer::ftp_download(addr, user, password, dir, file, &temp, &mut progress).await
+        }
+        Via::Http { .. } => {
+            let path = format!("{}/{}", dir.trim_end_matches('/'), file);
+            let path = if path.starts_with('/') {
+                path
+            } else {
+                format!("/{path}")
+            };
+            transfer::http_download(addr, &path, &temp, &mut progress).await
+        }
+    };
+    match &result {
+        Ok(bytes) => device.log(format!(
+            "{} {what} ({bytes} bytes)",
+            crate::text::log::DOWNLOAD_DONE
+        )),
+        Err(e) => device.log(format!("{} {what}: {e}", crate::text::log::DOWNLOAD_FAILED)),
+    }
+    let finished = match result {
+        Err(e) => Finished::fail(format!("\n{}", describe(&e))),
+        Ok(bytes) => {
+            let mut text = format!(
+                "\n{} {} ({bytes} bytes)\n",
+                if is_ftp { "FTP" } else { "HTTP" },
+                text::DOWNLOAD_DONE
+            );
+            match then {
+                Then::Install => match crate::install::install(device, &temp, file) {
+                    Ok(done) => {
+                        text.push_str(&done);
+                        Finished {
+                            text,
+                            failed: false,
+                            reload: true,
+                        }
+                    }
+                    Err(e) => Finished::fail(format!("{text}{e}")),
+                },
+                Then::Keep(local) => {
+                    let dest = crate::commands::cms::disk_file(device, &local)
+                        .unwrap_or_else(|| device.disk_dir().join(&local));
+                    match std::fs::rename(&temp, &dest) {
+                        Ok(()) => Finished {
+                            text,
+                            failed: false,
+                            reload: false,
+                        },
+                        Err(e) => Finished::fail(format!("{text}% Error: {local}: {e}")),
+                    }
+                }
+            }
+        }
+    };
+    let _ = std::fs::remove_file(&temp);
+    finished
+}
