@@ -106,6 +106,8 @@ pub struct Node {
     link: Arc<LabLink>,
     spec: DeviceSpec,
     addr: SocketAddr,
+    /// CDMs: where the HTTP API listens.
+    api_addr: Option<SocketAddr>,
     ssh: Arc<russh::server::Config>,
     boot_time: Duration,
     listener: Mutex<Option<JoinHandle<()>>>,
@@ -260,6 +262,9 @@ pub struct DeviceInfo {
     pub ip: Ipv4Addr,
     /// `host:port` of the SSH server.
     pub ssh: String,
+    /// CDMs: `host:port` of the HTTP API (docs/api.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
     pub username: String,
     pub password: String,
 }
@@ -292,6 +297,8 @@ pub struct ServerInfo {
 pub struct Lab {
     inner: Arc<Inner>,
     scheduler: JoinHandle<()>,
+    /// The CDMs' HTTP API servers.
+    apis: Vec<JoinHandle<()>>,
 }
 
 struct Inner {
@@ -411,6 +418,7 @@ impl Lab {
         // Files created for new devices are written without a sync each, then synced at once.
         let mut created = false;
         let mut listeners = Vec::with_capacity(topology.devices.len());
+        let mut api_listeners = Vec::new();
         let mut devices = Vec::with_capacity(topology.devices.len());
         let mut keys = Vec::with_capacity(topology.devices.len());
         for (index, spec) in topology.devices.iter().enumerate() {
@@ -424,6 +432,21 @@ impl Lab {
             listener.set_nonblocking(true).map_err(io_error(&dir))?;
             let addr = listener.local_addr().map_err(io_error(&dir))?;
             listeners.push((addr, listener));
+            if spec.kind == DeviceKind::Cdm {
+                let port = if topology.lab.base_port == 0 {
+                    0
+                } else {
+                    topology.lab.base_port.saturating_add(100 + index as u16)
+                };
+                let api = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+                    .map_err(|source| LabError::Port {
+                        device: spec.name.clone(),
+                        port,
+                        source,
+                    })?;
+                api.set_nonblocking(true).map_err(io_error(&dir))?;
+                api_listeners.push((index, api.local_addr().map_err(io_error(&dir))?, api));
+            }
             let device_dir = dir.join("devices").join(&spec.name);
             created |= !device_dir.join(HOST_KEY_FILE).exists();
             let identity = Identity {
@@ -465,6 +488,10 @@ impl Lab {
                 link: link.clone(),
                 spec: spec.clone(),
                 addr: listeners[index].0,
+                api_addr: api_listeners
+                    .iter()
+                    .find(|(i, _, _)| *i == index)
+                    .map(|(_, a, _)| *a),
                 ssh: Arc::new(crate::ssh::server_config(key)),
                 boot_time,
                 listener: Mutex::new(None),
@@ -511,8 +538,22 @@ impl Lab {
         });
         // Primaries first: their CMS must be up before the others register.
         inner.run_due();
+        seed_groups(&inner, &topology);
         let scheduler = tokio::spawn(scheduler(inner.clone()));
-        let lab = Lab { inner, scheduler };
+        let mut apis = Vec::new();
+        for (index, _, listener) in api_listeners {
+            let listener = TcpListener::from_std(listener).map_err(io_error(&inner.state_dir))?;
+            let access = Arc::new(CdmApi {
+                inner: Arc::downgrade(&inner),
+                index,
+            });
+            apis.push(tokio::spawn(crate::api::serve(listener, access)));
+        }
+        let lab = Lab {
+            inner,
+            scheduler,
+            apis,
+        };
         lab.write_info()?;
         if created {
             sync_dir(&lab.inner.state_dir).map_err(io_error(&lab.inner.state_dir))?;
@@ -580,6 +621,7 @@ impl Lab {
                 role: n.device.cdm_role(),
                 ip: n.spec.ip,
                 ssh: n.addr.to_string(),
+                api: n.api_addr.map(|a| a.to_string()),
                 username: "admin".into(),
                 password: n
                     .device
@@ -680,6 +722,7 @@ impl Lab {
     /// Stops the lab: the scheduler, every listener and session. State on disk is already complete.
     pub async fn shutdown(&self) {
         self.scheduler.abort();
+        self.apis.iter().for_each(JoinHandle::abort);
         for node in &self.inner.nodes {
             if let Some(task) = lock(&node.listener).take() {
                 task.abort();
@@ -693,10 +736,56 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         self.scheduler.abort();
+        self.apis.iter().for_each(JoinHandle::abort);
         for node in &self.inner.nodes {
             if let Some(task) = lock(&node.listener).take() {
                 task.abort();
             }
+        }
+    }
+}
+
+/// What a CDM's HTTP API reaches of the lab.
+struct CdmApi {
+    inner: std::sync::Weak<Inner>,
+    index: usize,
+}
+
+impl crate::api::LabAccess for CdmApi {
+    fn cdm(&self) -> Arc<Node> {
+        match self.inner.upgrade() {
+            Some(inner) => inner.nodes[self.index].clone(),
+            None => unreachable!("the API task is aborted before the lab is dropped"),
+        }
+    }
+
+    fn node(&self, name: &str) -> Option<Arc<Node>> {
+        let inner = self.inner.upgrade()?;
+        inner.by_name.get(name).map(|&i| inner.nodes[i].clone())
+    }
+}
+
+/// Puts the topology's device groups into the primary CDM's database (when missing).
+fn seed_groups(inner: &Inner, topology: &Topology) {
+    let mut groups: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for d in &topology.devices {
+        for g in &d.groups {
+            groups.entry(g).or_default().push(d.name.clone());
+        }
+    }
+    let Some(primary) = inner
+        .nodes
+        .iter()
+        .find(|n| n.device.cdm_role() == Some(CdmRole::Primary))
+    else {
+        return;
+    };
+    for (name, members) in groups {
+        let seeded = crate::upgrade::with_primary(&primary.device, |cms| {
+            crate::upgrade::ensure_group(cms, name, &members)
+        });
+        if let Err(e) = seeded {
+            tracing::warn!(group = name, error = %e, "device group not created");
         }
     }
 }

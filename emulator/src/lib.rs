@@ -15,8 +15,11 @@
 //! - [`cms`]: the CMS database of a CDM (SQLite): lifecycle, backups, schema versions, replication.
 //! - [`clock`]: the lab clock (real with a speed factor, or virtual).
 //! - [`release`]: the table of software releases.
+//! - [`scenario`]: scenario files (`acnslab run`): procedures replayed on a virtual clock, with faults.
 //! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
 //! - [`install`]: installing an image: checks, automatic CMS backup, pending version.
+//! - [`api`]: the CDM's HTTP API (JSON) over `upgrade`.
+//! - [`upgrade`]: upgrades managed by the primary CDM: meta file registrations, groups, jobs.
 //! - [`images`]: synthetic software images, meta files, the embedded FTP/HTTP image servers and clients.
 //! - [`text`]: every user-visible text that mimics ACNS.
 //! - [`topology`]: the topology file format and the default lab.
@@ -25,6 +28,7 @@
 //! - [`bench`]: `acnslab bench`, start-up, memory, SSH latency and CPU figures.
 
 pub mod agent;
+pub mod api;
 pub mod app;
 pub mod bench;
 pub mod clock;
@@ -38,6 +42,7 @@ pub mod install;
 pub mod lab;
 pub mod network;
 pub mod release;
+pub mod scenario;
 pub mod session;
 pub mod shell;
 pub mod ssh;
@@ -45,3 +50,4 @@ pub mod tasks;
 pub mod terminal;
 pub mod text;
 pub mod topology;
+pub mod upgrade;

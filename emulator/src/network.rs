@@ -102,6 +102,15 @@ impl Network {
         self.server_names.insert(name.to_ascii_lowercase(), ip);
     }
 
+    /// The virtual address of an image server given by address or name.
+    pub fn server_ip(&self, host: &str) -> Option<Ipv4Addr> {
+        let ip = host
+            .parse()
+            .ok()
+            .or_else(|| self.server_names.get(&host.to_ascii_lowercase()).copied())?;
+        self.servers.contains_key(&ip).then_some(ip)
+    }
+
     /// The image server behind a virtual address or server name.
     pub fn server(&self, host: &str) -> Option<ServerEndpoints> {
         let ip = host

@@ -119,6 +119,11 @@ pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + S
 fn endpoint(device: &Device, host: &str, ftp: bool) -> Option<std::net::SocketAddr> {
     let (link, _) = device.link()?;
     let server = link.network.server(host)?;
+    let ip = link.network.server_ip(host)?;
+    if link.network.is_cut(device.identity.ip, ip) {
+        // a cut link: the server's port is unreachable, as a refused connection
+        return Some(std::net::SocketAddr::from(([127, 0, 0, 1], 1)));
+    }
     if ftp {
         server.ftp
     } else {

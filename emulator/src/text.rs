@@ -118,6 +118,22 @@ pub mod install {
     pub const FILE_DELETED: &str = "";
 }
 
+/// The status messages of an upgrade managed by the CDM [seen: seed table 7-2].
+pub mod upgrade {
+    pub const PROCEEDING: &str = "Proceeding with Prepositioned Download";
+    pub const IN_PROGRESS: &str = "Prepositioned Download in Progress (Completed {0} MB)";
+    pub const SUCCESSFUL: &str = "Prepositioned Download Successful";
+    pub const FAILED: &str = "Prepositioned Download Failed";
+    /// API refusals [ours].
+    pub const ALREADY_REGISTERED: &str =
+        "this URL is already registered; delete the registration first";
+    pub const IMAGE_NOT_META: &str =
+        "the URL points at a software image, not a meta file; register the meta file that describes it";
+    pub const CDM_CLI_ONLY: &str =
+        "a Content Distribution Manager cannot be upgraded from the CDM; use the CLI (copy ftp install)";
+    pub const NOT_PRIMARY: &str = "this CDM is not the primary; use the primary CDM";
+}
+
 /// System log lines (`show logging`). [ours]
 pub mod log {
     pub const BOOTED: &str = "%ACNS-5-BOOT: System booted, software version";

@@ -43,6 +43,15 @@ enum Command {
         #[arg(long, default_value = "acnslab-state")]
         state_dir: PathBuf,
     },
+    /// Run scenario files (or every *.yaml of a folder) in-process on a virtual clock.
+    Run {
+        /// Scenario files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Also write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
     /// Make and check synthetic software images and meta files.
     Image {
         #[command(subcommand)]
@@ -69,6 +78,7 @@ fn main() -> ExitCode {
             boot_seconds,
         } => acnslab::app::up(topology, state_dir, base_port, speed, boot_seconds),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
+        Command::Run { paths, junit } => acnslab::scenario::run_cli(paths, junit),
         Command::Bench(args) => acnslab::bench::run(args),
         Command::Image { command } => acnslab::images::cli::run(command),
     };

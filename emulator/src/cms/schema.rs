@@ -33,7 +33,8 @@ CREATE TABLE update_files (
     version TEXT NOT NULL,
     size INTEGER NOT NULL,
     description TEXT NOT NULL DEFAULT '',
-    registered_at TEXT NOT NULL
+    registered_at TEXT NOT NULL,
+    meta TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,

@@ -42,6 +42,8 @@ pub enum TransferError {
     NotFound(String),
     #[error("the server refused the request: {0}")]
     Server(String),
+    #[error("the file is larger than {0} bytes")]
+    TooLarge(usize),
     #[error("transfer interrupted: {0}")]
     Interrupted(String),
     #[error("local file error: {0}")]
@@ -155,9 +157,7 @@ impl<'a> Sink<'a> {
             Sink::File { file, .. } => file.write_all(bytes).await?,
             Sink::Memory { data, limit } => {
                 if data.len() + bytes.len() > *limit {
-                    return Err(TransferError::Server(format!(
-                        "file is larger than {limit} bytes"
-                    )));
+                    return Err(TransferError::TooLarge(*limit));
                 }
                 data.extend_from_slice(bytes);
             }

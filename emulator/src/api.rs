@@ -1,0 +1,212 @@
+//! The CDM's HTTP API (JSON; see docs/api.md): what the guide does in the CDM GUI, for scripts,
+//! scenario files and `acnslab cdm`. Each CDM listens on loopback; only the primary answers, a
+//! standby says so (503). Handlers call `upgrade` and the lab; they hold no state of their own.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::lab::Node;
+use crate::upgrade::{self, Target, UpgradeError};
+
+/// What the API needs from the lab: the CDM it serves, and the other devices (to run jobs).
+pub trait LabAccess: Send + Sync + 'static {
+    fn cdm(&self) -> Arc<Node>;
+    fn node(&self, name: &str) -> Option<Arc<Node>>;
+}
+
+type Shared = Arc<dyn LabAccess>;
+
+impl IntoResponse for UpgradeError {
+    fn into_response(self) -> Response {
+        let code = match self {
+            UpgradeError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            UpgradeError::NotFound(_) => StatusCode::NOT_FOUND,
+            UpgradeError::Conflict(_) => StatusCode::CONFLICT,
+            UpgradeError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        (code, Json(json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+/// The routes.
+pub fn router(lab: Shared) -> Router {
+    Router::new()
+        .route("/api/devices", get(devices))
+        .route("/api/groups", get(groups))
+        .route("/api/files", get(files).post(register))
+        .route("/api/files/{id}", delete(unregister))
+        .route("/api/upgrades", post(upgrade_request))
+        .route("/api/jobs", get(jobs))
+        .route("/api/jobs/{id}", get(job))
+        .with_state(lab)
+}
+
+/// Serves the API on `listener` until the task is dropped.
+pub async fn serve(listener: tokio::net::TcpListener, lab: Shared) {
+    if let Err(e) = axum::serve(listener, router(lab)).await {
+        tracing::error!(error = %e, "CDM API stopped");
+    }
+}
+
+type Answer<T> = Result<Json<T>, UpgradeError>;
+
+async fn devices(State(lab): State<Shared>) -> Answer<Vec<upgrade::DeviceView>> {
+    upgrade::with_primary(lab.cdm().device(), |cms| upgrade::devices(cms)).map(Json)
+}
+
+async fn groups(State(lab): State<Shared>) -> Answer<Vec<upgrade::GroupView>> {
+    upgrade::with_primary(lab.cdm().device(), |cms| upgrade::groups(cms)).map(Json)
+}
+
+async fn files(State(lab): State<Shared>) -> Answer<Vec<upgrade::FileView>> {
+    upgrade::with_primary(lab.cdm().device(), |cms| upgrade::files(cms)).map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterRequest {
+    url: String,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+async fn register(
+    State(lab): State<Shared>,
+    Json(req): Json<RegisterRequest>,
+) -> Answer<upgrade::FileView> {
+    let cdm = lab.cdm();
+    upgrade::with_primary(cdm.device(), |_| Ok(()))?;
+    let (link, _) = cdm
+        .device()
+        .link()
+        .ok_or_else(|| UpgradeError::Unavailable("not in a lab".into()))?;
+    let bytes = upgrade::fetch(
+        &link.network,
+        &req.url,
+        req.user.as_deref(),
+        req.password.as_deref(),
+    )
+    .await?;
+    let now = cdm.device().clock().now().to_rfc3339();
+    upgrade::with_primary(cdm.device(), |cms| {
+        upgrade::register(cms, &req.url, &bytes, &now)
+    })
+    .map(Json)
+}
+
+async fn unregister(
+    State(lab): State<Shared>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, UpgradeError> {
+    upgrade::with_primary(lab.cdm().device(), |cms| upgrade::unregister(cms, id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpgradeRequest {
+    file: i64,
+    #[serde(default)]
+    device: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+}
+
+async fn upgrade_request(
+    State(lab): State<Shared>,
+    Json(req): Json<UpgradeRequest>,
+) -> Answer<Vec<i64>> {
+    let target = match (req.device, req.group) {
+        (Some(d), None) => Target::Device(d),
+        (None, Some(g)) => Target::Group(g),
+        _ => {
+            return Err(UpgradeError::BadRequest(
+                "give either \"device\" or \"group\"".into(),
+            ))
+        }
+    };
+    let cdm = lab.cdm();
+    let now = cdm.device().clock().now().to_rfc3339();
+    let created = upgrade::with_primary(cdm.device(), |cms| {
+        upgrade::create_jobs(cms, req.file, &target, &now)
+    })?;
+    let mut ids = Vec::new();
+    for (id, name, meta) in created {
+        ids.push(id);
+        let Some(node) = lab.node(&name) else {
+            continue;
+        };
+        let cdm_device = cdm.device().clone();
+        tokio::spawn(async move {
+            let device = node.device().clone();
+            upgrade::run_job(cdm_device, device, id, meta, move || node.reload()).await;
+        });
+    }
+    Ok(Json(ids))
+}
+
+async fn jobs(State(lab): State<Shared>) -> Answer<Vec<upgrade::JobView>> {
+    upgrade::with_primary(lab.cdm().device(), |cms| upgrade::jobs(cms)).map(Json)
+}
+
+async fn job(State(lab): State<Shared>, Path(id): Path<i64>) -> Answer<upgrade::JobView> {
+    let all = upgrade::with_primary(lab.cdm().device(), |cms| upgrade::jobs(cms))?;
+    all.into_iter()
+        .find(|j| j.id == id)
+        .map(Json)
+        .ok_or_else(|| UpgradeError::NotFound(format!("no job {id}")))
+}
+
+/// A client call to a CDM's API: `method` `path` with an optional JSON body; returns the status
+/// code and the JSON answer (`null` when empty). Used by `acnslab cdm` and the tests.
+pub async fn call(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<(u16, serde_json::Value), String> {
+    use http_body_util::{BodyExt, Full};
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("{addr}: {e}"))?;
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| e.to_string())?;
+    let driver = tokio::spawn(connection);
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string())
+        .header("content-type", "application/json")
+        .body(Full::new(bytes::Bytes::from(payload)))
+        .map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    driver.abort();
+    let value = if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| format!("bad JSON from the CDM: {e}"))?
+    };
+    Ok((status, value))
+}

@@ -1,0 +1,136 @@
+//! Scenario files: whole ACNS procedures replayed in-process on a virtual lab clock, with checks
+//! against live device state and injected faults (`docs/scenarios.md`). [`format`] parses and checks
+//! a file (every error has file and line, before anything runs); [`runner`] runs one scenario in a
+//! fresh lab; [`report`] renders diffs and JUnit XML; [`run_cli`] is `acnslab run FILE|DIR...`.
+
+pub mod format;
+pub mod report;
+pub mod runner;
+
+use std::path::{Path, PathBuf};
+
+pub use format::{load, parse, Scenario, ScenarioError};
+pub use report::junit_xml;
+pub use runner::{run, Failure, Outcome};
+
+/// The scenario files named by `paths`: files as given, folders' `*.yaml`/`*.yml` files sorted.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|f| {
+                    f.is_file()
+                        && matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(format!("{}: no scenario files (*.yaml) here", p.display()));
+            }
+            files.extend(found);
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+    }
+    if files.is_empty() {
+        return Err("no scenario files given".into());
+    }
+    Ok(files)
+}
+
+/// Loads every file; all errors at once, so nothing runs unless every file is sound.
+pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match load(f) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Runs scenarios one after the other on a runtime of its own; `each` sees every outcome as it
+/// comes. Must not be called from inside a tokio runtime.
+pub fn run_all(scenarios: &[Scenario], mut each: impl FnMut(&Outcome)) -> Vec<Outcome> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let mut outcomes = Vec::new();
+        for s in scenarios {
+            let o = run(s).await;
+            each(&o);
+            outcomes.push(o);
+        }
+        outcomes
+    })
+}
+
+/// The summary line.
+pub fn summary(outcomes: &[Outcome]) -> String {
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    format!("{passed} passed, {} failed", outcomes.len() - passed)
+}
+
+/// `acnslab run FILE|DIR... [--junit FILE]`: prints `PASS name` / `FAIL name` (with the failing
+/// step's file:line, expected against got, and the device's recent transcript), then
+/// `N passed, N failed`. `Err` (exit status 1) unless every scenario passed.
+pub fn run_cli(paths: Vec<PathBuf>, junit: Option<PathBuf>) -> Result<(), String> {
+    let files = collect(&paths)?;
+    let scenarios = match load_all(&files) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            return Err(format!(
+                "{} scenario file(s) with errors; nothing was run",
+                errors.len()
+            ));
+        }
+    };
+    let outcomes = run_all(&scenarios, |o| {
+        if o.passed() {
+            println!(
+                "PASS {}  ({} steps, {} of lab time in {:.2?})",
+                o.name,
+                o.steps_run,
+                runner::words(o.lab_time),
+                o.elapsed
+            );
+        } else {
+            println!("FAIL {}", o.name);
+            print!("{}", o.failure_text());
+        }
+    });
+    println!("{}", summary(&outcomes));
+    if let Some(path) = junit {
+        write_junit(&path, &outcomes)?;
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} of {} scenario(s) failed", outcomes.len()))
+    }
+}
+
+fn write_junit(path: &Path, outcomes: &[Outcome]) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, junit_xml(outcomes)).map_err(|e| format!("{}: {e}", path.display()))
+}

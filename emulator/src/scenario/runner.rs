@@ -1,0 +1,827 @@
+//! Runs one checked [`Scenario`] in-process: a fresh lab in a temporary state directory on a
+//! virtual clock (reboots and polling intervals cost no wall time), CLI lines typed into
+//! [`Session`]s as an SSH shell would, checks read from live device state, faults applied to the
+//! lab's network and disks. Stops at the first failing step and reports its line, what was expected
+//! against what was found, and the device's recent CLI transcript.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::clock::LabClock;
+use crate::device::{Device, Power, SyncState};
+use crate::lab::{Lab, LabOptions};
+use crate::session::{Action, InputKind, Session};
+
+use super::format::{Check, Expectation, Scenario, Step, StepKind, Truncate};
+use super::report::line_diff;
+
+/// How many transcript lines a failure shows.
+pub const TRANSCRIPT_LINES: usize = 30;
+
+/// Why a scenario failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The line of the failing step (0 when the lab itself could not start).
+    pub line: usize,
+    /// The step's key (`cli`, `check`, ...).
+    pub step: String,
+    /// Expected against got, or what went wrong.
+    pub message: String,
+    /// The device the step was about and its last CLI lines.
+    pub transcript: Option<(String, Vec<String>)>,
+}
+
+/// The result of one scenario.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub name: String,
+    pub file: PathBuf,
+    pub failure: Option<Failure>,
+    /// Steps that ran (including the failing one).
+    pub steps_run: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Lab time the scenario covered.
+    pub lab_time: Duration,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// The failure as printed under `FAIL name`.
+    pub fn failure_text(&self) -> String {
+        let Some(f) = &self.failure else {
+            return String::new();
+        };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "  at {}:{} ({} step)",
+            self.file.display(),
+            f.line,
+            f.step
+        );
+        for l in f.message.lines() {
+            let _ = writeln!(out, "  {l}");
+        }
+        if let Some((device, lines)) = &f.transcript {
+            if lines.is_empty() {
+                let _ = writeln!(out, "  no CLI transcript of {device} yet");
+            } else {
+                let _ = writeln!(out, "  recent transcript of {device}:");
+                for l in lines {
+                    let _ = writeln!(out, "    | {l}");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Runs a scenario to its end or its first failure. Needs a tokio runtime (the lab's listeners).
+pub async fn run(scenario: &Scenario) -> Outcome {
+    let started = Instant::now();
+    let dir = temp_dir(&scenario.name);
+    let mut outcome = Outcome {
+        name: scenario.name.clone(),
+        file: scenario.file.clone(),
+        failure: None,
+        steps_run: 0,
+        elapsed: Duration::ZERO,
+        lab_time: Duration::ZERO,
+    };
+    let mut options = LabOptions::new(&dir);
+    options.topology = Some(scenario.topology.clone());
+    options.clock = Some(LabClock::virtual_at(scenario.start));
+    match Lab::start(options).await {
+        Err(e) => {
+            outcome.failure = Some(Failure {
+                line: 0,
+                step: "lab".into(),
+                message: format!("the lab did not start: {e}"),
+                transcript: None,
+            });
+        }
+        Ok(lab) => {
+            let mut runner = Runner {
+                lab: &lab,
+                transcripts: HashMap::new(),
+                last_output: None,
+                outputs: HashMap::new(),
+            };
+            for step in &scenario.steps {
+                outcome.steps_run += 1;
+                if let Err(f) = runner.step(step).await {
+                    outcome.failure = Some(f);
+                    break;
+                }
+            }
+            outcome.lab_time = (lab.clock().now() - scenario.start)
+                .to_std()
+                .unwrap_or_default();
+            lab.shutdown().await;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome.elapsed = started.elapsed();
+    outcome
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(40)
+        .collect();
+    let dir = std::env::temp_dir().join(format!(
+        "acnslab-scenario-{}-{}-{slug}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+struct Runner<'a> {
+    lab: &'a Lab,
+    transcripts: HashMap<String, VecDeque<String>>,
+    /// (device, output) of the last CLI step.
+    last_output: Option<(String, String)>,
+    /// The last CLI output per device.
+    outputs: HashMap<String, String>,
+}
+
+impl Runner<'_> {
+    fn fail(&self, step: &Step, device: Option<&str>, message: String) -> Failure {
+        Failure {
+            line: step.line,
+            step: step.kind.word().into(),
+            message,
+            transcript: device.map(|d| {
+                let lines = self
+                    .transcripts
+                    .get(d)
+                    .map(|t| {
+                        let skip = t.len().saturating_sub(TRANSCRIPT_LINES);
+                        t.iter().skip(skip).cloned().collect()
+                    })
+                    .unwrap_or_default();
+                (d.to_string(), lines)
+            }),
+        }
+    }
+
+    fn device(&self, name: &str) -> &std::sync::Arc<Device> {
+        self.lab.node(name).expect("checked at load").device()
+    }
+
+    fn record(&mut self, device: &str, text: &str) {
+        let t = self.transcripts.entry(device.to_string()).or_default();
+        for l in text.lines() {
+            t.push_back(l.to_string());
+        }
+        while t.len() > 4 * TRANSCRIPT_LINES {
+            t.pop_front();
+        }
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), Failure> {
+        match &step.kind {
+            StepKind::Cli {
+                device,
+                lines,
+                expect,
+            } => {
+                let out = self.cli(step, device, lines).await?;
+                self.outputs.insert(device.clone(), out.clone());
+                self.last_output = Some((device.clone(), out.clone()));
+                if let Some(e) = expect {
+                    if let Err(m) = expect_output(e, &out) {
+                        return Err(self.fail(step, Some(device), m));
+                    }
+                }
+            }
+            StepKind::Expect(e) => {
+                let (device, out) = match &e.device {
+                    Some(d) => (d.clone(), self.outputs.get(d).cloned().unwrap_or_default()),
+                    None => self.last_output.clone().unwrap_or_default(),
+                };
+                if let Err(m) = expect_output(e, &out) {
+                    return Err(self.fail(step, Some(&device), m));
+                }
+            }
+            StepKind::Wait(d) => self.lab.advance(*d),
+            StepKind::Check(c) => {
+                let misses = check(self.lab, c);
+                if !misses.is_empty() {
+                    return Err(self.fail(step, Some(&c.device), misses.join("\n")));
+                }
+            }
+            StepKind::Until {
+                check: c,
+                timeout,
+                every,
+            } => {
+                let mut waited = Duration::ZERO;
+                loop {
+                    self.lab.settle();
+                    let misses = check(self.lab, c);
+                    if misses.is_empty() {
+                        break;
+                    }
+                    if waited >= *timeout {
+                        let mut m = format!(
+                            "not met within {} of lab time (checked every {}):\n",
+                            words(*timeout),
+                            words(*every)
+                        );
+                        m.push_str(&misses.join("\n"));
+                        return Err(self.fail(step, Some(&c.device), m));
+                    }
+                    let d = (*every).min(*timeout - waited);
+                    self.lab.advance(d);
+                    waited += d;
+                }
+            }
+            StepKind::PowerCycle(d) | StepKind::Reload(d) => {
+                let node = self.lab.node(d).expect("checked at load");
+                self.record(d, "*** power cycle ***");
+                node.reload();
+                self.lab.settle();
+            }
+            StepKind::Cut(a, b) => {
+                self.lab.network().cut(*a, *b);
+                self.lab.settle();
+            }
+            StepKind::Heal(a, b) => {
+                self.lab.network().heal(*a, *b);
+                self.lab.settle();
+            }
+            StepKind::CorruptFile { device, file } => {
+                let path = self
+                    .disk_file(device, file)
+                    .map_err(|m| self.fail(step, Some(device), m))?;
+                corrupt(&path).map_err(|m| self.fail(step, Some(device), m))?;
+            }
+            StepKind::TruncateFile { device, file, how } => {
+                let path = self
+                    .disk_file(device, file)
+                    .map_err(|m| self.fail(step, Some(device), m))?;
+                truncate(&path, *how).map_err(|m| self.fail(step, Some(device), m))?;
+            }
+            StepKind::CmsPut(p) => {
+                let r = {
+                    let mut state = self.device(&p.device).state();
+                    match state.cms.as_mut().filter(|c| c.exists()) {
+                        Some(cms) => cms.put(&p.table, p.row.clone()).map_err(|e| e.to_string()),
+                        None => Err("no CMS database".into()),
+                    }
+                };
+                r.map_err(|m| self.fail(step, Some(&p.device), format!("cms_put: {m}")))?;
+                self.lab.settle();
+            }
+            StepKind::CmsRemove(p) => {
+                let r = {
+                    let mut state = self.device(&p.device).state();
+                    match state.cms.as_mut().filter(|c| c.exists()) {
+                        Some(cms) => cms.remove(&p.table, &p.key).map_err(|e| e.to_string()),
+                        None => Err("no CMS database".into()),
+                    }
+                };
+                r.map_err(|m| self.fail(step, Some(&p.device), format!("cms_remove: {m}")))?;
+                self.lab.settle();
+            }
+        }
+        Ok(())
+    }
+
+    /// Types `lines` into a new privilege-15 session, as an SSH shell would; returns the output.
+    async fn cli(
+        &mut self,
+        step: &Step,
+        device: &str,
+        lines: &[String],
+    ) -> Result<String, Failure> {
+        let node = self.lab.node(device).expect("checked at load").clone();
+        let power = node.device().state().power;
+        if power != Power::Running {
+            return Err(self.fail(
+                step,
+                Some(device),
+                format!(
+                    "cannot connect to {device}: it is {} (its port refuses connections until boot completes; add a `wait:` or an `until: {{device: {device}, power: running, timeout: ..}}`)",
+                    power_word(power)
+                ),
+            ));
+        }
+        let mut session = Session::new(node.device().clone(), "admin", 15, "scenario");
+        let mut out = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            let echo = format!("{}{line}", session.prompt());
+            self.record(device, &echo);
+            let reply = session.execute(line);
+            self.record(device, &reply.text);
+            out.push_str(&reply.text);
+            // A question (`Save?[yes]:`, `[confirm]`, a user name) is shown as the prompt: it is
+            // part of what the operator sees, so it is part of the output.
+            if session.input_kind() != InputKind::Command && reply.action == Action::None {
+                out.push_str(&session.prompt());
+                out.push('\n');
+            }
+            let ended = match reply.action {
+                Action::None => None,
+                Action::Close => Some("the session closed"),
+                Action::Reload => {
+                    drop(session);
+                    node.reload();
+                    self.lab.settle();
+                    self.record(device, "*** reloading: session closed ***");
+                    if i + 1 < lines.len() {
+                        return Err(self.fail(
+                            step,
+                            Some(device),
+                            format!(
+                                "the device reloaded at line {} ({line:?}); {} line(s) after it were not sent: put them in a later step, after the device has booted",
+                                i + 1,
+                                lines.len() - i - 1
+                            ),
+                        ));
+                    }
+                    return Ok(out);
+                }
+                Action::Run(task) => {
+                    // a download or install: run it to its end, as the SSH edge does
+                    let mut progress = String::new();
+                    let finished =
+                        crate::tasks::run(task, node.device().clone(), &mut |t: &str| {
+                            progress.push_str(t)
+                        })
+                        .await;
+                    progress.push_str(&finished.text);
+                    self.record(device, &progress);
+                    out.push_str(&progress);
+                    if finished.reload {
+                        drop(session);
+                        node.reload();
+                        self.lab.settle();
+                        self.record(device, "*** reloading: session closed ***");
+                        if i + 1 < lines.len() {
+                            return Err(self.fail(
+                                step,
+                                Some(device),
+                                format!(
+                                    "the device rebooted to complete an install at line {} ({line:?}); the lines after it were not sent: put them in a later step",
+                                    i + 1
+                                ),
+                            ));
+                        }
+                        return Ok(out);
+                    }
+                    None
+                }
+            };
+            if let Some(why) = ended {
+                if i + 1 < lines.len() {
+                    return Err(self.fail(
+                        step,
+                        Some(device),
+                        format!(
+                            "{why} at line {} ({line:?}); the lines after it were not sent",
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+        }
+        drop(session);
+        self.lab.settle();
+        Ok(out)
+    }
+
+    fn disk_file(&self, device: &str, pattern: &str) -> Result<PathBuf, String> {
+        let dir = self.device(device).disk_dir();
+        let matches = matching_files(&dir, pattern);
+        match matches.len() {
+            1 => Ok(dir.join(&matches[0])),
+            0 => Err(format!(
+                "no file matching '{pattern}' in /local/local1 of {device}"
+            )),
+            _ => Err(format!(
+                "'{pattern}' matches {} files in /local/local1 of {device}: {}",
+                matches.len(),
+                matches.join(", ")
+            )),
+        }
+    }
+}
+
+/// Names of the visible files of `dir` that match `pattern` (`*` = any characters), sorted.
+pub fn matching_files(dir: &Path, pattern: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".tmp") && !n.starts_with('.'))
+        .filter(|n| glob(pattern, n))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for p in &parts[1..parts.len() - 1] {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+fn corrupt(path: &Path) -> Result<(), String> {
+    let mut bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.is_empty() {
+        return Err(format!(
+            "{}: empty file, nothing to corrupt",
+            path.display()
+        ));
+    }
+    // Flip bytes in the middle and at the end: past any header, and through any checksum.
+    let mid = bytes.len() / 2;
+    let end = bytes.len();
+    for i in (mid..end.min(mid + 16)).chain(end.saturating_sub(4)..end) {
+        bytes[i] ^= 0x5a;
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn truncate(path: &Path, how: Truncate) -> Result<(), String> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let to = match how {
+        Truncate::Drop(n) => len.saturating_sub(n),
+        Truncate::Keep(n) => n.min(len),
+    };
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.set_len(to)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Normalises output for `exact`: no trailing spaces, no blank lines at either end.
+fn normal(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(|l| l.trim_end().to_string()).collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    while lines.first().is_some_and(|l| l.is_empty()) {
+        lines.remove(0);
+    }
+    lines
+}
+
+/// Checks `out` against an expectation; the error says expected against got.
+pub fn expect_output(e: &Expectation, out: &str) -> Result<(), String> {
+    let mut misses = Vec::new();
+    for c in &e.contains {
+        if !out.contains(c.as_str()) && !normal(out).join("\n").contains(&normal(c).join("\n")) {
+            misses.push(format!("expected the output to contain: {c:?}"));
+        }
+    }
+    for r in &e.regex {
+        if !r.is_match(out) {
+            misses.push(format!("expected the output to match: /{r}/"));
+        }
+    }
+    for a in &e.absent {
+        if out.contains(a.as_str()) {
+            misses.push(format!("expected the output NOT to contain: {a:?}"));
+        }
+    }
+    if let Some(x) = &e.exact {
+        let (want, got) = (normal(x), normal(out));
+        if want != got {
+            misses.push(format!(
+                "expected exactly this output; diff (- expected, + got):\n{}",
+                line_diff(&want, &got)
+            ));
+            // the diff already shows the output
+            return Err(misses.join("\n"));
+        }
+    }
+    if misses.is_empty() {
+        return Ok(());
+    }
+    let mut m = misses.join("\n");
+    m.push_str("\ngot:\n");
+    if out.trim().is_empty() {
+        m.push_str("  (no output)\n");
+    }
+    for l in out.lines() {
+        let _ = writeln!(m, "  {l}");
+    }
+    Err(m.trim_end().to_string())
+}
+
+fn power_word(p: Power) -> &'static str {
+    match p {
+        Power::Running => "running",
+        Power::Booting => "booting",
+        Power::Rebooting => "rebooting",
+    }
+}
+
+fn sync_word(s: &SyncState) -> &'static str {
+    match s {
+        SyncState::Never => "never",
+        SyncState::InSync { .. } => "in sync",
+        SyncState::VersionMismatch { .. } => "version mismatch",
+        SyncState::Unreachable { .. } => "primary unreachable",
+        SyncState::FullUpdatePending => "full update",
+    }
+}
+
+pub(crate) fn words(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 if d.is_zero() => "0s".into(),
+        0 => format!("{}ms", d.as_millis()),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn miss(
+    misses: &mut Vec<String>,
+    what: &str,
+    want: impl std::fmt::Display,
+    got: impl std::fmt::Display,
+) {
+    misses.push(format!("{what}: expected {want}, got {got}"));
+}
+
+fn address_of(lab: &Lab, word: &str) -> String {
+    lab.node(word)
+        .map(|n| n.spec().ip.to_string())
+        .unwrap_or_else(|| word.to_string())
+}
+
+/// Evaluates a check against live state; one line per mismatch.
+pub fn check(lab: &Lab, c: &Check) -> Vec<String> {
+    let mut misses = Vec::new();
+    let node = lab.node(&c.device).expect("checked at load");
+    let device = node.device();
+    let d = &c.device;
+    {
+        let state = device.state();
+        if let Some(v) = &c.version {
+            if state.version.to_string() != *v {
+                miss(&mut misses, &format!("{d} version"), v, state.version);
+            }
+        }
+        if let Some(v) = &c.pending_version {
+            let got = state
+                .pending_version
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "none".into());
+            if got != *v {
+                miss(&mut misses, &format!("{d} pending version"), v, got);
+            }
+        }
+        if let Some(p) = &c.power {
+            if power_word(state.power) != p {
+                miss(
+                    &mut misses,
+                    &format!("{d} power"),
+                    p,
+                    power_word(state.power),
+                );
+            }
+        }
+        if let Some(want) = &c.cms {
+            let service = state.cms_service();
+            let got = match want.as_str() {
+                "enabled" | "disabled" => if state.running.cms_enabled {
+                    "enabled"
+                } else {
+                    "disabled"
+                }
+                .to_string(),
+                _ => match &service {
+                    crate::device::CmsService::Running => "running".to_string(),
+                    crate::device::CmsService::Disabled => "disabled".to_string(),
+                    crate::device::CmsService::Held(why) => format!("held ({why})"),
+                },
+            };
+            let ok = got == *want || (want == "held" && got.starts_with("held"));
+            if !ok {
+                miss(&mut misses, &format!("{d} CMS"), want, got);
+            }
+        }
+        if let Some(r) = &c.role {
+            let got = state
+                .running
+                .cdm_role
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_else(|| "none".into());
+            if got != *r {
+                miss(&mut misses, &format!("{d} role"), r, got);
+            }
+        }
+        if let Some(h) = &c.hostname {
+            if state.running.hostname != *h {
+                miss(
+                    &mut misses,
+                    &format!("{d} hostname"),
+                    h,
+                    &state.running.hostname,
+                );
+            }
+        }
+        if let Some(want) = c.registered {
+            let got = state.registration.is_some();
+            if got != want {
+                let got = match &state.registration {
+                    Some(r) => format!("registered with {}", r.cdm),
+                    None => "not registered".into(),
+                };
+                miss(
+                    &mut misses,
+                    &format!("{d} registration"),
+                    if want { "registered" } else { "not registered" },
+                    got,
+                );
+            }
+        }
+        if let Some(w) = &c.registered_with {
+            let want = address_of(lab, w);
+            let got = state
+                .registration
+                .as_ref()
+                .map(|r| r.cdm.to_string())
+                .unwrap_or_else(|| "not registered".into());
+            if got != want {
+                miss(&mut misses, &format!("{d} registered with"), want, got);
+            }
+        }
+        if let Some(s) = &c.sync {
+            if sync_word(&state.sync) != s {
+                miss(&mut misses, &format!("{d} sync"), s, sync_word(&state.sync));
+            }
+        }
+        let cms = state.cms.as_ref().filter(|c| c.exists());
+        if let Some(want) = &c.database {
+            let got = if cms.is_some() { "present" } else { "absent" };
+            if got != want {
+                miss(&mut misses, &format!("{d} CMS database"), want, got);
+            }
+        }
+        if let Some(want) = &c.schema {
+            let got = cms
+                .map(|c| {
+                    c.schema()
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|e| e.to_string())
+                })
+                .unwrap_or_else(|| "no database".into());
+            if got != *want {
+                miss(&mut misses, &format!("{d} CMS schema"), want, got);
+            }
+        }
+        if let Some(n) = c.cms_devices {
+            let got = cms
+                .map(|c| {
+                    c.count("devices")
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|e| e.to_string())
+                })
+                .unwrap_or_else(|| "no database".into());
+            if got != n.to_string() {
+                miss(&mut misses, &format!("{d} CMS devices"), n, got);
+            }
+        }
+        for (table, n) in c.rows.iter().flatten() {
+            let got = cms
+                .map(|c| {
+                    c.count(table)
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|e| e.to_string())
+                })
+                .unwrap_or_else(|| "no database".into());
+            if got != n.to_string() {
+                miss(&mut misses, &format!("{d} rows of {table}"), n, got);
+            }
+        }
+    }
+    if let Some(s) = &c.status_on {
+        let cdm = lab.node(&s.cdm).expect("checked at load").device();
+        let state = cdm.state();
+        let got = match state.cms.as_ref().filter(|c| c.exists()) {
+            None => "no CMS database on the CDM".to_string(),
+            Some(cms) => match cms.device(d) {
+                Ok(Some(row)) => row.status,
+                Ok(None) => "not in the CDM's device table".to_string(),
+                Err(e) => e.to_string(),
+            },
+        };
+        if !got.eq_ignore_ascii_case(&s.status) {
+            miss(
+                &mut misses,
+                &format!("{d} status on {}", s.cdm),
+                &s.status,
+                got,
+            );
+        }
+    }
+    if let Some(other) = &c.same_data_as {
+        let mine = tables(device);
+        let theirs = tables(lab.node(other).expect("checked at load").device());
+        for ((table, a), (_, b)) in mine.iter().zip(theirs.iter()) {
+            if a != b {
+                misses.push(format!(
+                    "{d} table {table} differs from {other}: {} row(s) here, {} there{}",
+                    a.len(),
+                    b.len(),
+                    first_difference(a, b)
+                ));
+            }
+        }
+    }
+    let dir = device.disk_dir();
+    for f in c.file_exists.iter().flat_map(|m| m.0.iter()) {
+        if matching_files(&dir, f).is_empty() {
+            let all = matching_files(&dir, "*");
+            misses.push(format!(
+                "{d} /local/local1: expected a file '{f}', found {}",
+                if all.is_empty() {
+                    "no files".into()
+                } else {
+                    all.join(", ")
+                }
+            ));
+        }
+    }
+    for f in c.file_absent.iter().flat_map(|m| m.0.iter()) {
+        let found = matching_files(&dir, f);
+        if !found.is_empty() {
+            misses.push(format!(
+                "{d} /local/local1: expected no file '{f}', found {}",
+                found.join(", ")
+            ));
+        }
+    }
+    misses
+}
+
+type Rows = Vec<String>;
+
+fn tables(device: &Device) -> Vec<(&'static str, Rows)> {
+    let state = device.state();
+    crate::cms::schema::REPLICATED
+        .iter()
+        .map(|(t, _)| {
+            let rows = state
+                .cms
+                .as_ref()
+                .filter(|c| c.exists())
+                .and_then(|c| c.rows(t).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| serde_json::Value::Object(r).to_string())
+                .collect();
+            (*t, rows)
+        })
+        .collect()
+}
+
+fn first_difference(a: &Rows, b: &Rows) -> String {
+    if let Some(r) = a.iter().find(|r| !b.contains(r)) {
+        return format!("; only here: {r}");
+    }
+    if let Some(r) = b.iter().find(|r| !a.contains(r)) {
+        return format!("; only there: {r}");
+    }
+    String::new()
+}

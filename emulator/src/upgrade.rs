@@ -1,0 +1,505 @@
+//! Upgrades managed by the primary CDM (spec §9, the guide's GUI procedures): registered meta file
+//! URLs, device groups, and upgrade jobs that make a CE or CR really download its image (a
+//! prepositioned download over the lab's FTP/HTTP servers), report the status messages of the
+//! guide's table 7-2 into the CDM's job history and the device's system log, then install and reboot.
+//! The device's version in the CDM's table changes only when it comes back and registers with it.
+//! Everything is stored in the CDM's CMS database, so it replicates to the standby.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::cms::Cms;
+use crate::config::{CdmRole, DeviceKind};
+use crate::device::Device;
+use crate::images::meta::{self, ImageUrl, MetaFile};
+use crate::images::transfer;
+use crate::network::Network;
+use crate::text::upgrade as text;
+
+/// Why an API request was refused; the HTTP layer maps the kind to a status code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpgradeError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+use UpgradeError::*;
+
+/// A registered software update file (a meta file URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileView {
+    pub id: i64,
+    pub url: String,
+    pub version: String,
+    pub size: u64,
+    pub description: String,
+    pub registered_at: String,
+}
+
+/// A device as the CDM's Devices page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceView {
+    pub name: String,
+    pub kind: String,
+    pub ip: String,
+    /// The "Software Version" column: an upgrade's status message while one is under way or failed,
+    /// the version otherwise.
+    pub software_version: String,
+    pub version: String,
+    pub status: String,
+}
+
+/// A device group and its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupView {
+    pub name: String,
+    pub devices: Vec<String>,
+}
+
+/// An upgrade job with its status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobView {
+    pub id: i64,
+    pub device: String,
+    pub file: i64,
+    pub status: String,
+    pub history: Vec<(String, String)>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> UpgradeError {
+    Unavailable(e.to_string())
+}
+
+/// Runs `f` on the CDM's database when the CDM is up, its CMS runs, and it is the primary.
+pub fn with_primary<T>(
+    cdm: &Device,
+    f: impl FnOnce(&mut Cms) -> Result<T, UpgradeError>,
+) -> Result<T, UpgradeError> {
+    let mut state = cdm.state();
+    if state.power != crate::device::Power::Running
+        || state.cms_service() != crate::device::CmsService::Running
+    {
+        return Err(Unavailable("the CDM's CMS service is not running".into()));
+    }
+    if state.running.cdm_role != Some(CdmRole::Primary) {
+        return Err(Unavailable(text::NOT_PRIMARY.into()));
+    }
+    let cms = state
+        .cms
+        .as_mut()
+        .ok_or_else(|| Unavailable("not a CDM".into()))?;
+    f(cms)
+}
+
+fn text_of(row: &Map<String, Value>, key: &str) -> String {
+    match row.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn int_of(row: &Map<String, Value>, key: &str) -> i64 {
+    row.get(key).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn file_view(row: &Map<String, Value>) -> FileView {
+    FileView {
+        id: int_of(row, "id"),
+        url: text_of(row, "url"),
+        version: text_of(row, "version"),
+        size: int_of(row, "size") as u64,
+        description: text_of(row, "description"),
+        registered_at: text_of(row, "registered_at"),
+    }
+}
+
+/// The registered files.
+pub fn files(cms: &Cms) -> Result<Vec<FileView>, UpgradeError> {
+    Ok(cms
+        .rows("update_files")
+        .map_err(unavailable)?
+        .iter()
+        .map(file_view)
+        .collect())
+}
+
+/// Fetches the file behind `url` (a meta file) through the lab network's servers.
+pub async fn fetch(
+    network: &Network,
+    url: &str,
+    user: Option<&str>,
+    password: Option<&str>,
+) -> Result<Vec<u8>, UpgradeError> {
+    let parsed: ImageUrl = url
+        .parse()
+        .map_err(|e: meta::BadUrl| BadRequest(e.to_string()))?;
+    let server = network
+        .server(parsed.host())
+        .ok_or_else(|| BadRequest(format!("no FTP/HTTP server at {}", parsed.host())))?;
+    const LIMIT: usize = 64 * 1024;
+    let result = match &parsed {
+        ImageUrl::Ftp { dir, file, .. } => {
+            let addr = server
+                .ftp
+                .ok_or_else(|| BadRequest(format!("no FTP server at {}", parsed.host())))?;
+            transfer::ftp_fetch(
+                addr,
+                user.unwrap_or("anonymous"),
+                password.unwrap_or(""),
+                dir,
+                file,
+                LIMIT,
+            )
+            .await
+        }
+        ImageUrl::Http { path, .. } => {
+            let addr = server
+                .http
+                .ok_or_else(|| BadRequest(format!("no HTTP server at {}", parsed.host())))?;
+            transfer::http_fetch(addr, path, LIMIT).await
+        }
+    };
+    result.map_err(|e| match e {
+        transfer::TransferError::NotFound(f) => {
+            NotFound(format!("file not found on the server: {f}"))
+        }
+        // A meta file is a few lines; anything this large is an image (or not a meta file at all).
+        transfer::TransferError::TooLarge(_) => BadRequest(text::IMAGE_NOT_META.into()),
+        other => BadRequest(other.to_string()),
+    })
+}
+
+/// Registers a meta file URL whose content was fetched (`bytes`). The same URL twice is refused,
+/// even if the file behind it changed; an image URL is refused.
+pub fn register(
+    cms: &mut Cms,
+    url: &str,
+    bytes: &[u8],
+    now: &str,
+) -> Result<FileView, UpgradeError> {
+    if meta::looks_like_image(bytes) {
+        return Err(BadRequest(text::IMAGE_NOT_META.into()));
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let parsed = meta::parse(&text, url).map_err(|e| BadRequest(e.to_string()))?;
+    let rows = cms.rows("update_files").map_err(unavailable)?;
+    if rows.iter().any(|r| text_of(r, "url") == url) {
+        return Err(Conflict(text::ALREADY_REGISTERED.into()));
+    }
+    let id = rows.iter().map(|r| int_of(r, "id")).max().unwrap_or(0) + 1;
+    let mut row = Map::new();
+    row.insert("id".into(), id.into());
+    row.insert("url".into(), url.into());
+    row.insert("version".into(), parsed.version_text.clone().into());
+    row.insert("size".into(), parsed.update_file_size.into());
+    row.insert(
+        "description".into(),
+        parsed.description.clone().unwrap_or_default().into(),
+    );
+    row.insert("registered_at".into(), now.into());
+    row.insert("meta".into(), text.into_owned().into());
+    let view = file_view(&row);
+    cms.put("update_files", row).map_err(unavailable)?;
+    Ok(view)
+}
+
+/// Deletes a registration.
+pub fn unregister(cms: &mut Cms, id: i64) -> Result<(), UpgradeError> {
+    let rows = cms.rows("update_files").map_err(unavailable)?;
+    if !rows.iter().any(|r| int_of(r, "id") == id) {
+        return Err(NotFound(format!("no registered update file {id}")));
+    }
+    cms.remove("update_files", &id.to_string())
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// The device groups.
+pub fn groups(cms: &Cms) -> Result<Vec<GroupView>, UpgradeError> {
+    let members = cms.rows("group_members").map_err(unavailable)?;
+    Ok(cms
+        .rows("device_groups")
+        .map_err(unavailable)?
+        .iter()
+        .map(|g| {
+            let name = text_of(g, "name");
+            let devices = members
+                .iter()
+                .filter(|m| text_of(m, "group_name") == name)
+                .map(|m| text_of(m, "device"))
+                .collect();
+            GroupView { name, devices }
+        })
+        .collect())
+}
+
+/// Creates a group with members unless it exists (the lab's topology groups, at start).
+pub fn ensure_group(cms: &mut Cms, name: &str, devices: &[String]) -> Result<(), UpgradeError> {
+    if groups(cms)?.iter().any(|g| g.name == name) {
+        return Ok(());
+    }
+    let mut row = Map::new();
+    row.insert("name".into(), name.into());
+    cms.put("device_groups", row).map_err(unavailable)?;
+    let members = devices.iter().map(|d| {
+        let mut m = Map::new();
+        m.insert("id".into(), format!("{name}/{d}").into());
+        m.insert("group_name".into(), name.into());
+        m.insert("device".into(), d.clone().into());
+        m
+    });
+    cms.put_many("group_members", members)
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// The jobs, newest last.
+pub fn jobs(cms: &Cms) -> Result<Vec<JobView>, UpgradeError> {
+    let history = cms.rows("job_history").map_err(unavailable)?;
+    let mut jobs: Vec<JobView> = cms
+        .rows("jobs")
+        .map_err(unavailable)?
+        .iter()
+        .map(|j| {
+            let id = int_of(j, "id");
+            let mut h: Vec<(String, String, String)> = history
+                .iter()
+                .filter(|r| int_of(r, "job") == id)
+                .map(|r| (text_of(r, "id"), text_of(r, "at"), text_of(r, "message")))
+                .collect();
+            h.sort();
+            JobView {
+                id,
+                device: text_of(j, "device"),
+                file: int_of(j, "update_file"),
+                status: text_of(j, "status"),
+                history: h.into_iter().map(|(_, at, m)| (at, m)).collect(),
+            }
+        })
+        .collect();
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+/// The Devices page: each device with its "Software Version" column.
+pub fn devices(cms: &Cms) -> Result<Vec<DeviceView>, UpgradeError> {
+    let jobs = jobs(cms)?;
+    Ok(cms
+        .devices()
+        .map_err(unavailable)?
+        .into_iter()
+        .map(|d| {
+            let last = jobs.iter().rev().find(|j| j.device == d.name);
+            let software_version = match last {
+                Some(j) if j.status != text::SUCCESSFUL => j.status.clone(),
+                _ => d.version.clone(),
+            };
+            DeviceView {
+                name: d.name,
+                kind: d.kind,
+                ip: d.ip,
+                software_version,
+                version: d.version,
+                status: d.status,
+            }
+        })
+        .collect())
+}
+
+/// What an upgrade request targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Device(String),
+    Group(String),
+}
+
+/// Creates the jobs of an upgrade request (validated against the device table and the file);
+/// returns (job id, device name, meta) for each, for [`run_job`].
+pub fn create_jobs(
+    cms: &mut Cms,
+    file: i64,
+    target: &Target,
+    now: &str,
+) -> Result<Vec<(i64, String, MetaFile)>, UpgradeError> {
+    let file_row = cms
+        .rows("update_files")
+        .map_err(unavailable)?
+        .into_iter()
+        .find(|r| int_of(r, "id") == file)
+        .ok_or_else(|| NotFound(format!("no registered update file {file}")))?;
+    let meta = meta::parse(&text_of(&file_row, "meta"), &text_of(&file_row, "url"))
+        .map_err(|e| BadRequest(e.to_string()))?;
+    let table = cms.devices().map_err(unavailable)?;
+    let names: Vec<String> = match target {
+        Target::Device(name) => {
+            let row = table
+                .iter()
+                .find(|d| &d.name == name)
+                .ok_or_else(|| NotFound(format!("no device {name}")))?;
+            if row.kind == DeviceKind::Cdm.label() {
+                return Err(BadRequest(text::CDM_CLI_ONLY.into()));
+            }
+            vec![name.clone()]
+        }
+        Target::Group(group) => {
+            let g = groups(cms)?
+                .into_iter()
+                .find(|g| &g.name == group)
+                .ok_or_else(|| NotFound(format!("no device group {group}")))?;
+            if g.devices.is_empty() {
+                return Err(BadRequest(format!("device group {group} has no devices")));
+            }
+            g.devices
+        }
+    };
+    let first = jobs(cms)?.iter().map(|j| j.id).max().unwrap_or(0) + 1;
+    let mut created = Vec::new();
+    for (id, name) in (first..).zip(names) {
+        let mut row = Map::new();
+        row.insert("id".into(), id.into());
+        row.insert("device".into(), name.clone().into());
+        row.insert("update_file".into(), file.into());
+        row.insert("status".into(), text::PROCEEDING.into());
+        row.insert("created_at".into(), now.into());
+        cms.put("jobs", row).map_err(unavailable)?;
+        add_history(cms, id, 0, now, text::PROCEEDING)?;
+        created.push((id, name, meta.clone()));
+    }
+    Ok(created)
+}
+
+fn add_history(
+    cms: &mut Cms,
+    job: i64,
+    step: usize,
+    at: &str,
+    message: &str,
+) -> Result<(), UpgradeError> {
+    let mut row = Map::new();
+    row.insert("id".into(), format!("{job:08}/{step:06}").into());
+    row.insert("job".into(), job.into());
+    row.insert("at".into(), at.into());
+    row.insert("message".into(), message.into());
+    cms.put("job_history", row).map_err(unavailable)?;
+    Ok(())
+}
+
+/// Records a job's new status on the CDM and in the device's system log.
+fn report(cdm: &Device, device: &Device, job: i64, step: usize, message: &str) {
+    let now = cdm.clock().now().to_rfc3339();
+    let mut state = cdm.state();
+    if let Some(cms) = state.cms.as_mut().filter(|c| c.exists()) {
+        if let Ok(Some(mut row)) = cms
+            .rows("jobs")
+            .map(|rows| rows.into_iter().find(|r| int_of(r, "id") == job))
+        {
+            row.insert("status".into(), message.into());
+            let _ = cms.put("jobs", row);
+            let _ = add_history(cms, job, step, &now, message);
+        }
+    }
+    drop(state);
+    device.log(format!("%ACNS-6-UPGRADE: {message}"));
+}
+
+/// Runs one job: the device downloads its image (status every MB), installs it and reboots
+/// (`reboot` is called for that). A 4.x downgrade with `CDM-IP` points the device at that CDM first.
+pub async fn run_job(
+    cdm: Arc<Device>,
+    device: Arc<Device>,
+    job: i64,
+    meta: MetaFile,
+    reboot: impl FnOnce(),
+) {
+    let mut step = 1;
+    let network = match device.link() {
+        Some((link, _)) => link,
+        None => return report(&cdm, &device, job, step, text::FAILED),
+    };
+    let server = network.network.server(meta.url.host());
+    let server_ip = network.network.server_ip(meta.url.host());
+    let cut = server_ip.is_some_and(|ip| network.network.is_cut(device.identity.ip, ip));
+    let server = server.filter(|_| !cut);
+    let temp = device.disk_dir().join(format!(".preposition-{job}"));
+    let mut reported_mb = 0u64;
+    let mut progress = |bytes: u64| {
+        let mb = bytes / (1024 * 1024);
+        if mb > reported_mb {
+            reported_mb = mb;
+            report(
+                &cdm,
+                &device,
+                job,
+                step,
+                &text::IN_PROGRESS.replace("{0}", &mb.to_string()),
+            );
+            step += 1;
+        }
+    };
+    let result = match (&meta.url, server) {
+        (ImageUrl::Ftp { dir, file, .. }, Some(s)) if s.ftp.is_some() => {
+            let (user, password) = (
+                meta.user.as_deref().unwrap_or("anonymous"),
+                meta.password.as_deref().unwrap_or(""),
+            );
+            transfer::ftp_download(
+                s.ftp.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()),
+                user,
+                password,
+                dir,
+                file,
+                &temp,
+                &mut progress,
+            )
+            .await
+            .map_err(|e| e.to_string())
+        }
+        (ImageUrl::Http { path, .. }, Some(s)) if s.http.is_some() => transfer::http_download(
+            s.http.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()),
+            path,
+            &temp,
+            &mut progress,
+        )
+        .await
+        .map_err(|e| e.to_string()),
+        _ => Err(format!("no server at {}", meta.url.host())),
+    };
+    let installed =
+        result.and_then(|_| crate::install::install(&device, &temp, meta.url.file_name()));
+    let _ = std::fs::remove_file(&temp);
+    match installed {
+        Ok(_) => {
+            report(&cdm, &device, job, step, text::SUCCESSFUL);
+            if let Some(cdm_ip) = meta.cdm_ip {
+                point_at_cdm(&device, cdm_ip);
+            }
+            reboot();
+        }
+        Err(e) => {
+            tracing::info!(device = %device.identity.name, job, error = %e, "prepositioned download failed");
+            report(&cdm, &device, job, step, text::FAILED);
+        }
+    }
+}
+
+/// After a downgrade to 4.x with `CDM-IP`: the device registers with that CDM from then on.
+fn point_at_cdm(device: &Device, cdm_ip: Ipv4Addr) {
+    {
+        let mut state = device.state();
+        state.running.cdm_ip = Some(cdm_ip);
+        state.known_cdms.clear();
+    }
+    if let Err(e) = device.save_running() {
+        tracing::error!(device = %device.identity.name, error = %e, "cannot save CDM-IP");
+    }
+}

@@ -1,0 +1,284 @@
+//! Upgrades managed from the CDM over its HTTP API (the guide's procedures 1-5): versions, meta
+//! file registration rules, group and single-device upgrades with the table 7-2 status messages,
+//! a failing download in a group, and the 4.2.9 downgrade with CDM-IP. Real HTTP API, real FTP/HTTP
+//! downloads, virtual clock for the reboots.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use acnslab::api::call;
+use acnslab::clock::LabClock;
+use acnslab::lab::{Lab, LabOptions};
+use acnslab::release::Version;
+use acnslab::topology::Topology;
+use chrono::TimeZone;
+use serde_json::{json, Value};
+
+const TOPOLOGY: &str = "lab:
+  base_port: 0
+  boot_seconds: 30
+devices:
+  - name: cdm1
+    kind: cdm
+    role: primary
+    ip: 10.1.1.5
+  - name: cdm2
+    kind: cdm
+    role: standby
+    ip: 10.1.1.6
+  - name: ce1
+    kind: ce
+    ip: 10.1.1.10
+    groups: [edge]
+  - name: ce2
+    kind: ce
+    ip: 10.1.1.11
+    groups: [edge]
+  - name: ce3
+    kind: ce
+    ip: 10.1.1.12
+    groups: [edge]
+  - name: cr1
+    kind: cr
+    ip: 10.1.1.20
+servers:
+  - name: images
+    ip: 10.1.1.100
+    image_mb: 2
+";
+
+const META_521: &str = "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta";
+
+async fn lab(dir: &std::path::Path) -> (Lab, SocketAddr) {
+    let mut options = LabOptions::new(dir);
+    options.topology = Some(Topology::parse(TOPOLOGY, "test").unwrap());
+    options.clock = Some(LabClock::virtual_at(
+        chrono::Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
+    ));
+    let lab = Lab::start(options).await.unwrap();
+    let api = lab.info().devices[0].api.clone().unwrap().parse().unwrap();
+    (lab, api)
+}
+
+async fn get(api: SocketAddr, path: &str) -> Value {
+    let (status, body) = call(api, "GET", path, None).await.unwrap();
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+fn column(devices: &Value, name: &str, field: &str) -> String {
+    devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name)
+        .unwrap()[field]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Waits (real time: downloads are real) until every job has ended.
+async fn wait_jobs(api: SocketAddr, count: usize) -> Value {
+    for _ in 0..400 {
+        let jobs = get(api, "/api/jobs").await;
+        let done = jobs.as_array().unwrap().iter().filter(|j| {
+            let s = j["status"].as_str().unwrap();
+            s == "Prepositioned Download Successful" || s == "Prepositioned Download Failed"
+        });
+        if done.count() == count {
+            return jobs;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("jobs did not end: {}", get(api, "/api/jobs").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_rules_and_group_upgrade_with_one_failing_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, api) = lab(dir.path()).await;
+    // 1. versions
+    let devices = get(api, "/api/devices").await;
+    assert_eq!(devices.as_array().unwrap().len(), 6);
+    assert_eq!(column(&devices, "ce1", "software_version"), "5.1.3");
+    // 2. register, duplicate refused, image refused, delete, register again
+    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": META_521 })))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{file}");
+    assert!(
+        file["version"].as_str().unwrap().starts_with("5.2.1"),
+        "{file}"
+    );
+    let (status, body) = call(api, "POST", "/api/files", Some(json!({ "url": META_521 })))
+        .await
+        .unwrap();
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("already registered"));
+    let image = "http://10.1.1.100/images/ACNS-5.2.1-K9.bin";
+    let (status, body) = call(api, "POST", "/api/files", Some(json!({ "url": image })))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            status,
+            body["error"].as_str().unwrap().contains("not a meta file")
+        ),
+        (400, true),
+        "{body}"
+    );
+    let (status, _) = call(api, "DELETE", &format!("/api/files/{}", file["id"]), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 204);
+    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": META_521 })))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let id = file["id"].as_i64().unwrap();
+    assert_eq!(get(api, "/api/files").await.as_array().unwrap().len(), 1);
+    // the CDM itself: CLI only
+    let (status, body) = call(
+        api,
+        "POST",
+        "/api/upgrades",
+        Some(json!({ "file": id, "device": "cdm2" })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (status, body["error"].as_str().unwrap().contains("CLI")),
+        (400, true),
+        "{body}"
+    );
+    // 3. the edge group; ce3 cannot reach the image server
+    lab.network()
+        .cut("10.1.1.12".parse().unwrap(), "10.1.1.100".parse().unwrap());
+    let groups = get(api, "/api/groups").await;
+    assert_eq!(groups[0]["devices"], json!(["ce1", "ce2", "ce3"]));
+    let (status, ids) = call(
+        api,
+        "POST",
+        "/api/upgrades",
+        Some(json!({ "file": id, "group": "edge" })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{ids}");
+    assert_eq!(ids.as_array().unwrap().len(), 3);
+    let jobs = wait_jobs(api, 3).await;
+    for job in jobs.as_array().unwrap() {
+        let history: Vec<&str> = job["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h[1].as_str().unwrap())
+            .collect();
+        if job["device"] == "ce3" {
+            assert_eq!(
+                history,
+                [
+                    "Proceeding with Prepositioned Download",
+                    "Prepositioned Download Failed"
+                ],
+                "{job}"
+            );
+        } else {
+            assert_eq!(
+                history,
+                [
+                    "Proceeding with Prepositioned Download",
+                    "Prepositioned Download in Progress (Completed 1 MB)",
+                    "Prepositioned Download in Progress (Completed 2 MB)",
+                    "Prepositioned Download Successful",
+                ],
+                "{job}"
+            );
+        }
+    }
+    // the version column changes only when the devices come back on the new version
+    let devices = get(api, "/api/devices").await;
+    assert_eq!(column(&devices, "ce1", "version"), "5.1.3");
+    assert_eq!(
+        column(&devices, "ce3", "software_version"),
+        "Prepositioned Download Failed"
+    );
+    lab.advance(Duration::from_secs(31));
+    let devices = get(api, "/api/devices").await;
+    for ce in ["ce1", "ce2"] {
+        assert_eq!(
+            column(&devices, ce, "software_version"),
+            "5.2.1",
+            "{devices}"
+        );
+        assert_eq!(
+            lab.node(ce).unwrap().device().state().version,
+            Version::new(5, 2, 1)
+        );
+    }
+    assert_eq!(column(&devices, "ce3", "version"), "5.1.3");
+    assert_eq!(
+        lab.node("ce3").unwrap().device().state().version,
+        Version::new(5, 1, 3)
+    );
+    // the messages went to the device's system log too
+    let log: Vec<String> = lab
+        .node("ce1")
+        .unwrap()
+        .device()
+        .state()
+        .log
+        .iter()
+        .map(|(_, l)| l.clone())
+        .collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("Prepositioned Download Successful")),
+        "{log:?}"
+    );
+    // 4. delete the registration
+    let (status, _) = call(api, "DELETE", &format!("/api/files/{id}"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 204);
+    assert!(get(api, "/api/files").await.as_array().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, api) = lab(dir.path()).await;
+    let url = "http://10.1.1.100/meta/ACNS-5.x.x-TO-4.2.9-K9-http.meta";
+    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": url })))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{file}");
+    let (status, _) = call(
+        api,
+        "POST",
+        "/api/upgrades",
+        Some(json!({ "file": file["id"], "device": "ce1" })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    wait_jobs(api, 1).await;
+    lab.advance(Duration::from_secs(31));
+    {
+        let state = lab.node("ce1").unwrap().device().state();
+        assert_eq!(state.version, Version::new(4, 2, 9));
+        assert_eq!(
+            state.running.cdm_ip,
+            Some("10.1.1.5".parse().unwrap()),
+            "CDM-IP of the meta file"
+        );
+    }
+    // a standby answers that it is not the primary
+    let standby: SocketAddr = lab.info().devices[1].api.clone().unwrap().parse().unwrap();
+    let (status, body) = call(standby, "GET", "/api/devices", None).await.unwrap();
+    assert_eq!(status, 503, "{body}");
+}

@@ -1,0 +1,249 @@
+//! Scenario files (`acnslab run`): every file of `scenarios/` passes; a deliberately wrong
+//! expectation fails with its file, line and a diff; bad files are refused with file and line
+//! before anything runs; JUnit output is well-formed and counts right; the binary's exit status
+//! and summary line.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use acnslab::scenario;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scenarios")
+        .join(name)
+}
+
+#[test]
+fn every_file_in_scenarios_passes() {
+    let files = scenario::collect(&[root().join("scenarios")]).unwrap();
+    assert!(files.len() >= 8, "{files:?}");
+    let scenarios = scenario::load_all(&files).unwrap_or_else(|e| panic!("{e:?}"));
+    let outcomes = scenario::run_all(&scenarios, |_| {});
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.passed())
+        .map(|o| format!("FAIL {}\n{}", o.name, o.failure_text()))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_file_line_and_diff() {
+    let s = scenario::load(&fixture("wrong-expectation.yaml")).unwrap();
+    let outcomes = scenario::run_all(&[s], |_| {});
+    let o = &outcomes[0];
+    let f = o.failure.as_ref().expect("the scenario must fail");
+    assert_eq!(f.line, 9, "{f:?}");
+    assert_eq!(f.step, "expect");
+    assert_eq!(o.steps_run, 3, "stops at the failing step");
+    let text = o.failure_text();
+    assert!(
+        text.contains("wrong-expectation.yaml:9 (expect step)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  - ce1             CE    10.1.1.10       5.2.1               Online"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  + ce1             CE    10.1.1.10       5.1.3               Online"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    cdm1            CDM   10.1.1.5        5.1.3               Online"),
+        "unchanged lines shown as context: {text}"
+    );
+    assert!(text.contains("recent transcript of cdm1:"), "{text}");
+    assert!(text.contains("| cdm1#show cms devices"), "{text}");
+}
+
+fn load_error(name: &str) -> scenario::ScenarioError {
+    scenario::load(&fixture(&format!("bad/{name}"))).expect_err(name)
+}
+
+#[test]
+fn bad_files_are_refused_with_file_and_line() {
+    let e = load_error("unknown-step.yaml");
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.file.ends_with("bad/unknown-step.yaml"), "{e}");
+    assert!(e.message.contains("reboot_everything"), "{e}");
+
+    let e = load_error("bad-duration.yaml");
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("bad duration '5 minutes'"), "{e}");
+
+    let e = load_error("unknown-device.yaml");
+    assert_eq!(e.line, 8, "{e}");
+    assert!(e.message.contains("unknown device 'ce9'"), "{e}");
+    assert!(e.message.contains("cdm1, cdm2, ce1, ce2, cr1"), "{e}");
+
+    let e = load_error("yaml-error.yaml");
+    assert!((3..=4).contains(&e.line), "{e}");
+
+    let e = load_error("topology-error.yaml");
+    assert_eq!(e.line, 8, "{e}");
+    assert!(e.message.contains("toaster"), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!("{}:8: {}", e.file, e.message),
+        "printed as file:line: message"
+    );
+}
+
+#[test]
+fn semantic_errors_point_at_their_step() {
+    let text = "name: x\nsteps:\n  - wait: 1m\n  - check: {device: ce1, schema: \"5.1\"}\n";
+    let e = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    assert_eq!((e.line, e.file.as_str()), (4, "x.yaml"), "{e}");
+    assert!(e.message.contains("not one"), "{e}");
+    let text = "name: x\nsteps:\n  - expect: {contains: a}\n";
+    let e = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    assert_eq!(e.line, 3, "{e}");
+    let text = "name: x\nsteps:\n  - wait: 1m\n    reload: ce1\n";
+    let e = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    assert!(e.message.contains("one kind per step"), "{e}");
+    let text = "name: x\nsteps:\n  - cli: {device: ce1, lines: [a]}\n    expect: {regex: '(('}\n";
+    let e = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    assert!(e.message.contains("bad regex"), "{e}");
+}
+
+/// A minimal well-formedness check: every tag closes in order, attributes are quoted, text holds
+/// no raw `<` or stray `&`.
+fn well_formed(xml: &str) -> Result<(), String> {
+    let body = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .ok_or("no XML declaration")?;
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        let text = &rest[..open];
+        check_text(text)?;
+        let close = rest[open..].find('>').ok_or("unclosed tag")? + open;
+        let tag = &rest[open + 1..close];
+        if let Some(name) = tag.strip_prefix('/') {
+            let top = stack.pop().ok_or("closing tag without opening")?;
+            if top != name {
+                return Err(format!("</{name}> closes <{top}>"));
+            }
+        } else {
+            let self_closing = tag.ends_with('/');
+            let tag = tag.trim_end_matches('/');
+            let name = tag.split_whitespace().next().ok_or("empty tag")?;
+            let attrs = &tag[name.len()..];
+            if attrs.matches('"').count() % 2 != 0 || attrs.contains('<') {
+                return Err(format!("bad attributes in <{tag}>"));
+            }
+            check_text(attrs)?;
+            if !self_closing {
+                stack.push(name.to_string());
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    check_text(rest)?;
+    if stack.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed: {stack:?}"))
+    }
+}
+
+fn check_text(text: &str) -> Result<(), String> {
+    for (i, _) in text.match_indices('&') {
+        let entity = &text[i..];
+        if !["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+            .iter()
+            .any(|e| entity.starts_with(e))
+        {
+            return Err(format!("stray & in {text:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn attr(xml: &str, tag: &str, name: &str) -> String {
+    let at = xml.find(&format!("<{tag} ")).unwrap();
+    let tail = &xml[at..];
+    let key = format!(" {name}=\"");
+    let start = tail.find(&key).unwrap() + key.len();
+    tail[start..start + tail[start..].find('"').unwrap()].to_string()
+}
+
+#[test]
+fn junit_is_well_formed_and_counts_right() {
+    let files = vec![fixture("passing.yaml"), fixture("wrong-expectation.yaml")];
+    let scenarios = scenario::load_all(&files).unwrap();
+    let outcomes = scenario::run_all(&scenarios, |_| {});
+    let xml = scenario::junit_xml(&outcomes);
+    well_formed(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    assert_eq!(attr(&xml, "testsuites", "tests"), "2");
+    assert_eq!(attr(&xml, "testsuites", "failures"), "1");
+    assert_eq!(attr(&xml, "testsuite", "failures"), "1");
+    assert_eq!(xml.matches("<testcase ").count(), 2);
+    assert_eq!(xml.matches("<failure ").count(), 1);
+    assert!(
+        xml.contains("name=\"deliberately wrong expectation\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("wrong-expectation.yaml:9: expected exactly"),
+        "{xml}"
+    );
+    assert_eq!(scenario::summary(&outcomes), "1 passed, 1 failed");
+}
+
+#[test]
+fn the_binary_prints_pass_fail_and_summary_and_sets_the_exit_status() {
+    let junit = std::env::temp_dir().join(format!("acnslab-junit-{}.xml", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_acnslab"))
+        .arg("run")
+        .arg(fixture("passing.yaml"))
+        .arg(fixture("wrong-expectation.yaml"))
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("PASS a passing fixture"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL deliberately wrong expectation"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l == "1 passed, 1 failed"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let _ = std::fs::remove_file(&junit);
+    well_formed(&xml).unwrap();
+
+    let ok = Command::new(env!("CARGO_BIN_EXE_acnslab"))
+        .args(["run"])
+        .arg(fixture("passing.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("1 passed, 0 failed"));
+
+    // a bad file among good ones: nothing runs, the error names file and line
+    let bad = Command::new(env!("CARGO_BIN_EXE_acnslab"))
+        .args(["run"])
+        .arg(fixture("passing.yaml"))
+        .arg(fixture("bad/bad-duration.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!stdout.contains("PASS"), "nothing ran: {stdout}");
+    assert!(stderr.contains("bad-duration.yaml:3: "), "{stderr}");
+}
