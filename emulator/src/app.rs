@@ -109,3 +109,285 @@ pub fn console(state_dir: &Path, device: &str) -> Result<(), String> {
         prompt = reply.prompt;
     }
 }
+
+/// `acnslab cdm ...`: the CDM GUI's functions from a shell, through the CDM's HTTP API.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CdmArgs {
+    /// State directory of the running lab (its lab.json says where the API listens).
+    #[arg(long, default_value = "acnslab-state")]
+    pub state_dir: PathBuf,
+    /// The CDM to ask (default: the primary).
+    #[arg(long)]
+    pub cdm: Option<String>,
+    /// Print the API's JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: CdmCommand,
+}
+
+/// What to ask the CDM.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum CdmCommand {
+    /// Devices with their Software Version column and status.
+    Devices,
+    /// Device groups and their members.
+    Groups,
+    /// Registered software update files (meta file URLs).
+    Files,
+    /// Register a meta file URL (System > Software Update).
+    Register {
+        url: String,
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Delete a registration.
+    Delete { id: i64 },
+    /// Upgrade or downgrade one CE/CR, or every CE of a group, to a registered file.
+    Upgrade {
+        #[arg(long)]
+        file: i64,
+        #[arg(long, conflicts_with = "group", required_unless_present = "group")]
+        device: Option<String>,
+        #[arg(long)]
+        group: Option<String>,
+        /// Wait until the jobs have ended, printing each status message.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Upgrade jobs.
+    Jobs,
+    /// One job with its status history.
+    Job { id: i64 },
+}
+
+/// `acnslab cdm`.
+pub fn cdm(args: CdmArgs) -> Result<(), String> {
+    let info_path = args.state_dir.join("lab.json");
+    let text = std::fs::read_to_string(&info_path).map_err(|e| {
+        format!(
+            "{}: {e} (is a lab running with this --state-dir?)",
+            info_path.display()
+        )
+    })?;
+    let info: crate::lab::LabInfo =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", info_path.display()))?;
+    let cdm = info
+        .devices
+        .iter()
+        .filter(|d| d.api.is_some())
+        .find(|d| match &args.cdm {
+            Some(name) => &d.name == name,
+            None => d.role == Some(crate::config::CdmRole::Primary),
+        })
+        .ok_or_else(|| "no such CDM in this lab".to_string())?;
+    let addr: std::net::SocketAddr = cdm
+        .api
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e| format!("bad API address: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(run_cdm(addr, args.command, args.json))
+}
+
+async fn ask(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, String> {
+    let (status, value) = crate::api::call(addr, method, path, body).await?;
+    if status >= 400 {
+        return Err(value["error"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("HTTP {status}")));
+    }
+    Ok(value)
+}
+
+fn field(v: &serde_json::Value, key: &str) -> String {
+    match &v[key] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn table(rows: &serde_json::Value, columns: &[(&str, &str)]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| columns.iter().map(|(_, k)| field(r, k)).collect())
+                .collect()
+        })
+        .unwrap_or_default();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (h, _))| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([h.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = line(columns.iter().map(|(h, _)| h.to_string()).collect());
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    out
+}
+
+async fn run_cdm(
+    addr: std::net::SocketAddr,
+    command: CdmCommand,
+    json: bool,
+) -> Result<(), String> {
+    use serde_json::json;
+    let (value, columns): (serde_json::Value, &[(&str, &str)]) = match command {
+        CdmCommand::Devices => (
+            ask(addr, "GET", "/api/devices", None).await?,
+            &[
+                ("Device", "name"),
+                ("Type", "kind"),
+                ("IP Address", "ip"),
+                ("Software Version", "software_version"),
+                ("Status", "status"),
+            ],
+        ),
+        CdmCommand::Groups => {
+            let v = ask(addr, "GET", "/api/groups", None).await?;
+            let rows: Vec<_> = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| json!({"name": g["name"], "devices": g["devices"].as_array().map(|d| d.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))}))
+                .collect();
+            if json {
+                (v, &[])
+            } else {
+                (
+                    serde_json::Value::Array(rows),
+                    &[("Device Group", "name"), ("Devices", "devices")],
+                )
+            }
+        }
+        CdmCommand::Files => (
+            ask(addr, "GET", "/api/files", None).await?,
+            &[
+                ("Id", "id"),
+                ("Version", "version"),
+                ("Size", "size"),
+                ("URL", "url"),
+                ("Description", "description"),
+            ],
+        ),
+        CdmCommand::Register {
+            url,
+            user,
+            password,
+        } => (
+            ask(
+                addr,
+                "POST",
+                "/api/files",
+                Some(json!({"url": url, "user": user, "password": password})),
+            )
+            .await?,
+            &[],
+        ),
+        CdmCommand::Delete { id } => (
+            ask(addr, "DELETE", &format!("/api/files/{id}"), None).await?,
+            &[],
+        ),
+        CdmCommand::Upgrade {
+            file,
+            device,
+            group,
+            wait,
+        } => {
+            let body = json!({"file": file, "device": device, "group": group});
+            let ids = ask(addr, "POST", "/api/upgrades", Some(body)).await?;
+            if wait {
+                return follow(addr, &ids).await;
+            }
+            (ids, &[])
+        }
+        CdmCommand::Jobs => (
+            ask(addr, "GET", "/api/jobs", None).await?,
+            &[
+                ("Job", "id"),
+                ("Device", "device"),
+                ("File", "file"),
+                ("Status", "status"),
+            ],
+        ),
+        CdmCommand::Job { id } => (
+            ask(addr, "GET", &format!("/api/jobs/{id}"), None).await?,
+            &[],
+        ),
+    };
+    if json || columns.is_empty() {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else {
+        print!("{}", table(&value, columns));
+    }
+    Ok(())
+}
+
+/// `--wait`: prints each job's new status messages until every job has ended.
+async fn follow(addr: std::net::SocketAddr, ids: &serde_json::Value) -> Result<(), String> {
+    let ids: Vec<i64> = ids
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
+        .unwrap_or_default();
+    let mut seen = std::collections::HashMap::new();
+    loop {
+        let mut open = 0;
+        for id in &ids {
+            let job = ask(addr, "GET", &format!("/api/jobs/{id}"), None).await?;
+            let history = job["history"].as_array().cloned().unwrap_or_default();
+            let shown = seen.entry(*id).or_insert(0usize);
+            for entry in &history[*shown..] {
+                println!(
+                    "job {id} {}: {}",
+                    field(&job, "device"),
+                    entry[1].as_str().unwrap_or_default()
+                );
+            }
+            *shown = history.len();
+            let status = field(&job, "status");
+            if !status.ends_with("Successful") && !status.ends_with("Failed") {
+                open += 1;
+            }
+        }
+        if open == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

@@ -282,3 +282,55 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
     let (status, body) = call(standby, "GET", "/api/devices", None).await.unwrap();
     assert_eq!(status, 503, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cdm_client_reaches_the_primary_through_lab_json() {
+    use acnslab::app::{cdm, CdmArgs, CdmCommand};
+    let dir = tempfile::tempdir().unwrap();
+    let (_lab, _api) = lab(dir.path()).await;
+    let state_dir = dir.path().to_path_buf();
+    let run = move |command: CdmCommand| {
+        let args = CdmArgs {
+            state_dir: state_dir.clone(),
+            cdm: None,
+            json: false,
+            command,
+        };
+        std::thread::spawn(move || cdm(args)).join().unwrap()
+    };
+    let register = || CdmCommand::Register {
+        url: META_521.into(),
+        user: None,
+        password: None,
+    };
+    assert_eq!(run(register()), Ok(()));
+    let again = run(register()).unwrap_err();
+    assert!(again.contains("already registered"), "{again}");
+    assert_eq!(run(CdmCommand::Devices), Ok(()));
+    let upgrade = CdmCommand::Upgrade {
+        file: 1,
+        device: Some("ce1".into()),
+        group: None,
+        wait: true,
+    };
+    assert_eq!(run(upgrade), Ok(()));
+    let cdm_refused = run(CdmCommand::Upgrade {
+        file: 1,
+        device: Some("cdm1".into()),
+        group: None,
+        wait: false,
+    });
+    assert!(cdm_refused.unwrap_err().contains("CLI"));
+    let missing = tempfile::tempdir().unwrap();
+    let args = CdmArgs {
+        state_dir: missing.path().into(),
+        cdm: None,
+        json: false,
+        command: CdmCommand::Devices,
+    };
+    assert!(std::thread::spawn(move || cdm(args))
+        .join()
+        .unwrap()
+        .unwrap_err()
+        .contains("lab.json"));
+}

@@ -52,6 +52,8 @@ enum Command {
         #[arg(long)]
         junit: Option<PathBuf>,
     },
+    /// The CDM GUI's functions from a shell (devices, meta files, groups, upgrades, jobs).
+    Cdm(acnslab::app::CdmArgs),
     /// Make and check synthetic software images and meta files.
     Image {
         #[command(subcommand)]
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Run { paths, junit } => acnslab::scenario::run_cli(paths, junit),
         Command::Bench(args) => acnslab::bench::run(args),
         Command::Image { command } => acnslab::images::cli::run(command),
+        Command::Cdm(args) => acnslab::app::cdm(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
