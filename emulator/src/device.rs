@@ -486,7 +486,21 @@ impl Device {
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers and a crash see either
 /// the old or the new content, never a mix. The data is on disk before the rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_via_rename(path, bytes, true)
+    write_via_rename(
+        path,
+        bytes,
+        DURABLE.load(std::sync::atomic::Ordering::Relaxed),
+    )
+}
+
+/// Whether [`write_atomic`] waits for the disk (the default). Labs that only live for a CI run or a
+/// benchmark may turn it off (`lab.durable: false`): writes stay atomic (rename), so a killed
+/// process still never leaves a half-written file; only a power loss could lose the last writes.
+static DURABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Sets [`write_atomic`]'s durability for this process.
+pub fn set_durable_writes(durable: bool) {
+    DURABLE.store(durable, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Like [`write_atomic`] without waiting for the disk: for files created at a lab's first start,

@@ -409,6 +409,7 @@ impl Lab {
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
         raise_open_file_limit();
+        crate::device::set_durable_writes(topology.lab.durable);
 
         let clock = options
             .clock

@@ -278,11 +278,10 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
                 cms.upsert_device(&row).ok()?;
             }
             let cdms = cms
-                .devices()
+                .cdm_addresses()
                 .unwrap_or_default()
                 .iter()
-                .filter(|r| r.kind == DeviceKind::Cdm.label())
-                .filter_map(|r| r.ip.parse().ok())
+                .filter_map(|ip| ip.parse().ok())
                 .collect();
             Answer::Registered {
                 device_id: format!("{}-{name}", kind.label()),

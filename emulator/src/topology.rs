@@ -57,6 +57,10 @@ pub struct LabSettings {
     /// How often CMS agents poll their CDM and a standby polls its primary, in lab seconds.
     #[serde(default = "default_poll_seconds")]
     pub poll_seconds: f64,
+    /// Wait for the disk on every state write (default). `false` keeps writes atomic but skips the
+    /// fsyncs: for throw-away labs (CI runs, benchmarks).
+    #[serde(default = "yes")]
+    pub durable: bool,
     /// Lab clock speed factor (1 = real time).
     #[serde(default = "default_speed")]
     pub speed: f64,
@@ -93,6 +97,7 @@ impl Default for LabSettings {
             base_port: default_base_port(),
             boot_seconds: default_boot_seconds(),
             poll_seconds: default_poll_seconds(),
+            durable: true,
             speed: default_speed(),
             gateway: default_gateway(),
             prefix: default_prefix(),

@@ -363,19 +363,34 @@ pub fn create_jobs(
         }
     };
     let first = jobs(cms)?.iter().map(|j| j.id).max().unwrap_or(0) + 1;
-    let mut created = Vec::new();
-    for (id, name) in (first..).zip(names) {
+    let created: Vec<(i64, String, MetaFile)> = (first..)
+        .zip(names)
+        .map(|(id, name)| (id, name, meta.clone()))
+        .collect();
+    let job_rows = created.iter().map(|(id, name, _)| {
         let mut row = Map::new();
-        row.insert("id".into(), id.into());
+        row.insert("id".into(), (*id).into());
         row.insert("device".into(), name.clone().into());
         row.insert("update_file".into(), file.into());
         row.insert("status".into(), text::PROCEEDING.into());
         row.insert("created_at".into(), now.into());
-        cms.put("jobs", row).map_err(unavailable)?;
-        add_history(cms, id, 0, now, text::PROCEEDING)?;
-        created.push((id, name, meta.clone()));
-    }
+        row
+    });
+    cms.put_many("jobs", job_rows).map_err(unavailable)?;
+    let history = created
+        .iter()
+        .map(|(id, _, _)| history_row(*id, 0, now, text::PROCEEDING));
+    cms.put_many("job_history", history).map_err(unavailable)?;
     Ok(created)
+}
+
+fn history_row(job: i64, step: usize, at: &str, message: &str) -> Map<String, Value> {
+    let mut row = Map::new();
+    row.insert("id".into(), format!("{job:08}/{step:06}").into());
+    row.insert("job".into(), job.into());
+    row.insert("at".into(), at.into());
+    row.insert("message".into(), message.into());
+    row
 }
 
 fn add_history(
@@ -385,12 +400,8 @@ fn add_history(
     at: &str,
     message: &str,
 ) -> Result<(), UpgradeError> {
-    let mut row = Map::new();
-    row.insert("id".into(), format!("{job:08}/{step:06}").into());
-    row.insert("job".into(), job.into());
-    row.insert("at".into(), at.into());
-    row.insert("message".into(), message.into());
-    cms.put("job_history", row).map_err(unavailable)?;
+    cms.put("job_history", history_row(job, step, at, message))
+        .map_err(unavailable)?;
     Ok(())
 }
 
@@ -399,10 +410,7 @@ fn report(cdm: &Device, device: &Device, job: i64, step: usize, message: &str) {
     let now = cdm.clock().now().to_rfc3339();
     let mut state = cdm.state();
     if let Some(cms) = state.cms.as_mut().filter(|c| c.exists()) {
-        if let Ok(Some(mut row)) = cms
-            .rows("jobs")
-            .map(|rows| rows.into_iter().find(|r| int_of(r, "id") == job))
-        {
+        if let Ok(Some(mut row)) = cms.row("jobs", &job.to_string()) {
             row.insert("status".into(), message.into());
             let _ = cms.put("jobs", row);
             let _ = add_history(cms, job, step, &now, message);

@@ -144,7 +144,9 @@ impl Cms {
         let conn = self.conn.take().ok_or(CmsError::NoDatabase)?;
         drop(conn);
         std::fs::remove_file(&self.path).map_err(io(&self.path))?;
-        let _ = std::fs::remove_file(self.path.with_extension("db-journal"));
+        for leftover in ["db-journal", "db-wal", "db-shm"] {
+            let _ = std::fs::remove_file(self.path.with_extension(leftover));
+        }
         Ok(())
     }
 
@@ -343,6 +345,21 @@ impl Cms {
         replication::table_rows(self.conn()?, table, key)
     }
 
+    /// One row of a replicated table by its key.
+    pub fn row(&self, table: &str, key: &str) -> Result<Option<Map<String, Value>>, CmsError> {
+        let key_column = key_column(table)?;
+        replication::table_row(self.conn()?, table, key_column, key)
+    }
+
+    /// The addresses of the CDMs in the device table.
+    pub fn cdm_addresses(&self) -> Result<Vec<String>, CmsError> {
+        let mut stmt = self
+            .conn()?
+            .prepare_cached("SELECT ip FROM devices WHERE kind = 'CDM' ORDER BY name")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Number of rows of a table.
     pub fn count(&self, table: &str) -> Result<u64, CmsError> {
         key_column(table)?;
@@ -408,8 +425,11 @@ impl Cms {
 
 fn connect(path: &Path) -> Result<Connection, CmsError> {
     let conn = Connection::open(path)?;
+    // WAL with synchronous=NORMAL: a killed process (or an OS crash) leaves a consistent database
+    // that SQLite recovers on the next open; only a power loss may lose the last commits. It saves
+    // the fsyncs of every transaction, which upgrade jobs make many of.
     conn.execute_batch(
-        "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;",
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;",
     )?;
     Ok(conn)
 }

@@ -222,6 +222,27 @@ pub(crate) fn log(conn: &Connection, change: &Change) -> Result<(), CmsError> {
     Ok(())
 }
 
+/// The row of `table` whose `key_column` is `key`.
+pub(crate) fn table_row(
+    conn: &Connection,
+    table: &str,
+    key_column: &str,
+    key: &str,
+) -> Result<Option<Map<String, Value>>, CmsError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT * FROM {table} WHERE {key_column} = ?1"))?;
+    let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let mut rows = stmt.query(params![key])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    let mut map = Map::new();
+    for (i, name) in names.iter().enumerate() {
+        map.insert(name.clone(), from_sql(r.get::<_, SqlValue>(i)?));
+    }
+    Ok(Some(map))
+}
+
 /// All rows of `table` as JSON objects, ordered by `key`.
 pub(crate) fn table_rows(
     conn: &Connection,
