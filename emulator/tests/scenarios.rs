@@ -24,7 +24,7 @@ fn fixture(name: &str) -> PathBuf {
 #[test]
 fn every_file_in_scenarios_passes() {
     let files = scenario::collect(&[root().join("scenarios")]).unwrap();
-    assert!(files.len() >= 8, "{files:?}");
+    assert!(files.len() >= 14, "{files:?}");
     let scenarios = scenario::load_all(&files).unwrap_or_else(|e| panic!("{e:?}"));
     let outcomes = scenario::run_all(&scenarios, |_| {});
     let failures: Vec<String> = outcomes
@@ -246,4 +246,108 @@ fn the_binary_prints_pass_fail_and_summary_and_sets_the_exit_status() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(!stdout.contains("PASS"), "nothing ran: {stdout}");
     assert!(stderr.contains("bad-duration.yaml:3: "), "{stderr}");
+}
+
+fn parse_error(steps: &str) -> scenario::ScenarioError {
+    let text = format!("name: x\nsteps:\n{steps}");
+    scenario::parse(&text, Path::new("x.yaml")).unwrap_err()
+}
+
+#[test]
+fn api_until_job_and_server_step_errors_point_at_their_step() {
+    // a `${name}` nobody saved
+    let e = parse_error("  - wait: 1m\n  - api: {path: \"/api/files/${file}\"}\n");
+    assert_eq!((e.file.as_str(), e.line), ("x.yaml", 4), "{e}");
+    assert!(
+        e.message
+            .contains("no earlier api step saves a value named 'file'"),
+        "{e}"
+    );
+    // saved by an earlier step: fine, in paths, bodies and CLI lines
+    let ok = "name: x\nsteps:\n  - api: {method: POST, path: /api/files, body: {url: u}, save: {file: /id}}\n  - api: {method: POST, path: /api/upgrades, body: {file: \"${file}\", device: ce1}}\n  - cli: {device: ce1, lines: [\"show ${file}\"]}\n";
+    scenario::parse(ok, Path::new("x.yaml")).unwrap();
+    // but not before it is saved
+    let e = parse_error("  - cli: {device: ce1, lines: [\"show ${file}\"]}\n  - api: {path: /api/files, save: {file: /0/id}}\n");
+    assert_eq!(e.line, 3, "{e}");
+    let e = parse_error("  - api: {method: PATCH, path: /api/files}\n");
+    assert!(e.message.contains("GET, POST, PUT or DELETE"), "{e}");
+    let e = parse_error("  - api: {path: api/files}\n");
+    assert!(e.message.contains("must start with /"), "{e}");
+    let e = parse_error("  - api: {path: /api/devices, json: {0/status: Online}}\n");
+    assert!(e.message.contains("not a JSON pointer"), "{e}");
+    let e = parse_error("  - api: {path: /api/devices, save: {x: \"/[name]/status\"}}\n");
+    assert!(e.message.contains("[name=ce1]"), "{e}");
+    let e = parse_error("  - api: {cdm: ce1, path: /api/devices}\n");
+    assert!(e.message.contains("'ce1' is not a CDM"), "{e}");
+    let e = parse_error("  - api: {method: GET, path: /api/devices, body: {a: 1}}\n");
+    assert!(e.message.contains("takes no `body:`"), "{e}");
+    let e = parse_error("  - api: {path: /api/devices, stauts: 200}\n");
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("stauts"), "{e}");
+    // until_job
+    let e = parse_error("  - wait: 1s\n  - until_job: {ended: 2}\n");
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("timeout"), "{e}");
+    let e = parse_error("  - until_job: {ended: 1, failed: 2, timeout: 30s}\n");
+    assert!(e.message.contains("more than ended"), "{e}");
+    let e = parse_error("  - until_job: {ended: 1, timeout: 30 seconds}\n");
+    assert!(e.message.contains("bad duration"), "{e}");
+    // servers
+    let e = parse_error("  - wait: 1s\n  - stop_server: ftp9\n");
+    assert_eq!(e.line, 4, "{e}");
+    assert!(
+        e.message
+            .contains("unknown server 'ftp9' (this lab has: images)"),
+        "{e}"
+    );
+    let e = parse_error("  - corrupt_server_file: {server: images, file: ../etc/passwd}\n");
+    assert!(
+        e.message.contains("not a file of the server's folder"),
+        "{e}"
+    );
+    let e = parse_error("  - corrupt_server_file: {server: images, file: images/a.bin, keep: 3}\n");
+    assert!(e.message.contains("only `server:` and `file:`"), "{e}");
+    let e = parse_error("  - truncate_server_file: {server: images, file: images/a.bin}\n");
+    assert!(e.message.contains("give `bytes:`"), "{e}");
+    let e = parse_error("  - write_server_file: {server: images, file: meta/*.meta, text: x}\n");
+    assert!(e.message.contains("without `*`"), "{e}");
+}
+
+#[test]
+fn a_wrong_api_expectation_fails_with_its_line_and_the_answer() {
+    let text = "name: api fails
+topology:
+  devices:
+    - {name: cdm1, kind: cdm, role: primary, ip: 10.1.1.5}
+    - {name: ce1, kind: ce, ip: 10.1.1.10}
+  servers:
+    - {name: images, ip: 10.1.1.100, image_mb: 1}
+steps:
+  - api: {path: /api/devices, status: 200, json: {\"/[name=ce1]/version\": 5.1.3}}
+  - api:
+      method: POST
+      path: /api/files
+      body: {url: \"http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta\"}
+      save: {file: /id}
+  - api: {method: DELETE, path: \"/api/files/${file}\", status: 204}
+  - api: {path: /api/devices, json: {\"/[name=ce1]/version\": 5.2.1, \"/[name=ce9]/version\": 5.2.1}}
+  - wait: 1s
+";
+    let s = scenario::parse(text, Path::new("api-fails.yaml")).unwrap();
+    let outcomes = scenario::run_all(&[s], |_| {});
+    let o = &outcomes[0];
+    let f = o.failure.as_ref().expect("the scenario must fail");
+    assert_eq!((f.line, f.step.as_str()), (16, "api"), "{f:?}");
+    assert_eq!(o.steps_run, 4);
+    let text = o.failure_text();
+    assert!(text.contains("api-fails.yaml:16 (api step)"), "{text}");
+    assert!(
+        text.contains("/[name=ce1]/version: expected \"5.2.1\", got \"5.1.3\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("/[name=ce9]/version: expected \"5.2.1\", got nothing there"),
+        "{text}"
+    );
+    assert!(text.contains("answer (200):"), "{text}");
 }

@@ -164,6 +164,20 @@ struct RawStep {
     cms_put: Option<CmsPut>,
     #[serde(default)]
     cms_remove: Option<CmsRemove>,
+    #[serde(default)]
+    api: Option<ApiCall>,
+    #[serde(default)]
+    until_job: Option<UntilJob>,
+    #[serde(default)]
+    stop_server: Option<String>,
+    #[serde(default)]
+    start_server: Option<String>,
+    #[serde(default)]
+    corrupt_server_file: Option<ServerFileFault>,
+    #[serde(default)]
+    truncate_server_file: Option<ServerFileFault>,
+    #[serde(default)]
+    write_server_file: Option<ServerFileWrite>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,6 +313,96 @@ pub struct CmsRemove {
     pub key: String,
 }
 
+/// `api:` a call to a CDM's HTTP API (`docs/api.md`) and what its answer must hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiCall {
+    /// The CDM whose API is called (default: the lab's primary CDM).
+    #[serde(default)]
+    pub cdm: Option<String>,
+    /// `GET` (default), `POST`, `PUT` or `DELETE`.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `/api/...`; may use `${name}`.
+    pub path: String,
+    /// The JSON body; strings may use `${name}` (a string that is only `${name}` takes the saved
+    /// value with its JSON type).
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// The expected HTTP status.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Substrings of the answer's JSON text (compact: `"status":"Online"`).
+    #[serde(default)]
+    pub contains: Option<Many>,
+    /// None of these appears in the answer's JSON text.
+    #[serde(default)]
+    pub absent: Option<Many>,
+    /// JSON pointer -> expected value; a segment `[key=value]` picks the array element whose
+    /// `key` is `value`.
+    #[serde(default)]
+    pub json: Option<BTreeMap<String, serde_json::Value>>,
+    /// name -> JSON pointer: remember a value of the answer, usable later as `${name}`.
+    #[serde(default)]
+    pub save: Option<BTreeMap<String, String>>,
+}
+
+/// `until_job:` wait in real time (downloads are real) until jobs of the CDM have ended.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UntilJob {
+    #[serde(default)]
+    pub cdm: Option<String>,
+    /// How many jobs must have ended (successful or failed).
+    pub ended: u64,
+    /// Then exactly this many must be successful / failed.
+    #[serde(default)]
+    pub successful: Option<u64>,
+    #[serde(default)]
+    pub failed: Option<u64>,
+    /// Wall-clock limit (required).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+}
+
+/// A file fault in an image server's folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFileFault {
+    pub server: String,
+    /// A path in the served folder, e.g. `images/ACNS-5.2.1-K9.bin`; `*` in the file name.
+    pub file: String,
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    #[serde(default)]
+    pub keep: Option<u64>,
+}
+
+/// `write_server_file:` put a file (e.g. a meta file) into an image server's folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFileWrite {
+    pub server: String,
+    /// A path in the served folder, e.g. `meta/custom.meta`.
+    pub file: String,
+    /// The content; may use `${name}`.
+    pub text: String,
+}
+
+/// A checked `api:` step.
+#[derive(Debug, Clone)]
+pub struct ApiStep {
+    pub cdm: String,
+    pub method: String,
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+    pub status: Option<u16>,
+    pub contains: Vec<String>,
+    pub absent: Vec<String>,
+    pub json: Vec<(String, serde_json::Value)>,
+    pub save: Vec<(String, String)>,
+}
+
 /// A checked scenario, ready to run.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -356,6 +460,30 @@ pub enum StepKind {
     },
     CmsPut(CmsPut),
     CmsRemove(CmsRemove),
+    Api(Box<ApiStep>),
+    UntilJob {
+        cdm: String,
+        ended: u64,
+        successful: Option<u64>,
+        failed: Option<u64>,
+        timeout: Duration,
+    },
+    StopServer(String),
+    StartServer(String),
+    CorruptServerFile {
+        server: String,
+        file: String,
+    },
+    TruncateServerFile {
+        server: String,
+        file: String,
+        how: Truncate,
+    },
+    WriteServerFile {
+        server: String,
+        file: String,
+        text: String,
+    },
 }
 
 impl StepKind {
@@ -375,6 +503,13 @@ impl StepKind {
             StepKind::TruncateFile { .. } => "truncate_file",
             StepKind::CmsPut(_) => "cms_put",
             StepKind::CmsRemove(_) => "cms_remove",
+            StepKind::Api(_) => "api",
+            StepKind::UntilJob { .. } => "until_job",
+            StepKind::StopServer(_) => "stop_server",
+            StepKind::StartServer(_) => "start_server",
+            StepKind::CorruptServerFile { .. } => "corrupt_server_file",
+            StepKind::TruncateServerFile { .. } => "truncate_server_file",
+            StepKind::WriteServerFile { .. } => "write_server_file",
         }
     }
 }
@@ -512,9 +647,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         topology: &topology,
     };
     let mut cli_seen: Vec<String> = Vec::new();
+    let mut saved: Vec<String> = Vec::new();
     for (i, rs) in raw.steps.into_iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(steps_at);
-        let step = check_step(rs, &names, &mut cli_seen)
+        let step = check_step(rs, &names, &mut cli_seen, &mut saved)
             .map_err(|m| err(line, format!("step {}: {m}", i + 1)))?;
         steps.push(Step {
             line,
@@ -577,6 +713,48 @@ impl Names<'_> {
         }
     }
 
+    /// `cdm:` of an api step, or the lab's primary CDM.
+    fn cdm_or_primary(&self, name: Option<&str>) -> Result<String, String> {
+        match name {
+            Some(n) => self.cdm(n),
+            None => self
+                .topology
+                .devices
+                .iter()
+                .find(|d| {
+                    d.kind == DeviceKind::Cdm && d.role == Some(crate::config::CdmRole::Primary)
+                })
+                .map(|d| d.name.clone())
+                .ok_or_else(|| "this lab has no primary CDM: name one with `cdm:`".into()),
+        }
+    }
+
+    /// An embedded image server of the lab.
+    fn server(&self, name: &str) -> Result<String, String> {
+        match self.topology.servers.iter().find(|s| s.name == name) {
+            Some(s) if s.ftp.is_some() || s.http.is_some() => Err(format!(
+                "server '{name}' is an external server: only the lab's embedded servers can be stopped or changed"
+            )),
+            Some(s) => Ok(s.name.clone()),
+            None => {
+                let known: Vec<&str> = self
+                    .topology
+                    .servers
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect();
+                Err(format!(
+                    "unknown server '{name}' (this lab has: {})",
+                    if known.is_empty() {
+                        "no servers".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+            }
+        }
+    }
+
     /// A device or server name, or an address of the lab.
     fn address(&self, word: &str) -> Result<Ipv4Addr, String> {
         if let Some(d) = self.topology.devices.iter().find(|d| d.name == word) {
@@ -596,7 +774,12 @@ impl Names<'_> {
 
 type Checked = (StepKind, Option<String>);
 
-fn check_step(rs: RawStep, names: &Names, cli_seen: &mut Vec<String>) -> Result<Checked, String> {
+fn check_step(
+    rs: RawStep,
+    names: &Names,
+    cli_seen: &mut Vec<String>,
+    saved: &mut Vec<String>,
+) -> Result<Checked, String> {
     let mut kinds: Vec<&str> = Vec::new();
     let flags = [
         (rs.cli.is_some(), "cli"),
@@ -612,6 +795,13 @@ fn check_step(rs: RawStep, names: &Names, cli_seen: &mut Vec<String>) -> Result<
         (rs.truncate_file.is_some(), "truncate_file"),
         (rs.cms_put.is_some(), "cms_put"),
         (rs.cms_remove.is_some(), "cms_remove"),
+        (rs.api.is_some(), "api"),
+        (rs.until_job.is_some(), "until_job"),
+        (rs.stop_server.is_some(), "stop_server"),
+        (rs.start_server.is_some(), "start_server"),
+        (rs.corrupt_server_file.is_some(), "corrupt_server_file"),
+        (rs.truncate_server_file.is_some(), "truncate_server_file"),
+        (rs.write_server_file.is_some(), "write_server_file"),
     ];
     for (set, word) in flags {
         if set {
@@ -649,7 +839,7 @@ fn check_step(rs: RawStep, names: &Names, cli_seen: &mut Vec<String>) -> Result<
                     _ => Ok((StepKind::Expect(e), label)),
                 }
             }
-            None => Err("empty step: give one of cli, send (with device), expect, wait, until, check, power_cycle, reload, cut, heal, corrupt_file, truncate_file, cms_put, cms_remove".into()),
+            None => Err("empty step: give one of cli, send (with device), expect, wait, until, check, power_cycle, reload, cut, heal, corrupt_file, truncate_file, cms_put, cms_remove, api, until_job, stop_server, start_server, corrupt_server_file, truncate_server_file, write_server_file".into()),
         };
     };
     let step = match kind {
@@ -663,6 +853,9 @@ fn check_step(rs: RawStep, names: &Names, cli_seen: &mut Vec<String>) -> Result<
             let device = names.device(&device)?;
             if lines.0.is_empty() {
                 return Err("cli: no lines to send".into());
+            }
+            for l in &lines.0 {
+                known_vars(l, saved)?;
             }
             let expect = match (inner, rs.expect) {
                 (Some(_), Some(_)) => return Err("two `expect:` in one step".into()),
@@ -762,9 +955,231 @@ fn check_step(rs: RawStep, names: &Names, cli_seen: &mut Vec<String>) -> Result<
             table(&p.table)?;
             StepKind::CmsRemove(p)
         }
+        "api" => StepKind::Api(Box::new(api_step(rs.api.unwrap(), names, saved)?)),
+        "until_job" => {
+            let u = rs.until_job.unwrap();
+            let timeout = u
+                .timeout
+                .ok_or("until_job: needs `timeout:` (real time, e.g. timeout: 60s)")?
+                .0;
+            if timeout.is_zero() {
+                return Err("until_job: `timeout:` must be more than 0".into());
+            }
+            if u.ended == 0 {
+                return Err("until_job: `ended:` must be at least 1".into());
+            }
+            let sum = u.successful.unwrap_or(0) + u.failed.unwrap_or(0);
+            if sum > u.ended {
+                return Err(format!(
+                    "until_job: successful + failed ({sum}) is more than ended ({})",
+                    u.ended
+                ));
+            }
+            StepKind::UntilJob {
+                cdm: names.cdm_or_primary(u.cdm.as_deref())?,
+                ended: u.ended,
+                successful: u.successful,
+                failed: u.failed,
+                timeout,
+            }
+        }
+        "stop_server" => StepKind::StopServer(names.server(&rs.stop_server.unwrap())?),
+        "start_server" => StepKind::StartServer(names.server(&rs.start_server.unwrap())?),
+        "corrupt_server_file" => {
+            let f = rs.corrupt_server_file.unwrap();
+            if f.bytes.is_some() || f.keep.is_some() {
+                return Err("corrupt_server_file: takes only `server:` and `file:`".into());
+            }
+            StepKind::CorruptServerFile {
+                server: names.server(&f.server)?,
+                file: server_file(&f.file)?,
+            }
+        }
+        "truncate_server_file" => {
+            let f = rs.truncate_server_file.unwrap();
+            let how = match (f.bytes, f.keep) {
+                (Some(n), None) => Truncate::Drop(n),
+                (None, Some(n)) => Truncate::Keep(n),
+                _ => return Err(
+                    "truncate_server_file: give `bytes:` (cut this many from the end) or `keep:`"
+                        .into(),
+                ),
+            };
+            StepKind::TruncateServerFile {
+                server: names.server(&f.server)?,
+                file: server_file(&f.file)?,
+                how,
+            }
+        }
+        "write_server_file" => {
+            let w = rs.write_server_file.unwrap();
+            let file = server_file(&w.file)?;
+            if file.contains('*') {
+                return Err("write_server_file: `file:` names one file, without `*`".into());
+            }
+            known_vars(&w.text, saved)?;
+            StepKind::WriteServerFile {
+                server: names.server(&w.server)?,
+                file,
+                text: w.text,
+            }
+        }
         other => return Err(format!("unknown step kind `{other}`")),
     };
     Ok((step, label))
+}
+
+/// The `${name}` references of a text.
+pub fn var_refs(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let after = &rest[at + 2..];
+        match after.find('}') {
+            Some(end) => {
+                found.push(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    found
+}
+
+/// Every `${name}` of `text` was saved by an earlier step.
+fn known_vars(text: &str, saved: &[String]) -> Result<(), String> {
+    for v in var_refs(text) {
+        if !saved.iter().any(|s| s == v) {
+            return Err(if saved.is_empty() {
+                format!("`${{{v}}}`: no earlier api step saves a value named '{v}'")
+            } else {
+                format!(
+                    "`${{{v}}}`: no earlier api step saves a value named '{v}' (saved so far: {})",
+                    saved.join(", ")
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
+fn known_vars_json(value: &serde_json::Value, saved: &[String]) -> Result<(), String> {
+    match value {
+        serde_json::Value::String(s) => known_vars(s, saved),
+        serde_json::Value::Array(a) => a.iter().try_for_each(|v| known_vars_json(v, saved)),
+        serde_json::Value::Object(o) => o.iter().try_for_each(|(k, v)| {
+            known_vars(k, saved)?;
+            known_vars_json(v, saved)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A JSON pointer (`/0/status`, `` for the whole answer), with `[key=value]` segments allowed.
+fn pointer(p: &str) -> Result<(), String> {
+    if !(p.is_empty() || p.starts_with('/')) {
+        return Err(format!(
+            "'{p}' is not a JSON pointer: it starts with / (like /0/status), or is empty for the whole answer"
+        ));
+    }
+    for seg in p.split('/').skip(1) {
+        if seg.starts_with('[') && !(seg.ends_with(']') && seg.contains('=')) {
+            return Err(format!(
+                "JSON pointer '{p}': a segment [..] selects by a field, like [name=ce1]"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn api_step(a: ApiCall, names: &Names, saved: &mut Vec<String>) -> Result<ApiStep, String> {
+    let cdm = names.cdm_or_primary(a.cdm.as_deref())?;
+    let method = a
+        .method
+        .unwrap_or_else(|| "GET".into())
+        .to_ascii_uppercase();
+    if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "DELETE") {
+        return Err(format!(
+            "api: method is GET, POST, PUT or DELETE, not '{method}'"
+        ));
+    }
+    if !a.path.starts_with('/') {
+        return Err(format!(
+            "api: path '{}' must start with / (like /api/devices)",
+            a.path
+        ));
+    }
+    known_vars(&a.path, saved)?;
+    if let Some(b) = &a.body {
+        known_vars_json(b, saved)?;
+        if method == "GET" || method == "DELETE" {
+            return Err(format!("api: a {method} takes no `body:`"));
+        }
+    }
+    if let Some(s) = a.status {
+        if !(100..=599).contains(&s) {
+            return Err(format!("api: status {s} is not an HTTP status"));
+        }
+    }
+    let contains = a.contains.map(|m| m.0).unwrap_or_default();
+    let absent = a.absent.map(|m| m.0).unwrap_or_default();
+    for t in contains.iter().chain(absent.iter()) {
+        known_vars(t, saved)?;
+    }
+    let json: Vec<(String, serde_json::Value)> = a.json.unwrap_or_default().into_iter().collect();
+    for (p, v) in &json {
+        pointer(p).map_err(|m| format!("api: json: {m}"))?;
+        known_vars(p, saved)?;
+        known_vars_json(v, saved)?;
+    }
+    let save: Vec<(String, String)> = a.save.unwrap_or_default().into_iter().collect();
+    for (name, p) in &save {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "api: save: '{name}' is not a name (letters, digits, _ and -)"
+            ));
+        }
+        pointer(p).map_err(|m| format!("api: save: {m}"))?;
+    }
+    for (name, _) in &save {
+        if !saved.contains(name) {
+            saved.push(name.clone());
+        }
+    }
+    Ok(ApiStep {
+        cdm,
+        method,
+        path: a.path,
+        body: a.body,
+        status: a.status,
+        contains,
+        absent,
+        json,
+        save,
+    })
+}
+
+/// A path in an image server's folder: relative, no `.`/`..` parts; `*` only in the file name.
+fn server_file(path: &str) -> Result<String, String> {
+    let p = path.trim_start_matches('/');
+    let parts: Vec<&str> = p.split('/').collect();
+    if p.is_empty()
+        || parts
+            .iter()
+            .any(|c| c.is_empty() || *c == "." || *c == "..")
+    {
+        return Err(format!(
+            "'{path}' is not a file of the server's folder (like images/ACNS-5.2.1-K9.bin)"
+        ));
+    }
+    if parts[..parts.len() - 1].iter().any(|c| c.contains('*')) {
+        return Err(format!("'{path}': `*` only in the file name"));
+    }
+    Ok(p.to_string())
 }
 
 fn table(name: &str) -> Result<(), String> {
