@@ -145,6 +145,10 @@ async fn upgrade_request(
         let Some(node) = lab.node(&name) else {
             continue;
         };
+        node.device().log(format!(
+            "%ACNS-6-UPGRADE: {}",
+            crate::text::upgrade::PROCEEDING
+        ));
         let cdm_device = cdm.device().clone();
         tokio::spawn(async move {
             let device = node.device().clone();

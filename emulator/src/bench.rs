@@ -345,6 +345,7 @@ pub fn generated_topology(devices: usize, base_port: u16) -> Topology {
             version: None,
             port: None,
             groups: Vec::new(),
+            disk_mb: 65_536,
             cms: true,
         });
     }

@@ -81,6 +81,8 @@ pub struct Identity {
     pub kind: DeviceKind,
     pub model: String,
     pub ip: Ipv4Addr,
+    /// Size of `/local/local1` in MB.
+    pub disk_mb: u64,
 }
 
 /// What is kept on disk besides the startup configuration.
@@ -348,6 +350,11 @@ impl Device {
         &self.clock
     }
 
+    /// Whether `/local/local1` holds more than its size (after a download into it).
+    pub fn disk_full(&self) -> bool {
+        disk_used(&self.disk_dir()) > self.identity.disk_mb.saturating_mul(1024 * 1024)
+    }
+
     /// The host folder behind `/local/local1`.
     pub fn disk_dir(&self) -> PathBuf {
         self.dir.join(DISK_DIR)
@@ -481,6 +488,20 @@ impl Device {
         let account = state.running.users.get(user)?;
         (account.password == password).then_some(account.privilege)
     }
+}
+
+/// Bytes used by the files of a folder (not recursive).
+pub fn disk_used(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers and a crash see either

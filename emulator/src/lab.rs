@@ -458,6 +458,7 @@ impl Lab {
                     .clone()
                     .unwrap_or_else(|| spec.kind.default_model().to_string()),
                 ip: spec.ip,
+                disk_mb: spec.disk_mb,
             };
             let device = Device::open(
                 identity,

@@ -200,6 +200,7 @@ async fn download(
         Err(e) => device.log(format!("{} {what}: {e}", crate::text::log::DOWNLOAD_FAILED)),
     }
     let finished = match result {
+        Ok(_) if device.disk_full() => Finished::fail(format!("\n{}", text::DISK_FULL)),
         Err(e) => Finished::fail(format!("\n{}", describe(&e))),
         Ok(bytes) => {
             let mut text = format!(

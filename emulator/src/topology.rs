@@ -122,12 +122,19 @@ pub struct DeviceSpec {
     /// A fixed SSH port instead of the next one after `base_port`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// Size of the device's `/local/local1`, in MB (a small one lets a download fill it).
+    #[serde(default = "default_disk_mb")]
+    pub disk_mb: u64,
     /// Device groups (CEs only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
     /// Whether CMS starts enabled (default: yes, devices start registered and online).
     #[serde(default = "yes")]
     pub cms: bool,
+}
+
+fn default_disk_mb() -> u64 {
+    65_536
 }
 
 fn yes() -> bool {

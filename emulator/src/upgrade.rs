@@ -482,6 +482,13 @@ pub async fn run_job(
         .map_err(|e| e.to_string()),
         _ => Err(format!("no server at {}", meta.url.host())),
     };
+    let result = result.and_then(|bytes| {
+        if device.disk_full() {
+            Err(crate::text::install::DISK_FULL.to_string())
+        } else {
+            Ok(bytes)
+        }
+    });
     let installed =
         result.and_then(|_| crate::install::install(&device, &temp, meta.url.file_name()));
     let _ = std::fs::remove_file(&temp);

@@ -530,3 +530,42 @@ async fn deregister_removes_the_device_and_force_works_without_the_cdm() {
             .cms_enabled
     );
 }
+
+#[tokio::test]
+async fn a_cdm_upgraded_first_leaves_devices_on_older_versions_offline_until_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let upgrade = |name: &str| {
+        let node = lab.node(name).unwrap();
+        node.device().state().pending_version = Some(Version::new(5, 2, 1));
+        node.reload();
+    };
+    upgrade("cdm1");
+    lab.advance(Duration::from_secs(31));
+    lab.advance(POLL * 4);
+    assert_eq!(
+        status(&lab, "cdm1", "ce1").as_deref(),
+        Some("Offline"),
+        "a 5.1.3 CE no longer talks to a 5.2.1 CDM"
+    );
+    assert!(lab
+        .node("ce1")
+        .unwrap()
+        .device()
+        .state()
+        .registration
+        .is_none());
+    upgrade("ce1");
+    lab.advance(Duration::from_secs(31));
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
+    let row = rows(&lab, "cdm1")
+        .into_iter()
+        .find(|r| r.name == "ce1")
+        .unwrap();
+    assert_eq!(row.version, "5.2.1");
+    assert_eq!(
+        status(&lab, "cdm1", "cr1").as_deref(),
+        Some("Offline"),
+        "still on 5.1.3"
+    );
+}

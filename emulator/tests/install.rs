@@ -370,3 +370,44 @@ async fn downgrade_to_429_needs_the_downgrade_image() {
     lab.advance(Duration::from_secs(31));
     assert_eq!(version(&lab, "ce1"), Version::new(4, 2, 9));
 }
+
+#[tokio::test]
+async fn a_download_that_fills_the_disk_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = LabOptions::new(dir.path());
+    let small = TOPOLOGY.replace(
+        "    kind: ce\n    ip: 10.1.1.10\n",
+        "    kind: ce\n    ip: 10.1.1.10\n    disk_mb: 1\n",
+    );
+    options.topology = Some(Topology::parse(&small, "test").unwrap());
+    options.clock = Some(LabClock::virtual_at(
+        chrono::Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
+    ));
+    let lab = Lab::start(options).await.unwrap();
+    for lines in [
+        &[FTP_INSTALL, "ftpuser", "ftppass"][..],
+        &[
+            "copy ftp disk 10.1.1.100 /images ACNS-5.2.1-K9.bin big.bin",
+            "ftpuser",
+            "ftppass",
+        ][..],
+    ] {
+        let out = cli(&lab, "ce1", lines).await;
+        assert!(
+            out.contains("% Error: not enough space on /local/local1"),
+            "{out}"
+        );
+        assert_eq!(version(&lab, "ce1"), Version::new(5, 1, 3));
+        assert!(lab
+            .node("ce1")
+            .unwrap()
+            .device()
+            .state()
+            .pending_version
+            .is_none());
+        let files = std::fs::read_dir(lab.node("ce1").unwrap().device().disk_dir())
+            .unwrap()
+            .count();
+        assert_eq!(files, 0, "nothing left on the disk");
+    }
+}

@@ -31,6 +31,7 @@ fn fixture(kind: DeviceKind) -> Fixture {
         kind,
         model: kind.default_model().into(),
         ip: "10.1.1.10".parse().unwrap(),
+        disk_mb: 65_536,
     };
     let initial = move || {
         let mut config = Config::factory("ce1", kind);

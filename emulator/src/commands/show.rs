@@ -50,7 +50,7 @@ pub fn run(m: &Match<Cmd>, ctx: &ShowCtx<'_>) -> Result<String, String> {
         ),
         Cmd::ShowDisksDetails => {
             let used = dir_size(&device.disk_dir()) / (1024 * 1024);
-            text::disks_details_lines(DISK_MB, used)
+            text::disks_details_lines(device.identity.disk_mb, used)
                 .iter()
                 .map(|l| format!("{l}\n"))
                 .collect()
@@ -87,9 +87,6 @@ pub fn run(m: &Match<Cmd>, ctx: &ShowCtx<'_>) -> Result<String, String> {
         other => return Err(format!("% Error: {other:?} is not a show command")),
     })
 }
-
-/// Size of the SYSFS partition reported by `show disks details`.
-const DISK_MB: u64 = 65_536;
 
 /// The `show version` block [seen: real 5.3.3 capture].
 pub fn version_block(device: &Device) -> String {
