@@ -437,7 +437,10 @@ impl Lab {
                 let port = if topology.lab.base_port == 0 {
                     0
                 } else {
-                    topology.lab.base_port.saturating_add(100 + index as u16)
+                    topology
+                        .lab
+                        .base_port
+                        .saturating_add(topology.devices.len().max(100) as u16 + index as u16)
                 };
                 let api = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
                     .map_err(|source| LabError::Port {

@@ -275,68 +275,60 @@ impl Cms {
         Ok(seq.unwrap_or(0) as u64)
     }
 
-    /// Inserts or replaces a row of a replicated table and logs the change, in one transaction.
+    /// Inserts or replaces a row of a replicated table and logs the change, in one transaction;
+    /// returns the change's sequence number.
     pub fn put(&mut self, table: &str, row: Map<String, Value>) -> Result<u64, CmsError> {
         let key_column = key_column(table)?;
         let key = row.get(key_column).map(value_text).unwrap_or_default();
-        let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
-        let tx = conn.transaction()?;
-        let seq = next_seq(&tx)?;
-        let change = Change {
-            seq,
-            table: table.into(),
-            key,
-            row: Some(row),
-        };
-        replication::apply_one(&tx, &change)?;
-        replication::log(&tx, &change)?;
-        tx.commit()?;
-        Ok(seq)
+        self.write(table, [(key, Some(row))])
     }
 
-    /// Inserts or replaces many rows of a table in one transaction, logging each change.
+    /// Inserts or replaces many rows of a table in one transaction, logging each change; returns
+    /// the last sequence number.
     pub fn put_many(
         &mut self,
         table: &str,
         rows: impl IntoIterator<Item = Map<String, Value>>,
     ) -> Result<u64, CmsError> {
         let key_column = key_column(table)?;
-        let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
-        let tx = conn.transaction()?;
-        let first = next_seq(&tx)?;
-        let mut count = 0;
-        for (seq, row) in (first..).zip(rows) {
-            let key = row.get(key_column).map(value_text).unwrap_or_default();
-            let change = Change {
-                seq,
-                table: table.into(),
-                key,
-                row: Some(row),
-            };
-            replication::apply_one(&tx, &change)?;
-            replication::log(&tx, &change)?;
-            count += 1;
-        }
-        tx.commit()?;
-        Ok(count)
+        let keyed = rows.into_iter().map(|row| {
+            (
+                row.get(key_column).map(value_text).unwrap_or_default(),
+                Some(row),
+            )
+        });
+        self.write(table, keyed)
     }
 
     /// Deletes a row of a replicated table by key and logs the change.
     pub fn remove(&mut self, table: &str, key: &str) -> Result<u64, CmsError> {
         key_column(table)?;
+        self.write(table, [(key.to_string(), None)])
+    }
+
+    /// The one write path: each (key, row or deletion) is applied and logged with the next sequence
+    /// number, all in one transaction.
+    fn write(
+        &mut self,
+        table: &str,
+        changes: impl IntoIterator<Item = (String, Option<Map<String, Value>>)>,
+    ) -> Result<u64, CmsError> {
         let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
         let tx = conn.transaction()?;
-        let seq = next_seq(&tx)?;
-        let change = Change {
-            seq,
-            table: table.into(),
-            key: key.into(),
-            row: None,
-        };
-        replication::apply_one(&tx, &change)?;
-        replication::log(&tx, &change)?;
+        let mut last = next_seq(&tx)?.saturating_sub(1);
+        for (seq, (key, row)) in (last + 1..).zip(changes) {
+            let change = Change {
+                seq,
+                table: table.into(),
+                key,
+                row,
+            };
+            replication::apply_one(&tx, &change)?;
+            replication::log(&tx, &change)?;
+            last = seq;
+        }
         tx.commit()?;
-        Ok(seq)
+        Ok(last)
     }
 
     /// All rows of a table as JSON objects, ordered by key.
