@@ -246,6 +246,7 @@ impl Device {
             move |source| DeviceError::Io { path, source }
         };
         std::fs::create_dir_all(dir.join(DISK_DIR)).map_err(io(dir))?;
+        remove_leftovers(&dir.join(DISK_DIR));
         let startup_path = dir.join(STARTUP_FILE);
         let brand_new = !startup_path.exists();
         let startup = match std::fs::read_to_string(&startup_path) {
@@ -487,6 +488,21 @@ impl Device {
         let state = self.state();
         let account = state.running.users.get(user)?;
         (account.password == password).then_some(account.privilege)
+    }
+}
+
+/// Removes what an interrupted download or copy leaves in a disk folder: hidden temporary files
+/// (`.download-*`, `.preposition-*`, `.NAME.tmp`) and `*.tmp`. Called when a device opens, so a lab
+/// killed in the middle of a download comes back with the disk as it was before.
+fn remove_leftovers(disk: &Path) {
+    let Ok(entries) = std::fs::read_dir(disk) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

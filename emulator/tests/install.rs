@@ -411,3 +411,31 @@ async fn a_download_that_fills_the_disk_changes_nothing() {
         assert_eq!(files, 0, "nothing left on the disk");
     }
 }
+
+#[tokio::test]
+async fn a_lab_killed_mid_download_comes_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let lab = lab(dir.path()).await;
+        // what a download cut short by a killed process leaves: partial files, nothing installed
+        let disk = lab.node("ce1").unwrap().device().disk_dir();
+        std::fs::write(disk.join(".download-4242"), b"partial image").unwrap();
+        std::fs::write(disk.join(".preposition-7"), b"partial image").unwrap();
+        std::fs::write(disk.join("new.bin.tmp"), b"partial copy").unwrap();
+        std::fs::write(disk.join("kept.txt"), b"a user file").unwrap();
+        lab.shutdown().await;
+    }
+    let lab = lab(dir.path()).await;
+    let disk = lab.node("ce1").unwrap().device().disk_dir();
+    let mut left: Vec<String> = std::fs::read_dir(&disk)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["kept.txt"]);
+    let state = lab.node("ce1").unwrap().device().state();
+    assert_eq!(
+        (state.version, state.pending_version),
+        (Version::new(5, 1, 3), None)
+    );
+}
