@@ -221,6 +221,8 @@ pub struct Device {
     pub identity: Identity,
     clock: LabClock,
     kicker: std::sync::OnceLock<Kicker>,
+    /// Bytes `/local/local1` may hold when a fault filled it (0: its full size).
+    disk_limit: std::sync::atomic::AtomicU64,
     dir: PathBuf,
     state: Mutex<DeviceState>,
 }
@@ -316,6 +318,7 @@ impl Device {
             identity,
             clock,
             kicker: std::sync::OnceLock::new(),
+            disk_limit: std::sync::atomic::AtomicU64::new(0),
             dir: dir.to_path_buf(),
             state: Mutex::new(state),
         })
@@ -353,7 +356,25 @@ impl Device {
 
     /// Whether `/local/local1` holds more than its size (after a download into it).
     pub fn disk_full(&self) -> bool {
-        disk_used(&self.disk_dir()) > self.identity.disk_mb.saturating_mul(1024 * 1024)
+        disk_used(&self.disk_dir()) > self.disk_capacity()
+    }
+
+    /// The size of `/local/local1` in bytes: the topology's `disk_mb`, or less after [`Device::fill_disk`].
+    pub fn disk_capacity(&self) -> u64 {
+        let full = self.identity.disk_mb.saturating_mul(1024 * 1024);
+        match self.disk_limit.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => full,
+            limit => limit.min(full),
+        }
+    }
+
+    /// Fault injection: the disk has only `free_mb` MB left from now on (other data filled it).
+    pub fn fill_disk(&self, free_mb: u64) {
+        let limit = disk_used(&self.disk_dir())
+            .saturating_add(free_mb.saturating_mul(1024 * 1024))
+            .max(1);
+        self.disk_limit
+            .store(limit, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The host folder behind `/local/local1`.

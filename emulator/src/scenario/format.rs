@@ -161,6 +161,8 @@ struct RawStep {
     #[serde(default)]
     truncate_file: Option<FileFault>,
     #[serde(default)]
+    fill_disk: Option<FillDisk>,
+    #[serde(default)]
     cms_put: Option<CmsPut>,
     #[serde(default)]
     cms_remove: Option<CmsRemove>,
@@ -278,6 +280,15 @@ pub struct Check {
 pub struct StatusOn {
     pub cdm: String,
     pub status: String,
+}
+
+/// `fill_disk: {device, free_mb}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FillDisk {
+    pub device: String,
+    #[serde(default)]
+    pub free_mb: u64,
 }
 
 /// A file fault on a device's disk.
@@ -458,6 +469,11 @@ pub enum StepKind {
         file: String,
         how: Truncate,
     },
+    /// Leave only `free_mb` MB free on a device's `/local/local1`.
+    FillDisk {
+        device: String,
+        free_mb: u64,
+    },
     CmsPut(CmsPut),
     CmsRemove(CmsRemove),
     Api(Box<ApiStep>),
@@ -501,6 +517,7 @@ impl StepKind {
             StepKind::Heal(..) => "heal",
             StepKind::CorruptFile { .. } => "corrupt_file",
             StepKind::TruncateFile { .. } => "truncate_file",
+            StepKind::FillDisk { .. } => "fill_disk",
             StepKind::CmsPut(_) => "cms_put",
             StepKind::CmsRemove(_) => "cms_remove",
             StepKind::Api(_) => "api",
@@ -793,6 +810,7 @@ fn check_step(
         (rs.heal.is_some(), "heal"),
         (rs.corrupt_file.is_some(), "corrupt_file"),
         (rs.truncate_file.is_some(), "truncate_file"),
+        (rs.fill_disk.is_some(), "fill_disk"),
         (rs.cms_put.is_some(), "cms_put"),
         (rs.cms_remove.is_some(), "cms_remove"),
         (rs.api.is_some(), "api"),
@@ -839,7 +857,7 @@ fn check_step(
                     _ => Ok((StepKind::Expect(e), label)),
                 }
             }
-            None => Err("empty step: give one of cli, send (with device), expect, wait, until, check, power_cycle, reload, cut, heal, corrupt_file, truncate_file, cms_put, cms_remove, api, until_job, stop_server, start_server, corrupt_server_file, truncate_server_file, write_server_file".into()),
+            None => Err("empty step: give one of cli, send (with device), expect, wait, until, check, power_cycle, reload, cut, heal, corrupt_file, truncate_file, fill_disk, cms_put, cms_remove, api, until_job, stop_server, start_server, corrupt_server_file, truncate_server_file, write_server_file".into()),
         };
     };
     let step = match kind {
@@ -923,6 +941,13 @@ fn check_step(
             StepKind::CorruptFile {
                 device: names.device(&f.device)?,
                 file: plain_file(&f.file)?,
+            }
+        }
+        "fill_disk" => {
+            let f = rs.fill_disk.unwrap();
+            StepKind::FillDisk {
+                device: names.device(&f.device)?,
+                free_mb: f.free_mb,
             }
         }
         "truncate_file" => {

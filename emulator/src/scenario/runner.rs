@@ -279,6 +279,7 @@ impl Runner<'_> {
                     .map_err(|m| self.fail(step, Some(device), m))?;
                 corrupt(&path).map_err(|m| self.fail(step, Some(device), m))?;
             }
+            StepKind::FillDisk { device, free_mb } => self.device(device).fill_disk(*free_mb),
             StepKind::TruncateFile { device, file, how } => {
                 let path = self
                     .disk_file(device, file)
