@@ -251,12 +251,17 @@ impl Device {
         remove_leftovers(&dir.join(DISK_DIR));
         let startup_path = dir.join(STARTUP_FILE);
         let brand_new = !startup_path.exists();
+        let mut rejected = Vec::new();
         let startup = match std::fs::read_to_string(&startup_path) {
             Ok(text) => {
                 let (config, errors) =
                     crate::commands::load_config_text(&text, &identity.name, identity.kind);
-                if let Some((line, message)) = errors.first() {
+                for (line, message) in errors {
                     tracing::warn!(device = %identity.name, line, %message, "startup configuration line rejected");
+                    rejected.push(format!(
+                        "{}{line}: {message}",
+                        crate::text::msg::STARTUP_LINE_REJECTED
+                    ));
                 }
                 config
             }
@@ -314,6 +319,11 @@ impl Device {
             known_cdms: Vec::new(),
             log: Default::default(),
         };
+        let mut state = state;
+        for line in rejected {
+            let now = clock.now();
+            state.log(now, line);
+        }
         Ok(Device {
             identity,
             clock,

@@ -29,8 +29,6 @@ pub mod msg {
     pub const ANSWER_YES_OR_NO: &str = "% Please answer 'yes' or 'no'.";
     /// Wrong password at `enable`. [ours, IOS style]
     pub const BAD_SECRET: &str = "% Bad secrets";
-    /// `enable` by a user with no privilege-15 password to check against. [ours]
-    pub const NO_ENABLE_PASSWORD: &str = "% No password set";
     /// A command run while the device cannot do it (booting). [ours]
     pub const DEVICE_BUSY: &str = "% Error: the device is rebooting; try again when it is up.";
     /// `dir` on a directory that does not exist. [ours]
@@ -107,7 +105,6 @@ pub mod install {
     pub const BACKING_UP: &str = "Backing up the CMS database before the upgrade:";
     pub const INSTALLING: &str = "Installing software version";
     pub const REBOOTING: &str = "The system will reboot to complete the installation.";
-    pub const BAD_IMAGE: &str = "% Error: invalid software image";
     pub const WRONG_KIND: &str = "% Error: this image does not support this device type";
     pub const SAME_VERSION: &str = "% Error: version {0} is already running";
     pub const NO_PATH: &str = "% Error: cannot install {1} on a device running {0}";
@@ -115,7 +112,6 @@ pub mod install {
         "% Error: a downgrade from 5.x to 4.2.9 needs the ACNS-5.x.x-TO-4.2.9-K9.bin image";
     pub const DISK_FULL: &str = "% Error: not enough space on /local/local1";
     pub const UNKNOWN_HOST: &str = "% Error: no FTP/HTTP server at ";
-    pub const FILE_DELETED: &str = "";
 }
 
 /// The status messages of an upgrade managed by the CDM [seen: seed table 7-2].
@@ -182,7 +178,7 @@ pub fn hardware_lines(model: &str, memory_mb: u32, interfaces: usize) -> Vec<Str
         format!("{interfaces} GigabitEthernet interfaces"),
         "1 Console interface".into(),
         String::new(),
-        format!("Cookie info:"),
+        "Cookie info:".into(),
         format!("  Model: {model}"),
         String::new(),
         "List of disk drives:".into(),

@@ -300,3 +300,41 @@ fn show_logging_records_boot_save_and_reload() {
     assert!(boot < saved && saved < reload, "{out}");
     assert_eq!(out.matches("System booted").count(), 2, "{out}");
 }
+
+#[test]
+fn rejected_startup_lines_are_reported_in_the_system_log() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("startup-config"),
+        "hostname fromfile\nfrobnicate now\n",
+    )
+    .unwrap();
+    let clock = LabClock::virtual_at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 25, 10, 35, 47)
+            .unwrap(),
+    );
+    let identity = Identity {
+        name: "ce1".into(),
+        kind: DeviceKind::Ce,
+        model: "CE-565".into(),
+        ip: "10.1.1.10".parse().unwrap(),
+        disk_mb: 65_536,
+    };
+    let device = Device::open(
+        identity,
+        dir.path(),
+        clock,
+        || Config::factory("ce1", DeviceKind::Ce),
+        DEFAULT_VERSION,
+    )
+    .unwrap();
+    let state = device.state();
+    assert_eq!(state.running.hostname, "fromfile");
+    let log: Vec<&str> = state.log.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("% Error in startup configuration, line 2:")),
+        "{log:?}"
+    );
+}
