@@ -63,6 +63,14 @@ pub enum NetError {
     NoAnswer(Ipv4Addr),
 }
 
+/// How a device reaches an image server (see [`Network::server_from`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerRoute {
+    Unknown,
+    Cut,
+    Reachable(ServerEndpoints),
+}
+
 /// Where an image server behind a virtual address really listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ServerEndpoints {
@@ -100,6 +108,16 @@ impl Network {
     pub fn add_server(&mut self, name: &str, ip: Ipv4Addr, endpoints: ServerEndpoints) {
         self.servers.insert(ip, endpoints);
         self.server_names.insert(name.to_ascii_lowercase(), ip);
+    }
+
+    /// The image server `host` as the device at `from` sees it: unknown, behind a cut link, or
+    /// reachable at its real endpoints. The one place the cut rule applies to image servers.
+    pub fn server_from(&self, from: Ipv4Addr, host: &str) -> ServerRoute {
+        match (self.server_ip(host), self.server(host)) {
+            (Some(ip), Some(_)) if self.is_cut(from, ip) => ServerRoute::Cut,
+            (Some(_), Some(endpoints)) => ServerRoute::Reachable(endpoints),
+            _ => ServerRoute::Unknown,
+        }
     }
 
     /// The virtual address of an image server given by address or name.

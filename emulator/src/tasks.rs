@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::device::Device;
 use crate::images::transfer::{self, TransferError};
+use crate::network::ServerRoute;
 use crate::text::install as text;
 
 /// How a download reaches its server.
@@ -103,7 +104,11 @@ pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + S
                 return Finished::fail(format!("{}{host}", text::UNKNOWN_HOST));
             };
             out(&format!("{}\n", text::UPLOAD_START));
-            match transfer::ftp_upload(addr, &user, &password, &dir, &file, &src).await {
+            let uploaded = match addr {
+                Some(addr) => transfer::ftp_upload(addr, &user, &password, &dir, &file, &src).await,
+                None => Err(refused()),
+            };
+            match uploaded {
                 Ok(bytes) => Finished {
                     text: format!("FTP {} ({bytes} bytes)\n", text::UPLOAD_DONE),
                     failed: false,
@@ -115,20 +120,20 @@ pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + S
     }
 }
 
-/// The loopback endpoint behind a virtual address or server name: FTP or HTTP.
-fn endpoint(device: &Device, host: &str, ftp: bool) -> Option<std::net::SocketAddr> {
+/// The loopback endpoint (FTP or HTTP) of the server behind a virtual address or server name, as
+/// this device reaches it: `None` behind a cut link (the connection is refused when tried).
+fn endpoint(device: &Device, host: &str, ftp: bool) -> Option<Option<std::net::SocketAddr>> {
     let (link, _) = device.link()?;
-    let server = link.network.server(host)?;
-    let ip = link.network.server_ip(host)?;
-    if link.network.is_cut(device.identity.ip, ip) {
-        // a cut link: the server's port is unreachable, as a refused connection
-        return Some(std::net::SocketAddr::from(([127, 0, 0, 1], 1)));
+    match link.network.server_from(device.identity.ip, host) {
+        ServerRoute::Reachable(s) => (if ftp { s.ftp } else { s.http }).map(Some),
+        ServerRoute::Cut => Some(None),
+        ServerRoute::Unknown => None,
     }
-    if ftp {
-        server.ftp
-    } else {
-        server.http
-    }
+}
+
+/// What connecting through a cut link gives.
+fn refused() -> TransferError {
+    TransferError::Connect("connection refused".into())
 }
 
 async fn download(
@@ -178,11 +183,12 @@ async fn download(
             hashes = mb;
         }
     };
-    let result = match &via {
-        Via::Ftp { user, password } => {
+    let result = match (&via, addr) {
+        (_, None) => Err(refused()),
+        (Via::Ftp { user, password }, Some(addr)) => {
             transfer::ftp_download(addr, user, password, dir, file, &temp, &mut progress).await
         }
-        Via::Http { .. } => {
+        (Via::Http { .. }, Some(addr)) => {
             let path = format!("{}/{}", dir.trim_end_matches('/'), file);
             let path = if path.starts_with('/') {
                 path

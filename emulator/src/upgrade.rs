@@ -434,10 +434,13 @@ pub async fn run_job(
         Some((link, _)) => link,
         None => return report(&cdm, &device, job, step, text::FAILED),
     };
-    let server = network.network.server(meta.url.host());
-    let server_ip = network.network.server_ip(meta.url.host());
-    let cut = server_ip.is_some_and(|ip| network.network.is_cut(device.identity.ip, ip));
-    let server = server.filter(|_| !cut);
+    let server = match network
+        .network
+        .server_from(device.identity.ip, meta.url.host())
+    {
+        crate::network::ServerRoute::Reachable(endpoints) => Some(endpoints),
+        crate::network::ServerRoute::Cut | crate::network::ServerRoute::Unknown => None,
+    };
     let temp = device.disk_dir().join(format!(".preposition-{job}"));
     let mut reported_mb = 0u64;
     let mut progress = |bytes: u64| {
