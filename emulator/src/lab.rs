@@ -92,6 +92,14 @@ pub enum LabError {
     HostKey { path: PathBuf, message: String },
 }
 
+/// Binds a listening socket on `addr` without waiting (address reuse on, as tokio's own bind).
+fn bind_now(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {
     move |source| LabError::Io {
         path: path.to_path_buf(),
@@ -168,13 +176,23 @@ impl Node {
                     let Some(me) = self.me.upgrade() else {
                         continue;
                     };
-                    tokio::spawn(async move { me.listen_again().await });
+                    // At once when the port is free, so that a client connecting right after the
+                    // boot (on a virtual clock: in the same instant) finds it open; otherwise the
+                    // old listener is still being dropped and a task retries.
+                    match bind_now(self.addr) {
+                        Ok(listener) => me.serve(listener),
+                        Err(_) => {
+                            tokio::spawn(async move { me.listen_again().await });
+                        }
+                    }
                 }
             }
         }
     }
 
     async fn listen_again(self: Arc<Self>) {
+        // Give the aborted listener task a moment to be dropped before the first attempt.
+        tokio::task::yield_now().await;
         for attempt in 0..50u32 {
             match TcpListener::bind(self.addr).await {
                 Ok(listener) => {

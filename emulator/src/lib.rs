@@ -6,6 +6,7 @@
 //! - [`network`]: the virtual network between devices (cut/heal) and the CDM side of CMS messages.
 //! - [`agent`]: the device side of CMS: registration, status, standby replication.
 //! - [`ssh`]: the russh server: bytes in, bytes out, nothing else.
+//! - [`ssh_client`]: a line-at-a-time SSH client for lab devices (`acnslab run --ssh`).
 //! - [`shell`]: line editor + session + pager for one interactive channel.
 //! - [`terminal`]: the byte-level line editor and the `--More--` pager.
 //! - [`session`]: modes, privilege, pending questions; feeds lines to the grammar.
@@ -46,6 +47,7 @@ pub mod scenario;
 pub mod session;
 pub mod shell;
 pub mod ssh;
+pub mod ssh_client;
 pub mod tasks;
 pub mod terminal;
 pub mod text;

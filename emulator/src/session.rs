@@ -55,6 +55,40 @@ pub enum InputKind {
     Answer,
 }
 
+/// The questions a session asks, as printed before the cursor, and how their answer is read.
+pub const QUESTIONS: [(&str, InputKind); 6] = [
+    (prompt::PASSWORD, InputKind::Secret),
+    (prompt::SAVE_BEFORE_RELOAD, InputKind::Answer),
+    (prompt::PROCEED_WITH_RELOAD, InputKind::Answer),
+    (crate::text::cms::CONFIRM_DELETE, InputKind::Answer),
+    (crate::text::install::ASK_FTP_USER, InputKind::Answer),
+    (crate::text::install::ASK_FTP_PASSWORD, InputKind::Secret),
+];
+
+/// What a device waits for when the text it sent so far ends with the unfinished line `last_line`
+/// (trailing spaces ignored): a command at a mode prompt (`ce1#`, `ce1>`, `ce1(config)#`,
+/// `ce1(config-if)#`), an answer to one of the [`QUESTIONS`], or `None` while more output may come.
+/// A client that only sees bytes (the SSH runner) uses it to know that a reply is complete.
+pub fn waiting_for(last_line: &str) -> Option<InputKind> {
+    let line = last_line.trim_end_matches(' ');
+    if let Some((_, kind)) = QUESTIONS.iter().find(|(q, _)| q.trim_end() == line) {
+        return Some(*kind);
+    }
+    let body = line.strip_suffix(['#', '>'])?;
+    let host = ["(config)", "(config-if)"]
+        .iter()
+        .find_map(|mode| body.strip_suffix(mode))
+        .unwrap_or(body);
+    let sound = host
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    sound.then_some(InputKind::Command)
+}
+
 /// What the edge must do after a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -473,4 +507,48 @@ fn is_show(cmd: Cmd) -> bool {
             | Cmd::ShowCmsDatabase
             | Cmd::ShowCmsDevices
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_prompts_and_questions_end_a_reply() {
+        for p in [
+            "ce1#",
+            "ce1>",
+            "edge-1.lab(config)#",
+            "cdm1(config-if)#",
+            "ce1# ",
+        ] {
+            assert_eq!(waiting_for(p), Some(InputKind::Command), "{p}");
+        }
+        assert_eq!(waiting_for("Password:"), Some(InputKind::Secret));
+        assert_eq!(
+            waiting_for(crate::text::install::ASK_FTP_PASSWORD),
+            Some(InputKind::Secret)
+        );
+        assert_eq!(
+            waiting_for(prompt::PROCEED_WITH_RELOAD),
+            Some(InputKind::Answer)
+        );
+    }
+
+    #[test]
+    fn output_that_only_looks_like_a_prompt_does_not() {
+        // download progress, partial prompts, comments, empty lines
+        for p in [
+            "####",
+            "",
+            "ce1(con",
+            "ce1",
+            "! comment#",
+            "#",
+            "(config)#",
+            "a b#",
+        ] {
+            assert_eq!(waiting_for(p), None, "{p:?}");
+        }
+    }
 }

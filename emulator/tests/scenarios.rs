@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use acnslab::scenario;
+use acnslab::scenario::{self, Transport};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,7 +26,22 @@ fn every_file_in_scenarios_passes() {
     let files = scenario::collect(&[root().join("scenarios")]).unwrap();
     assert!(files.len() >= 14, "{files:?}");
     let scenarios = scenario::load_all(&files).unwrap_or_else(|e| panic!("{e:?}"));
-    let outcomes = scenario::run_all(&scenarios, |_| {});
+    let outcomes = scenario::run_all(&scenarios, Transport::InProcess, |_| {});
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.passed())
+        .map(|o| format!("FAIL {}\n{}", o.name, o.failure_text()))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The same files, every `cli` step over real SSH to the devices' listeners: the same outputs (the
+/// `exact` expectations compare them line for line), the same state.
+#[test]
+fn every_file_in_scenarios_passes_with_the_cli_over_ssh() {
+    let files = scenario::collect(&[root().join("scenarios")]).unwrap();
+    let scenarios = scenario::load_all(&files).unwrap_or_else(|e| panic!("{e:?}"));
+    let outcomes = scenario::run_all(&scenarios, Transport::Ssh, |_| {});
     let failures: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.passed())
@@ -37,8 +52,14 @@ fn every_file_in_scenarios_passes() {
 
 #[test]
 fn a_wrong_expectation_fails_with_file_line_and_diff() {
+    for transport in [Transport::InProcess, Transport::Ssh] {
+        wrong_expectation_fails(transport);
+    }
+}
+
+fn wrong_expectation_fails(transport: Transport) {
     let s = scenario::load(&fixture("wrong-expectation.yaml")).unwrap();
-    let outcomes = scenario::run_all(&[s], |_| {});
+    let outcomes = scenario::run_all(&[s], transport, |_| {});
     let o = &outcomes[0];
     let f = o.failure.as_ref().expect("the scenario must fail");
     assert_eq!(f.line, 9, "{f:?}");
@@ -181,7 +202,7 @@ fn attr(xml: &str, tag: &str, name: &str) -> String {
 fn junit_is_well_formed_and_counts_right() {
     let files = vec![fixture("passing.yaml"), fixture("wrong-expectation.yaml")];
     let scenarios = scenario::load_all(&files).unwrap();
-    let outcomes = scenario::run_all(&scenarios, |_| {});
+    let outcomes = scenario::run_all(&scenarios, Transport::InProcess, |_| {});
     let xml = scenario::junit_xml(&outcomes);
     well_formed(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
     assert_eq!(attr(&xml, "testsuites", "tests"), "2");
@@ -233,6 +254,16 @@ fn the_binary_prints_pass_fail_and_summary_and_sets_the_exit_status() {
         .unwrap();
     assert_eq!(ok.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("1 passed, 0 failed"));
+
+    let over_ssh = Command::new(env!("CARGO_BIN_EXE_acnslab"))
+        .args(["run", "--ssh"])
+        .arg(fixture("passing.yaml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&over_ssh.stdout);
+    assert_eq!(over_ssh.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("CLI over SSH)"), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
 
     // a bad file among good ones: nothing runs, the error names file and line
     let bad = Command::new(env!("CARGO_BIN_EXE_acnslab"))
@@ -334,7 +365,7 @@ steps:
   - wait: 1s
 ";
     let s = scenario::parse(text, Path::new("api-fails.yaml")).unwrap();
-    let outcomes = scenario::run_all(&[s], |_| {});
+    let outcomes = scenario::run_all(&[s], Transport::InProcess, |_| {});
     let o = &outcomes[0];
     let f = o.failure.as_ref().expect("the scenario must fail");
     assert_eq!((f.line, f.step.as_str()), (16, "api"), "{f:?}");

@@ -338,3 +338,36 @@ fn rejected_startup_lines_are_reported_in_the_system_log() {
         "{log:?}"
     );
 }
+
+/// What a byte-level client (the SSH scenario runner) uses to know a reply is complete: every prompt
+/// and question the shell prints is recognised, and the echo and output before it are not.
+#[test]
+fn every_prompt_the_shell_prints_is_recognised_as_waiting_for_input() {
+    use acnslab::session::{waiting_for, InputKind};
+    let f = fixture(DeviceKind::Ce);
+    let (mut shell, first) = shell(&f, "admin", 15);
+    let last = |text: &str| text.rsplit('\n').next().unwrap_or("").to_string();
+    assert_eq!(waiting_for(&last(&first)), Some(InputKind::Command));
+    for (line, kind) in [
+        ("configure terminal", InputKind::Command),
+        ("hostname edge-1", InputKind::Command),
+        ("interface GigabitEthernet 1/0", InputKind::Command),
+        ("end", InputKind::Command),
+        ("show version", InputKind::Command),
+        ("reload", InputKind::Answer),
+    ] {
+        let out = feed(&mut shell, &format!("{line}\r"));
+        assert_eq!(
+            waiting_for(&last(&out)),
+            Some(kind),
+            "after {line}: {out:?}"
+        );
+        for earlier in out.split('\n').rev().skip(1) {
+            assert_eq!(
+                waiting_for(earlier.trim_end_matches('\r')),
+                None,
+                "{earlier:?}"
+            );
+        }
+    }
+}

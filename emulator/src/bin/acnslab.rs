@@ -48,6 +48,9 @@ enum Command {
         /// Scenario files or folders.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Send the CLI steps over real SSH to the lab's devices (loopback) instead of in-process.
+        #[arg(long)]
+        ssh: bool,
         /// Also write JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
@@ -80,7 +83,14 @@ fn main() -> ExitCode {
             boot_seconds,
         } => acnslab::app::up(topology, state_dir, base_port, speed, boot_seconds),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
-        Command::Run { paths, junit } => acnslab::scenario::run_cli(paths, junit),
+        Command::Run { paths, ssh, junit } => {
+            let transport = if ssh {
+                acnslab::scenario::Transport::Ssh
+            } else {
+                acnslab::scenario::Transport::InProcess
+            };
+            acnslab::scenario::run_cli(paths, transport, junit)
+        }
         Command::Bench(args) => acnslab::bench::run(args),
         Command::Image { command } => acnslab::images::cli::run(command),
         Command::Cdm(args) => acnslab::app::cdm(args),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub use format::{load, parse, Scenario, ScenarioError};
 pub use report::junit_xml;
-pub use runner::{run, Failure, Outcome};
+pub use runner::{run, run_over, Failure, Outcome, Transport};
 
 /// The scenario files named by `paths`: files as given, folders' `*.yaml`/`*.yml` files sorted.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
@@ -61,9 +61,13 @@ pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioError>> 
     }
 }
 
-/// Runs scenarios one after the other on a runtime of its own; `each` sees every outcome as it
-/// comes. Must not be called from inside a tokio runtime.
-pub fn run_all(scenarios: &[Scenario], mut each: impl FnMut(&Outcome)) -> Vec<Outcome> {
+/// Runs scenarios one after the other on a runtime of its own, `cli` steps over `transport`;
+/// `each` sees every outcome as it comes. Must not be called from inside a tokio runtime.
+pub fn run_all(
+    scenarios: &[Scenario],
+    transport: Transport,
+    mut each: impl FnMut(&Outcome),
+) -> Vec<Outcome> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -71,7 +75,7 @@ pub fn run_all(scenarios: &[Scenario], mut each: impl FnMut(&Outcome)) -> Vec<Ou
     runtime.block_on(async {
         let mut outcomes = Vec::new();
         for s in scenarios {
-            let o = run(s).await;
+            let o = run_over(s, transport).await;
             each(&o);
             outcomes.push(o);
         }
@@ -85,10 +89,14 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     format!("{passed} passed, {} failed", outcomes.len() - passed)
 }
 
-/// `acnslab run FILE|DIR... [--junit FILE]`: prints `PASS name` / `FAIL name` (with the failing
+/// `acnslab run FILE|DIR... [--ssh] [--junit FILE]`: prints `PASS name` / `FAIL name` (with the failing
 /// step's file:line, expected against got, and the device's recent transcript), then
 /// `N passed, N failed`. `Err` (exit status 1) unless every scenario passed.
-pub fn run_cli(paths: Vec<PathBuf>, junit: Option<PathBuf>) -> Result<(), String> {
+pub fn run_cli(
+    paths: Vec<PathBuf>,
+    transport: Transport,
+    junit: Option<PathBuf>,
+) -> Result<(), String> {
     let files = collect(&paths)?;
     let scenarios = match load_all(&files) {
         Ok(s) => s,
@@ -102,10 +110,14 @@ pub fn run_cli(paths: Vec<PathBuf>, junit: Option<PathBuf>) -> Result<(), String
             ));
         }
     };
-    let outcomes = run_all(&scenarios, |o| {
+    let over = match transport {
+        Transport::InProcess => "",
+        Transport::Ssh => ", CLI over SSH",
+    };
+    let outcomes = run_all(&scenarios, transport, |o| {
         if o.passed() {
             println!(
-                "PASS {}  ({} steps, {} of lab time in {:.2?})",
+                "PASS {}  ({} steps, {} of lab time in {:.2?}{over})",
                 o.name,
                 o.steps_run,
                 runner::words(o.lab_time),

@@ -85,8 +85,27 @@ impl Outcome {
     }
 }
 
+/// How `cli` steps reach the devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// Lines go straight into a [`Session`] of the device (the default: fastest, same behaviour).
+    #[default]
+    InProcess,
+    /// Each `cli` step logs in over real SSH to the device's listener on loopback and types its
+    /// lines into a pty shell, reading each reply up to the next prompt or question.
+    Ssh,
+}
+
+/// How long the SSH transport waits for a connection or a prompt (real time).
+pub const SSH_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Runs a scenario to its end or its first failure. Needs a tokio runtime (the lab's listeners).
 pub async fn run(scenario: &Scenario) -> Outcome {
+    run_over(scenario, Transport::InProcess).await
+}
+
+/// [`run`] with `cli` steps sent over `transport`.
+pub async fn run_over(scenario: &Scenario, transport: Transport) -> Outcome {
     let started = Instant::now();
     let dir = temp_dir(&scenario.name);
     let mut outcome = Outcome {
@@ -116,6 +135,7 @@ pub async fn run(scenario: &Scenario) -> Outcome {
                 last_output: None,
                 outputs: HashMap::new(),
                 vars: HashMap::new(),
+                transport,
             };
             for step in &scenario.steps {
                 outcome.steps_run += 1;
@@ -160,6 +180,7 @@ struct Runner<'a> {
     outputs: HashMap<String, String>,
     /// Values saved by `api:` steps (`save:`), used as `${name}`.
     vars: HashMap<String, Value>,
+    transport: Transport,
 }
 
 impl Runner<'_> {
@@ -592,6 +613,9 @@ impl Runner<'_> {
                 ),
             ));
         }
+        if self.transport == Transport::Ssh {
+            return self.cli_over_ssh(step, device, &node, lines).await;
+        }
         let mut session = Session::new(node.device().clone(), "admin", 15, "scenario");
         let mut out = String::new();
         for (i, line) in lines.iter().enumerate() {
@@ -672,6 +696,89 @@ impl Runner<'_> {
             }
         }
         drop(session);
+        self.lab.settle();
+        Ok(out)
+    }
+
+    /// [`Self::cli`] over real SSH: logs in as `admin` (password `default`), turns paging off
+    /// (`terminal length 0`, not part of the output), types each line and reads up to the next
+    /// prompt. A session closed without an exit status is the device reloading.
+    async fn cli_over_ssh(
+        &mut self,
+        step: &Step,
+        device: &str,
+        node: &std::sync::Arc<crate::lab::Node>,
+        lines: &[String],
+    ) -> Result<String, Failure> {
+        use crate::ssh_client::{CliShell, Ending};
+        let addr = node.ssh_addr();
+        // A device that has just booted may take a moment to listen again, as on real hardware;
+        // an operator would retry, so does the runner, for a short while.
+        let retry_until = Instant::now() + Duration::from_secs(3);
+        let mut shell = loop {
+            match CliShell::open(addr, "admin", "default", SSH_TIMEOUT).await {
+                Ok(shell) => break shell,
+                Err(m) if Instant::now() >= retry_until => {
+                    return Err(self.fail(step, Some(device), format!("{device} over SSH: {m}")))
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        };
+        shell
+            .send("terminal length 0")
+            .await
+            .map_err(|m| self.fail(step, Some(device), format!("{device} over SSH: {m}")))?;
+        let mut out = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            let echo = format!("{}{line}", shell.prompt());
+            self.record(device, &echo);
+            let exchange = shell
+                .send(line)
+                .await
+                .map_err(|m| self.fail(step, Some(device), format!("{device} over SSH: {m}")))?;
+            self.record(device, &exchange.output);
+            out.push_str(&exchange.output);
+            match exchange.ending {
+                Ending::Waiting { prompt, kind } => {
+                    if kind != InputKind::Command {
+                        out.push_str(&prompt);
+                        out.push('\n');
+                    }
+                }
+                Ending::Closed { exit_status } => {
+                    let reloaded = exit_status.is_none();
+                    if reloaded {
+                        // The server closes the channel, then reloads the device.
+                        let deadline = Instant::now() + Duration::from_secs(5);
+                        while node.device().state().power == Power::Running
+                            && Instant::now() < deadline
+                        {
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                        }
+                        self.lab.settle();
+                        self.record(device, "*** reloading: session closed ***");
+                    }
+                    if i + 1 < lines.len() {
+                        let why = if reloaded {
+                            "the device reloaded"
+                        } else {
+                            "the session closed"
+                        };
+                        return Err(self.fail(
+                            step,
+                            Some(device),
+                            format!(
+                                "{why} at line {} ({line:?}); {} line(s) after it were not sent: put them in a later step",
+                                i + 1,
+                                lines.len() - i - 1
+                            ),
+                        ));
+                    }
+                    return Ok(out);
+                }
+            }
+        }
+        shell.close().await;
         self.lab.settle();
         Ok(out)
     }
