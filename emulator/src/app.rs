@@ -48,13 +48,13 @@ pub fn up(
 
 /// SIGINT and SIGTERM, registered before the lab starts so that a signal during start-up also
 /// stops the lab cleanly.
-struct StopSignals {
+pub(crate) struct StopSignals {
     interrupt: Option<tokio::signal::unix::Signal>,
     terminate: Option<tokio::signal::unix::Signal>,
 }
 
 impl StopSignals {
-    fn register() -> Self {
+    pub(crate) fn register() -> Self {
         use tokio::signal::unix::{signal, SignalKind};
         StopSignals {
             interrupt: signal(SignalKind::interrupt()).ok(),
@@ -62,7 +62,7 @@ impl StopSignals {
         }
     }
 
-    async fn wait(&mut self) {
+    pub(crate) async fn wait(&mut self) {
         async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
             match s.as_mut() {
                 Some(s) => {

@@ -16,6 +16,7 @@
 //! - [`cms`]: the CMS database of a CDM (SQLite): lifecycle, backups, schema versions, replication.
 //! - [`clock`]: the lab clock (real with a speed factor, or virtual).
 //! - [`release`]: the table of software releases.
+//! - [`exercise`]: graded exercises (`acnslab exercise start|check`): a starting lab and goals.
 //! - [`scenario`]: scenario files (`acnslab run`): procedures replayed on a virtual clock, with faults.
 //! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
 //! - [`install`]: installing an image: checks, automatic CMS backup, pending version.
@@ -38,6 +39,7 @@ pub mod commands;
 pub mod config;
 pub mod control;
 pub mod device;
+pub mod exercise;
 pub mod images;
 pub mod install;
 pub mod lab;

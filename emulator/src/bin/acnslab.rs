@@ -55,6 +55,11 @@ enum Command {
         #[arg(long)]
         junit: Option<PathBuf>,
     },
+    /// Graded exercises for training labs: start one, check your work (see docs/exercises.md).
+    Exercise {
+        #[command(subcommand)]
+        command: acnslab::exercise::ExerciseCommand,
+    },
     /// The CDM GUI's functions from a shell (devices, meta files, groups, upgrades, jobs).
     Cdm(acnslab::app::CdmArgs),
     /// Make and check synthetic software images and meta files.
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => acnslab::bench::run(args),
         Command::Image { command } => acnslab::images::cli::run(command),
         Command::Cdm(args) => acnslab::app::cdm(args),
+        Command::Exercise { command } => acnslab::exercise::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -124,13 +124,13 @@ struct RawScenario {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "lowercase")]
-enum LabWord {
+pub(crate) enum LabWord {
     Default,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStep {
+pub(crate) struct RawStep {
     /// A label shown in reports; no effect.
     #[serde(default)]
     name: Option<String>,
@@ -578,7 +578,38 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         line,
         message,
     };
-    let raw: RawScenario = serde_norway::from_str(text).map_err(|e| {
+    let raw: RawScenario = from_yaml(text, path)?;
+    let topology = lab_of(
+        text,
+        path,
+        raw.lab.is_some(),
+        raw.topology.as_ref(),
+        raw.topology_file.as_deref(),
+    )?;
+    let start = start_of(text, path, raw.start.as_deref())?;
+    let steps = steps_of(text, path, "steps", raw.steps, &topology)?;
+    if steps.is_empty() {
+        return Err(err(
+            line_of_key(text, "steps").unwrap_or(1),
+            "steps: a scenario needs at least one step".into(),
+        ));
+    }
+    Ok(Scenario {
+        name: raw.name,
+        description: raw.description,
+        file: path.to_path_buf(),
+        topology,
+        start,
+        steps,
+    })
+}
+
+/// Deserializes a whole file; a YAML or shape error carries its line.
+pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ScenarioError> {
+    serde_norway::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line()).unwrap_or(0);
         let message = e.to_string();
         let message = message
@@ -586,16 +617,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             .next()
             .unwrap_or_default()
             .to_string();
-        err(line, message)
-    })?;
-    let top_line = |key: &str| line_of_key(text, key).unwrap_or(1);
+        ScenarioError {
+            file: path.display().to_string(),
+            line,
+            message,
+        }
+    })
+}
 
-    // the lab
-    let given = [
-        raw.lab.is_some(),
-        raw.topology.is_some(),
-        raw.topology_file.is_some(),
-    ];
+/// The lab of a scenario or exercise file: `lab: default` (`lab_given`), an inline `topology:`,
+/// a `topology_file:` relative to `path`, or the default lab; always on ephemeral ports.
+pub(crate) fn lab_of(
+    text: &str,
+    path: &Path,
+    lab_given: bool,
+    topology: Option<&serde_norway::Value>,
+    topology_file: Option<&str>,
+) -> Result<Topology, ScenarioError> {
+    let file = path.display().to_string();
+    let err = |line: usize, message: String| ScenarioError {
+        file: file.clone(),
+        line,
+        message,
+    };
+    let top_line = |key: &str| line_of_key(text, key).unwrap_or(1);
+    let given = [lab_given, topology.is_some(), topology_file.is_some()];
     if given.iter().filter(|g| **g).count() > 1 {
         return Err(err(
             top_line("topology")
@@ -604,7 +650,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             "give one of `lab: default`, `topology:` or `topology_file:`".into(),
         ));
     }
-    let mut topology = if let Some(value) = &raw.topology {
+    let mut topology = if let Some(value) = topology {
         let at = top_line("topology");
         let (block, offset) = match block_of(text, "topology") {
             Some(b) => b,
@@ -618,7 +664,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             };
             err(line, format!("topology: {}", e.message))
         })?
-    } else if let Some(rel) = &raw.topology_file {
+    } else if let Some(rel) = topology_file {
         let at = top_line("topology_file");
         let p = path.parent().unwrap_or(Path::new(".")).join(rel);
         Topology::load(&p).map_err(|e| {
@@ -644,51 +690,63 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         s.ftp_port = 0;
         s.http_port = 0;
     }
+    Ok(topology)
+}
 
-    let start = match &raw.start {
-        None => default_start(),
+/// The virtual clock's start: `start:` or [`default_start`].
+fn start_of(text: &str, path: &Path, start: Option<&str>) -> Result<DateTime<Utc>, ScenarioError> {
+    match start {
         Some(s) => DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                err(
-                    top_line("start"),
-                    format!("start: '{s}' is not an RFC 3339 time like 2026-11-26T09:00:00Z ({e})"),
-                )
-            })?,
-    };
+            .map_err(|e| ScenarioError {
+                file: path.display().to_string(),
+                line: line_of_key(text, "start").unwrap_or(1),
+                message: format!(
+                    "start: '{s}' is not an RFC 3339 time like 2026-11-26T09:00:00Z ({e})"
+                ),
+            }),
+        None => Ok(default_start()),
+    }
+}
 
-    let lines = step_lines(text, raw.steps.len());
-    let steps_at = top_line("steps");
-    let mut steps = Vec::with_capacity(raw.steps.len());
-    let names = Names {
-        topology: &topology,
-    };
+/// Checks the steps listed under the top-level `key:` against `topology`; each error carries the
+/// line of its step.
+pub(crate) fn steps_of(
+    text: &str,
+    path: &Path,
+    key: &str,
+    raw_steps: Vec<RawStep>,
+    topology: &Topology,
+) -> Result<Vec<Step>, ScenarioError> {
+    let lines = item_lines(text, key, raw_steps.len());
+    let at = line_of_key(text, key).unwrap_or(1);
+    let mut steps = Vec::with_capacity(raw_steps.len());
+    let names = Names { topology };
     let mut cli_seen: Vec<String> = Vec::new();
     let mut saved: Vec<String> = Vec::new();
-    for (i, rs) in raw.steps.into_iter().enumerate() {
-        let line = lines.get(i).copied().unwrap_or(steps_at);
-        let step = check_step(rs, &names, &mut cli_seen, &mut saved)
-            .map_err(|m| err(line, format!("step {}: {m}", i + 1)))?;
+    for (i, rs) in raw_steps.into_iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(at);
+        let step =
+            check_step(rs, &names, &mut cli_seen, &mut saved).map_err(|m| ScenarioError {
+                file: path.display().to_string(),
+                line,
+                message: format!("step {}: {m}", i + 1),
+            })?;
         steps.push(Step {
             line,
             label: step.1,
             kind: step.0,
         });
     }
-    if steps.is_empty() {
-        return Err(err(
-            steps_at,
-            "steps: a scenario needs at least one step".into(),
-        ));
+    Ok(steps)
+}
+
+/// Checks a `check:` mapping against `topology` (devices that exist, keys that apply to them).
+pub(crate) fn check_against(c: &Check, topology: &Topology) -> Result<(), String> {
+    if c.timeout.is_some() || c.every.is_some() {
+        return Err("`timeout` and `every` belong to `until:`, not to a check".into());
     }
-    Ok(Scenario {
-        name: raw.name,
-        description: raw.description,
-        file: path.to_path_buf(),
-        topology,
-        start,
-        steps,
-    })
+    check_check(c, &Names { topology })
 }
 
 struct Names<'a> {
@@ -1354,7 +1412,7 @@ pub const SYNC_WORDS: &[&str] = &[
 ];
 
 /// The 1-based line of a top-level `key:`.
-fn line_of_key(text: &str, key: &str) -> Option<usize> {
+pub(crate) fn line_of_key(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             l.strip_prefix(key)
@@ -1398,10 +1456,10 @@ fn block_of(text: &str, key: &str) -> Option<(String, usize)> {
     Some((text, at))
 }
 
-/// The 1-based line of each item of the top-level `steps:` list (block style); empty if the list
+/// The 1-based line of each item of the top-level `key:` list (block style); empty if the list
 /// cannot be found this way or the count differs from `expected`.
-fn step_lines(text: &str, expected: usize) -> Vec<usize> {
-    let Some(at) = line_of_key(text, "steps") else {
+pub(crate) fn item_lines(text: &str, key: &str, expected: usize) -> Vec<usize> {
+    let Some(at) = line_of_key(text, key) else {
         return Vec::new();
     };
     let all: Vec<&str> = text.lines().collect();
@@ -1450,8 +1508,8 @@ mod tests {
     #[test]
     fn step_lines_follow_the_list() {
         let text = "name: x\nsteps:\n  - wait: 1s\n\n  # note\n  - cli:\n      device: ce1\n      lines: [a]\n  - wait: 2s\n";
-        assert_eq!(step_lines(text, 3), vec![3, 6, 9]);
+        assert_eq!(item_lines(text, "steps", 3), vec![3, 6, 9]);
         let flush = "name: x\nsteps:\n- wait: 1s\n- wait: 2s\nother: 1\n";
-        assert_eq!(step_lines(flush, 2), vec![3, 4]);
+        assert_eq!(item_lines(flush, "steps", 2), vec![3, 4]);
     }
 }

@@ -155,6 +155,23 @@ pub async fn run_over(scenario: &Scenario, transport: Transport) -> Outcome {
     outcome
 }
 
+/// Runs `steps` in order on a lab that is already up (an exercise's setup), CLI in-process; stops
+/// at the first failing step.
+pub async fn run_steps(lab: &Lab, steps: &[Step]) -> Result<(), Failure> {
+    let mut runner = Runner {
+        lab,
+        transcripts: HashMap::new(),
+        last_output: None,
+        outputs: HashMap::new(),
+        vars: HashMap::new(),
+        transport: Transport::InProcess,
+    };
+    for step in steps {
+        runner.step(step).await?;
+    }
+    Ok(())
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let slug: String = name

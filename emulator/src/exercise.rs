@@ -1,0 +1,420 @@
+//! Graded exercises for training labs (`docs/exercises.md`): an exercise file is a starting lab
+//! (a topology, possibly broken on purpose, and `setup:` steps in the scenario step format) plus
+//! goals checked against the live lab, each with a hint and points. `acnslab exercise start FILE`
+//! starts the lab for SSH and serves the grader on `DIR/exercise.sock`; `acnslab exercise check`
+//! asks it and prints each goal as met or not, the hints of the goals not met, and the score.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::lab::{Lab, LabOptions};
+use crate::scenario::format::{
+    check_against, from_yaml, item_lines, lab_of, line_of_key, steps_of, Check, LabWord, RawStep,
+    Step, StepKind,
+};
+use crate::scenario::ScenarioError;
+use crate::topology::Topology;
+
+/// The state directory `acnslab exercise` uses unless told otherwise.
+pub const DEFAULT_STATE_DIR: &str = "acnslab-exercise";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExercise {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    lab: Option<LabWord>,
+    #[serde(default)]
+    topology: Option<serde_norway::Value>,
+    #[serde(default)]
+    topology_file: Option<String>,
+    #[serde(default)]
+    setup: Vec<RawStep>,
+    goals: Vec<RawGoal>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGoal {
+    goal: String,
+    check: Check,
+    #[serde(default)]
+    hint: Option<String>,
+    #[serde(default)]
+    points: Option<u32>,
+}
+
+/// A checked exercise.
+#[derive(Debug, Clone)]
+pub struct Exercise {
+    pub name: String,
+    /// The briefing shown when the lab is ready.
+    pub description: Option<String>,
+    pub file: PathBuf,
+    /// The starting lab (SSH ports are chosen when it starts).
+    pub topology: Topology,
+    /// Run on the live lab before the trainee gets it.
+    pub setup: Vec<Step>,
+    pub goals: Vec<Goal>,
+}
+
+/// One goal: what must hold on the live lab.
+#[derive(Debug, Clone)]
+pub struct Goal {
+    pub line: usize,
+    pub text: String,
+    pub check: Check,
+    pub hint: Option<String>,
+    pub points: u32,
+}
+
+/// Reads and checks an exercise file; every error has the file and line, before anything starts.
+pub fn load(path: &Path) -> Result<Exercise, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.display().to_string(),
+        line: 0,
+        message: e.to_string(),
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and checks an exercise text; `path` names it in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioError> {
+    let err = |line: usize, message: String| ScenarioError {
+        file: path.display().to_string(),
+        line,
+        message,
+    };
+    let raw: RawExercise = from_yaml(text, path)?;
+    let topology = lab_of(
+        text,
+        path,
+        raw.lab.is_some(),
+        raw.topology.as_ref(),
+        raw.topology_file.as_deref(),
+    )?;
+    let setup = steps_of(text, path, "setup", raw.setup, &topology)?;
+    for step in &setup {
+        if let StepKind::Wait(_) | StepKind::Until { .. } | StepKind::UntilJob { .. } = step.kind {
+            return Err(err(
+                step.line,
+                format!(
+                    "setup: `{}` is not allowed here: the setup runs on the live lab's real clock; \
+                     start the lab in the state you need through the topology (versions, roles) \
+                     and instant steps",
+                    step.kind.word()
+                ),
+            ));
+        }
+    }
+    let goals_at = line_of_key(text, "goals").unwrap_or(1);
+    if raw.goals.is_empty() {
+        return Err(err(
+            goals_at,
+            "goals: an exercise needs at least one goal".into(),
+        ));
+    }
+    let lines = item_lines(text, "goals", raw.goals.len());
+    let mut goals = Vec::with_capacity(raw.goals.len());
+    for (i, g) in raw.goals.into_iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(goals_at);
+        check_against(&g.check, &topology)
+            .map_err(|m| err(line, format!("goal {}: {m}", i + 1)))?;
+        if g.points == Some(0) {
+            return Err(err(
+                line,
+                format!("goal {}: points must be at least 1", i + 1),
+            ));
+        }
+        goals.push(Goal {
+            line,
+            text: g.goal,
+            check: g.check,
+            hint: g.hint,
+            points: g.points.unwrap_or(1),
+        });
+    }
+    Ok(Exercise {
+        name: raw.name,
+        description: raw.description,
+        file: path.to_path_buf(),
+        topology,
+        setup,
+        goals,
+    })
+}
+
+/// How one goal stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoalResult {
+    pub goal: String,
+    pub met: bool,
+    /// What differs (`expected X, got Y`), when not met.
+    pub misses: Vec<String>,
+    pub hint: Option<String>,
+    pub points: u32,
+}
+
+/// The grade of the live lab against an exercise's goals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grade {
+    pub exercise: String,
+    pub goals: Vec<GoalResult>,
+}
+
+impl Grade {
+    pub fn score(&self) -> u32 {
+        self.goals.iter().filter(|g| g.met).map(|g| g.points).sum()
+    }
+
+    pub fn total(&self) -> u32 {
+        self.goals.iter().map(|g| g.points).sum()
+    }
+
+    pub fn all_met(&self) -> bool {
+        self.goals.iter().all(|g| g.met)
+    }
+
+    /// The report `acnslab exercise check` prints.
+    pub fn render(&self) -> String {
+        let mut out = format!("Exercise: {}\n", self.exercise);
+        for (i, g) in self.goals.iter().enumerate() {
+            let mark = if g.met { "met    " } else { "not met" };
+            let _ = writeln!(out, "  {:>2}. [{mark}] {}", i + 1, g.goal);
+            if !g.met {
+                for m in &g.misses {
+                    let _ = writeln!(out, "                   {m}");
+                }
+                if let Some(h) = &g.hint {
+                    let mut first = true;
+                    for l in h.trim().lines() {
+                        let lead = if first { "hint: " } else { "      " };
+                        first = false;
+                        let _ = writeln!(out, "                   {lead}{l}");
+                    }
+                }
+            }
+        }
+        let met = self.goals.iter().filter(|g| g.met).count();
+        let total = self.total().max(1);
+        let _ = writeln!(
+            out,
+            "Score: {} of {} points ({}%), {met} of {} goals met",
+            self.score(),
+            self.total(),
+            self.score() * 100 / total,
+            self.goals.len()
+        );
+        out
+    }
+}
+
+/// Grades the live `lab` against `exercise`'s goals.
+pub fn grade(lab: &Lab, exercise: &Exercise) -> Grade {
+    lab.settle();
+    let goals = exercise
+        .goals
+        .iter()
+        .map(|g| {
+            let misses = crate::scenario::runner::check(lab, &g.check);
+            GoalResult {
+                goal: g.text.clone(),
+                met: misses.is_empty(),
+                misses,
+                hint: g.hint.clone(),
+                points: g.points,
+            }
+        })
+        .collect();
+    Grade {
+        exercise: exercise.name.clone(),
+        goals,
+    }
+}
+
+/// Where the grader of a running exercise answers, in its state directory.
+pub fn socket_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("exercise.sock")
+}
+
+/// Serves the grader: each connection gets the current [`Grade`] as one JSON line.
+pub async fn serve(path: PathBuf, lab: Arc<Lab>, exercise: Arc<Exercise>) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path)?;
+    loop {
+        let (mut stream, _) = listener.accept().await?;
+        let grade = grade(&lab, &exercise);
+        let mut line = serde_json::to_string(&grade).unwrap_or_default();
+        line.push('\n');
+        let _ = stream.write_all(line.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+}
+
+/// Options of `acnslab exercise start`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StartArgs {
+    /// The exercise file (YAML, see docs/exercises.md).
+    pub file: PathBuf,
+    /// State directory of the exercise's lab.
+    #[arg(long, default_value = DEFAULT_STATE_DIR)]
+    pub state_dir: PathBuf,
+    /// Remove the lab of an earlier run in the state directory first (start over).
+    #[arg(long)]
+    pub restart: bool,
+    /// SSH port of the first device (the others follow).
+    #[arg(long, default_value_t = 2201)]
+    pub base_port: u16,
+    /// Lab clock speed factor (1 = real time).
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// Reboot duration in lab seconds.
+    #[arg(long)]
+    pub boot_seconds: Option<f64>,
+}
+
+/// `acnslab exercise start`: checks the file, starts its lab (fresh), runs the setup, prints the
+/// briefing and the device table, then serves SSH, the console and the grader until Ctrl-C.
+pub fn start(args: StartArgs) -> Result<(), String> {
+    let exercise = load(&args.file).map_err(|e| e.to_string())?;
+    fresh_state_dir(&args.state_dir, args.restart)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let mut stop = crate::app::StopSignals::register();
+        let mut options = LabOptions::new(&args.state_dir);
+        options.topology = Some(exercise.topology.clone());
+        options.base_port = Some(args.base_port);
+        options.speed = args.speed;
+        options.boot_seconds = args.boot_seconds;
+        let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
+        if let Err(f) = crate::scenario::runner::run_steps(&lab, &exercise.setup).await {
+            lab.shutdown().await;
+            return Err(format!(
+                "{}:{}: the setup failed ({} step): {}",
+                exercise.file.display(),
+                f.line,
+                f.step,
+                f.message
+            ));
+        }
+        let exercise = Arc::new(exercise);
+        let control_socket = crate::control::socket_path(lab.state_dir());
+        let control = tokio::spawn(crate::control::serve(control_socket.clone(), lab.clone()));
+        let grader_socket = socket_path(lab.state_dir());
+        let grader = tokio::spawn(serve(grader_socket.clone(), lab.clone(), exercise.clone()));
+        println!("Exercise: {}", exercise.name);
+        if let Some(d) = &exercise.description {
+            println!();
+            for l in d.trim_end().lines() {
+                println!("  {l}");
+            }
+            println!();
+        }
+        print!("{}", lab.table());
+        let dir = lab.state_dir().display().to_string();
+        let check = if dir == DEFAULT_STATE_DIR {
+            "acnslab exercise check".to_string()
+        } else {
+            format!("acnslab exercise check --state-dir {dir}")
+        };
+        println!(
+            "{} goal(s). Log in with admin / default. Check your work with: {check}",
+            exercise.goals.len()
+        );
+        println!("Ctrl-C ends the exercise (the lab's state stays in {dir}).");
+        stop.wait().await;
+        control.abort();
+        grader.abort();
+        let _ = std::fs::remove_file(&control_socket);
+        let _ = std::fs::remove_file(&grader_socket);
+        lab.shutdown().await;
+        println!("exercise stopped");
+        Ok(())
+    })
+}
+
+/// An exercise always starts from its own starting lab: an empty (or new) state directory, or,
+/// with `restart`, one that holds an earlier acnslab lab, which is removed.
+fn fresh_state_dir(dir: &Path, restart: bool) -> Result<(), String> {
+    let Ok(mut entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    let ours = dir.join("lab.json").exists() || dir.join("topology.yaml").exists();
+    match (restart, ours) {
+        (true, true) => std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display())),
+        (true, false) => Err(format!(
+            "{}: not the state directory of an acnslab lab; not removing it (choose another --state-dir)",
+            dir.display()
+        )),
+        (false, _) => Err(format!(
+            "{}: holds a lab already; add --restart to start the exercise over (its state is removed), or choose another --state-dir",
+            dir.display()
+        )),
+    }
+}
+
+/// `acnslab exercise check`: asks the running exercise for its grade and prints it. `Err` (exit
+/// status 1) while a goal is not met.
+pub fn check_cli(state_dir: &Path) -> Result<(), String> {
+    let grade = ask(state_dir)?;
+    print!("{}", grade.render());
+    if grade.all_met() {
+        Ok(())
+    } else {
+        let open = grade.goals.iter().filter(|g| !g.met).count();
+        Err(format!("{open} goal(s) not met yet"))
+    }
+}
+
+/// The grade from the exercise running in `state_dir`.
+pub fn ask(state_dir: &Path) -> Result<Grade, String> {
+    let path = socket_path(state_dir);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let stream = UnixStream::connect(&path).await.map_err(|e| {
+            format!(
+                "no exercise is running in {} ({e}); start one with: acnslab exercise start FILE",
+                state_dir.display()
+            )
+        })?;
+        let mut line = String::new();
+        BufReader::new(stream)
+            .read_line(&mut line)
+            .await
+            .map_err(|e| e.to_string())?;
+        serde_json::from_str(&line).map_err(|e| format!("bad answer from the exercise: {e}"))
+    })
+}
+
+/// `acnslab exercise ...`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ExerciseCommand {
+    /// Start an exercise's lab (fresh), run its setup, serve it until Ctrl-C.
+    Start(StartArgs),
+    /// Print each goal of the running exercise as met or not, the hints, and the score.
+    Check {
+        #[arg(long, default_value = DEFAULT_STATE_DIR)]
+        state_dir: PathBuf,
+    },
+}
+
+/// Runs an `acnslab exercise` subcommand.
+pub fn run(command: ExerciseCommand) -> Result<(), String> {
+    match command {
+        ExerciseCommand::Start(args) => start(args),
+        ExerciseCommand::Check { state_dir } => check_cli(&state_dir),
+    }
+}

@@ -1,0 +1,88 @@
+//! The shipped exercises (`scenarios/exercises/`), in-process on a virtual clock: each loads, each
+//! starting lab (after its setup) leaves goals not met, and a solution (the guide's procedure, as
+//! scenario steps under `tests/fixtures/exercises/`) meets every goal. The same over real SSH and
+//! real processes is in the `tests` crate (`tests/tests/exercises.rs`).
+
+use std::path::{Path, PathBuf};
+
+use acnslab::clock::LabClock;
+use acnslab::exercise::{self, Grade};
+use acnslab::lab::{Lab, LabOptions};
+use acnslab::scenario::{self, runner};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Starts the exercise's lab on a virtual clock, runs its setup, grades, runs the solution's
+/// steps, grades again.
+async fn before_and_after(name: &str) -> (Grade, Grade) {
+    let ex = exercise::load(&root().join("scenarios/exercises").join(format!("{name}.yaml")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let solution = scenario::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/exercises")
+            .join(format!("{name}.solution.yaml")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = LabOptions::new(dir.path());
+    options.topology = Some(ex.topology.clone());
+    options.clock = Some(LabClock::virtual_at(scenario::format::default_start()));
+    let lab = Lab::start(options).await.unwrap();
+    runner::run_steps(&lab, &ex.setup)
+        .await
+        .unwrap_or_else(|f| panic!("setup failed at line {}: {}", f.line, f.message));
+    let before = exercise::grade(&lab, &ex);
+    if let Err(f) = runner::run_steps(&lab, &solution.steps).await {
+        panic!(
+            "the solution failed at line {} ({}): {}",
+            f.line, f.step, f.message
+        );
+    }
+    let after = exercise::grade(&lab, &ex);
+    lab.shutdown().await;
+    (before, after)
+}
+
+fn assert_solved(name: &str, before: &Grade, after: &Grade) {
+    assert!(!before.all_met(), "{name} starts solved:\n{}", before.render());
+    assert!(before.score() < before.total(), "{}", before.render());
+    assert!(after.all_met(), "{name} not solved:\n{}", after.render());
+    assert_eq!(after.score(), after.total());
+    assert!(
+        after.render().contains("(100%)"),
+        "{}",
+        after.render()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ce_group_exercise_is_open_at_start_and_solved_by_the_procedure() {
+    let (before, after) = before_and_after("01-upgrade-ce-group").await;
+    assert_solved("01", &before, &after);
+    let ce1 = &before.goals[1];
+    assert!(!ce1.met);
+    assert!(
+        ce1.misses.iter().any(|m| m.contains("expected 5.2.1, got 5.1.3")),
+        "{:?}",
+        ce1.misses
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cdm_pair_exercise_is_open_at_start_and_solved_by_procedure_6() {
+    let (before, after) = before_and_after("02-upgrade-cdm-pair").await;
+    assert_solved("02", &before, &after);
+    assert!(before.goals.iter().filter(|g| !g.met).count() >= 3, "{}", before.render());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recovery_exercise_is_open_at_start_and_solved_by_a_restore() {
+    let (before, after) = before_and_after("03-recover-cdm-from-backup").await;
+    assert_solved("03", &before, &after);
+    assert!(!before.goals[0].met, "{}", before.render());
+}
