@@ -20,8 +20,12 @@ fn root() -> PathBuf {
 /// Starts the exercise's lab on a virtual clock, runs its setup, grades, runs the solution's
 /// steps, grades again.
 async fn before_and_after(name: &str) -> (Grade, Grade) {
-    let ex = exercise::load(&root().join("scenarios/exercises").join(format!("{name}.yaml")))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let ex = exercise::load(
+        &root()
+            .join("scenarios/exercises")
+            .join(format!("{name}.yaml")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let solution = scenario::load(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/exercises")
@@ -49,15 +53,15 @@ async fn before_and_after(name: &str) -> (Grade, Grade) {
 }
 
 fn assert_solved(name: &str, before: &Grade, after: &Grade) {
-    assert!(!before.all_met(), "{name} starts solved:\n{}", before.render());
+    assert!(
+        !before.all_met(),
+        "{name} starts solved:\n{}",
+        before.render()
+    );
     assert!(before.score() < before.total(), "{}", before.render());
     assert!(after.all_met(), "{name} not solved:\n{}", after.render());
     assert_eq!(after.score(), after.total());
-    assert!(
-        after.render().contains("(100%)"),
-        "{}",
-        after.render()
-    );
+    assert!(after.render().contains("(100%)"), "{}", after.render());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,7 +71,9 @@ async fn the_ce_group_exercise_is_open_at_start_and_solved_by_the_procedure() {
     let ce1 = &before.goals[1];
     assert!(!ce1.met);
     assert!(
-        ce1.misses.iter().any(|m| m.contains("expected 5.2.1, got 5.1.3")),
+        ce1.misses
+            .iter()
+            .any(|m| m.contains("expected 5.2.1, got 5.1.3")),
         "{:?}",
         ce1.misses
     );
@@ -77,7 +83,11 @@ async fn the_ce_group_exercise_is_open_at_start_and_solved_by_the_procedure() {
 async fn the_cdm_pair_exercise_is_open_at_start_and_solved_by_procedure_6() {
     let (before, after) = before_and_after("02-upgrade-cdm-pair").await;
     assert_solved("02", &before, &after);
-    assert!(before.goals.iter().filter(|g| !g.met).count() >= 3, "{}", before.render());
+    assert!(
+        before.goals.iter().filter(|g| !g.met).count() >= 3,
+        "{}",
+        before.render()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
