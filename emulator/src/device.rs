@@ -129,6 +129,9 @@ pub struct DeviceState {
     pub known_cdms: Vec<Ipv4Addr>,
     /// The system log (`show logging`), newest last, bounded.
     pub log: std::collections::VecDeque<(DateTime<Utc>, String)>,
+    /// Boots since the lab opened the device: work begun before a power loss checks it (see
+    /// [`Device::boot_mark`]) and is abandoned, as the real device would have died with it.
+    pub boots: u64,
 }
 
 /// Lines the system log keeps.
@@ -317,6 +320,7 @@ impl Device {
             registration: None,
             sync: SyncState::Never,
             known_cdms: Vec::new(),
+            boots: 0,
             log: Default::default(),
         };
         let mut state = state;
@@ -430,6 +434,9 @@ impl Device {
     }
 
     fn apply_boot(&self, state: &mut DeviceState) {
+        state.boots += 1;
+        // What a download cut short by a power loss left behind is gone after the boot.
+        remove_leftovers(&self.disk_dir());
         if let Some(pending) = state.pending_version.take() {
             state.version = pending;
             if let Err(e) = self.save_persisted(state) {
@@ -452,6 +459,18 @@ impl Device {
                 }
             }
         }
+    }
+
+    /// Marks the current boot, for long work (a download) that must not finish on a device that
+    /// lost power in the meantime: see [`Device::still_up`].
+    pub fn boot_mark(&self) -> u64 {
+        self.state().boots
+    }
+
+    /// Whether the device has stayed up, without a reload or power loss, since `mark` was taken.
+    pub fn still_up(&self, mark: u64) -> bool {
+        let state = self.state();
+        state.power == Power::Running && state.boots == mark
     }
 
     /// `write memory`: the running configuration becomes the startup configuration, on disk first.

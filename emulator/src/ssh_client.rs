@@ -100,7 +100,7 @@ impl CliShell {
             prompt: String::new(),
             timeout,
         };
-        match shell.read_reply(false).await?.ending {
+        match shell.read_reply(false, &mut |_| {}).await?.ending {
             Ending::Waiting { prompt, .. } => shell.prompt = prompt,
             Ending::Closed { .. } => return Err(format!("{addr} closed the session at once")),
         }
@@ -114,11 +114,21 @@ impl CliShell {
 
     /// Types `line` and Enter; returns the reply once the device waits again or closes.
     pub async fn send(&mut self, line: &str) -> Result<Exchange, String> {
+        self.send_watching(line, &mut |_| {}).await
+    }
+
+    /// [`Self::send`], showing `watch` each piece of output as it arrives (CR removed), e.g. to
+    /// act while a download prints its progress.
+    pub async fn send_watching(
+        &mut self,
+        line: &str,
+        watch: &mut dyn FnMut(&str),
+    ) -> Result<Exchange, String> {
         self.channel
             .data(format!("{line}\r").as_bytes())
             .await
             .map_err(|e| format!("cannot send {line:?}: {e}"))?;
-        let exchange = self.read_reply(true).await?;
+        let exchange = self.read_reply(true, watch).await?;
         if let Ending::Waiting { prompt, .. } = &exchange.ending {
             self.prompt = prompt.clone();
         }
@@ -127,7 +137,11 @@ impl CliShell {
 
     /// Reads until the unfinished last line is a prompt, or the channel closes. With `echoed`, the
     /// first line (the echo of the typed line, empty for a password) is not output.
-    async fn read_reply(&mut self, echoed: bool) -> Result<Exchange, String> {
+    async fn read_reply(
+        &mut self,
+        echoed: bool,
+        watch: &mut dyn FnMut(&str),
+    ) -> Result<Exchange, String> {
         let mut bytes = Vec::new();
         let mut exit_status = None;
         let deadline = tokio::time::Instant::now() + self.timeout;
@@ -171,6 +185,7 @@ impl CliShell {
                 })?;
             match msg {
                 Some(ChannelMsg::Data { data }) => {
+                    watch(&String::from_utf8_lossy(&data).replace('\r', ""));
                     bytes.extend_from_slice(&data);
                 }
                 Some(ChannelMsg::ExitStatus { exit_status: s }) => exit_status = Some(s),

@@ -164,6 +164,7 @@ async fn download(
     let temp: PathBuf = device
         .disk_dir()
         .join(format!(".download-{}", std::process::id()));
+    let mark = device.boot_mark();
     let what = format!("{host}:{}/{file}", dir.trim_end_matches('/'));
     device.log(format!("{} {what}", crate::text::log::DOWNLOAD_STARTED));
     out(&format!(
@@ -198,6 +199,15 @@ async fn download(
             transfer::http_download(addr, &path, &temp, &mut progress).await
         }
     };
+    if !device.still_up(mark) {
+        // The device lost power (or reloaded) during the download: nothing more happens; the
+        // partial file is what a dead device leaves, removed at its next boot.
+        return Finished {
+            text: String::new(),
+            failed: true,
+            reload: false,
+        };
+    }
     match &result {
         Ok(bytes) => device.log(format!(
             "{} {what} ({bytes} bytes)",

@@ -442,6 +442,7 @@ pub async fn run_job(
         crate::network::ServerRoute::Cut | crate::network::ServerRoute::Unknown => None,
     };
     let temp = device.disk_dir().join(format!(".preposition-{job}"));
+    let mark = device.boot_mark();
     let mut reported_mb = 0u64;
     let mut progress = |bytes: u64| {
         let mb = bytes / (1024 * 1024);
@@ -486,7 +487,9 @@ pub async fn run_job(
         _ => Err(format!("no server at {}", meta.url.host())),
     };
     let result = result.and_then(|bytes| {
-        if device.disk_full() {
+        if !device.still_up(mark) {
+            Err("the device lost power during the download".to_string())
+        } else if device.disk_full() {
             Err(crate::text::install::DISK_FULL.to_string())
         } else {
             Ok(bytes)

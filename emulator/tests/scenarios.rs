@@ -285,6 +285,17 @@ fn parse_error(steps: &str) -> scenario::ScenarioError {
 }
 
 #[test]
+fn power_loss_steps_are_checked() {
+    let e = parse_error("  - wait: 1m\n  - power_loss: {device: ce1, after_mb: 0}\n");
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("`after_mb` must be 1 or more"), "{e}");
+    let e = parse_error("  - power_loss: {device: ce9, after_mb: 2}\n");
+    assert!(e.message.contains("ce9"), "{e}");
+    let e = parse_error("  - power_loss: {device: ce1}\n");
+    assert!(e.message.contains("after_mb"), "{e}");
+}
+
+#[test]
 fn api_until_job_and_server_step_errors_point_at_their_step() {
     // a `${name}` nobody saved
     let e = parse_error("  - wait: 1m\n  - api: {path: \"/api/files/${file}\"}\n");

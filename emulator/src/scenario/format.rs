@@ -163,6 +163,8 @@ pub(crate) struct RawStep {
     #[serde(default)]
     fill_disk: Option<FillDisk>,
     #[serde(default)]
+    power_loss: Option<PowerLoss>,
+    #[serde(default)]
     cms_put: Option<CmsPut>,
     #[serde(default)]
     cms_remove: Option<CmsRemove>,
@@ -289,6 +291,14 @@ pub struct FillDisk {
     pub device: String,
     #[serde(default)]
     pub free_mb: u64,
+}
+
+/// `power_loss: {device: ce1, after_mb: 2}`: armed now, fires during the device's next download.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowerLoss {
+    pub device: String,
+    pub after_mb: u64,
 }
 
 /// A file fault on a device's disk.
@@ -474,6 +484,11 @@ pub enum StepKind {
         device: String,
         free_mb: u64,
     },
+    /// Arms a power loss that fires once a download on `device` has `after_mb` MB (its `#`s).
+    PowerLoss {
+        device: String,
+        after_mb: u64,
+    },
     CmsPut(CmsPut),
     CmsRemove(CmsRemove),
     Api(Box<ApiStep>),
@@ -518,6 +533,7 @@ impl StepKind {
             StepKind::CorruptFile { .. } => "corrupt_file",
             StepKind::TruncateFile { .. } => "truncate_file",
             StepKind::FillDisk { .. } => "fill_disk",
+            StepKind::PowerLoss { .. } => "power_loss",
             StepKind::CmsPut(_) => "cms_put",
             StepKind::CmsRemove(_) => "cms_remove",
             StepKind::Api(_) => "api",
@@ -869,6 +885,7 @@ fn check_step(
         (rs.corrupt_file.is_some(), "corrupt_file"),
         (rs.truncate_file.is_some(), "truncate_file"),
         (rs.fill_disk.is_some(), "fill_disk"),
+        (rs.power_loss.is_some(), "power_loss"),
         (rs.cms_put.is_some(), "cms_put"),
         (rs.cms_remove.is_some(), "cms_remove"),
         (rs.api.is_some(), "api"),
@@ -915,7 +932,7 @@ fn check_step(
                     _ => Ok((StepKind::Expect(e), label)),
                 }
             }
-            None => Err("empty step: give one of cli, send (with device), expect, wait, until, check, power_cycle, reload, cut, heal, corrupt_file, truncate_file, fill_disk, cms_put, cms_remove, api, until_job, stop_server, start_server, corrupt_server_file, truncate_server_file, write_server_file".into()),
+            None => Err("empty step: give one of cli, send (with device), expect, wait, until, check, power_cycle, reload, cut, heal, corrupt_file, truncate_file, fill_disk, power_loss, cms_put, cms_remove, api, until_job, stop_server, start_server, corrupt_server_file, truncate_server_file, write_server_file".into()),
         };
     };
     let step = match kind {
@@ -999,6 +1016,18 @@ fn check_step(
             StepKind::CorruptFile {
                 device: names.device(&f.device)?,
                 file: plain_file(&f.file)?,
+            }
+        }
+        "power_loss" => {
+            let p = rs.power_loss.unwrap();
+            if p.after_mb == 0 {
+                return Err(
+                    "power_loss: `after_mb` must be 1 or more (the `#` that triggers it)".into(),
+                );
+            }
+            StepKind::PowerLoss {
+                device: names.device(&p.device)?,
+                after_mb: p.after_mb,
             }
         }
         "fill_disk" => {

@@ -136,6 +136,7 @@ pub async fn run_over(scenario: &Scenario, transport: Transport) -> Outcome {
                 outputs: HashMap::new(),
                 vars: HashMap::new(),
                 transport,
+                power_losses: HashMap::new(),
             };
             for step in &scenario.steps {
                 outcome.steps_run += 1;
@@ -165,6 +166,7 @@ pub async fn run_steps(lab: &Lab, steps: &[Step]) -> Result<(), Failure> {
         outputs: HashMap::new(),
         vars: HashMap::new(),
         transport: Transport::InProcess,
+        power_losses: HashMap::new(),
     };
     for step in steps {
         runner.step(step).await?;
@@ -198,6 +200,8 @@ struct Runner<'a> {
     /// Values saved by `api:` steps (`save:`), used as `${name}`.
     vars: HashMap<String, Value>,
     transport: Transport,
+    /// Power losses armed by `power_loss:` steps: device -> the MB of a download that fires it.
+    power_losses: HashMap<String, u64>,
 }
 
 impl Runner<'_> {
@@ -296,6 +300,9 @@ impl Runner<'_> {
                     self.lab.advance(d);
                     waited += d;
                 }
+            }
+            StepKind::PowerLoss { device, after_mb } => {
+                self.power_losses.insert(device.clone(), *after_mb);
             }
             StepKind::PowerCycle(d) | StepKind::Reload(d) => {
                 let node = self.lab.node(d).expect("checked at load");
@@ -671,14 +678,20 @@ impl Runner<'_> {
                 Action::Run(task) => {
                     // a download or install: run it to its end, as the SSH edge does
                     let mut progress = String::new();
+                    let mut fuse = PowerFuse::new(self.power_losses.get(device).copied(), &node);
                     let finished =
                         crate::tasks::run(task, node.device().clone(), &mut |t: &str| {
-                            progress.push_str(t)
+                            progress.push_str(t);
+                            fuse.output(t);
                         })
                         .await;
                     progress.push_str(&finished.text);
                     self.record(device, &progress);
                     out.push_str(&progress);
+                    if fuse.blown() {
+                        drop(session);
+                        return self.lost_power(step, device, i, lines, out);
+                    }
                     if finished.reload {
                         drop(session);
                         node.reload();
@@ -717,6 +730,33 @@ impl Runner<'_> {
         Ok(out)
     }
 
+    /// The end of a cli step whose device lost power during a download (`power_loss:`).
+    fn lost_power(
+        &mut self,
+        step: &Step,
+        device: &str,
+        i: usize,
+        lines: &[String],
+        out: String,
+    ) -> Result<String, Failure> {
+        self.power_losses.remove(device);
+        self.lab.settle();
+        self.record(device, "*** power lost during the download ***");
+        if i + 1 < lines.len() {
+            return Err(self.fail(
+                step,
+                Some(device),
+                format!(
+                    "the device lost power at line {} ({:?}); {} line(s) after it were not sent: put them in a later step",
+                    i + 1,
+                    lines[i],
+                    lines.len() - i - 1
+                ),
+            ));
+        }
+        Ok(out)
+    }
+
     /// [`Self::cli`] over real SSH: logs in as `admin` (password `default`), turns paging off
     /// (`terminal length 0`, not part of the output), types each line and reads up to the next
     /// prompt. A session closed without an exit status is the device reloading.
@@ -749,11 +789,16 @@ impl Runner<'_> {
         for (i, line) in lines.iter().enumerate() {
             let echo = format!("{}{line}", shell.prompt());
             self.record(device, &echo);
+            let mut fuse = PowerFuse::new(self.power_losses.get(device).copied(), node);
             let exchange = shell
-                .send(line)
+                .send_watching(line, &mut |t: &str| fuse.output(t))
                 .await
                 .map_err(|m| self.fail(step, Some(device), format!("{device} over SSH: {m}")))?;
             self.record(device, &exchange.output);
+            if fuse.blown() {
+                out.push_str(&exchange.output);
+                return self.lost_power(step, device, i, lines, out);
+            }
             out.push_str(&exchange.output);
             match exchange.ending {
                 Ending::Waiting { prompt, kind } => {
@@ -817,15 +862,62 @@ impl Runner<'_> {
     }
 }
 
-/// Names of the visible files of `dir` that match `pattern` (`*` = any characters), sorted.
+/// A `power_loss:` armed for one download: counts the progress `#`s (one per MB, on lines of
+/// nothing else) of the output and cuts the device's power once, when the count reaches the armed MB.
+struct PowerFuse<'a> {
+    after_mb: Option<u64>,
+    text: String,
+    node: &'a crate::lab::Node,
+    blown: bool,
+}
+
+impl<'a> PowerFuse<'a> {
+    fn new(after_mb: Option<u64>, node: &'a crate::lab::Node) -> Self {
+        PowerFuse {
+            after_mb,
+            text: String::new(),
+            node,
+            blown: false,
+        }
+    }
+
+    /// New output of the step (progress as it comes).
+    fn output(&mut self, text: &str) {
+        let Some(after) = self.after_mb else {
+            return;
+        };
+        if self.blown {
+            return;
+        }
+        self.text.push_str(text);
+        let hashes: usize = self
+            .text
+            .lines()
+            .filter(|l| !l.is_empty() && l.chars().all(|c| c == '#'))
+            .map(str::len)
+            .sum();
+        if hashes as u64 >= after {
+            self.blown = true;
+            self.node.reload();
+        }
+    }
+
+    fn blown(&self) -> bool {
+        self.blown
+    }
+}
+
+/// Names of the visible files of `dir` that match `pattern` (`*` = any characters), sorted. A
+/// pattern that starts with `.` looks at the hidden files too (a download's partial `.download-*`).
 pub fn matching_files(dir: &Path, pattern: &str) -> Vec<String> {
+    let hidden = pattern.starts_with('.');
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| e.path().is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with(".tmp") && !n.starts_with('.'))
+        .filter(|n| hidden || (!n.ends_with(".tmp") && !n.starts_with('.')))
         .filter(|n| glob(pattern, n))
         .collect();
     names.sort();
