@@ -1,11 +1,11 @@
 //! What the `acnslab` subcommands do, kept out of the binary so it is testable: `up` (start a lab,
-//! print the table, serve until Ctrl-C or SIGTERM) and `console` (a local line-edited console through
-//! the control socket, with rustyline since it runs on a real terminal).
+//! print the table, serve until Ctrl-C or SIGTERM), `console` (a local line-edited console through
+//! the control socket, [`crate::console`]) and `cdm`. `record` lives in [`crate::record`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::control::{self, ConsoleClient, Request};
+use crate::control;
 use crate::lab::{Lab, LabOptions};
 use crate::topology::Topology;
 
@@ -78,36 +78,9 @@ impl StopSignals {
     }
 }
 
-/// `acnslab console DEVICE`.
+/// `acnslab console DEVICE` (see [`crate::console`]).
 pub fn console(state_dir: &Path, device: &str) -> Result<(), String> {
-    use rustyline::error::ReadlineError;
-    let (mut client, first) = ConsoleClient::open(state_dir, device)?;
-    let mut editor = rustyline::DefaultEditor::new().map_err(|e| e.to_string())?;
-    let mut prompt = first.prompt;
-    loop {
-        let line = match editor.readline(&prompt) {
-            Ok(line) => line,
-            Err(ReadlineError::Interrupted) => continue,
-            Err(ReadlineError::Eof) => return Ok(()),
-            Err(e) => return Err(e.to_string()),
-        };
-        let request = match line.strip_suffix('?') {
-            Some(before) => Request::Help(before.to_string()),
-            None => {
-                let _ = editor.add_history_entry(line.as_str());
-                Request::Line(line)
-            }
-        };
-        let reply = client.request(&request)?;
-        print!("{}", reply.output);
-        if let Some(e) = reply.error {
-            return Err(e);
-        }
-        if reply.closed {
-            return Ok(());
-        }
-        prompt = reply.prompt;
-    }
+    crate::console::run(state_dir, device)
 }
 
 /// `acnslab cdm ...`: the CDM GUI's functions from a shell, through the CDM's HTTP API.

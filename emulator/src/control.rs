@@ -6,8 +6,13 @@
 //! -> {"line": "show version"}           <- {"output": "...", "prompt": "ce1#", "secret": false, "closed": false}
 //! -> {"help": "show "}                  <- {"output": "...", "prompt": "ce1#", ...}
 //! -> {"complete": "sh ver"}             <- {"line": "sh version "}
+//! -> {"now": null}                      <- {"output": "2026-11-26T09:02:05.250Z"}   (the lab clock)
+//! -> {"power": "ce1"}                   <- {"output": "rebooting"}   (running | booting | rebooting)
 //! ```
-//! A console session is the device's console line: user `admin`, privilege 15.
+//! A console session is the device's console line: user `admin`, privilege 15. A reply whose prompt
+//! is a question (`[confirm]`, `Save?[yes]:`, FTP login) has `"question": true`; a reply that closes
+//! the session because the device reloads (`reload`, an install) has `"reloading": true`. `now` and
+//! `power` work with or without an open device (`acnslab record` uses them).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
+use crate::device::Power;
 use crate::lab::{Lab, Node};
 use crate::session::{Action, InputKind, Session};
 
@@ -27,6 +33,10 @@ pub enum Request {
     Line(String),
     Help(String),
     Complete(String),
+    /// The lab clock's current time.
+    Now,
+    /// A device's power state.
+    Power(String),
 }
 
 /// The answer to a request.
@@ -40,6 +50,12 @@ pub struct Reply {
     pub secret: bool,
     #[serde(default)]
     pub closed: bool,
+    /// The prompt is a question waiting for an answer (not a mode prompt).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub question: bool,
+    /// The session closed because the device reloads (it boots again in `boot_seconds`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reloading: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +92,23 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                 error: Some(format!("bad request: {e}")),
                 ..Default::default()
             },
+            Ok(Request::Now) => Reply {
+                output: lab
+                    .clock()
+                    .now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                ..Default::default()
+            },
+            Ok(Request::Power(name)) => match lab.node(&name) {
+                None => Reply {
+                    error: Some(format!("no device named {name:?} in this lab")),
+                    ..Default::default()
+                },
+                Some(node) => Reply {
+                    output: power_word(node.device().state().power).into(),
+                    ..Default::default()
+                },
+            },
             Ok(Request::Open(name)) => match lab.node(&name).cloned() {
                 None => Reply {
                     error: Some(format!("no device named {name:?} in this lab")),
@@ -108,6 +141,7 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                                 Reply {
                                     output: out.text,
                                     closed: true,
+                                    reloading: true,
                                     ..Default::default()
                                 }
                             }
@@ -123,6 +157,7 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                                     Reply {
                                         output: text,
                                         closed: true,
+                                        reloading: true,
                                         ..Default::default()
                                     }
                                 } else {
@@ -136,7 +171,9 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                         line: Some(session.complete(&line)),
                         ..Default::default()
                     },
-                    Request::Open(_) => unreachable!("handled above"),
+                    Request::Open(_) | Request::Now | Request::Power(_) => {
+                        unreachable!("handled above")
+                    }
                 },
             },
         };
@@ -151,11 +188,22 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
 }
 
 fn prompt_reply(session: &Session, output: String) -> Reply {
+    let kind = session.input_kind();
     Reply {
         output,
         prompt: session.prompt(),
-        secret: session.input_kind() == InputKind::Secret,
+        secret: kind == InputKind::Secret,
+        question: kind != InputKind::Command,
         ..Default::default()
+    }
+}
+
+/// The word of a power state, as `{"power": ..}` answers it.
+pub fn power_word(power: Power) -> &'static str {
+    match power {
+        Power::Running => "running",
+        Power::Booting => "booting",
+        Power::Rebooting => "rebooting",
     }
 }
 
@@ -168,6 +216,16 @@ pub struct ConsoleClient {
 impl ConsoleClient {
     /// Connects to the lab in `state_dir` and opens `device`; returns the first reply (the prompt).
     pub fn open(state_dir: &Path, device: &str) -> Result<(Self, Reply), String> {
+        let mut client = Self::connect(state_dir)?;
+        let reply = client.request(&Request::Open(device.to_string()))?;
+        if let Some(e) = &reply.error {
+            return Err(e.clone());
+        }
+        Ok((client, reply))
+    }
+
+    /// Connects to the lab in `state_dir` without opening a device (for `now` and `power`).
+    pub fn connect(state_dir: &Path) -> Result<Self, String> {
         let path = socket_path(state_dir);
         let stream = std::os::unix::net::UnixStream::connect(&path).map_err(|e| {
             format!(
@@ -176,15 +234,30 @@ impl ConsoleClient {
             )
         })?;
         let writer = stream.try_clone().map_err(|e| e.to_string())?;
-        let mut client = ConsoleClient {
+        Ok(ConsoleClient {
             reader: std::io::BufReader::new(stream),
             writer,
-        };
-        let reply = client.request(&Request::Open(device.to_string()))?;
-        if let Some(e) = &reply.error {
-            return Err(e.clone());
+        })
+    }
+
+    /// The lab clock's time now (`{"now": null}`).
+    pub fn now(&mut self) -> Result<chrono::DateTime<chrono::Utc>, String> {
+        let reply = self.request(&Request::Now)?;
+        if let Some(e) = reply.error {
+            return Err(e);
         }
-        Ok((client, reply))
+        chrono::DateTime::parse_from_rfc3339(&reply.output)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| format!("the lab sent a bad time {:?}: {e}", reply.output))
+    }
+
+    /// A device's power state word (`{"power": "ce1"}`): running, booting or rebooting.
+    pub fn power(&mut self, device: &str) -> Result<String, String> {
+        let reply = self.request(&Request::Power(device.to_string()))?;
+        match reply.error {
+            Some(e) => Err(e),
+            None => Ok(reply.output),
+        }
     }
 
     /// Sends one request and waits for its reply.
@@ -203,5 +276,35 @@ impl ConsoleClient {
             return Err("the lab closed the console".into());
         }
         serde_json::from_str(&line).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_read_as_documented() {
+        let now: Request = serde_json::from_str(r#"{"now": null}"#).expect("now");
+        assert!(matches!(now, Request::Now));
+        let now: Request = serde_json::from_str(r#""now""#).expect("now as a word");
+        assert!(matches!(now, Request::Now));
+        let power: Request = serde_json::from_str(r#"{"power": "ce1"}"#).expect("power");
+        assert!(matches!(power, Request::Power(ref d) if d == "ce1"));
+        let line: Request = serde_json::from_str(r#"{"line": "show version"}"#).expect("line");
+        assert!(matches!(line, Request::Line(ref l) if l == "show version"));
+    }
+
+    #[test]
+    fn new_reply_fields_are_left_out_when_false() {
+        let text = serde_json::to_string(&Reply {
+            prompt: "ce1#".into(),
+            ..Default::default()
+        })
+        .expect("json");
+        assert_eq!(text, r#"{"prompt":"ce1#","secret":false,"closed":false}"#);
+        let reply: Reply = serde_json::from_str(r#"{"output":"x","closed":true,"reloading":true}"#)
+            .expect("reply");
+        assert!(reply.closed && reply.reloading && !reply.question);
     }
 }

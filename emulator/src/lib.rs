@@ -25,7 +25,9 @@
 //! - [`images`]: synthetic software images, meta files, the embedded FTP/HTTP image servers and clients.
 //! - [`text`]: every user-visible text that mimics ACNS.
 //! - [`topology`]: the topology file format and the default lab.
-//! - [`control`]: the local control socket (`acnslab console`).
+//! - [`control`]: the local control socket (`acnslab console`, `acnslab record`).
+//! - [`console`]: the local line-edited console over the control socket.
+//! - [`record`]: `acnslab record`, a live console session turned into a scenario file.
 //! - [`app`]: what the `acnslab` subcommands do.
 //! - [`bench`]: `acnslab bench`, start-up, memory, SSH latency and CPU figures.
 
@@ -37,6 +39,7 @@ pub mod clock;
 pub mod cms;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod control;
 pub mod device;
 pub mod exercise;
@@ -44,6 +47,7 @@ pub mod images;
 pub mod install;
 pub mod lab;
 pub mod network;
+pub mod record;
 pub mod release;
 pub mod scenario;
 pub mod session;

@@ -43,6 +43,8 @@ enum Command {
         #[arg(long, default_value = "acnslab-state")]
         state_dir: PathBuf,
     },
+    /// A console on one device that records the session as a scenario file (acnslab run replays it).
+    Record(acnslab::record::RecordArgs),
     /// Run scenario files (or every *.yaml of a folder) in-process on a virtual clock.
     Run {
         /// Scenario files or folders.
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
             boot_seconds,
         } => acnslab::app::up(topology, state_dir, base_port, speed, boot_seconds),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
+        Command::Record(args) => acnslab::record::run(args),
         Command::Run { paths, ssh, junit } => {
             let transport = if ssh {
                 acnslab::scenario::Transport::Ssh
