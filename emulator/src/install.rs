@@ -36,8 +36,10 @@ pub fn install(device: &Device, image: &Path, name: &str) -> Result<String, Stri
         let state = device.state();
         if let Some(cms) = state.cms.as_ref().filter(|c| c.exists()) {
             let dump = now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string();
-            cms.backup(&device.disk_dir().join(&dump), running, &now.to_rfc3339())
+            let path = device.disk_dir().join(&dump);
+            cms.backup(&path, running, &now.to_rfc3339())
                 .map_err(|e| format!("% Error: the automatic CMS database backup failed: {e}"))?;
+            device.stamp(&path);
             let _ = writeln!(out, "{} local1/{dump}", text::BACKING_UP);
         }
     }

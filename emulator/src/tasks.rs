@@ -240,11 +240,14 @@ async fn download(
                     let dest = crate::commands::cms::disk_file(device, &local)
                         .unwrap_or_else(|| device.disk_dir().join(&local));
                     match std::fs::rename(&temp, &dest) {
-                        Ok(()) => Finished {
-                            text,
-                            failed: false,
-                            reload: false,
-                        },
+                        Ok(()) => {
+                            device.stamp(&dest);
+                            Finished {
+                                text,
+                                failed: false,
+                                reload: false,
+                            }
+                        }
                         Err(e) => Finished::fail(format!("{text}% Error: {local}: {e}")),
                     }
                 }

@@ -39,11 +39,14 @@ pub fn run(m: &Match<Cmd>, device: &Device) -> Outcome {
             let name = now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string();
             let path = device.disk_dir().join(&name);
             match cms.backup(&path, software, &now.to_rfc3339()) {
-                Ok(_) => Outcome::Print(format!(
-                    "{} {name}\nBackup file local1/{name} {}\n",
-                    text::BACKUP_CREATING,
-                    text::BACKUP_READY
-                )),
+                Ok(_) => {
+                    device.stamp(&path);
+                    Outcome::Print(format!(
+                        "{} {name}\nBackup file local1/{name} {}\n",
+                        text::BACKUP_CREATING,
+                        text::BACKUP_READY
+                    ))
+                }
                 Err(e) => fail(e),
             }
         }

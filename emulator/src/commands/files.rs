@@ -59,7 +59,10 @@ pub fn cpfile(m: &Match<Cmd>, device: &Device) -> Outcome {
     let tmp = to.with_extension("cpfile.tmp");
     let copied = std::fs::copy(&from, &tmp).and_then(|_| std::fs::rename(&tmp, &to));
     match copied {
-        Ok(()) => Outcome::Print(String::new()),
+        Ok(()) => {
+            device.stamp(&to);
+            Outcome::Print(String::new())
+        }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Outcome::Fail(format!("% Error: {dst}: {e}"))
