@@ -447,8 +447,11 @@ impl LabProcess {
             stdout,
             stderr,
         };
+        // Ports are bound before lab.json and the control socket are written: wait for all three.
+        let control = state_dir.join("control.sock");
+        let info = state_dir.join("lab.json");
         let up = wait_for(Duration::from_secs(30), || {
-            (0..devices).all(|i| is_listening(base_port + i))
+            ((0..devices).all(|i| is_listening(base_port + i)) && control.exists() && info.exists())
                 || matches!(process.child.try_wait(), Ok(Some(_)))
         });
         if let Ok(Some(status)) = process.child.try_wait() {
