@@ -655,19 +655,8 @@ fn resume_main(args: &BenchArgs) -> Result<(), String> {
 // ------------------------------------------------------------------------------------------------
 // the client process
 
-struct Trusting;
-
-impl russh::client::Handler for Trusting {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        _key: &russh::keys::PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        // Our own lab on loopback, with host keys generated for this run.
-        Ok(true)
-    }
-}
+/// Our own lab on loopback, with host keys generated for this run: trusted.
+use crate::ssh_client::LabHost as Trusting;
 
 /// Why a session failed, as a short kind (counted) and a message (a few are kept).
 struct Failure {

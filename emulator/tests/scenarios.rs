@@ -21,12 +21,12 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-#[test]
-fn every_file_in_scenarios_passes() {
+/// Runs every file of `scenarios/` over `transport`; all must pass.
+fn every_file_passes(transport: Transport) {
     let files = scenario::collect(&[root().join("scenarios")]).unwrap();
-    assert!(files.len() >= 14, "{files:?}");
+    assert!(files.len() >= 17, "{files:?}");
     let scenarios = scenario::load_all(&files).unwrap_or_else(|e| panic!("{e:?}"));
-    let outcomes = scenario::run_all(&scenarios, Transport::InProcess, |_| {});
+    let outcomes = scenario::run_all(&scenarios, transport, |_| {});
     let failures: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.passed())
@@ -35,19 +35,16 @@ fn every_file_in_scenarios_passes() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+#[test]
+fn every_file_in_scenarios_passes() {
+    every_file_passes(Transport::InProcess);
+}
+
 /// The same files, every `cli` step over real SSH to the devices' listeners: the same outputs (the
 /// `exact` expectations compare them line for line), the same state.
 #[test]
 fn every_file_in_scenarios_passes_with_the_cli_over_ssh() {
-    let files = scenario::collect(&[root().join("scenarios")]).unwrap();
-    let scenarios = scenario::load_all(&files).unwrap_or_else(|e| panic!("{e:?}"));
-    let outcomes = scenario::run_all(&scenarios, Transport::Ssh, |_| {});
-    let failures: Vec<String> = outcomes
-        .iter()
-        .filter(|o| !o.passed())
-        .map(|o| format!("FAIL {}\n{}", o.name, o.failure_text()))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    every_file_passes(Transport::Ssh);
 }
 
 #[test]
