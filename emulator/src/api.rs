@@ -21,7 +21,7 @@ pub trait LabAccess: Send + Sync + 'static {
     fn node(&self, name: &str) -> Option<Arc<Node>>;
 }
 
-type Shared = Arc<dyn LabAccess>;
+pub(crate) type Shared = Arc<dyn LabAccess>;
 
 impl IntoResponse for UpgradeError {
     fn into_response(self) -> Response {
@@ -35,9 +35,10 @@ impl IntoResponse for UpgradeError {
     }
 }
 
-/// The routes.
+/// The routes: the JSON API under `/api`, the web pages (`crate::web`) elsewhere.
 pub fn router(lab: Shared) -> Router {
     Router::new()
+        .merge(crate::web::routes())
         .route("/api/devices", get(devices))
         .route("/api/groups", get(groups))
         .route("/api/files", get(files).post(register))
@@ -83,24 +84,30 @@ async fn register(
     State(lab): State<Shared>,
     Json(req): Json<RegisterRequest>,
 ) -> Answer<upgrade::FileView> {
+    register_file(&lab, &req.url, req.user.as_deref(), req.password.as_deref())
+        .await
+        .map(Json)
+}
+
+/// Registers a meta file URL (System > Software Update): fetches the meta file from its server as
+/// the CDM reaches it, checks it, records it. Shared by the API and the web pages.
+pub(crate) async fn register_file(
+    lab: &Shared,
+    url: &str,
+    user: Option<&str>,
+    password: Option<&str>,
+) -> Result<upgrade::FileView, UpgradeError> {
     let cdm = lab.cdm();
     upgrade::with_primary(cdm.device(), |_| Ok(()))?;
     let (link, _) = cdm
         .device()
         .link()
         .ok_or_else(|| UpgradeError::Unavailable("not in a lab".into()))?;
-    let bytes = upgrade::fetch(
-        &link.network,
-        &req.url,
-        req.user.as_deref(),
-        req.password.as_deref(),
-    )
-    .await?;
+    let bytes = upgrade::fetch(&link.network, url, user, password).await?;
     let now = cdm.device().clock().now().to_rfc3339();
     upgrade::with_primary(cdm.device(), |cms| {
-        upgrade::register(cms, &req.url, &bytes, &now)
+        upgrade::register(cms, url, &bytes, &now)
     })
-    .map(Json)
 }
 
 async fn unregister(
@@ -134,10 +141,20 @@ async fn upgrade_request(
             ))
         }
     };
+    start_upgrade(&lab, req.file, &target).map(Json)
+}
+
+/// Creates the upgrade jobs of `target` to registered file `file` and starts them in the
+/// background; returns the job ids. Shared by the API and the web pages.
+pub(crate) fn start_upgrade(
+    lab: &Shared,
+    file: i64,
+    target: &Target,
+) -> Result<Vec<i64>, UpgradeError> {
     let cdm = lab.cdm();
     let now = cdm.device().clock().now().to_rfc3339();
     let created = upgrade::with_primary(cdm.device(), |cms| {
-        upgrade::create_jobs(cms, req.file, &target, &now)
+        upgrade::create_jobs(cms, file, target, &now)
     })?;
     let mut ids = Vec::new();
     for (id, name, meta) in created {
@@ -155,7 +172,7 @@ async fn upgrade_request(
             upgrade::run_job(cdm_device, device, id, meta, move || node.reload()).await;
         });
     }
-    Ok(Json(ids))
+    Ok(ids)
 }
 
 async fn jobs(State(lab): State<Shared>) -> Answer<Vec<upgrade::JobView>> {

@@ -21,6 +21,7 @@
 //! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
 //! - [`install`]: installing an image: checks, automatic CMS backup, pending version.
 //! - [`api`]: the CDM's HTTP API (JSON) over `upgrade`.
+//! - [`web`]: the CDM's web pages (Devices, Device Groups, Software Update, jobs) over the same calls.
 //! - [`upgrade`]: upgrades managed by the primary CDM: meta file registrations, groups, jobs.
 //! - [`images`]: synthetic software images, meta files, the embedded FTP/HTTP image servers and clients.
 //! - [`text`]: every user-visible text that mimics ACNS.
@@ -59,3 +60,4 @@ pub mod terminal;
 pub mod text;
 pub mod topology;
 pub mod upgrade;
+pub mod web;

@@ -130,6 +130,27 @@ pub mod upgrade {
     pub const NOT_PRIMARY: &str = "this CDM is not the primary; use the primary CDM";
 }
 
+/// The CDM's web pages (`crate::web`): titles, menu and buttons [ours, after the GUI names the guide
+/// uses: Devices, Device Groups, System > Software Update].
+pub mod gui {
+    pub const PRODUCT: &str = "Content Distribution Manager";
+    pub const DEVICES: &str = "Devices";
+    pub const GROUPS: &str = "Device Groups";
+    pub const SOFTWARE: &str = "System > Software Update";
+    pub const JOBS: &str = "Software Update Jobs";
+    pub const REGISTER: &str = "Register";
+    pub const UPGRADE: &str = "Upgrade";
+    pub const UPGRADE_GROUP: &str = "Upgrade Group";
+    pub const DELETE: &str = "Delete";
+    pub const NO_FILES: &str = "No software update files are registered.";
+    pub const NO_JOBS: &str = "No software update jobs.";
+    pub const CHOOSE_FILE: &str = "Software file";
+    pub const REGISTERED: &str = "Software update file registered:";
+    pub const DELETED: &str = "Software update file registration deleted:";
+    pub const STARTED: &str = "Software update started; jobs:";
+    pub const CLI_ONLY: &str = "CLI only";
+}
+
 /// System log lines (`show logging`). [ours]
 pub mod log {
     pub const BOOTED: &str = "%ACNS-5-BOOT: System booted, software version";

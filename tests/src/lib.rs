@@ -26,7 +26,12 @@ pub const DEVICES: [&str; 5] = ["cdm1", "cdm2", "ce1", "ce2", "cr1"];
 /// The `show version` line of `ce1` in the default lab.
 pub const CE1_VERSION_LINE: &str = "Version: ce565-5.1.3";
 /// The Python client packages, pinned as CLIENTS.md says.
-pub const CLIENT_PACKAGES: [&str; 3] = ["netmiko==4.8.0", "paramiko==5.1.0", "scrapli==2025.1.30"];
+pub const CLIENT_PACKAGES: [&str; 4] = [
+    "netmiko==4.8.0",
+    "paramiko==5.1.0",
+    "scrapli==2025.1.30",
+    "selenium==4.45.0",
+];
 
 /// How long one client (ssh, a Python script) may run before it is killed and the test fails.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -801,7 +806,7 @@ pub fn client_python() -> PathBuf {
 
 const VENV_CHECK: &str = "\
 import importlib.metadata as m, sys
-import netmiko, paramiko, scrapli
+import netmiko, paramiko, scrapli, selenium
 want = dict(p.split('==') for p in sys.argv[1:])
 got = {k: m.version(k) for k in want}
 assert got == want, got
@@ -933,4 +938,72 @@ pub fn field<'a>(result: &'a serde_json::Value, key: &str) -> &'a str {
         .get(key)
         .and_then(|v| v.as_str())
         .unwrap_or_else(|| panic!("no string {key:?} in the client's result {result:#}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real browser
+
+/// Chromium and chromedriver for the web-page tests: `ACNSLAB_TEST_CHROMIUM` /
+/// `ACNSLAB_TEST_CHROMEDRIVER`, else Debian's `/usr/bin/chromium` and `/usr/bin/chromedriver`,
+/// installed with apt-get (packages chromium and chromium-driver) on first use when missing. Panics
+/// with the reason if there is no browser: a browser test must fail, never silently skip.
+pub fn browser() -> (PathBuf, PathBuf) {
+    static BROWSER: OnceLock<Result<(PathBuf, PathBuf), String>> = OnceLock::new();
+    match BROWSER.get_or_init(setup_browser) {
+        Ok(paths) => paths.clone(),
+        Err(e) => panic!(
+            "no browser for the web-page tests: {e}\n(needs Debian's chromium and chromium-driver \
+             packages, installed with apt-get as root, or ACNSLAB_TEST_CHROMIUM and \
+             ACNSLAB_TEST_CHROMEDRIVER)"
+        ),
+    }
+}
+
+fn setup_browser() -> Result<(PathBuf, PathBuf), String> {
+    let chromium = std::env::var_os("ACNSLAB_TEST_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let driver = std::env::var_os("ACNSLAB_TEST_CHROMEDRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
+    let target = target_dir();
+    std::fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+    // One test process installs; the others wait for the lock, then find it installed.
+    let _lock = FileLock::acquire(&target.join("browser.lock"))?;
+    if chromium.is_file() && driver.is_file() {
+        return Ok((chromium, driver));
+    }
+    let apt = |args: &[&str]| {
+        try_run_with_timeout(
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            None,
+            Duration::from_secs(900),
+        )
+        .map_err(|e| format!("cannot run apt-get: {e}"))
+    };
+    let install = ["install", "-y", "-q", "chromium", "chromium-driver"];
+    let first = apt(&install)?;
+    if first.status.map(|s| s.success()) != Some(true) {
+        let update = apt(&["update", "-q"])?;
+        let again = apt(&install)?;
+        if again.status.map(|s| s.success()) != Some(true) {
+            return Err(format!(
+                "apt-get install chromium chromium-driver failed\n{}\n{}\n{}",
+                first.describe(),
+                update.describe(),
+                again.describe()
+            ));
+        }
+    }
+    if chromium.is_file() && driver.is_file() {
+        Ok((chromium, driver))
+    } else {
+        Err(format!(
+            "installed, but {} or {} is missing",
+            chromium.display(),
+            driver.display()
+        ))
+    }
 }
