@@ -720,8 +720,14 @@ impl Lab {
         for d in self.info().devices {
             let (host, port) = d.ssh.rsplit_once(':').unwrap_or((&d.ssh, ""));
             let role = d.role.map(|r| r.as_str()).unwrap_or("-");
+            // A CDM's web pages and API (primary only answers; the standby says so).
+            let web = d
+                .api
+                .as_deref()
+                .map(|a| format!("  web http://{a}/"))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "{:<12} {:<5} {:<8} {:<16} ssh {}@{} -p {}\n",
+                "{:<12} {:<5} {:<8} {:<16} ssh {}@{} -p {}{web}\n",
                 d.name,
                 d.kind.label(),
                 role,
