@@ -168,6 +168,22 @@ fn file_choice(files: &[upgrade::FileView]) -> String {
     out
 }
 
+/// The form that upgrades one device or group (`field` = `device` or `group`) to a chosen file;
+/// nothing while no file is registered.
+fn upgrade_button(field: &str, name: &str, files: &[upgrade::FileView], label: &str) -> String {
+    if files.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<form class=\"inline\" method=\"post\" action=\"/upgrade\">\
+         <input type=\"hidden\" name=\"{field}\" value=\"{}\">{} \
+         <button type=\"submit\">{}</button></form>",
+        escape(name),
+        file_choice(files),
+        escape(label)
+    )
+}
+
 async fn devices_page(State(lab): State<Shared>, Query(flash): Query<Flash>) -> Response {
     data_page(&lab, text::DEVICES, &flash, false, |cms| {
         let devices = upgrade::devices(cms)?;
@@ -179,17 +195,8 @@ async fn devices_page(State(lab): State<Shared>, Query(flash): Query<Flash>) -> 
         for d in &devices {
             let action = if d.kind == "CDM" {
                 escape(text::CLI_ONLY)
-            } else if files.is_empty() {
-                String::new()
             } else {
-                format!(
-                    "<form class=\"inline\" method=\"post\" action=\"/upgrade\">\
-                     <input type=\"hidden\" name=\"device\" value=\"{}\">{} \
-                     <button type=\"submit\" name=\"go\" value=\"{0}\">{}</button></form>",
-                    escape(&d.name),
-                    file_choice(&files),
-                    escape(text::UPGRADE)
-                )
+                upgrade_button("device", &d.name, &files, text::UPGRADE)
             };
             let _ = writeln!(
                 out,
@@ -216,18 +223,7 @@ async fn groups_page(State(lab): State<Shared>, Query(flash): Query<Flash>) -> R
             "<table id=\"groups\"><tr><th>Device Group</th><th>Devices</th><th></th></tr>\n",
         );
         for g in &groups {
-            let action = if files.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<form class=\"inline\" method=\"post\" action=\"/upgrade\">\
-                     <input type=\"hidden\" name=\"group\" value=\"{}\">{} \
-                     <button type=\"submit\" name=\"go\" value=\"{0}\">{}</button></form>",
-                    escape(&g.name),
-                    file_choice(&files),
-                    escape(text::UPGRADE_GROUP)
-                )
-            };
+            let action = upgrade_button("group", &g.name, &files, text::UPGRADE_GROUP);
             let _ = writeln!(
                 out,
                 "<tr id=\"group-{}\"><td>{}</td><td>{}</td><td>{action}</td></tr>",

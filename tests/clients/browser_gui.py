@@ -14,7 +14,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 META = "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta"
@@ -40,10 +40,21 @@ def browser(chromium, chromedriver, profile):
 
 
 def click_and_load(driver, element):
-    """Clicks a link or a form's button and waits until the next page has replaced this one."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Clicks a link or a form's button and waits until the next page has replaced this one: the
+    old page carries a mark the new one has not. (Asking while the browser navigates may fail;
+    that counts as not loaded yet.)"""
+    driver.execute_script("window.acnslabOldPage = true;")
     element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))
+
+    def loaded(d):
+        try:
+            return d.execute_script(
+                "return !window.acnslabOldPage && document.readyState === 'complete';"
+            )
+        except WebDriverException:
+            return False
+
+    WebDriverWait(driver, 20).until(loaded)
 
 
 def text_of(driver, css):

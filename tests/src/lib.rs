@@ -983,10 +983,19 @@ fn setup_browser() -> Result<(PathBuf, PathBuf), String> {
         )
         .map_err(|e| format!("cannot run apt-get: {e}"))
     };
-    let install = ["install", "-y", "-q", "chromium", "chromium-driver"];
+    // Waits for the dpkg lock rather than failing if another apt run holds it.
+    let install = [
+        "-o",
+        "DPkg::Lock::Timeout=600",
+        "install",
+        "-y",
+        "-q",
+        "chromium",
+        "chromium-driver",
+    ];
     let first = apt(&install)?;
     if first.status.map(|s| s.success()) != Some(true) {
-        let update = apt(&["update", "-q"])?;
+        let update = apt(&["-o", "DPkg::Lock::Timeout=600", "update", "-q"])?;
         let again = apt(&install)?;
         if again.status.map(|s| s.success()) != Some(true) {
             return Err(format!(
