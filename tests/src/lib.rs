@@ -26,11 +26,12 @@ pub const DEVICES: [&str; 5] = ["cdm1", "cdm2", "ce1", "ce2", "cr1"];
 /// The `show version` line of `ce1` in the default lab.
 pub const CE1_VERSION_LINE: &str = "Version: ce565-5.1.3";
 /// The Python client packages, pinned as CLIENTS.md says.
-pub const CLIENT_PACKAGES: [&str; 4] = [
+pub const CLIENT_PACKAGES: [&str; 5] = [
     "netmiko==4.8.0",
     "paramiko==5.1.0",
     "scrapli==2025.1.30",
     "selenium==4.45.0",
+    "ansible==12.3.0",
 ];
 
 /// How long one client (ssh, a Python script) may run before it is killed and the test fails.
@@ -806,7 +807,7 @@ pub fn client_python() -> PathBuf {
 
 const VENV_CHECK: &str = "\
 import importlib.metadata as m, sys
-import netmiko, paramiko, scrapli, selenium
+import netmiko, paramiko, scrapli, selenium, ansible
 want = dict(p.split('==') for p in sys.argv[1:])
 got = {k: m.version(k) for k in want}
 assert got == want, got
