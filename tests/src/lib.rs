@@ -26,12 +26,13 @@ pub const DEVICES: [&str; 5] = ["cdm1", "cdm2", "ce1", "ce2", "cr1"];
 /// The `show version` line of `ce1` in the default lab.
 pub const CE1_VERSION_LINE: &str = "Version: ce565-5.1.3";
 /// The Python client packages, pinned as CLIENTS.md says.
-pub const CLIENT_PACKAGES: [&str; 5] = [
+pub const CLIENT_PACKAGES: [&str; 6] = [
     "netmiko==4.8.0",
     "paramiko==5.1.0",
     "scrapli==2025.1.30",
     "selenium==4.45.0",
     "ansible==12.3.0",
+    "ansible-pylibssh==1.4.0",
 ];
 
 /// How long one client (ssh, a Python script) may run before it is killed and the test fails.

@@ -1,5 +1,6 @@
 //! Ansible against a lab device, as CLIENTS.md describes it: ansible-playbook from the client venv
-//! (the `ansible` package bundles cisco.ios and ansible.netcommon), `network_cli` over paramiko,
+//! (the `ansible` package bundles cisco.ios and ansible.netcommon), `network_cli` over paramiko and
+//! over libssh (ansible-pylibssh),
 //! `cisco.ios.ios_command` and `cisco.ios.ios_config`. The playbook asserts what the device
 //! answered; the test then asks the lab's own state.
 
@@ -42,14 +43,24 @@ const PLAYBOOK: &str = r#"
 "#;
 
 #[test]
-fn ansible_network_cli_runs_commands_and_configures() {
+fn ansible_network_cli_over_paramiko_runs_commands_and_configures() {
+    playbook_against_ce1("paramiko");
+}
+
+#[test]
+fn ansible_network_cli_over_libssh_runs_commands_and_configures() {
+    playbook_against_ce1("libssh");
+}
+
+/// Runs the playbook against ce1 of a fresh lab with `network_cli` over `ssh_type`.
+fn playbook_against_ce1(ssh_type: &str) {
     let lab = TestLab::start();
     let dir = tempfile::tempdir().expect("temp dir");
     let inventory = format!(
         "all:\n  hosts:\n    ce1:\n      ansible_host: 127.0.0.1\n      ansible_port: {}\n  vars:\n    \
          ansible_connection: ansible.netcommon.network_cli\n    ansible_network_os: cisco.ios.ios\n    \
          ansible_user: admin\n    ansible_password: default\n    \
-         ansible_network_cli_ssh_type: paramiko\n",
+         ansible_network_cli_ssh_type: {ssh_type}\n",
         lab.port("ce1")
     );
     std::fs::write(dir.path().join("inventory.yml"), inventory).expect("inventory");
