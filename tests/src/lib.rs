@@ -796,7 +796,7 @@ pub fn caret_column(output: &str) -> Option<usize> {
 /// fail, never silently skip.
 pub fn client_python() -> PathBuf {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match PYTHON.get_or_init(setup_venv) {
+    match PYTHON.get_or_init(|| setup_venv("client-venv", &CLIENT_PACKAGES)) {
         Ok(python) => python.clone(),
         Err(e) => panic!(
             "the Python client venv could not be set up, so the client tests cannot run: {e}\n\
@@ -806,34 +806,47 @@ pub fn client_python() -> PathBuf {
     }
 }
 
+/// scrapli's 2026 rewrite (the `cisco_iosxe` definition): same package name as the classic
+/// scrapli of [`CLIENT_PACKAGES`], so it has a venv of its own.
+pub const SCRAPLI_2026_PACKAGES: [&str; 1] = ["scrapli==2026.10.14"];
+
+/// The Python of the scrapli 2026 venv (`TARGET/scrapli2026-venv`); as [`client_python`].
+pub fn scrapli_2026_python() -> PathBuf {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| setup_venv("scrapli2026-venv", &SCRAPLI_2026_PACKAGES)) {
+        Ok(python) => python.clone(),
+        Err(e) => panic!("the scrapli 2026 venv could not be set up: {e}"),
+    }
+}
+
+/// Every pinned package is installed at its version (and importable: the check imports them).
 const VENV_CHECK: &str = "\
-import importlib.metadata as m, sys
-import netmiko, paramiko, scrapli, selenium, ansible
+import importlib, importlib.metadata as m, sys
 want = dict(p.split('==') for p in sys.argv[1:])
 got = {k: m.version(k) for k in want}
 assert got == want, got
+for k in want:
+    importlib.import_module(k.replace('-', '_').replace('ansible_pylibssh', 'pylibsshext'))
 ";
 
-fn venv_works(python: &Path) -> bool {
+fn venv_works(python: &Path, packages: &[&str]) -> bool {
     python.is_file()
         && try_run_with_timeout(
-            Command::new(python)
-                .args(["-c", VENV_CHECK])
-                .args(CLIENT_PACKAGES),
+            Command::new(python).args(["-c", VENV_CHECK]).args(packages),
             None,
             Duration::from_secs(120),
         )
         .is_ok_and(|run| run.status.is_some_and(|s| s.success()))
 }
 
-fn setup_venv() -> Result<PathBuf, String> {
+fn setup_venv(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
     let target = target_dir();
     std::fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
-    let venv = target.join("client-venv");
+    let venv = target.join(name);
     let python = venv.join("bin").join("python");
     // One process sets the venv up; the others wait for the lock and then reuse it.
-    let _lock = FileLock::acquire(&target.join("client-venv.lock"))?;
-    if venv_works(&python) {
+    let _lock = FileLock::acquire(&target.join(format!("{name}.lock")))?;
+    if venv_works(&python, packages) {
         return Ok(python);
     }
     if venv.exists() {
@@ -859,7 +872,7 @@ fn setup_venv() -> Result<PathBuf, String> {
                 "--no-input",
                 "-q",
             ])
-            .args(CLIENT_PACKAGES),
+            .args(packages),
         None,
         Duration::from_secs(1200),
     )
@@ -868,11 +881,11 @@ fn setup_venv() -> Result<PathBuf, String> {
         let _ = std::fs::remove_dir_all(&venv);
         return Err(format!(
             "pip install {} failed\n{}",
-            CLIENT_PACKAGES.join(" "),
+            packages.join(" "),
             install.describe()
         ));
     }
-    if !venv_works(&python) {
+    if !venv_works(&python, packages) {
         return Err(format!(
             "the venv at {} was installed but cannot import the clients",
             venv.display()
@@ -911,7 +924,11 @@ impl FileLock {
 /// Runs the client script `tests/clients/NAME` with the venv's Python and `args` under
 /// [`CLIENT_TIMEOUT`]; the script prints one JSON object as its last line, which is returned.
 pub fn run_client(name: &str, args: &[String]) -> serde_json::Value {
-    let python = client_python();
+    run_client_in(&client_python(), name, args)
+}
+
+/// [`run_client`] with another venv's Python (e.g. [`scrapli_2026_python`]).
+pub fn run_client_in(python: &Path, name: &str, args: &[String]) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("clients")
         .join(name);

@@ -74,3 +74,33 @@ fn paramiko_invoke_shell() {
     assert!(version.contains("Version: "), "{version:?}");
     assert_eq!(result["exit_status"], 0, "{result:#}");
 }
+
+/// scrapli's 2026 rewrite (its own venv), over OpenSSH and over libssh2.
+#[test]
+fn scrapli_2026_over_openssh_and_libssh2() {
+    let lab = TestLab::start();
+    let python = acnslab_tests::scrapli_2026_python();
+    for (kind, name) in [("bin", "s26-bin"), ("ssh2", "s26-ssh2")] {
+        let result = acnslab_tests::run_client_in(
+            &python,
+            "scrapli2026_client.py",
+            &[lab.port("ce2").to_string(), kind.into(), name.into()],
+        );
+        assert!(
+            field(&result, "show_version").contains("Version: ce565-5.1.3"),
+            "{kind}: {result:#}"
+        );
+        assert_eq!(field(&result, "prompt_config"), format!("{name}(config)#"));
+        assert!(
+            field(&result, "save").contains("[OK]"),
+            "{kind}: {result:#}"
+        );
+        assert_eq!(field(&result, "prompt_after"), format!("{name}#"));
+        assert!(
+            field(&result, "startup").contains(&format!("hostname {name}")),
+            "{kind}: {result:#}"
+        );
+    }
+    let device = lab.lab().node("ce2").expect("ce2").device().clone();
+    assert_eq!(device.state().startup.hostname, "s26-ssh2");
+}
