@@ -390,3 +390,22 @@ steps:
     );
     assert!(text.contains("answer (200):"), "{text}");
 }
+
+/// Lines typed after the line that reloads the device cannot be sent: the step fails the same way
+/// in-process and over SSH, naming the line.
+#[test]
+fn lines_after_a_reload_fail_the_step_in_both_transports() {
+    let text = "name: lines after reload\nlab: default\nsteps:\n  - cli: {device: ce1, lines: [reload, \"\", show version]}\n";
+    for transport in [Transport::InProcess, Transport::Ssh] {
+        let s = scenario::parse(text, Path::new("r.yaml")).unwrap();
+        let outcomes = scenario::run_all(&[s], transport, |_| {});
+        let f = outcomes[0].failure.as_ref().expect("the step must fail");
+        assert_eq!(f.line, 4, "{f:?}");
+        assert!(
+            f.message.starts_with(
+                "the device reloaded at line 2 (\"\"); 1 line(s) after it were not sent"
+            ),
+            "{transport:?}: {f:?}"
+        );
+    }
+}

@@ -654,26 +654,17 @@ impl Runner<'_> {
                 out.push_str(&session.prompt());
                 out.push('\n');
             }
-            let ended = match reply.action {
-                Action::None => None,
-                Action::Close => Some("the session closed"),
+            match reply.action {
+                Action::None => {}
+                Action::Close => {
+                    drop(session);
+                    return self.session_over(step, device, i, lines, out, "the session closed");
+                }
                 Action::Reload => {
                     drop(session);
                     node.reload();
-                    self.lab.settle();
                     self.record(device, "*** reloading: session closed ***");
-                    if i + 1 < lines.len() {
-                        return Err(self.fail(
-                            step,
-                            Some(device),
-                            format!(
-                                "the device reloaded at line {} ({line:?}); {} line(s) after it were not sent: put them in a later step, after the device has booted",
-                                i + 1,
-                                lines.len() - i - 1
-                            ),
-                        ));
-                    }
-                    return Ok(out);
+                    return self.session_over(step, device, i, lines, out, "the device reloaded");
                 }
                 Action::Run(task) => {
                     // a download or install: run it to its end, as the SSH edge does
@@ -695,33 +686,10 @@ impl Runner<'_> {
                     if finished.reload {
                         drop(session);
                         node.reload();
-                        self.lab.settle();
                         self.record(device, "*** reloading: session closed ***");
-                        if i + 1 < lines.len() {
-                            return Err(self.fail(
-                                step,
-                                Some(device),
-                                format!(
-                                    "the device rebooted to complete an install at line {} ({line:?}); the lines after it were not sent: put them in a later step",
-                                    i + 1
-                                ),
-                            ));
-                        }
-                        return Ok(out);
+                        let why = "the device rebooted to complete an install";
+                        return self.session_over(step, device, i, lines, out, why);
                     }
-                    None
-                }
-            };
-            if let Some(why) = ended {
-                if i + 1 < lines.len() {
-                    return Err(self.fail(
-                        step,
-                        Some(device),
-                        format!(
-                            "{why} at line {} ({line:?}); the lines after it were not sent",
-                            i + 1
-                        ),
-                    ));
                 }
             }
         }
@@ -740,14 +708,28 @@ impl Runner<'_> {
         out: String,
     ) -> Result<String, Failure> {
         self.power_losses.remove(device);
-        self.lab.settle();
         self.record(device, "*** power lost during the download ***");
+        self.session_over(step, device, i, lines, out, "the device lost power")
+    }
+
+    /// A cli step's session ended at line `i` (`why`): the lab settles; lines after it are an
+    /// error, since nothing could receive them.
+    fn session_over(
+        &mut self,
+        step: &Step,
+        device: &str,
+        i: usize,
+        lines: &[String],
+        out: String,
+        why: &str,
+    ) -> Result<String, Failure> {
+        self.lab.settle();
         if i + 1 < lines.len() {
             return Err(self.fail(
                 step,
                 Some(device),
                 format!(
-                    "the device lost power at line {} ({:?}); {} line(s) after it were not sent: put them in a later step",
+                    "{why} at line {} ({:?}); {} line(s) after it were not sent: put them in a later step (after a `wait:` or `until:` if the device is booting)",
                     i + 1,
                     lines[i],
                     lines.len() - i - 1
@@ -817,26 +799,14 @@ impl Runner<'_> {
                         {
                             tokio::time::sleep(Duration::from_millis(2)).await;
                         }
-                        self.lab.settle();
                         self.record(device, "*** reloading: session closed ***");
                     }
-                    if i + 1 < lines.len() {
-                        let why = if reloaded {
-                            "the device reloaded"
-                        } else {
-                            "the session closed"
-                        };
-                        return Err(self.fail(
-                            step,
-                            Some(device),
-                            format!(
-                                "{why} at line {} ({line:?}); {} line(s) after it were not sent: put them in a later step",
-                                i + 1,
-                                lines.len() - i - 1
-                            ),
-                        ));
-                    }
-                    return Ok(out);
+                    let why = if reloaded {
+                        "the device reloaded"
+                    } else {
+                        "the session closed"
+                    };
+                    return self.session_over(step, device, i, lines, out, why);
                 }
             }
         }
