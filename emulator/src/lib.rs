@@ -21,7 +21,7 @@
 //! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
 //! - [`install`]: installing an image: checks, automatic CMS backup, pending version.
 //! - [`api`]: the CDM's HTTP API (JSON) over `upgrade`.
-//! - [`web`]: the CDM's web pages (Devices, Device Groups, Software Update, jobs) over the same calls.
+//! - [`web`]: the CDM's web GUI (login, Devices, Device Groups, Software Update), as the guide walks it.
 //! - [`upgrade`]: upgrades managed by the primary CDM: meta file registrations, groups, jobs.
 //! - [`images`]: synthetic software images, meta files, the embedded FTP/HTTP image servers and clients.
 //! - [`text`]: every user-visible text that mimics ACNS.

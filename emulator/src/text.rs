@@ -130,25 +130,61 @@ pub mod upgrade {
     pub const NOT_PRIMARY: &str = "this CDM is not the primary; use the primary CDM";
 }
 
-/// The CDM's web pages (`crate::web`): titles, menu and buttons [ours, after the GUI names the guide
-/// uses: Devices, Device Groups, System > Software Update].
+/// The CDM's web GUI (`crate::web`): windows, menu, panes and buttons, named as the guide names them
+/// (Devices > Content Engines, Device Groups, System > Software Update, Software Update File
+/// Registration, Registering New Software Update File, Modifying ..., Update Software, CDN Settings >
+/// Software Upgrade/Downgrade, Show/Clear Commands > Show Commands, Device Information, Edit, Trash,
+/// Submit) [seen in the guide's text; layout ours].
 pub mod gui {
     pub const PRODUCT: &str = "Content Distribution Manager";
-    pub const DEVICES: &str = "Devices";
-    pub const GROUPS: &str = "Device Groups";
-    pub const SOFTWARE: &str = "System > Software Update";
-    pub const JOBS: &str = "Software Update Jobs";
-    pub const REGISTER: &str = "Register";
-    pub const UPGRADE: &str = "Upgrade";
-    pub const UPGRADE_GROUP: &str = "Upgrade Group";
+    pub const LOGIN_TITLE: &str = "Login";
+    pub const USERNAME: &str = "Username";
+    pub const PASSWORD: &str = "Password";
+    pub const LOGIN: &str = "Login";
+    pub const LOGOUT: &str = "Logout";
+    pub const LOGIN_FAILED: &str = "Login failed: wrong username or password.";
+    pub const MENU_CDMS: &str = "Devices > CDM";
+    pub const MENU_CES: &str = "Devices > Content Engines";
+    pub const MENU_CRS: &str = "Devices > Content Routers";
+    pub const MENU_GROUPS: &str = "Devices > Device Groups";
+    pub const MENU_SOFTWARE: &str = "System > Software Update";
+    pub const MENU_JOBS: &str = "Software Update Jobs";
+    pub const WINDOW_CDMS: &str = "Content Distribution Managers";
+    pub const WINDOW_CES: &str = "Content Engines";
+    pub const WINDOW_CRS: &str = "Content Routers";
+    pub const WINDOW_GROUPS: &str = "Device Groups";
+    pub const WINDOW_SOFTWARE: &str = "Software Update File Registration";
+    pub const WINDOW_NEW_FILE: &str = "Registering New Software Update File";
+    pub const WINDOW_MODIFY_FILE: &str = "Modifying Software Update File";
+    pub const WINDOW_JOBS: &str = "Software Update Jobs";
+    pub const MODIFYING_CDM: &str = "Modifying Content Distribution Manager";
+    pub const MODIFYING_CE: &str = "Modifying Content Engine";
+    pub const MODIFYING_CR: &str = "Modifying Content Router";
+    pub const MODIFYING_GROUP: &str = "Modifying Device Group";
+    pub const KIND_CDM: &str = "Content Distribution Manager";
+    pub const KIND_CE: &str = "Content Engine";
+    pub const KIND_CR: &str = "Content Router";
+    pub const CONTENTS: &str = "Contents";
+    pub const PANE_STATUS: &str = "Status";
+    pub const PANE_UPGRADE: &str = "CDN Settings > Software Upgrade/Downgrade";
+    pub const PANE_SHOW: &str = "Show/Clear Commands > Show Commands";
+    pub const DEVICE_INFORMATION: &str = "Device Information";
+    pub const UPDATE_SOFTWARE: &str = "Update Software";
+    pub const UPDATE_SOFTWARE_FOR: &str = "Update Software for";
+    pub const META_URL: &str = "Software Update Meta File URL";
+    pub const ADD_FILE: &str = "Add Software Update File";
+    pub const EDIT: &str = "Edit";
+    pub const TRASH: &str = "Trash";
+    pub const SUBMIT: &str = "Submit";
     pub const DELETE: &str = "Delete";
+    pub const CONFIRM_DELETE: &str = "Delete this software update file?";
     pub const NO_FILES: &str = "No software update files are registered.";
     pub const NO_JOBS: &str = "No software update jobs.";
-    pub const CHOOSE_FILE: &str = "Software file";
     pub const REGISTERED: &str = "Software update file registered:";
     pub const DELETED: &str = "Software update file registration deleted:";
     pub const STARTED: &str = "Software update started; jobs:";
-    pub const CLI_ONLY: &str = "CLI only";
+    pub const DEVICE_DOWN: &str =
+        "The device is not running (rebooting); try again when it is online.";
 }
 
 /// System log lines (`show logging`). [ours]

@@ -1,6 +1,10 @@
-"""The CDM's web pages in a real browser (headless Chromium driven by Selenium through
-chromedriver): register a meta file on System > Software Update (and the same URL again, refused),
-upgrade device group edge from Device Groups, watch the jobs, see the new version on Devices.
+"""The CDM's web GUI in a real browser (headless Chromium driven by Selenium through chromedriver),
+step by step as the guide's GUI procedures are written: log in as the administrator; procedure 1
+(Devices > Content Engines > Edit > Status, Show Commands > version); procedure 2 (System >
+Software Update > Add Software Update File > Submit; the same URL again is refused); procedure 3
+(Devices > Device Groups > Edit > CDN Settings > Software Upgrade/Downgrade > Update Software >
+Submit, then the Software Version column); procedure 4 (Update Software window: the file's radio
+button, Delete, OK; and Edit > Modifying Software Update File > Trash, OK).
 
 usage: browser_gui.py PRIMARY_URL STANDBY_URL CHROMIUM CHROMEDRIVER SCREENSHOT
 Prints one JSON object.
@@ -12,9 +16,10 @@ import tempfile
 import time
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 META = "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta"
@@ -39,13 +44,7 @@ def browser(chromium, chromedriver, profile):
     return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
 
 
-def click_and_load(driver, element):
-    """Clicks a link or a form's button and waits until the next page has replaced this one: the
-    old page carries a mark the new one has not. (Asking while the browser navigates may fail;
-    that counts as not loaded yet.)"""
-    driver.execute_script("window.acnslabOldPage = true;")
-    element.click()
-
+def wait_loaded(driver):
     def loaded(d):
         try:
             return d.execute_script(
@@ -55,6 +54,26 @@ def click_and_load(driver, element):
             return False
 
     WebDriverWait(driver, 20).until(loaded)
+
+
+def click(driver, element, confirm=False):
+    """Clicks a link or button and waits until the next page has replaced this one (the old page
+    carries a mark the new one has not); with `confirm`, answers the browser's OK/Cancel prompt OK."""
+    driver.execute_script("window.acnslabOldPage = true;")
+    element.click()
+    if confirm:
+        WebDriverWait(driver, 10).until(expected_conditions.alert_is_present())
+        alert = driver.switch_to.alert
+        text = alert.text
+        alert.accept()
+        wait_loaded(driver)
+        return text
+    wait_loaded(driver)
+    return None
+
+
+def link(driver, text):
+    return driver.find_element(By.LINK_TEXT, text)
 
 
 def text_of(driver, css):
@@ -73,64 +92,121 @@ def wait_for(what, condition, timeout=60.0):
         time.sleep(0.5)
 
 
+def log_in(driver, url, password):
+    driver.get(url + "/")
+    driver.find_element(By.NAME, "username").send_keys("admin")
+    driver.find_element(By.NAME, "password").send_keys(password)
+    click(driver, driver.find_element(By.CSS_SELECTOR, "#login button"))
+
+
 def main():
     primary, standby, chromium, chromedriver, screenshot = sys.argv[1:6]
-    result = {}
+    r = {}
     with tempfile.TemporaryDirectory() as profile:
         driver = browser(chromium, chromedriver, profile)
         try:
-            driver.get(primary + "/")
-            result["start_title"] = driver.title
-            result["menu"] = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
+            # Step 1 of the guide: log in with the administrator's name and password
+            driver.get(primary + "/devices/ce")
+            r["unauthenticated_title"] = driver.title
+            log_in(driver, primary, "wrong")
+            r["bad_login"] = text_of(driver, "#error")
+            log_in(driver, primary, "default")
+            r["after_login_title"] = driver.title
+            r["menu"] = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
 
-            # System > Software Update: register the meta file, then the same URL again
-            click_and_load(driver, driver.find_element(By.LINK_TEXT, "System > Software Update"))
-            result["no_files"] = text_of(driver, "#no-files")
+            # procedure 1: Devices > Content Engines > Edit (ce1) > Status; Show Commands > version
+            click(driver, link(driver, "Devices > Content Engines"))
+            r["ces_window"] = text_of(driver, "h1")
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#device-ce1 a.edit"))
+            r["ce1_window"] = text_of(driver, "h1")
+            click(driver, link(driver, "Status"))
+            r["ce1_information"] = text_of(driver, "#device-information")
+            click(driver, link(driver, "Show/Clear Commands > Show Commands"))
+            Select(driver.find_element(By.NAME, "command")).select_by_visible_text("version")
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#show button"))
+            r["show_version"] = text_of(driver, "#output")
+            click(driver, link(driver, "Devices > CDM"))
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#device-cdm1 a.edit"))
+            r["cdm1_window"] = text_of(driver, "h1")
+            r["cdm1_panes"] = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#contents a")]
+
+            # procedure 2: System > Software Update > Add Software Update File > URL > Submit
+            click(driver, link(driver, "System > Software Update"))
+            r["software_window"] = text_of(driver, "h1")
+            r["no_files"] = text_of(driver, "#no-files")
+            click(driver, link(driver, "Add Software Update File"))
+            r["new_file_window"] = text_of(driver, "h1")
             driver.find_element(By.NAME, "url").send_keys(META)
-            click_and_load(driver, driver.find_element(By.CSS_SELECTOR, "#register button"))
-            result["registered_note"] = text_of(driver, "#note")
-            result["file_version"] = text_of(driver, "#files .version")
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#register button"))
+            r["registered_note"] = text_of(driver, "#note")
+            r["file_url"] = text_of(driver, "#files .url")
+            click(driver, link(driver, "Add Software Update File"))
             driver.find_element(By.NAME, "url").send_keys(META)
-            click_and_load(driver, driver.find_element(By.CSS_SELECTOR, "#register button"))
-            result["duplicate_error"] = text_of(driver, "#error")
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#register button"))
+            r["duplicate_window"] = text_of(driver, "h1")
+            r["duplicate_error"] = text_of(driver, "#error")
 
-            # Device Groups: upgrade group edge to the registered file
-            click_and_load(driver, driver.find_element(By.LINK_TEXT, "Device Groups"))
-            row = driver.find_element(By.ID, "group-edge")
-            result["edge_members"] = row.find_elements(By.TAG_NAME, "td")[1].text
-            Select(row.find_element(By.NAME, "file")).select_by_index(0)
-            click_and_load(driver, row.find_element(By.TAG_NAME, "button"))
-            result["upgrade_note"] = text_of(driver, "#note")
+            # procedure 3: Devices > Device Groups > Edit (edge) > CDN Settings > Software
+            # Upgrade/Downgrade > Update Software: the URL from the drop-down list, Submit
+            click(driver, link(driver, "Devices > Device Groups"))
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#group-edge a.edit"))
+            r["group_window"] = text_of(driver, "h1")
+            click(driver, link(driver, "CDN Settings > Software Upgrade/Downgrade"))
+            r["update_window"] = text_of(driver, "#window")
+            Select(driver.find_element(By.NAME, "file")).select_by_visible_text(META)
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#update button"))
+            r["upgrade_window"] = text_of(driver, "h1")
+            r["upgrade_note"] = text_of(driver, "#note")
 
-            # the jobs page until both jobs have ended
-            def ended():
-                driver.get(primary + "/jobs")
-                statuses = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#jobs .status")]
-                done = len(statuses) == 2 and all(s.startswith("Prepositioned Download S") or
-                                                   s.endswith("Failed") for s in statuses)
-                return statuses if done else None
+            # the Device Groups window's Software Version column until both CEs run 5.2.1
+            seen = set()
 
-            result["job_statuses"] = wait_for("ended jobs", ended)
-            result["job_history"] = text_of(driver, "#jobs tr:nth-child(2) td:nth-child(5)")
-
-            # Devices: the new version once the CEs have rebooted
             def upgraded():
-                driver.get(primary + "/devices")
-                versions = {n: text_of(driver, f"#device-{n} .version") for n in ("ce1", "ce2", "cr1", "cdm1")}
-                return versions if versions["ce1"] == versions["ce2"] == "5.2.1" else None
+                driver.get(primary + "/groups")
+                column = text_of(driver, "#group-edge .version")
+                seen.add(column)
+                return column if column == "ce1: 5.2.1; ce2: 5.2.1" else None
 
-            result["versions"] = wait_for("5.2.1 on ce1 and ce2", upgraded)
-            result["ce1_status"] = text_of(driver, "#device-ce1 .status")
-            result["cdm1_action"] = driver.find_element(By.ID, "device-cdm1").find_elements(
-                By.TAG_NAME, "td")[5].text
+            r["group_versions"] = wait_for("5.2.1 on ce1 and ce2", upgraded)
+            r["columns_seen"] = sorted(seen)
+            driver.get(primary + "/jobs")
+            r["job_statuses"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#jobs .status")]
+            r["job_history"] = text_of(driver, "#jobs .history")
+            driver.get(primary + "/devices/ce")
             driver.save_screenshot(screenshot)
+            r["ce_versions"] = {
+                n: text_of(driver, f"#device-{n} .version") for n in ("ce1", "ce2")
+            }
+            driver.get(primary + "/devices/cr")
+            r["cr1_version"] = text_of(driver, "#device-cr1 .version")
 
-            # the standby CDM's pages say where to go
-            driver.get(standby + "/devices")
-            result["standby_error"] = text_of(driver, "#error")
+            # procedure 4: Update Software window of a CE: the file's radio button, Delete, OK
+            click(driver, link(driver, "Devices > Content Engines"))
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#device-ce2 a.edit"))
+            click(driver, link(driver, "CDN Settings > Software Upgrade/Downgrade"))
+            r["ce_update_window"] = text_of(driver, "#window")
+            driver.find_element(By.CSS_SELECTOR, "#delete-file input[type=radio]").click()
+            r["delete_prompt"] = click(
+                driver, driver.find_element(By.CSS_SELECTOR, "#delete-file button"), confirm=True
+            )
+            r["after_delete_window"] = text_of(driver, "h1")
+            r["after_delete_files"] = text_of(driver, "#no-files")
+
+            # and the other way: register again, Edit > Modifying Software Update File > Trash, OK
+            click(driver, link(driver, "Add Software Update File"))
+            driver.find_element(By.NAME, "url").send_keys(META)
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#register button"))
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#files a.edit"))
+            r["modify_window"] = text_of(driver, "h1")
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#trash button"), confirm=True)
+            r["after_trash_files"] = text_of(driver, "#no-files")
+
+            # the standby CDM's GUI sends the user to the primary
+            log_in(driver, standby, "default")
+            r["standby_error"] = text_of(driver, "#error")
         finally:
             driver.quit()
-    print(json.dumps(result))
+    print(json.dumps(r))
 
 
 if __name__ == "__main__":

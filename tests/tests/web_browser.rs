@@ -1,13 +1,14 @@
-//! The CDM's web pages in a real browser: headless Chromium driven by Selenium (chromedriver)
-//! against a lab started as a process. The guide's procedure 3 done in the GUI: register the meta
-//! file (System > Software Update), the same URL again refused, upgrade device group edge (Device
-//! Groups), the jobs' status messages of table 7-2, the new version on Devices; the standby's pages
-//! send the user to the primary. The API is asked afterwards: the pages and the API agree.
+//! The CDM's web GUI in a real browser: headless Chromium driven by Selenium (chromedriver) against
+//! a lab started as a process, following the guide's GUI procedures as written (log in; 1: versions
+//! through Edit > Status and Show Commands; 2: register a meta file URL, a duplicate refused; 3:
+//! upgrade device group edge through the Update Software window, the Software Version column;
+//! 4: delete the registration from the Update Software window and through Edit > Trash); the
+//! standby's GUI sends the user to the primary. The JSON API is asked afterwards: they agree.
 
 use acnslab_tests::{browser, free_base_port, run_client, target_dir, LabProcess};
 
 #[test]
-fn procedure_3_in_the_cdm_web_pages_with_a_real_browser() {
+fn the_guides_gui_procedures_in_a_real_browser() {
     let (chromium, chromedriver) = browser();
     let dir = tempfile::tempdir().expect("temp dir");
     let lab = LabProcess::start(dir.path(), free_base_port(5), 5, &[]);
@@ -35,38 +36,77 @@ fn procedure_3_in_the_cdm_web_pages_with_a_real_browser() {
         ],
     );
     let text = |key: &str| result[key].as_str().unwrap_or_default().to_string();
+    let has = |key: &str, part: &str| {
+        assert!(
+            text(key).contains(part),
+            "{key} should contain {part:?}: {result:#}"
+        )
+    };
+    // log in first, as the guide's step 1 says
     assert_eq!(
-        text("start_title"),
-        "Devices - Content Distribution Manager cdm1",
-        "{result:#}"
+        text("unauthenticated_title"),
+        "Login - Content Distribution Manager cdm1"
+    );
+    assert_eq!(
+        text("bad_login"),
+        "Login failed: wrong username or password."
+    );
+    assert_eq!(
+        text("after_login_title"),
+        "Content Engines - Content Distribution Manager cdm1"
     );
     assert_eq!(
         result["menu"],
         serde_json::json!([
-            "Devices",
-            "Device Groups",
+            "Devices > CDM",
+            "Devices > Content Engines",
+            "Devices > Content Routers",
+            "Devices > Device Groups",
             "System > Software Update",
             "Software Update Jobs"
         ]),
         "{result:#}"
     );
+    // procedure 1
+    assert_eq!(text("ces_window"), "Content Engines");
+    assert_eq!(text("ce1_window"), "Modifying Content Engine ce1");
+    has("ce1_information", "Software Version 5.1.3");
+    has("show_version", "Version: ce565-5.1.3");
+    assert_eq!(
+        text("cdm1_window"),
+        "Modifying Content Distribution Manager cdm1"
+    );
+    assert_eq!(
+        result["cdm1_panes"],
+        serde_json::json!(["Status", "Show/Clear Commands > Show Commands"]),
+        "a CDM is upgraded by CLI only: {result:#}"
+    );
+    // procedure 2
+    assert_eq!(text("software_window"), "Software Update File Registration");
     assert_eq!(text("no_files"), "No software update files are registered.");
-    assert!(
-        text("registered_note").starts_with(
-            "Software update file registered: http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta"
-        ),
-        "{result:#}"
+    assert_eq!(
+        text("new_file_window"),
+        "Registering New Software Update File"
     );
-    assert!(text("file_version").starts_with("5.2.1"), "{result:#}");
-    assert!(
-        text("duplicate_error").contains("already registered"),
-        "{result:#}"
+    has(
+        "registered_note",
+        "Software update file registered: http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta",
     );
-    assert_eq!(text("edge_members"), "ce1, ce2", "{result:#}");
-    assert!(
-        text("upgrade_note").starts_with("Software update started; jobs:"),
-        "{result:#}"
+    assert_eq!(
+        text("file_url"),
+        "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta"
     );
+    assert_eq!(
+        text("duplicate_window"),
+        "Registering New Software Update File"
+    );
+    has("duplicate_error", "already registered");
+    // procedure 3
+    assert_eq!(text("group_window"), "Modifying Device Group edge");
+    assert_eq!(text("update_window"), "Update Software");
+    assert_eq!(text("upgrade_window"), "Device Groups");
+    has("upgrade_note", "Software update started; jobs:");
+    assert_eq!(text("group_versions"), "ce1: 5.2.1; ce2: 5.2.1");
     assert_eq!(
         result["job_statuses"],
         serde_json::json!([
@@ -75,26 +115,35 @@ fn procedure_3_in_the_cdm_web_pages_with_a_real_browser() {
         ]),
         "{result:#}"
     );
-    let history = text("job_history");
     for message in [
         "Proceeding with Prepositioned Download",
         "Prepositioned Download in Progress (Completed 1 MB)",
         "Prepositioned Download Successful",
     ] {
-        assert!(history.contains(message), "{message}: {result:#}");
+        has("job_history", message);
     }
-    assert_eq!(result["versions"]["ce1"], "5.2.1", "{result:#}");
+    assert_eq!(result["ce_versions"]["ce1"], "5.2.1", "{result:#}");
+    assert_eq!(text("cr1_version"), "5.1.3", "not in the group");
+    // procedure 4, both ways
     assert_eq!(
-        result["versions"]["cr1"], "5.1.3",
-        "not in the group: {result:#}"
+        text("ce_update_window"),
+        "Update Software for Content Engine"
     );
-    assert_eq!(result["versions"]["cdm1"], "5.1.3", "{result:#}");
-    assert_eq!(text("ce1_status"), "Online", "{result:#}");
-    assert_eq!(text("cdm1_action"), "CLI only", "{result:#}");
-    assert!(
-        text("standby_error").contains("not the primary"),
-        "{result:#}"
+    assert_eq!(text("delete_prompt"), "Delete this software update file?");
+    assert_eq!(
+        text("after_delete_window"),
+        "Software Update File Registration"
     );
+    assert_eq!(
+        text("after_delete_files"),
+        "No software update files are registered."
+    );
+    assert_eq!(text("modify_window"), "Modifying Software Update File");
+    assert_eq!(
+        text("after_trash_files"),
+        "No software update files are registered."
+    );
+    has("standby_error", "not the primary");
     assert!(screenshot.is_file(), "the browser saved a screenshot");
 
     // the JSON API tells the same
@@ -111,6 +160,15 @@ fn procedure_3_in_the_cdm_web_pages_with_a_real_browser() {
         ))
         .expect("API call");
     assert_eq!(status, 200);
+    let (status, _) = runtime
+        .block_on(acnslab::api::call(
+            api("cdm1").parse().expect("address"),
+            "GET",
+            "/devices/ce",
+            None,
+        ))
+        .expect("page request");
+    assert_eq!(status, 303, "pages need a login; the JSON API does not");
     let ce2 = devices
         .as_array()
         .and_then(|d| d.iter().find(|d| d["name"] == "ce2"))
