@@ -69,9 +69,10 @@ fn sessions() -> std::sync::MutexGuard<'static, Option<HashSet<(String, String)>
     SESSIONS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn logged_in(lab: &Shared, headers: &HeaderMap) -> bool {
+/// This CDM's (cookie name, token) sent by the browser, if any.
+fn session_of(lab: &Shared, headers: &HeaderMap) -> Option<(String, String)> {
     let cookie = cookie_name(lab);
-    let Some(token) = headers
+    let token = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -81,13 +82,13 @@ fn logged_in(lab: &Shared, headers: &HeaderMap) -> bool {
                 .strip_prefix(&format!("{cookie}="))
                 .map(String::from)
         })
-        .next()
-    else {
-        return false;
-    };
-    sessions()
-        .as_ref()
-        .is_some_and(|s| s.contains(&(cookie, token)))
+        .next()?;
+    Some((cookie, token))
+}
+
+fn logged_in(lab: &Shared, headers: &HeaderMap) -> bool {
+    session_of(lab, headers)
+        .is_some_and(|session| sessions().as_ref().is_some_and(|s| s.contains(&session)))
 }
 
 /// Runs `page` for a logged-in browser; others go to the login window.
@@ -141,7 +142,10 @@ async fn login(State(lab): State<Shared>, Form(f): Form<LoginForm>) -> Response 
     }
 }
 
-async fn logout(State(lab): State<Shared>) -> Response {
+async fn logout(State(lab): State<Shared>, headers: HeaderMap) -> Response {
+    if let (Some(session), Some(all)) = (session_of(&lab, &headers), sessions().as_mut()) {
+        all.remove(&session);
+    }
     let cookie = cookie_name(&lab);
     (
         [(header::SET_COOKIE, format!("{cookie}=; Path=/; Max-Age=0"))],

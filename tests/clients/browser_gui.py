@@ -204,6 +204,13 @@ def main():
             # the standby CDM's GUI sends the user to the primary
             log_in(driver, standby, "default")
             r["standby_error"] = text_of(driver, "#error")
+
+            # Logout ends the session on the primary: its windows ask for a login again
+            driver.get(primary + "/devices/ce")
+            r["still_logged_in"] = text_of(driver, "h1")
+            click(driver, link(driver, "Logout"))
+            driver.get(primary + "/devices/ce")
+            r["after_logout"] = text_of(driver, "h1")
         finally:
             driver.quit()
     print(json.dumps(r))

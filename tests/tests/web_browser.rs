@@ -144,6 +144,12 @@ fn the_guides_gui_procedures_in_a_real_browser() {
         "No software update files are registered."
     );
     has("standby_error", "not the primary");
+    assert_eq!(
+        text("still_logged_in"),
+        "Content Engines",
+        "a login on cdm2 is not one on cdm1, nor ends it"
+    );
+    assert_eq!(text("after_logout"), "Login");
     assert!(screenshot.is_file(), "the browser saved a screenshot");
 
     // the JSON API tells the same
