@@ -301,19 +301,25 @@ fn data_page(
     })
 }
 
-fn kind_of(word: &str) -> Option<(DeviceKind, &'static str, &'static str)> {
+/// The device list window of a menu word (`/devices/ce`): its kind and title.
+fn list_of(word: &str) -> Option<(DeviceKind, &'static str)> {
     match word {
-        "cdm" => Some((DeviceKind::Cdm, "CDM", text::WINDOW_CDMS)),
-        "ce" => Some((DeviceKind::Ce, "CE", text::WINDOW_CES)),
-        "cr" => Some((DeviceKind::Cr, "CR", text::WINDOW_CRS)),
+        "cdm" => Some((DeviceKind::Cdm, text::WINDOW_CDMS)),
+        "ce" => Some((DeviceKind::Ce, text::WINDOW_CES)),
+        "cr" => Some((DeviceKind::Cr, text::WINDOW_CRS)),
         _ => None,
     }
 }
 
-fn kind_name(kind: &str) -> &'static str {
+/// The kind of a device row (its `kind` is the kind's label, `CE`).
+fn kind_of(d: &upgrade::DeviceView) -> Option<DeviceKind> {
+    DeviceKind::ALL.into_iter().find(|k| k.label() == d.kind)
+}
+
+fn kind_name(kind: Option<DeviceKind>) -> &'static str {
     match kind {
-        "CDM" => text::KIND_CDM,
-        "CR" => text::KIND_CR,
+        Some(DeviceKind::Cdm) => text::KIND_CDM,
+        Some(DeviceKind::Cr) => text::KIND_CR,
         _ => text::KIND_CE,
     }
 }
@@ -350,12 +356,13 @@ async fn devices_page(
     Path(kind): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let Some((_, label, title)) = kind_of(&kind) else {
+    let Some((kind, title)) = list_of(&kind) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     data_page(&lab, &headers, title, &flash, false, |cms| {
         let all = upgrade::devices(cms)?;
-        let these: Vec<&upgrade::DeviceView> = all.iter().filter(|d| d.kind == label).collect();
+        let these: Vec<&upgrade::DeviceView> =
+            all.iter().filter(|d| kind_of(d) == Some(kind)).collect();
         Ok(device_rows(&these))
     })
 }
@@ -484,12 +491,12 @@ async fn device_page(
             .find(|d| d.name == name)
             .ok_or_else(|| UpgradeError::NotFound(format!("no device {name}")))?;
         let base = format!("/device/{}", encode(&name));
-        let upgradable = d.kind != "CDM";
+        let upgradable = kind_of(d) != Some(DeviceKind::Cdm);
         let mut out = contents_pane(&base, upgradable, true);
         match q.pane.as_deref() {
             Some("upgrade") if upgradable => {
                 let files = upgrade::files(cms)?;
-                let title = format!("{} {}", text::UPDATE_SOFTWARE_FOR, kind_name(&d.kind));
+                let title = format!("{} {}", text::UPDATE_SOFTWARE_FOR, kind_name(kind_of(d)));
                 out.push_str(&update_software(&format!("{base}/upgrade"), &title, &files));
             }
             Some("show") => {
@@ -533,7 +540,7 @@ async fn device_page(
                      <tr><th>Status</th><td class=\"status\">{}</td></tr></table>",
                     escape(text::DEVICE_INFORMATION),
                     escape(&d.name),
-                    escape(kind_name(&d.kind)),
+                    escape(kind_name(kind_of(d))),
                     escape(&d.ip),
                     escape(&d.version),
                     escape(&d.status)
