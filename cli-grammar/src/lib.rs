@@ -3,6 +3,8 @@
 //! [`CommandSet`] that parses lines with unique-prefix abbreviation, answers
 //! `?` help and Tab completion, and reports errors with byte positions.
 //! Rendering of errors and help lives apart from matching, in [`render`].
+//! Placeholders are named (`A.B.C.D$gateway`; `FILE` is `file`) and a [`Match`] hands their
+//! values back by name, typed (`ipv4`, `number`, `slot_port`).
 //!
 //! Module map:
 //! - `spec`: syntax strings into tokens and linear paths; [`SpecError`].
@@ -39,4 +41,4 @@ mod spec;
 pub use matcher::CommandSet;
 pub use outcome::{Completion, Help, HelpItem, Match, MatchedWord, ParseError, Parsed};
 pub use render::{render_error, render_help};
-pub use spec::SpecError;
+pub use spec::{display_syntax, SpecError};

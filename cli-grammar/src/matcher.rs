@@ -100,6 +100,28 @@ impl<T: Copy + Eq + std::fmt::Debug> CommandSet<T> {
         }
     }
 
+    /// One example line per declared path (keywords in full, each placeholder with a value it
+    /// accepts), with the id it must parse to: for tests that run every command of a set.
+    pub fn examples(&self) -> Vec<(T, String)> {
+        let mut lines = Vec::new();
+        for command in &self.commands {
+            for path in &command.paths {
+                let words: Vec<String> = path
+                    .iter()
+                    .map(|&index| {
+                        let token = &command.tokens[index];
+                        match token.kind {
+                            TokenKind::Keyword => token.text.clone(),
+                            ref kind => crate::spec::example_word(kind),
+                        }
+                    })
+                    .collect();
+                lines.push((command.id, words.join(" ")));
+            }
+        }
+        lines
+    }
+
     /// What `?` shows for `line`, the text typed before the `?`.
     pub fn help(&self, line: &str) -> Result<Help, ParseError> {
         let words = split_words(line);
@@ -274,6 +296,7 @@ impl<T: Copy + Eq + std::fmt::Debug> CommandSet<T> {
                 };
                 MatchedWord {
                     token: token.text.clone(),
+                    name: token.name.clone(),
                     text,
                     is_keyword: token.is_keyword(),
                     span,

@@ -25,6 +25,9 @@ pub struct Match<T> {
 pub struct MatchedWord {
     /// The spec text of the token: `show`, `FILE`, `(0-512)`.
     pub token: String,
+    /// The placeholder's name in the declaration (`FILE` → `file`, `A.B.C.D$gateway` →
+    /// `gateway`); `None` for keywords and unnamed typed placeholders.
+    pub name: Option<String>,
     /// Keywords: the full keyword. Placeholders: the text typed
     /// (for `LINE`, the raw rest of the line without trailing whitespace).
     pub text: String,
@@ -34,6 +37,18 @@ pub struct MatchedWord {
 }
 
 impl<T> Match<T> {
+    /// The id, and the matched words under a unit id: for callers that dispatch on the id and
+    /// hand the words on to a handler that does not need it.
+    pub fn into_parts(self) -> (T, Match<()>) {
+        (
+            self.id,
+            Match {
+                id: (),
+                words: self.words,
+            },
+        )
+    }
+
     /// Whether the full keyword `keyword` is part of the matched path.
     pub fn has(&self, keyword: &str) -> bool {
         self.words
@@ -41,17 +56,32 @@ impl<T> Match<T> {
             .any(|word| word.is_keyword && word.token == keyword)
     }
 
-    /// Text typed for the first placeholder whose spec text is `placeholder`.
-    pub fn arg(&self, placeholder: &str) -> Option<&str> {
+    /// Text typed for the placeholder named `name` (see [`MatchedWord::name`]); `None` when an
+    /// optional part holding it was not typed.
+    pub fn arg(&self, name: &str) -> Option<&str> {
         self.words
             .iter()
-            .find(|word| !word.is_keyword && word.token == placeholder)
+            .find(|word| word.name.as_deref() == Some(name))
             .map(|word| word.text.as_str())
     }
 
-    /// Numeric value typed for the first placeholder `placeholder` (e.g. `(0-512)`).
-    pub fn number(&self, placeholder: &str) -> Option<u64> {
-        self.arg(placeholder).and_then(crate::spec::parse_decimal)
+    /// The number typed for the range placeholder named `name` (`(0-512)$lines`).
+    pub fn number(&self, name: &str) -> Option<u64> {
+        self.arg(name).and_then(crate::spec::parse_decimal)
+    }
+
+    /// The address typed for the `A.B.C.D` placeholder named `name`.
+    pub fn ipv4(&self, name: &str) -> Option<std::net::Ipv4Addr> {
+        self.arg(name).and_then(|text| text.parse().ok())
+    }
+
+    /// The slot and port typed for the `S/P` placeholder named `name`.
+    pub fn slot_port(&self, name: &str) -> Option<(u64, u64)> {
+        let (slot, port) = self.arg(name)?.split_once('/')?;
+        Some((
+            crate::spec::parse_decimal(slot)?,
+            crate::spec::parse_decimal(port)?,
+        ))
     }
 
     /// Texts of all placeholders, in input order.

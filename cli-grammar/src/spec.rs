@@ -50,8 +50,12 @@ pub(crate) enum Tier {
 /// One keyword or placeholder of a declaration, with its help string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Token {
-    /// The spec text: `show`, `FILE`, `(0-512)`.
+    /// The spec text without its name: `show`, `FILE`, `(0-512)`.
     pub text: String,
+    /// The name a handler reads a placeholder's value by: written `A.B.C.D$gateway`,
+    /// `(0-512)$lines`; an ALL-CAPS word placeholder (`FILE`, `LINE`) is named by itself in
+    /// lowercase (`file`, `line`) unless it says otherwise. Keywords have none.
+    pub name: Option<String>,
     /// `text` in lowercase: what keywords are compared against.
     pub folded: String,
     pub kind: TokenKind,
@@ -254,8 +258,17 @@ impl GroupParser<'_> {
     }
 }
 
-/// Turns one atom of a syntax string into a token (help filled in later).
-fn classify(text: &str) -> Result<Token, String> {
+/// Turns one atom of a syntax string into a token (help filled in later): `TEXT` or `TEXT$name`.
+fn classify(atom: &str) -> Result<Token, String> {
+    let (text, explicit_name) = match atom.split_once('$') {
+        Some((text, name)) if is_argument_name(name) => (text, Some(name)),
+        Some(_) => {
+            return Err(format!(
+                "`{atom}`: a name after `$` is lowercase letters, digits and `_`"
+            ))
+        }
+        None => (atom, None),
+    };
     let kind = if text == "A.B.C.D" {
         TokenKind::Ipv4
     } else if text == "S/P" {
@@ -271,12 +284,55 @@ fn classify(text: &str) -> Result<Token, String> {
     } else {
         return Err(format!("`{text}` is neither a keyword nor a placeholder"));
     };
+    let name = match (&kind, explicit_name) {
+        (TokenKind::Keyword, Some(_)) => return Err(format!("`{atom}`: keywords take no name")),
+        (_, Some(name)) => Some(name.to_string()),
+        (TokenKind::Word | TokenKind::Line, None) => Some(text.to_lowercase()),
+        _ => None,
+    };
     Ok(Token {
         text: text.to_string(),
         folded: text.to_lowercase(),
+        name,
         kind,
         help: String::new(),
     })
+}
+
+/// `[a-z][a-z0-9_]*`: what may follow `$` in a declaration.
+fn is_argument_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A declaration as a user reads it: the syntax without the `$name`s of its placeholders
+/// (`ip address A.B.C.D$address A.B.C.D$mask` reads `ip address A.B.C.D A.B.C.D`).
+pub fn display_syntax(syntax: &str) -> String {
+    let mut out = String::with_capacity(syntax.len());
+    let mut in_name = false;
+    for c in syntax.chars() {
+        if c == '$' {
+            in_name = true;
+        } else if in_name && (c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        } else {
+            in_name = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A value that a placeholder of `kind` accepts, for generated example lines.
+pub(crate) fn example_word(kind: &TokenKind) -> String {
+    match kind {
+        TokenKind::Keyword => String::new(),
+        TokenKind::Ipv4 => "10.1.1.1".into(),
+        TokenKind::Range { low, .. } => low.to_string(),
+        TokenKind::SlotPort => "1/0".into(),
+        TokenKind::Line | TokenKind::Word => "x".into(),
+    }
 }
 
 /// `(LO-HI)` becomes a range; other text is not a range (`Ok(None)`).
@@ -436,6 +492,9 @@ mod tests {
             ("[optional]", &["o"]),
             ("", &[]),
             ("show {a ]", &["s", "a"]),
+            ("ping A.B.C.D$Bad", &["p", "a"]),
+            ("ping A.B.C.D$", &["p", "a"]),
+            ("show$x", &["s"]),
         ];
         for (syntax, help) in cases {
             let error = Command::parse(1, syntax, help).expect_err(syntax);
@@ -448,6 +507,33 @@ mod tests {
         let error = Command::parse(1, "show version", &["only one"]).expect_err("mismatch");
         assert!(error.0.contains("show version"));
         assert!(error.0.contains("2 tokens but 1 help"));
+    }
+
+    #[test]
+    fn placeholders_are_named() {
+        let command = Command::parse(
+            1,
+            "copy HOST A.B.C.D$gateway (0-9) FILE$local LINE",
+            &["c", "h", "a", "r", "f", "l"],
+        )
+        .expect("valid");
+        let names: Vec<Option<&str>> = command.tokens.iter().map(|t| t.name.as_deref()).collect();
+        assert_eq!(
+            names,
+            [
+                None,
+                Some("host"),
+                Some("gateway"),
+                None,
+                Some("local"),
+                Some("line")
+            ]
+        );
+        assert_eq!(command.tokens[2].text, "A.B.C.D");
+        assert_eq!(
+            display_syntax("ip address A.B.C.D$address A.B.C.D$mask [port (1-9)$port]"),
+            "ip address A.B.C.D A.B.C.D [port (1-9)]"
+        );
     }
 
     #[test]

@@ -126,11 +126,12 @@ fn required_alternatives_pick_their_branch() {
     let slot = must_match(&set, "show int gig 1/0");
     assert_eq!(slot.id, Cmd::ShowInterface);
     assert!(slot.has("gigabitethernet"));
-    assert_eq!(slot.arg("S/P"), Some("1/0"));
-    assert_eq!(slot.number("(1-4)"), None);
+    assert_eq!(slot.arg("slot"), Some("1/0"));
+    assert_eq!(slot.slot_port("slot"), Some((1, 0)));
+    assert_eq!(slot.number("channel"), None);
     let channel = must_match(&set, "show int port 3");
-    assert_eq!(channel.number("(1-4)"), Some(3));
-    assert_eq!(channel.arg("(1-4)"), Some("3"));
+    assert_eq!(channel.number("channel"), Some(3));
+    assert_eq!(channel.arg("channel"), Some("3"));
     assert_eq!(error_of("show int gig 1-0"), ParseError::Invalid { at: 13 });
 }
 
@@ -138,11 +139,8 @@ fn required_alternatives_pick_their_branch() {
 fn range_is_checked() {
     let set = exec_mode();
     let matched = must_match(&set, "terminal length 0");
-    assert_eq!(matched.number("(0-512)"), Some(0));
-    assert_eq!(
-        must_match(&set, "term len 512").number("(0-512)"),
-        Some(512)
-    );
+    assert_eq!(matched.number("lines"), Some(0));
+    assert_eq!(must_match(&set, "term len 512").number("lines"), Some(512));
     assert_eq!(
         error_of("terminal length 513"),
         ParseError::Invalid { at: 16 }
@@ -161,8 +159,12 @@ fn range_is_checked() {
 fn ipv4_is_validated() {
     let set = exec_mode();
     assert_eq!(
-        must_match(&set, "ping 192.168.1.254").arg("A.B.C.D"),
+        must_match(&set, "ping 192.168.1.254").arg("target"),
         Some("192.168.1.254")
+    );
+    assert_eq!(
+        must_match(&set, "ping 192.168.1.254").ipv4("target"),
+        Some(std::net::Ipv4Addr::new(192, 168, 1, 254))
     );
     for bad in [
         "ping 192.168.1.256",
@@ -178,13 +180,13 @@ fn ipv4_is_validated() {
 fn typed_placeholder_beats_loose_placeholder() {
     let set = exec_mode();
     let by_address = must_match(&set, "copy ftp install 10.0.0.1 /pub image.bin");
-    assert_eq!(by_address.arg("A.B.C.D"), Some("10.0.0.1"));
-    assert_eq!(by_address.arg("HOST"), None);
+    assert_eq!(by_address.arg("address"), Some("10.0.0.1"));
+    assert_eq!(by_address.arg("host"), None);
     assert_eq!(by_address.args(), ["10.0.0.1", "/pub", "image.bin"]);
     let by_name = must_match(&set, "copy ftp install 10.0.0.300 /pub image.bin");
-    assert_eq!(by_name.arg("HOST"), Some("10.0.0.300"));
-    assert_eq!(by_name.arg("A.B.C.D"), None);
-    assert_eq!(by_name.arg("REMOTEFILE"), Some("image.bin"));
+    assert_eq!(by_name.arg("host"), Some("10.0.0.300"));
+    assert_eq!(by_name.arg("address"), None);
+    assert_eq!(by_name.arg("remotefile"), Some("image.bin"));
 }
 
 #[test]
@@ -193,7 +195,7 @@ fn line_takes_the_raw_rest() {
     let line = "echo  Hello,   World! \t";
     let matched = must_match(&set, line);
     assert_eq!(matched.id, Cmd::Echo);
-    assert_eq!(matched.arg("LINE"), Some("Hello,   World!"));
+    assert_eq!(matched.arg("line"), Some("Hello,   World!"));
     assert_eq!(matched.words[1].span, 6..21);
     assert_eq!(error_of("echo"), ParseError::Incomplete);
 }
@@ -223,7 +225,7 @@ fn keyword_is_preferred_over_placeholder_and_line() {
         Parsed::Match(m) => m,
         other => panic!("{other:?}"),
     };
-    assert_eq!((line.id, line.arg("LINE")), (1, Some("goodbye there")));
+    assert_eq!((line.id, line.arg("line")), (1, Some("goodbye there")));
 }
 
 #[test]
@@ -376,7 +378,7 @@ fn tab_leaves_line_alone_otherwise() {
 #[test]
 fn mixed_case_keywords_show_as_declared_and_match_any_case() {
     let mut set: CommandSet<u8> = CommandSet::default();
-    set.add(1, "interface GigabitEthernet S/P", &["i", "g", "s"])
+    set.add(1, "interface GigabitEthernet S/P$port", &["i", "g", "s"])
         .unwrap();
     for line in [
         "interface GigabitEthernet 1/0",
@@ -387,7 +389,17 @@ fn mixed_case_keywords_show_as_declared_and_match_any_case() {
             panic!("{line}")
         };
         assert_eq!(m.words[1].text, "GigabitEthernet");
-        assert_eq!(m.arg("S/P"), Some("1/0"));
+        assert_eq!(m.slot_port("port"), Some((1, 0)));
     }
     assert_eq!(set.complete("int gig").line, "int GigabitEthernet ");
+}
+
+#[test]
+fn every_example_line_parses_to_its_command() {
+    let set = exec_mode();
+    let examples = set.examples();
+    assert!(examples.len() > common::DECLARATIONS.len(), "{examples:?}");
+    for (id, line) in examples {
+        assert_eq!(must_match(&set, &line).id, id, "{line}");
+    }
 }

@@ -396,6 +396,17 @@ impl Device {
         self.dir.join(DISK_DIR)
     }
 
+    /// The host path of a plain file name of `/local/local1` (`name`, `local1/name` or
+    /// `/local/local1/name`; no `/` inside, no `.` or `..`), or `None` for any other name.
+    pub fn disk_file(&self, name: &str) -> Option<PathBuf> {
+        let name = name
+            .strip_prefix("/local/local1/")
+            .or_else(|| name.strip_prefix("local1/"))
+            .unwrap_or(name);
+        let plain = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
+        plain.then(|| self.disk_dir().join(name))
+    }
+
     /// The device's folder in the state directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -1,78 +1,32 @@
 //! A CLI session on one device: the mode stack (EXEC, configuration, interface), the privilege level,
-//! terminal settings, and questions waiting for an answer (`Password:`, `[confirm]`). It takes whole
-//! lines and returns a [`Reply`] (text and an [`Action`] for the edge); it is synchronous and never
-//! touches sockets, so SSH, the local console and tests drive it the same way.
+//! terminal settings, and the question waiting for an answer (`Password:`, `[confirm]`). It takes
+//! whole lines, runs them through the grammar of its mode and the matched command's handler, and
+//! returns a [`Reply`] (text and an [`Action`] for the edge); it is synchronous and never touches
+//! sockets, so SSH, the local console and tests drive it the same way. Which commands exist, what
+//! they ask and what they do is the business of `commands`; the session only carries it out.
 
 use std::sync::Arc;
 
 use cli_grammar::{render_error, render_help, Parsed};
 
-use crate::commands::configure::{self, ConfigMode};
-use crate::commands::exec::{self, Outcome, TermSettings};
-use crate::commands::show::{self, ShowCtx};
-use crate::commands::{grammar, Cmd, Grammar};
+use crate::commands::{
+    self, Applied, Args, ConfigMode, Ctx, Mode, Next, Outcome, Place, Question, SessionState,
+    TermSettings,
+};
 use crate::device::{Device, Power};
-use crate::text::{msg, prompt};
+use crate::text::msg;
 
-/// Where the session is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Exec,
-    Config(ConfigMode),
-}
-
-/// A question the session is waiting to have answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pending {
-    EnablePassword,
-    SaveBeforeReload,
-    ConfirmReload,
-    ConfirmCmsDelete,
-    /// `copy ftp ...` asks the FTP login, then the password.
-    FtpUser(FtpCopy),
-    FtpPassword(FtpCopy, String),
-}
-
-/// A `copy ftp ...` / `copy disk ftp` waiting for its login.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FtpCopy {
-    pub host: String,
-    pub dir: String,
-    pub file: String,
-    /// `None`: install; `Some(local)`: keep on disk as `local` (or, for an upload, the source).
-    pub local: Option<String>,
-    pub upload: bool,
-}
-
-/// How the next input line should be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputKind {
-    /// A command: echo, history, `?` and Tab.
-    Command,
-    /// A password: no echo, no history.
-    Secret,
-    /// An answer to a question: echo, no history, no `?`/Tab.
-    Answer,
-}
-
-/// The questions a session asks, as printed before the cursor, and how their answer is read.
-pub const QUESTIONS: [(&str, InputKind); 6] = [
-    (prompt::PASSWORD, InputKind::Secret),
-    (prompt::SAVE_BEFORE_RELOAD, InputKind::Answer),
-    (prompt::PROCEED_WITH_RELOAD, InputKind::Answer),
-    (crate::text::cms::CONFIRM_DELETE, InputKind::Answer),
-    (crate::text::install::ASK_FTP_USER, InputKind::Answer),
-    (crate::text::install::ASK_FTP_PASSWORD, InputKind::Secret),
-];
+pub use crate::commands::Input as InputKind;
 
 /// What a device waits for when the text it sent so far ends with the unfinished line `last_line`
 /// (trailing spaces ignored): a command at a mode prompt (`ce1#`, `ce1>`, `ce1(config)#`,
-/// `ce1(config-if)#`), an answer to one of the [`QUESTIONS`], or `None` while more output may come.
-/// A client that only sees bytes (the SSH runner) uses it to know that a reply is complete.
+/// `ce1(config-if)#`), an answer to one of the questions commands ask ([`commands::questions`]),
+/// or `None` while more output may come. A client that only sees bytes (the SSH runner) uses it to
+/// know that a reply is complete.
 pub fn waiting_for(last_line: &str) -> Option<InputKind> {
     let line = last_line.trim_end_matches(' ');
-    if let Some((_, kind)) = QUESTIONS.iter().find(|(q, _)| q.trim_end() == line) {
-        return Some(*kind);
+    if let Some(ask) = commands::questions().find(|q| q.prompt.trim_end() == line) {
+        return Some(ask.input);
     }
     let body = line.strip_suffix(['#', '>'])?;
     let host = ["(config)", "(config-if)"]
@@ -142,13 +96,9 @@ impl Reply {
 /// One CLI session.
 pub struct Session {
     device: Arc<Device>,
-    user: String,
-    privilege: u8,
-    mode: Mode,
-    pending: Option<Pending>,
-    term: TermSettings,
-    history: Vec<String>,
-    id: u64,
+    state: SessionState,
+    /// The question the next line answers, and the command that asked it.
+    pending: Option<(Question, &'static commands::ExecCommand)>,
 }
 
 const HISTORY_KEPT: usize = 20;
@@ -159,13 +109,15 @@ impl Session {
         let id = device.open_session(user, peer);
         Session {
             device,
-            user: user.to_string(),
-            privilege,
-            mode: Mode::Exec,
+            state: SessionState {
+                id,
+                user: user.to_string(),
+                privilege,
+                mode: Mode::Exec,
+                term: TermSettings::default(),
+                history: Vec::new(),
+            },
             pending: None,
-            term: TermSettings::default(),
-            history: Vec::new(),
-            id,
         }
     }
 
@@ -174,56 +126,44 @@ impl Session {
     }
 
     pub fn user(&self) -> &str {
-        &self.user
+        &self.state.user
     }
 
     pub fn privilege(&self) -> u8 {
-        self.privilege
+        self.state.privilege
     }
 
     pub fn mode(&self) -> Mode {
-        self.mode
+        self.state.mode
     }
 
     pub fn term(&self) -> TermSettings {
-        self.term
+        self.state.term
     }
 
     /// What is printed before the cursor: the mode prompt, or the pending question.
     pub fn prompt(&self) -> String {
-        match self.pending {
-            Some(Pending::EnablePassword) => prompt::PASSWORD.to_string(),
-            Some(Pending::SaveBeforeReload) => prompt::SAVE_BEFORE_RELOAD.to_string(),
-            Some(Pending::ConfirmReload) => prompt::PROCEED_WITH_RELOAD.to_string(),
-            Some(Pending::ConfirmCmsDelete) => crate::text::cms::CONFIRM_DELETE.to_string(),
-            Some(Pending::FtpUser(_)) => crate::text::install::ASK_FTP_USER.to_string(),
-            Some(Pending::FtpPassword(..)) => crate::text::install::ASK_FTP_PASSWORD.to_string(),
-            None => {
-                let host = self.device.hostname();
-                match self.mode {
-                    Mode::Exec if self.privilege >= 15 => format!("{host}#"),
-                    Mode::Exec => format!("{host}>"),
-                    Mode::Config(ConfigMode::Global) => format!("{host}(config)#"),
-                    Mode::Config(ConfigMode::Interface(..)) => format!("{host}(config-if)#"),
-                }
-            }
+        if let Some((question, _)) = &self.pending {
+            return question.ask.prompt.to_string();
+        }
+        let host = self.device.hostname();
+        match self.state.mode {
+            Mode::Exec if self.state.privilege >= 15 => format!("{host}#"),
+            Mode::Exec => format!("{host}>"),
+            Mode::Config(ConfigMode::Global) => format!("{host}(config)#"),
+            Mode::Config(ConfigMode::Interface(..)) => format!("{host}(config-if)#"),
         }
     }
 
     pub fn input_kind(&self) -> InputKind {
-        match self.pending {
+        match &self.pending {
             None => InputKind::Command,
-            Some(Pending::EnablePassword | Pending::FtpPassword(..)) => InputKind::Secret,
-            Some(_) => InputKind::Answer,
+            Some((question, _)) => question.ask.input,
         }
     }
 
-    fn grammar(&self) -> Grammar {
-        match self.mode {
-            Mode::Exec if self.privilege >= 15 => Grammar::PrivExec,
-            Mode::Exec => Grammar::UserExec,
-            Mode::Config(m) => m.grammar(),
-        }
+    fn privileged(&self) -> bool {
+        self.state.privilege >= 15
     }
 
     /// `?` after `line`: the rendered help (or the parse error of the text before the `?`).
@@ -231,7 +171,12 @@ impl Session {
         if self.pending.is_some() {
             return String::new();
         }
-        match grammar(self.grammar(), self.device.identity.kind).help(line) {
+        let kind = self.device.identity.kind;
+        let help = match self.state.mode {
+            Mode::Exec => commands::exec_grammar(self.privileged(), kind).help(line),
+            Mode::Config(mode) => commands::config_grammar(mode, kind).help(line),
+        };
+        match help {
             Ok(help) => render_help(&help),
             Err(e) => render_error(&e, self.prompt().chars().count(), line),
         }
@@ -242,9 +187,12 @@ impl Session {
         if self.pending.is_some() {
             return line.to_string();
         }
-        grammar(self.grammar(), self.device.identity.kind)
-            .complete(line)
-            .line
+        let kind = self.device.identity.kind;
+        match self.state.mode {
+            Mode::Exec => commands::exec_grammar(self.privileged(), kind).complete(line),
+            Mode::Config(mode) => commands::config_grammar(mode, kind).complete(line),
+        }
+        .line
     }
 
     /// Ctrl-C: abandons a pending question (and nothing else).
@@ -255,22 +203,83 @@ impl Session {
     /// Ctrl-Z: back to privileged EXEC from configuration (like `end`).
     pub fn suspend(&mut self) {
         self.pending = None;
-        if matches!(self.mode, Mode::Config(_)) {
-            self.mode = Mode::Exec;
+        if matches!(self.state.mode, Mode::Config(_)) {
+            self.state.mode = Mode::Exec;
         }
     }
 
     /// Runs one input line: a command, or the answer to the pending question.
     pub fn execute(&mut self, line: &str) -> Reply {
-        if let Some(pending) = self.pending.take() {
-            return self.answer(pending, line.trim());
+        if let Some((question, command)) = self.pending.take() {
+            let mut ctx = Ctx {
+                device: &self.device,
+                session: &mut self.state,
+            };
+            let outcome = (question.then)(line.trim(), &mut ctx);
+            return self.carry_out(outcome, command);
         }
         if self.device.state().power != Power::Running {
             return Reply::fail(msg::DEVICE_BUSY);
         }
+        match self.state.mode {
+            Mode::Exec => self.exec_line(line, self.prompt().chars().count(), true),
+            Mode::Config(mode) => self.config_line(line, mode),
+        }
+    }
+
+    fn remember(&mut self, line: &str) {
+        if self.state.history.len() == HISTORY_KEPT {
+            self.state.history.remove(0);
+        }
+        self.state.history.push(line.trim().to_string());
+    }
+
+    /// An EXEC line; `caret_offset` is the width of what precedes it on the screen; `remember`:
+    /// whether it goes into the history (not the line of a `do`, whose `do ...` line is there).
+    fn exec_line(&mut self, line: &str, caret_offset: usize, remember: bool) -> Reply {
         let kind = self.device.identity.kind;
-        let parsed = grammar(self.grammar(), kind).parse(line);
-        let m = match parsed {
+        let m = match commands::exec_grammar(self.privileged(), kind).parse(line) {
+            Parsed::Empty => return Reply::text(""),
+            Parsed::Error(e) => return Reply::fail(render_error(&e, caret_offset, line)),
+            Parsed::Match(m) => m,
+        };
+        if remember {
+            self.remember(line);
+        }
+        let (command, matched) = m.into_parts();
+        tracing::debug!(device = %self.device.identity.name, command = command.syntax, "command");
+        let mut ctx = Ctx {
+            device: &self.device,
+            session: &mut self.state,
+        };
+        let outcome = (command.run)(&Args::new(&matched, command.syntax), &mut ctx);
+        self.carry_out(outcome, command)
+    }
+
+    /// Turns what a command (or an answer) led to into a reply.
+    fn carry_out(&mut self, outcome: Outcome, command: &'static commands::ExecCommand) -> Reply {
+        match outcome {
+            Outcome::Print(text) => Reply::text(text),
+            Outcome::Fail(text) => Reply::fail(text),
+            Outcome::Ask(question) => {
+                debug_assert!(
+                    command.asks.contains(&question.ask),
+                    "command `{}` asks {:?} without declaring it in `asks`",
+                    command.syntax,
+                    question.ask.prompt
+                );
+                self.pending = Some((question, command));
+                Reply::text("")
+            }
+            Outcome::Close => Reply::action(Action::Close, ""),
+            Outcome::Reload(text) => Reply::action(Action::Reload, text),
+            Outcome::Run(task) => Reply::action(Action::Run(task), ""),
+        }
+    }
+
+    fn config_line(&mut self, line: &str, mode: ConfigMode) -> Reply {
+        let kind = self.device.identity.kind;
+        let m = match commands::config_grammar(mode, kind).parse(line) {
             Parsed::Empty => return Reply::text(""),
             Parsed::Error(e) => {
                 return Reply::fail(render_error(&e, self.prompt().chars().count(), line))
@@ -278,88 +287,12 @@ impl Session {
             Parsed::Match(m) => m,
         };
         self.remember(line);
-        tracing::debug!(device = %self.device.identity.name, command = ?m.id, "command");
-        match self.mode {
-            Mode::Exec => self.exec_command(&m),
-            Mode::Config(config_mode) => self.config_command(&m, config_mode),
-        }
-    }
-
-    fn remember(&mut self, line: &str) {
-        if self.history.len() == HISTORY_KEPT {
-            self.history.remove(0);
-        }
-        self.history.push(line.trim().to_string());
-    }
-
-    fn exec_command(&mut self, m: &cli_grammar::Match<Cmd>) -> Reply {
-        if is_show(m.id) {
-            let ctx = ShowCtx {
-                device: &self.device,
-                privilege: self.privilege,
-                session_id: self.id,
-                term_length: self.term.length,
-                term_width: self.term.width,
-                history: &self.history,
-            };
-            return match show::run(m, &ctx) {
-                Ok(text) => Reply::text(text),
-                Err(e) => Reply::fail(e),
-            };
-        }
-        match exec::run(m, &self.device, self.privilege, &mut self.term) {
-            Outcome::Print(text) => Reply::text(text),
-            Outcome::Fail(text) => Reply::fail(text),
-            Outcome::EnterConfig => {
-                self.mode = Mode::Config(ConfigMode::Global);
-                Reply::text("")
-            }
-            Outcome::AskEnablePassword => self.ask(Pending::EnablePassword),
-            Outcome::Disable => {
-                self.privilege = self.privilege.min(1);
-                Reply::text("")
-            }
-            Outcome::Close => Reply::action(Action::Close, ""),
-            Outcome::AskSaveBeforeReload => self.ask(Pending::SaveBeforeReload),
-            Outcome::AskConfirmReload => self.ask(Pending::ConfirmReload),
-            Outcome::Reload => Reply::action(Action::Reload, format!("{}\n", msg::RELOADING)),
-            Outcome::AskDeleteCms => self.ask(Pending::ConfirmCmsDelete),
-            Outcome::AskFtpLogin(copy) => self.ask(Pending::FtpUser(copy)),
-            Outcome::Run(task) => Reply::action(Action::Run(task), ""),
-            Outcome::Installed(text) => Reply::action(Action::Reload, text),
-        }
-    }
-
-    fn ask(&mut self, pending: Pending) -> Reply {
-        self.pending = Some(pending);
-        Reply::text("")
-    }
-
-    fn config_command(&mut self, m: &cli_grammar::Match<Cmd>, config_mode: ConfigMode) -> Reply {
-        match m.id {
-            Cmd::Exit => {
-                self.mode = match config_mode {
-                    ConfigMode::Interface(..) => Mode::Config(ConfigMode::Global),
-                    ConfigMode::Global => Mode::Exec,
-                };
-                return Reply::text("");
-            }
-            Cmd::End => {
-                self.mode = Mode::Exec;
-                return Reply::text("");
-            }
-            Cmd::Do => return self.run_do(m.arg("LINE").unwrap_or_default()),
-            _ => {}
-        }
-        let kind = self.device.identity.kind;
+        let (command, matched) = m.into_parts();
+        tracing::debug!(device = %self.device.identity.name, command = command.syntax, "command");
+        let args = Args::new(&matched, command.syntax);
         let mut notice = String::new();
-        if m.id == Cmd::CdmRole && m.has("primary") {
-            if let Err(e) = crate::commands::cms::check_takeover(&self.device) {
-                return Reply::fail(e);
-            }
-        }
-        if m.id == Cmd::CmsEnable {
-            match crate::commands::cms::check_enable(&self.device) {
+        if let Some(check) = command.check {
+            match check(&args, &self.device) {
                 Ok(text) => notice = text.unwrap_or_default(),
                 Err(e) => return Reply::fail(e),
             }
@@ -367,146 +300,60 @@ impl Session {
         let result = {
             let mut state = self.device.state();
             let mut candidate = state.running.clone();
-            let result = configure::apply(m, &mut candidate, config_mode, kind);
+            let result = (command.apply)(&args, &mut candidate, Place { mode, kind });
             if result.is_ok() {
                 state.running = candidate;
             }
             result
         };
-        match result {
-            Ok(applied) => {
-                if let Some(next) = applied.enter {
-                    self.mode = Mode::Config(next);
-                }
-                self.device.kick();
-                notice.extend(applied.notice.map(|n| format!("{n}\n")));
-                Reply::text(notice)
+        let Applied { notice: more, next } = match result {
+            Ok(applied) => applied,
+            Err(e) => return Reply::fail(e),
+        };
+        match next {
+            Next::Stay => {}
+            Next::Enter(sub) => self.state.mode = Mode::Config(sub),
+            Next::Up => {
+                self.state.mode = match mode {
+                    ConfigMode::Interface(..) => Mode::Config(ConfigMode::Global),
+                    ConfigMode::Global => Mode::Exec,
+                };
+                return Reply::text(notice);
             }
-            Err(e) => Reply::fail(e),
+            Next::End => {
+                self.state.mode = Mode::Exec;
+                return Reply::text(notice);
+            }
+            Next::Exec(exec_line) => return self.run_do(&exec_line),
         }
+        // the configuration may have changed: the device's agent acts on it now
+        self.device.kick();
+        notice.extend(more.map(|n| format!("{n}\n")));
+        Reply::text(notice)
     }
 
-    /// `do LINE`: an EXEC command from configuration mode, keeping the mode.
+    /// `do LINE`: an EXEC command from configuration mode, keeping the mode. `configure` and `exit`
+    /// do nothing there.
     fn run_do(&mut self, line: &str) -> Reply {
-        let saved = self.mode;
+        let saved = self.state.mode;
         // The caret counts the configuration prompt the line was typed after.
         let offset = self.prompt().chars().count() + "do ".len();
-        self.mode = Mode::Exec;
-        let parsed = grammar(self.grammar(), self.device.identity.kind).parse(line);
-        let reply = match parsed {
-            Parsed::Match(m) if m.id == Cmd::Configure || m.id == Cmd::Exit => Reply::text(""),
-            Parsed::Match(m) => self.exec_command(&m),
-            Parsed::Empty => Reply::text(""),
-            Parsed::Error(e) => Reply::fail(render_error(&e, offset, line)),
-        };
+        self.state.mode = Mode::Exec;
+        let mut reply = self.exec_line(line, offset, false);
+        if reply.action == Action::Close {
+            reply = Reply::text("");
+        }
         if self.pending.is_none() {
-            self.mode = saved;
+            self.state.mode = saved;
         }
         reply
-    }
-
-    fn answer(&mut self, pending: Pending, answer: &str) -> Reply {
-        let lower = answer.to_ascii_lowercase();
-        let yes = |default: bool| match lower.as_str() {
-            "" => Some(default),
-            "y" | "ye" | "yes" => Some(true),
-            "n" | "no" => Some(false),
-            _ => None,
-        };
-        match pending {
-            Pending::EnablePassword => {
-                let accepted = {
-                    let state = self.device.state();
-                    state
-                        .running
-                        .users
-                        .values()
-                        .any(|u| u.privilege >= 15 && u.password == answer)
-                };
-                if accepted {
-                    self.privilege = 15;
-                    Reply::text("")
-                } else {
-                    Reply::fail(msg::BAD_SECRET)
-                }
-            }
-            Pending::SaveBeforeReload => match yes(true) {
-                Some(true) => match exec::save(&self.device) {
-                    Outcome::Fail(e) => Reply::fail(e),
-                    _ => self.ask(Pending::ConfirmReload),
-                },
-                Some(false) => self.ask(Pending::ConfirmReload),
-                None => Reply::fail(msg::ANSWER_YES_OR_NO),
-            },
-            Pending::FtpUser(copy) => self.ask(Pending::FtpPassword(copy, answer.to_string())),
-            Pending::FtpPassword(copy, user) => {
-                let password = answer.to_string();
-                let task = if copy.upload {
-                    crate::tasks::Task::Upload {
-                        user,
-                        password,
-                        host: copy.host,
-                        dir: copy.dir,
-                        file: copy.file,
-                        local: copy.local.unwrap_or_default(),
-                    }
-                } else {
-                    crate::tasks::Task::Download {
-                        via: crate::tasks::Via::Ftp { user, password },
-                        host: copy.host,
-                        dir: copy.dir,
-                        file: copy.file,
-                        then: copy
-                            .local
-                            .map(crate::tasks::Then::Keep)
-                            .unwrap_or(crate::tasks::Then::Install),
-                    }
-                };
-                Reply::action(Action::Run(task), "")
-            }
-            Pending::ConfirmCmsDelete => match yes(false) {
-                Some(true) => match crate::commands::cms::delete(&self.device) {
-                    Outcome::Print(text) => Reply::text(text),
-                    Outcome::Fail(text) => Reply::fail(text),
-                    _ => Reply::text(""),
-                },
-                Some(false) => Reply::text(format!("{}\n", crate::text::cms::DELETE_ABORTED)),
-                None => Reply::fail(msg::ANSWER_YES_OR_NO),
-            },
-            Pending::ConfirmReload => match yes(true) {
-                Some(true) => Reply::action(Action::Reload, format!("{}\n", msg::RELOADING)),
-                _ => Reply::text(format!("{}\n", msg::RELOAD_ABORTED)),
-            },
-        }
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.device.close_session(self.id);
+        self.device.close_session(self.state.id);
     }
-}
-
-fn is_show(cmd: Cmd) -> bool {
-    matches!(
-        cmd,
-        Cmd::ShowVersion
-            | Cmd::ShowRunningConfig
-            | Cmd::ShowStartupConfig
-            | Cmd::ShowClock
-            | Cmd::ShowHardware
-            | Cmd::ShowDisksDetails
-            | Cmd::ShowDeviceMode
-            | Cmd::ShowPrivilege
-            | Cmd::ShowUsers
-            | Cmd::ShowTerminal
-            | Cmd::ShowHistory
-            | Cmd::ShowLogging
-            | Cmd::Dir
-            | Cmd::ShowCmsInfo
-            | Cmd::ShowCmsDatabase
-            | Cmd::ShowCmsDevices
-    )
 }
 
 #[cfg(test)]
@@ -530,7 +377,7 @@ mod tests {
             Some(InputKind::Secret)
         );
         assert_eq!(
-            waiting_for(prompt::PROCEED_WITH_RELOAD),
+            waiting_for(crate::text::prompt::PROCEED_WITH_RELOAD),
             Some(InputKind::Answer)
         );
     }

@@ -94,7 +94,7 @@ pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + S
             file,
             local,
         } => {
-            let Some(src) = crate::commands::cms::disk_file(&device, &local) else {
+            let Some(src) = device.disk_file(&local) else {
                 return Finished::fail(format!("{}{local}", crate::text::msg::BAD_FILE_NAME));
             };
             if !src.is_file() {
@@ -146,7 +146,7 @@ async fn download(
     out: &mut (dyn FnMut(&str) + Send),
 ) -> Finished {
     if let Then::Keep(local) = &then {
-        if crate::commands::cms::disk_file(device, local).is_none() {
+        if device.disk_file(local).is_none() {
             return Finished::fail(format!("{}{local}", crate::text::msg::BAD_FILE_NAME));
         }
     }
@@ -237,7 +237,8 @@ async fn download(
                     Err(e) => Finished::fail(format!("{text}{e}")),
                 },
                 Then::Keep(local) => {
-                    let dest = crate::commands::cms::disk_file(device, &local)
+                    let dest = device
+                        .disk_file(&local)
                         .unwrap_or_else(|| device.disk_dir().join(&local));
                     match std::fs::rename(&temp, &dest) {
                         Ok(()) => {

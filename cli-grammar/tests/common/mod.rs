@@ -50,7 +50,7 @@ pub const DECLARATIONS: &[(Cmd, &str, &[&str])] = &[
     ),
     (
         Cmd::ShowInterface,
-        "show interface {gigabitethernet S/P | portchannel (1-4)}",
+        "show interface {gigabitethernet S/P$slot | portchannel (1-4)$channel}",
         &[
             "Show running system information",
             "Interface status and configuration",
@@ -76,7 +76,7 @@ pub const DECLARATIONS: &[(Cmd, &str, &[&str])] = &[
     ),
     (
         Cmd::CopyFtp,
-        "copy ftp install {HOST|A.B.C.D} REMOTEDIR REMOTEFILE",
+        "copy ftp install {HOST|A.B.C.D$address} REMOTEDIR REMOTEFILE",
         &[
             "Copy from one file to another",
             "Copy from an FTP server",
@@ -97,7 +97,7 @@ pub const DECLARATIONS: &[(Cmd, &str, &[&str])] = &[
     ),
     (
         Cmd::IpRoute,
-        "ip route A.B.C.D A.B.C.D",
+        "ip route A.B.C.D$prefix A.B.C.D$mask",
         &[
             "Internet Protocol",
             "Static route",
@@ -112,7 +112,7 @@ pub const DECLARATIONS: &[(Cmd, &str, &[&str])] = &[
     ),
     (
         Cmd::TerminalLength,
-        "terminal length (0-512)",
+        "terminal length (0-512)$lines",
         &[
             "Set terminal line parameters",
             "Set number of lines on a screen",
@@ -122,7 +122,7 @@ pub const DECLARATIONS: &[(Cmd, &str, &[&str])] = &[
     (Cmd::Echo, "echo LINE", &["Echo a message", "Message text"]),
     (
         Cmd::Ping,
-        "ping A.B.C.D",
+        "ping A.B.C.D$target",
         &["Send echo messages", "Destination address"],
     ),
 ];

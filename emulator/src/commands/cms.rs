@@ -1,44 +1,91 @@
-//! CMS commands (spec §7): `cms database ...` on a CDM, `cms deregister` on a CE/CR, `show cms info`,
-//! `show cms database`, `show cms devices`, and the checks `cms enable` must pass on a CDM. Each
-//! precondition gives one `% Error:` that says what to do instead, and changes nothing.
+//! CMS commands of the EXEC (spec §7): `cms database backup|create|delete|restore|validate|
+//! downgrade` on a CDM and `cms deregister` on a CE/CR. Each precondition gives one `% Error:`
+//! that says what to do instead, and changes nothing. The `show cms` views are in `cms_show`, the
+//! configuration (`cms enable`, `cdm ...`) in `cms_config`.
 
-use std::fmt::Write as _;
-
-use cli_grammar::Match;
-
-use super::exec::Outcome;
-use super::Cmd;
-use crate::clock::ctime;
-use crate::device::{CmsService, Device, DeviceState, SyncState};
+use super::args::Args;
+use super::context::Ctx;
+use super::outcome::{yes_no, Ask, Input, Outcome};
+use super::unit::{ExecCommand, CDM_ONLY, CE_CR};
+use crate::cms::Cms;
+use crate::device::{Device, DeviceState};
 use crate::release::release;
 use crate::text::cms as text;
 
-/// Runs a `cms database ...` or `cms deregister` command.
-pub fn run(m: &Match<Cmd>, device: &Device) -> Outcome {
-    let now = device.clock().now();
+pub(super) static EXEC: &[&ExecCommand] = &[
+    &BACKUP,
+    &CREATE,
+    &DELETE,
+    &RESTORE,
+    &VALIDATE,
+    &DOWNGRADE,
+    &DEREGISTER,
+];
+
+/// Help of the `cms` keyword of the EXEC.
+const H_CMS_EXEC: &str = "CMS utility commands";
+const H_DATABASE: &str = "CMS database maintenance";
+
+static ASK_CONFIRM_DELETE: Ask = Ask {
+    prompt: text::CONFIRM_DELETE,
+    input: Input::Answer,
+};
+
+/// What a `cms database` command needs before it runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// Nothing more than a CDM.
+    Nothing,
+    /// An existing database.
+    Database,
+    /// `no cms enable` first.
+    Disabled,
+    /// Both.
+    DisabledWithDatabase,
+}
+
+/// Runs `work` on the CDM's database once the preconditions in `needs` hold; `Fail` otherwise.
+fn with_cms(
+    device: &Device,
+    needs: Needs,
+    work: impl FnOnce(&mut Cms, &DeviceState) -> Outcome,
+) -> Outcome {
     let mut state = device.state();
-    let software = state.version;
     let cms_enabled = state.running.cms_enabled;
-    let Some(cms) = state.cms.as_mut() else {
+    let Some(mut cms) = state.cms.take() else {
         return Outcome::Fail(crate::text::msg::NOT_ON_THIS_DEVICE.into());
     };
-    let need_disabled = matches!(m.id, Cmd::CmsDelete | Cmd::CmsRestore | Cmd::CmsDowngrade);
-    if need_disabled && cms_enabled {
-        return Outcome::Fail(text::NEED_DISABLED.into());
-    }
-    let needs_db = matches!(
-        m.id,
-        Cmd::CmsBackup | Cmd::CmsDelete | Cmd::CmsValidate | Cmd::CmsDowngrade
-    );
-    if needs_db && !cms.exists() {
-        return Outcome::Fail(text::NO_DATABASE.into());
-    }
-    let fail = |e: crate::cms::CmsError| Outcome::Fail(format!("% Error: {e}"));
-    match m.id {
-        Cmd::CmsBackup => {
+    let disabled = matches!(needs, Needs::Disabled | Needs::DisabledWithDatabase);
+    let database = matches!(needs, Needs::Database | Needs::DisabledWithDatabase);
+    let outcome = if disabled && cms_enabled {
+        Outcome::Fail(text::NEED_DISABLED.into())
+    } else if database && !cms.exists() {
+        Outcome::Fail(text::NO_DATABASE.into())
+    } else {
+        work(&mut cms, &state)
+    };
+    state.cms = Some(cms);
+    outcome
+}
+
+fn fail(e: crate::cms::CmsError) -> Outcome {
+    Outcome::Fail(format!("% Error: {e}"))
+}
+
+static BACKUP: ExecCommand = ExecCommand::new(
+    "cms database backup",
+    &[
+        H_CMS_EXEC,
+        H_DATABASE,
+        "Back up the database to /local/local1",
+    ],
+    |_, ctx| {
+        let device = ctx.device;
+        let now = device.clock().now();
+        with_cms(device, Needs::Database, |cms, state| {
             let name = now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string();
             let path = device.disk_dir().join(&name);
-            match cms.backup(&path, software, &now.to_rfc3339()) {
+            match cms.backup(&path, state.version, &now.to_rfc3339()) {
                 Ok(_) => {
                     device.stamp(&path);
                     Outcome::Print(format!(
@@ -49,20 +96,83 @@ pub fn run(m: &Match<Cmd>, device: &Device) -> Outcome {
                 }
                 Err(e) => fail(e),
             }
-        }
-        Cmd::CmsCreate if cms.exists() => Outcome::Fail(text::DATABASE_EXISTS.into()),
-        Cmd::CmsCreate => {
-            let schema = release(software).schema;
+        })
+    },
+)
+.privileged()
+.only(CDM_ONLY);
+
+static CREATE: ExecCommand = ExecCommand::new(
+    "cms database create",
+    &[
+        H_CMS_EXEC,
+        H_DATABASE,
+        "Create an empty database for the running software",
+    ],
+    |_, ctx| {
+        let now = ctx.device.clock().now();
+        with_cms(ctx.device, Needs::Nothing, |cms, state| {
+            if cms.exists() {
+                return Outcome::Fail(text::DATABASE_EXISTS.into());
+            }
+            let schema = release(state.version).schema;
             match cms.create(schema, &now.to_rfc3339()) {
                 Ok(()) => Outcome::Print(format!("{} {schema}.\n", text::CREATED)),
                 Err(e) => fail(e),
             }
-        }
-        Cmd::CmsDelete => Outcome::AskDeleteCms,
-        Cmd::CmsRestore if cms.exists() => Outcome::Fail(text::DATABASE_EXISTS.into()),
-        Cmd::CmsRestore => {
-            let name = m.arg("FILE").unwrap_or_default();
-            let Some(path) = disk_file(device, name) else {
+        })
+    },
+)
+.privileged()
+.only(CDM_ONLY);
+
+static DELETE: ExecCommand = ExecCommand::new(
+    "cms database delete",
+    &[
+        H_CMS_EXEC,
+        H_DATABASE,
+        "Delete the database and all its tables",
+    ],
+    |_, ctx| {
+        with_cms(ctx.device, Needs::DisabledWithDatabase, |_, _| {
+            Outcome::ask(&ASK_CONFIRM_DELETE, |answer, ctx| {
+                match yes_no(answer, false) {
+                    Some(true) => delete(ctx),
+                    Some(false) => Outcome::Print(format!("{}\n", text::DELETE_ABORTED)),
+                    None => Outcome::Fail(crate::text::msg::ANSWER_YES_OR_NO.into()),
+                }
+            })
+        })
+    },
+)
+.privileged()
+.only(CDM_ONLY)
+.asks(&[&ASK_CONFIRM_DELETE]);
+
+/// `cms database delete` after the confirmation (the state may have changed meanwhile).
+fn delete(ctx: &mut Ctx<'_>) -> Outcome {
+    with_cms(ctx.device, Needs::Disabled, |cms, _| match cms.delete() {
+        Ok(()) => Outcome::Print(format!("{}\n", text::DELETED)),
+        Err(e) => fail(e),
+    })
+}
+
+static RESTORE: ExecCommand = ExecCommand::new(
+    "cms database restore FILE",
+    &[
+        H_CMS_EXEC,
+        H_DATABASE,
+        "Restore the database from a backup",
+        "Backup file name in /local/local1",
+    ],
+    |args: &Args<'_>, ctx| {
+        let name = args.word("file");
+        let device = ctx.device;
+        with_cms(device, Needs::Disabled, |cms, _| {
+            if cms.exists() {
+                return Outcome::Fail(text::DATABASE_EXISTS.into());
+            }
+            let Some(path) = device.disk_file(name) else {
                 return Outcome::Fail(format!("{}{name}", crate::text::msg::BAD_FILE_NAME));
             };
             if !path.is_file() {
@@ -77,15 +187,45 @@ pub fn run(m: &Match<Cmd>, device: &Device) -> Outcome {
                 )),
                 Err(e) => fail(e),
             }
-        }
-        Cmd::CmsValidate => match cms.validate() {
-            Ok(schema) => {
-                Outcome::Print(format!("{} {schema}, software {software}.\n", text::VALID))
+        })
+    },
+)
+.privileged()
+.only(CDM_ONLY);
+
+static VALIDATE: ExecCommand = ExecCommand::new(
+    "cms database validate",
+    &[
+        H_CMS_EXEC,
+        H_DATABASE,
+        "Check the database's integrity and schema",
+    ],
+    |_, ctx| {
+        with_cms(ctx.device, Needs::Database, |cms, state| {
+            match cms.validate() {
+                Ok(schema) => Outcome::Print(format!(
+                    "{} {schema}, software {}.\n",
+                    text::VALID,
+                    state.version
+                )),
+                Err(e) => fail(e),
             }
-            Err(e) => fail(e),
-        },
-        Cmd::CmsDowngrade => {
-            let target = release(software).schema;
+        })
+    },
+)
+.privileged()
+.only(CDM_ONLY);
+
+static DOWNGRADE: ExecCommand = ExecCommand::new(
+    "cms database downgrade",
+    &[
+        H_CMS_EXEC,
+        H_DATABASE,
+        "Convert the database to the running (older) software",
+    ],
+    |_, ctx| {
+        with_cms(ctx.device, Needs::DisabledWithDatabase, |cms, state| {
+            let target = release(state.version).schema;
             match cms.schema() {
                 Ok(s) if s == target => Outcome::Fail(format!("{} ({target}).", text::SAME_SCHEMA)),
                 Ok(s) if s < target => {
@@ -99,13 +239,26 @@ pub fn run(m: &Match<Cmd>, device: &Device) -> Outcome {
                 },
                 Err(e) => fail(e),
             }
-        }
-        other => Outcome::Fail(format!("% Error: {other:?} is not a CMS command")),
-    }
-}
+        })
+    },
+)
+.privileged()
+.only(CDM_ONLY);
+
+static DEREGISTER: ExecCommand = ExecCommand::new(
+    "cms deregister [force]",
+    &[
+        H_CMS_EXEC,
+        "Remove this device's registration from the CDM",
+        "Deregister locally even if the CDM cannot be reached",
+    ],
+    |args: &Args<'_>, ctx| deregister(ctx.device, args.has("force")),
+)
+.privileged()
+.only(CE_CR);
 
 /// `cms deregister [force]` on a CE or CR.
-pub fn deregister(m: &Match<Cmd>, device: &Device) -> Outcome {
+fn deregister(device: &Device, force: bool) -> Outcome {
     let registered = {
         let s = device.state();
         s.registration.is_some() || s.running.cdm_ip.is_some()
@@ -113,7 +266,6 @@ pub fn deregister(m: &Match<Cmd>, device: &Device) -> Outcome {
     if !registered {
         return Outcome::Fail(text::NOT_REGISTERED.into());
     }
-    let force = m.has("force");
     let result = match device.link() {
         Some((link, _)) => crate::agent::deregister(device, &link.network, force),
         None if force => {
@@ -130,217 +282,4 @@ pub fn deregister(m: &Match<Cmd>, device: &Device) -> Outcome {
         Ok(()) => Outcome::Print(format!("{}\n", text::DEREGISTERED)),
         Err(_) => Outcome::Fail(text::CDM_UNREACHABLE.into()),
     }
-}
-
-/// `cms database delete` after the confirmation.
-pub fn delete(device: &Device) -> Outcome {
-    let mut state = device.state();
-    if state.running.cms_enabled {
-        return Outcome::Fail(text::NEED_DISABLED.into());
-    }
-    match state.cms.as_mut().map(|c| c.delete()) {
-        Some(Ok(())) => Outcome::Print(format!("{}\n", text::DELETED)),
-        Some(Err(e)) => Outcome::Fail(format!("% Error: {e}")),
-        None => Outcome::Fail(crate::text::msg::NOT_ON_THIS_DEVICE.into()),
-    }
-}
-
-/// Checks `cms enable` on a CDM; creates the database when there is none (first enable). `Err` is
-/// the message to print, and the configuration is then left unchanged.
-pub fn check_enable(device: &Device) -> Result<Option<String>, String> {
-    let now = device.clock().now();
-    let mut state = device.state();
-    let software = state.version;
-    let wanted = release(software).schema;
-    let standby = state.running.cdm_role == Some(crate::config::CdmRole::Standby);
-    let Some(cms) = state.cms.as_mut() else {
-        return Ok(None);
-    };
-    let mut notice = None;
-    if !cms.exists() {
-        cms.create(wanted, &now.to_rfc3339())
-            .map_err(|e| format!("% Error: {e}"))?;
-        notice = Some(format!("{}\n", text::NEW_DATABASE));
-    }
-    let schema = cms.schema().map_err(|e| format!("% Error: {e}"))?;
-    if schema != wanted {
-        let way_out = if schema > wanted {
-            "Use 'cms database downgrade', or on a standby 'cms database delete' then 'cms database create', or restore a backup of this version."
-        } else {
-            "Reload to migrate it, or restore a backup of this version."
-        };
-        return Err(format!(
-            "{} {schema}, the software {software} needs schema {wanted}. {way_out}",
-            crate::text::msg::SCHEMA_MISMATCH
-        ));
-    }
-    if standby {
-        state.sync = SyncState::FullUpdatePending;
-    }
-    Ok(notice)
-}
-
-/// `cdm role primary` on a standby: refused while the primary it follows is still active (the guide:
-/// first set the old primary to standby, or take it down).
-pub fn check_takeover(device: &Device) -> Result<(), String> {
-    let (standby, primary) = {
-        let s = device.state();
-        (
-            s.running.cdm_role == Some(crate::config::CdmRole::Standby),
-            s.running.cdm_ip,
-        )
-    };
-    let (Some(primary), Some((link, _))) = (primary.filter(|_| standby), device.link()) else {
-        return Ok(());
-    };
-    let probe = link
-        .network
-        .deliver(device.identity.ip, primary, crate::network::Message::Probe);
-    match probe {
-        Ok(crate::network::Answer::Done) => Err(format!(
-            "{}{primary}{}",
-            text::PRIMARY_ACTIVE,
-            text::PRIMARY_ACTIVE_HOW
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A plain file name under `/local/local1` (no `/`, no `..`); the host path.
-pub fn disk_file(device: &Device, name: &str) -> Option<std::path::PathBuf> {
-    let name = name
-        .strip_prefix("/local/local1/")
-        .or_else(|| name.strip_prefix("local1/"))
-        .unwrap_or(name);
-    let plain = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
-    plain.then(|| device.disk_dir().join(name))
-}
-
-/// `show cms info`.
-pub fn info(device: &Device) -> String {
-    let state = device.state();
-    let mut out = String::new();
-    let row = |out: &mut String, k: &str, v: &str| {
-        let _ = writeln!(out, "{k:<28}{v}");
-    };
-    let service = match state.cms_service() {
-        CmsService::Running => "running".to_string(),
-        CmsService::Disabled => "disabled".to_string(),
-        CmsService::Held(why) => format!("not running ({why})"),
-    };
-    let id = format!("{}-{}", device.identity.kind.label(), device.identity.name);
-    match state.running.cdm_role {
-        Some(role) if device.identity.kind == crate::config::DeviceKind::Cdm => {
-            row(&mut out, "Device role:", &format!("CDM {}", role.as_str()));
-            row(&mut out, "Device ID:", &id);
-            row(&mut out, "CMS services:", &service);
-            row(&mut out, "CMS database:", &database_line(&state));
-            if role == crate::config::CdmRole::Standby {
-                let primary = state
-                    .running
-                    .cdm_ip
-                    .map(|ip| ip.to_string())
-                    .unwrap_or_else(|| "not set".into());
-                row(&mut out, "Primary CDM:", &primary);
-                for (k, v) in sync_lines(&state) {
-                    row(&mut out, k, &v);
-                }
-            }
-        }
-        _ => {
-            row(&mut out, "Device role:", device.identity.kind.label());
-            row(&mut out, "Device ID:", &id);
-            row(&mut out, "CMS services:", &service);
-            let cdm = state
-                .running
-                .cdm_ip
-                .map(|ip| ip.to_string())
-                .unwrap_or_else(|| "not set".into());
-            row(&mut out, "CDM address:", &cdm);
-            let registration = match &state.registration {
-                Some(r) => format!("registered with {} since {}", r.cdm, ctime(r.since)),
-                None => "not registered".into(),
-            };
-            row(&mut out, "Registration:", &registration);
-        }
-    }
-    out
-}
-
-fn database_line(state: &DeviceState) -> String {
-    match state.cms.as_ref() {
-        Some(cms) if cms.exists() => match cms.schema() {
-            Ok(schema) => format!("present, schema {schema}"),
-            Err(e) => format!("damaged ({e})"),
-        },
-        _ => "none".into(),
-    }
-}
-
-fn sync_lines(state: &DeviceState) -> Vec<(&'static str, String)> {
-    match &state.sync {
-        SyncState::Never => vec![("Sync status:", "never synchronised".into())],
-        SyncState::InSync { at, applied } => vec![
-            ("Sync status:", "in sync".into()),
-            ("Last sync:", ctime(*at)),
-            ("Updates applied:", applied.to_string()),
-        ],
-        SyncState::VersionMismatch { at, primary } => vec![
-            (
-                "Sync status:",
-                format!(
-                    "version mismatch: primary runs {primary}, this standby runs {}; updates from the primary are not processed",
-                    state.version
-                ),
-            ),
-            ("Last poll:", ctime(*at)),
-        ],
-        SyncState::Unreachable { at } => {
-            vec![("Sync status:", "primary unreachable".into()), ("Last poll:", ctime(*at))]
-        }
-        SyncState::FullUpdatePending => vec![("Sync status:", "full update requested".into())],
-    }
-}
-
-/// `show cms database`.
-pub fn database(device: &Device) -> String {
-    let state = device.state();
-    let Some(cms) = state.cms.as_ref().filter(|c| c.exists()) else {
-        return "CMS database: none\n".into();
-    };
-    let mut out = format!("CMS database: {}\n", database_line(&state));
-    let _ = writeln!(
-        out,
-        "Software version: {} (schema {})",
-        state.version,
-        release(state.version).schema
-    );
-    let _ = writeln!(out, "Size: {} bytes", cms.file_size());
-    let _ = writeln!(out, "Last change: {}", cms.last_seq().unwrap_or(0));
-    let _ = writeln!(out, "{:<16}{:>8}", "Table", "Rows");
-    for (table, _) in crate::cms::schema::REPLICATED {
-        let _ = writeln!(out, "{table:<16}{:>8}", cms.count(table).unwrap_or(0));
-    }
-    out
-}
-
-/// `show cms devices`: the device table as the CDM GUI's Devices page shows it.
-pub fn devices(device: &Device) -> String {
-    let state = device.state();
-    let Some(cms) = state.cms.as_ref().filter(|c| c.exists()) else {
-        return format!("{}\n", text::NO_DATABASE);
-    };
-    let rows = cms.devices().unwrap_or_default();
-    let mut out = format!(
-        "{:<16}{:<6}{:<16}{:<20}{}\n",
-        "Device", "Type", "IP Address", "Software Version", "Status"
-    );
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{:<16}{:<6}{:<16}{:<20}{}",
-            r.name, r.kind, r.ip, r.version, r.status
-        );
-    }
-    out
 }

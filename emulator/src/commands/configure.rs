@@ -1,160 +1,255 @@
-//! Configuration-mode handlers: each turns a matched command into a change of a [`Config`]. The same
-//! code serves a user at `host(config)#` and the replay of a startup-config file on boot, so the saved
-//! text and the live commands can never disagree.
+//! Configuration-mode commands: each turns a matched line into a change of a [`Config`]. The same
+//! handlers serve a user at `host(config)#` and the replay of a startup-config file on boot
+//! ([`load_config_text`]), so the saved text and the live commands can never disagree. The CMS
+//! settings (`cms enable`, `cdm ip`, `cdm role`) are in `cms_config`.
 
-use std::net::Ipv4Addr;
+use cli_grammar::Parsed;
 
-use cli_grammar::{Match, Parsed};
-
-use super::{grammar, Cmd, Grammar};
-use crate::config::{is_hostname, is_netmask, reveal_password, CdmRole, Config, DeviceKind, User};
+use super::args::Args;
+use super::context::{Applied, ConfigMode, Next};
+use super::unit::{ConfigCommand, ConfigModes, Place};
+use crate::config::{is_hostname, is_netmask, reveal_password, Config, DeviceKind, User};
 use crate::text::msg;
 
-/// Where in configuration a line is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfigMode {
-    Global,
-    Interface(u8, u8),
-}
+pub(super) static CONFIG: &[&ConfigCommand] = &[
+    &HOSTNAME,
+    &INTERFACE,
+    &IP_DEFAULT_GATEWAY,
+    &NO_IP_DEFAULT_GATEWAY,
+    &USERNAME,
+    &USERNAME_OBSCURED,
+    &NO_USERNAME,
+    &DEVICE_MODE,
+    &DO,
+    &EXIT,
+    &END,
+    &IP_ADDRESS,
+    &NO_IP_ADDRESS,
+    &SHUTDOWN,
+    &NO_SHUTDOWN,
+];
 
-impl ConfigMode {
-    pub fn grammar(self) -> Grammar {
-        match self {
-            ConfigMode::Global => Grammar::Config,
-            ConfigMode::Interface(..) => Grammar::Interface,
+/// Help of the `no` keyword, shared by every `no` command.
+pub const H_NO: &str = "Negate a command or set its defaults";
+/// Help of the `ip` keyword.
+pub const H_IP: &str = "Internet Protocol configuration";
+const H_USERNAME: &str = "Establish user name authentication";
+const H_USER_NAME: &str = "User name";
+const H_PASSWORD: &str = "Set the user password";
+const H_PRIVILEGE: &str = "Set the user privilege level";
+const H_PRIV_LEVEL: &str = "Privilege level";
+const H_GATEWAY: &str = "Specify the default gateway";
+const H_GATEWAY_ADDRESS: &str = "Address of the default gateway";
+const H_IP_ADDRESS: &str = "Set the interface IP address";
+const H_SHUTDOWN: &str = "Shut down this interface";
+
+static HOSTNAME: ConfigCommand = ConfigCommand::new(
+    "hostname WORD$name",
+    &[
+        "Configure the system's network name",
+        "This system's network name",
+    ],
+    |args, config, _| {
+        let name = args.word("name");
+        if !is_hostname(name) {
+            return Err(msg::BAD_HOSTNAME.into());
         }
+        config.hostname = name.to_string();
+        Ok(Applied::default())
+    },
+);
+
+static INTERFACE: ConfigCommand = ConfigCommand::new(
+    "interface GigabitEthernet S/P$interface",
+    &[
+        "Configure an interface",
+        "Select a gigabit ethernet interface to configure",
+        "GigabitEthernet slot/port",
+    ],
+    |args, config, _| {
+        let (slot, port) = args.slot_port("interface");
+        let key = (u8::try_from(slot), u8::try_from(port));
+        match key {
+            (Ok(slot), Ok(port)) if config.interfaces.contains_key(&(slot, port)) => Ok(
+                Applied::next(Next::Enter(ConfigMode::Interface(slot, port))),
+            ),
+            _ => Err(format!("{}{slot}/{port}", msg::NO_SUCH_INTERFACE)),
+        }
+    },
+)
+.modes(ConfigModes::Both);
+
+static IP_DEFAULT_GATEWAY: ConfigCommand = ConfigCommand::new(
+    "ip default-gateway A.B.C.D$gateway",
+    &[H_IP, H_GATEWAY, H_GATEWAY_ADDRESS],
+    |args, config, _| {
+        config.default_gateway = Some(args.ipv4("gateway"));
+        Ok(Applied::default())
+    },
+);
+
+static NO_IP_DEFAULT_GATEWAY: ConfigCommand = ConfigCommand::new(
+    "no ip default-gateway [A.B.C.D$gateway]",
+    &[H_NO, H_IP, H_GATEWAY, H_GATEWAY_ADDRESS],
+    |_, config, _| {
+        config.default_gateway = None;
+        Ok(Applied::default())
+    },
+);
+
+static USERNAME: ConfigCommand = ConfigCommand::new(
+    "username NAME password PASSWORD privilege (0-15)$privilege",
+    &[
+        H_USERNAME,
+        H_USER_NAME,
+        H_PASSWORD,
+        "The user password (clear text)",
+        H_PRIVILEGE,
+        H_PRIV_LEVEL,
+    ],
+    |args, config, _| {
+        let password = args.word("password").to_string();
+        set_user(config, args, password)
+    },
+);
+
+static USERNAME_OBSCURED: ConfigCommand = ConfigCommand::new(
+    "username NAME password 1 OBSCURED privilege (0-15)$privilege",
+    &[
+        H_USERNAME,
+        H_USER_NAME,
+        H_PASSWORD,
+        "Specifies an obscured password follows",
+        "The obscured password",
+        H_PRIVILEGE,
+        H_PRIV_LEVEL,
+    ],
+    |args, config, _| {
+        let password = reveal_password(args.word("obscured"))
+            .ok_or_else(|| msg::BAD_OBSCURED_PASSWORD.to_string())?;
+        set_user(config, args, password)
+    },
+);
+
+fn set_user(config: &mut Config, args: &Args<'_>, password: String) -> Result<Applied, String> {
+    let name = args.word("name").to_string();
+    let privilege = args.number("privilege") as u8;
+    if privilege < 15 && is_last_admin(config, &name) {
+        return Err(msg::LAST_ADMIN.into());
     }
+    config.users.insert(
+        name,
+        User {
+            password,
+            privilege,
+        },
+    );
+    Ok(Applied::default())
 }
 
-/// What a configuration command did, besides changing the configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Applied {
-    /// A line to print (a notice, not an error).
-    pub notice: Option<&'static str>,
-    /// The mode to continue in (entering an interface).
-    pub enter: Option<ConfigMode>,
-}
+static NO_USERNAME: ConfigCommand = ConfigCommand::new(
+    "no username NAME",
+    &[H_NO, H_USERNAME, H_USER_NAME],
+    |args, config, _| {
+        let name = args.word("name");
+        if is_last_admin(config, name) {
+            return Err(msg::LAST_ADMIN.into());
+        }
+        config.users.remove(name);
+        Ok(Applied::default())
+    },
+);
 
-/// Applies one matched configuration command to `config`. `Err` carries the `% ...` message to print;
-/// the configuration is unchanged in that case.
-pub fn apply(
-    m: &Match<Cmd>,
-    config: &mut Config,
-    mode: ConfigMode,
-    kind: DeviceKind,
-) -> Result<Applied, String> {
-    let ip = |placeholder_index: usize| -> Ipv4Addr {
-        m.args()
-            .get(placeholder_index)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+static DEVICE_MODE: ConfigCommand = ConfigCommand::new(
+    "device mode {content-distribution-manager | content-engine | content-router}",
+    &[
+        "Configure the device",
+        "Device mode (takes effect after reload)",
+        "Content Distribution Manager",
+        "Content Engine",
+        "Content Router",
+    ],
+    |args, config, place| {
+        let new_kind = DeviceKind::ALL
+            .into_iter()
+            .find(|kind| args.has(kind.device_mode()))
+            .unwrap_or(place.kind);
+        let mut applied = Applied::default();
+        if new_kind != config.device_mode {
+            applied.notice = Some(msg::DEVICE_MODE_AFTER_RELOAD.to_string());
+        }
+        config.device_mode = new_kind;
+        Ok(applied)
+    },
+);
+
+static DO: ConfigCommand = ConfigCommand::new(
+    "do LINE",
+    &["Run an EXEC command", "EXEC command"],
+    |args, _, _| Ok(Applied::next(Next::Exec(args.word("line").to_string()))),
+)
+.modes(ConfigModes::Both);
+
+static EXIT: ConfigCommand = ConfigCommand::new("exit", &["Exit from this mode"], |_, _, _| {
+    Ok(Applied::next(Next::Up))
+})
+.modes(ConfigModes::Both);
+
+static END: ConfigCommand =
+    ConfigCommand::new("end", &["Exit to privileged EXEC mode"], |_, _, _| {
+        Ok(Applied::next(Next::End))
+    })
+    .modes(ConfigModes::Both);
+
+static IP_ADDRESS: ConfigCommand = ConfigCommand::new(
+    "ip address A.B.C.D$address A.B.C.D$mask",
+    &[H_IP, H_IP_ADDRESS, "IP address", "IP subnet mask"],
+    |args, config, place| {
+        let mask = args.ipv4("mask");
+        if !is_netmask(mask) {
+            return Err(format!("{}{mask}", msg::BAD_MASK));
+        }
+        interface(config, place)?.address = Some((args.ipv4("address"), mask));
+        Ok(Applied::default())
+    },
+)
+.modes(ConfigModes::Interface);
+
+static NO_IP_ADDRESS: ConfigCommand = ConfigCommand::new(
+    "no ip address [A.B.C.D$address A.B.C.D$mask]",
+    &[H_NO, H_IP, H_IP_ADDRESS, "IP address", "IP subnet mask"],
+    |_, config, place| {
+        interface(config, place)?.address = None;
+        Ok(Applied::default())
+    },
+)
+.modes(ConfigModes::Interface);
+
+static SHUTDOWN: ConfigCommand =
+    ConfigCommand::new("shutdown", &[H_SHUTDOWN], |_, config, place| {
+        interface(config, place)?.shutdown = true;
+        Ok(Applied::default())
+    })
+    .modes(ConfigModes::Interface);
+
+static NO_SHUTDOWN: ConfigCommand =
+    ConfigCommand::new("no shutdown", &[H_NO, H_SHUTDOWN], |_, config, place| {
+        interface(config, place)?.shutdown = false;
+        Ok(Applied::default())
+    })
+    .modes(ConfigModes::Interface);
+
+/// The interface an interface-mode command applies to.
+fn interface(config: &mut Config, place: Place) -> Result<&mut crate::config::Interface, String> {
+    let ConfigMode::Interface(slot, port) = place.mode else {
+        return Err(msg::NOT_ON_THIS_DEVICE.into());
     };
-    let mut applied = Applied::default();
-    match m.id {
-        Cmd::Hostname => {
-            let name = m.arg("WORD").unwrap_or_default();
-            if !is_hostname(name) {
-                return Err(msg::BAD_HOSTNAME.into());
-            }
-            config.hostname = name.to_string();
-        }
-        Cmd::Interface => {
-            let (slot, port) = parse_slot_port(m.arg("S/P").unwrap_or_default());
-            if !config.interfaces.contains_key(&(slot, port)) {
-                return Err(format!("{}{slot}/{port}", msg::NO_SUCH_INTERFACE));
-            }
-            applied.enter = Some(ConfigMode::Interface(slot, port));
-        }
-        Cmd::IpDefaultGateway => config.default_gateway = Some(ip(0)),
-        Cmd::NoIpDefaultGateway => config.default_gateway = None,
-        Cmd::Username | Cmd::UsernameObscured => {
-            let name = m.arg("NAME").unwrap_or_default().to_string();
-            let password = if m.id == Cmd::UsernameObscured {
-                reveal_password(m.arg("OBSCURED").unwrap_or_default())
-                    .ok_or_else(|| msg::BAD_OBSCURED_PASSWORD.to_string())?
-            } else {
-                m.arg("PASSWORD").unwrap_or_default().to_string()
-            };
-            let privilege = m.number("(0-15)").unwrap_or(0) as u8;
-            let demotes_last_admin = privilege < 15 && is_last_admin(config, &name);
-            if demotes_last_admin {
-                return Err(msg::LAST_ADMIN.into());
-            }
-            config.users.insert(
-                name,
-                User {
-                    password,
-                    privilege,
-                },
-            );
-        }
-        Cmd::NoUsername => {
-            let name = m.arg("NAME").unwrap_or_default();
-            if is_last_admin(config, name) {
-                return Err(msg::LAST_ADMIN.into());
-            }
-            config.users.remove(name);
-        }
-        Cmd::CmsEnable => config.cms_enabled = true,
-        Cmd::NoCmsEnable => config.cms_enabled = false,
-        Cmd::CdmIp => {
-            if kind == DeviceKind::Cdm && config.cdm_role == Some(CdmRole::Primary) {
-                return Err(msg::NOT_ON_THIS_DEVICE.into());
-            }
-            config.cdm_ip = Some(ip(0));
-        }
-        Cmd::NoCdmIp => config.cdm_ip = None,
-        Cmd::CdmRole => {
-            config.cdm_role = Some(if m.has("standby") {
-                CdmRole::Standby
-            } else {
-                CdmRole::Primary
-            });
-            if config.cdm_role == Some(CdmRole::Primary) {
-                config.cdm_ip = None;
-            }
-        }
-        Cmd::DeviceMode => {
-            let word = m.words.get(2).map(|w| w.text.as_str()).unwrap_or_default();
-            let new_kind = DeviceKind::from_device_mode(word).unwrap_or(kind);
-            if new_kind != config.device_mode {
-                applied.notice = Some(msg::DEVICE_MODE_AFTER_RELOAD);
-            }
-            config.device_mode = new_kind;
-        }
-        Cmd::IpAddress | Cmd::NoIpAddress | Cmd::Shutdown | Cmd::NoShutdown => {
-            let ConfigMode::Interface(slot, port) = mode else {
-                return Err(msg::NOT_ON_THIS_DEVICE.into());
-            };
-            let mask = ip(1);
-            if m.id == Cmd::IpAddress && !is_netmask(mask) {
-                return Err(format!("{}{mask}", msg::BAD_MASK));
-            }
-            let iface = config.interfaces.entry((slot, port)).or_default();
-            match m.id {
-                Cmd::IpAddress => iface.address = Some((ip(0), mask)),
-                Cmd::NoIpAddress => iface.address = None,
-                Cmd::Shutdown => iface.shutdown = true,
-                _ => iface.shutdown = false,
-            }
-        }
-        other => return Err(format!("% Error: {other:?} is not a configuration command")),
-    }
-    Ok(applied)
+    Ok(config.interfaces.entry((slot, port)).or_default())
 }
 
 fn is_last_admin(config: &Config, name: &str) -> bool {
     let is_admin = config.users.get(name).is_some_and(|u| u.privilege == 15);
     is_admin && config.users.values().filter(|u| u.privilege == 15).count() == 1
-}
-
-/// `1/0` -> (1, 0); the grammar has already checked the shape.
-pub fn parse_slot_port(text: &str) -> (u8, u8) {
-    let mut parts = text.split('/').map(|p| p.parse::<u8>().unwrap_or(u8::MAX));
-    (
-        parts.next().unwrap_or(u8::MAX),
-        parts.next().unwrap_or(u8::MAX),
-    )
 }
 
 /// Replays one line of a configuration file in `mode`, following `interface` and `exit` the way the
@@ -166,17 +261,16 @@ pub fn replay_line(
     kind: DeviceKind,
 ) -> Result<(), String> {
     loop {
-        match grammar(mode.grammar(), kind).parse(line) {
+        match super::config_grammar(*mode, kind).parse(line) {
             Parsed::Empty => return Ok(()),
-            Parsed::Match(m) if m.id == Cmd::Exit => {
-                *mode = ConfigMode::Global;
-                return Ok(());
-            }
-            Parsed::Match(m) if matches!(m.id, Cmd::End | Cmd::Do) => return Ok(()),
             Parsed::Match(m) => {
-                let applied = apply(&m, config, *mode, kind)?;
-                if let Some(next) = applied.enter {
-                    *mode = next;
+                let (command, matched) = m.into_parts();
+                let args = Args::new(&matched, command.syntax);
+                let applied = (command.apply)(&args, config, Place { mode: *mode, kind })?;
+                match applied.next {
+                    Next::Enter(next) => *mode = next,
+                    Next::Up => *mode = ConfigMode::Global,
+                    Next::Stay | Next::End | Next::Exec(_) => {}
                 }
                 return Ok(());
             }
@@ -187,5 +281,84 @@ pub fn replay_line(
             }
             Parsed::Error(_) => *mode = ConfigMode::Global,
         }
+    }
+}
+
+/// Reads a configuration text (a startup-config file) by replaying its lines through the
+/// configuration grammar, as a device does on boot. Returns the configuration and the lines that were
+/// rejected (1-based line number, message). A text without any user keeps the factory `admin` account
+/// so a device can never be locked out by its own file.
+pub fn load_config_text(
+    text: &str,
+    hostname: &str,
+    kind: DeviceKind,
+) -> (Config, Vec<(usize, String)>) {
+    let factory = Config::factory(hostname, kind);
+    let mut config = Config {
+        users: Default::default(),
+        cdm_role: None,
+        ..factory.clone()
+    };
+    let mut errors = Vec::new();
+    let mut mode = ConfigMode::Global;
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('!') {
+            continue;
+        }
+        if let Err(message) = replay_line(&mut config, &mut mode, line, kind) {
+            errors.push((index + 1, message));
+        }
+    }
+    if config.users.is_empty() {
+        config.users = factory.users;
+    }
+    if kind == DeviceKind::Cdm && config.cdm_role.is_none() {
+        config.cdm_role = factory.cdm_role;
+    }
+    (config, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendered_config_loads_back_identically() {
+        for kind in DeviceKind::ALL {
+            let mut config = Config::factory("dev-1", kind);
+            config.default_gateway = Some("10.1.1.1".parse().unwrap());
+            config.interfaces.get_mut(&(1, 0)).unwrap().address = Some((
+                "10.1.1.10".parse().unwrap(),
+                "255.255.255.0".parse().unwrap(),
+            ));
+            if kind != DeviceKind::Cdm {
+                config.cdm_ip = Some("10.1.1.5".parse().unwrap());
+            }
+            config.cms_enabled = true;
+            config.users.insert(
+                "oper".into(),
+                crate::config::User {
+                    password: "s3cret pw".into(),
+                    privilege: 0,
+                },
+            );
+            let text = config.render(crate::release::DEFAULT_VERSION);
+            let (loaded, errors) = load_config_text(&text, "other", kind);
+            assert_eq!(errors, vec![], "{text}");
+            assert_eq!(loaded, config, "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_startup_lines_are_reported_with_their_number() {
+        let (config, errors) = load_config_text(
+            "hostname ok\nfrobnicate\nip default-gateway 999.1.1.1\n",
+            "x",
+            DeviceKind::Ce,
+        );
+        assert_eq!(config.hostname, "ok");
+        assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![2, 3]);
+        assert!(config.users.contains_key("admin"));
     }
 }

@@ -1,59 +1,78 @@
 //! File commands on `/local/local1`: `install`, `delfile`, `cpfile`. Names are plain (no `/`, no
 //! `..`); anything else is refused before the disk is touched.
 
-use cli_grammar::Match;
-
-use super::cms::disk_file;
-use super::exec::Outcome;
-use super::Cmd;
+use super::args::Args;
+use super::outcome::Outcome;
+use super::unit::ExecCommand;
 use crate::device::Device;
 use crate::text::{cms as cms_text, msg};
 
+pub(super) static EXEC: &[&ExecCommand] = &[&INSTALL, &DELFILE, &CPFILE];
+
+const H_LOCALFILE: &str = "File name in /local/local1";
+
 /// The host path of an existing plain file of `/local/local1`, or the `% Error:` to print.
 fn existing(device: &Device, name: &str) -> Result<std::path::PathBuf, String> {
-    let path = disk_file(device, name).ok_or_else(|| format!("{}{name}", msg::BAD_FILE_NAME))?;
+    let path = device
+        .disk_file(name)
+        .ok_or_else(|| format!("{}{name}", msg::BAD_FILE_NAME))?;
     if !path.is_file() {
         return Err(format!("{}{name}", cms_text::NO_FILE));
     }
     Ok(path)
 }
 
-/// `install LOCALFILE`.
-pub fn install(m: &Match<Cmd>, device: &Device) -> Outcome {
-    let name = m.arg("LOCALFILE").unwrap_or_default();
-    let path = match existing(device, name) {
-        Ok(p) => p,
-        Err(e) => return Outcome::Fail(e),
-    };
-    match crate::install::install(device, &path, name) {
-        Ok(text) => Outcome::Installed(text),
-        Err(e) => Outcome::Fail(e),
-    }
-}
+static INSTALL: ExecCommand = ExecCommand::new(
+    "install LOCALFILE",
+    &[
+        "Install a software image from /local/local1 (the device reboots)",
+        H_LOCALFILE,
+    ],
+    |args: &Args<'_>, ctx| {
+        let name = args.word("localfile");
+        let installed = existing(ctx.device, name)
+            .and_then(|path| crate::install::install(ctx.device, &path, name));
+        match installed {
+            Ok(text) => Outcome::Reload(text),
+            Err(e) => Outcome::Fail(e),
+        }
+    },
+)
+.privileged();
 
-/// `delfile LOCALFILE`.
-pub fn delfile(m: &Match<Cmd>, device: &Device) -> Outcome {
-    let name = m.arg("LOCALFILE").unwrap_or_default();
-    match existing(device, name) {
-        Ok(path) => match std::fs::remove_file(&path) {
-            Ok(()) => Outcome::Print(String::new()),
-            Err(e) => Outcome::Fail(format!("% Error: {name}: {e}")),
-        },
-        Err(e) => Outcome::Fail(e),
-    }
-}
+static DELFILE: ExecCommand = ExecCommand::new(
+    "delfile LOCALFILE",
+    &["Delete a file from /local/local1", H_LOCALFILE],
+    |args: &Args<'_>, ctx| {
+        let name = args.word("localfile");
+        match existing(ctx.device, name) {
+            Ok(path) => match std::fs::remove_file(&path) {
+                Ok(()) => Outcome::done(),
+                Err(e) => Outcome::Fail(format!("% Error: {name}: {e}")),
+            },
+            Err(e) => Outcome::Fail(e),
+        }
+    },
+)
+.privileged();
 
-/// `cpfile SOURCE DESTINATION`.
-pub fn cpfile(m: &Match<Cmd>, device: &Device) -> Outcome {
-    let (src, dst) = (
-        m.arg("SOURCE").unwrap_or_default(),
-        m.arg("DESTINATION").unwrap_or_default(),
-    );
+static CPFILE: ExecCommand = ExecCommand::new(
+    "cpfile SOURCE DESTINATION",
+    &[
+        "Copy a file within /local/local1",
+        "Source file name",
+        "Destination file name",
+    ],
+    |args: &Args<'_>, ctx| cpfile(ctx.device, args.word("source"), args.word("destination")),
+)
+.privileged();
+
+fn cpfile(device: &Device, src: &str, dst: &str) -> Outcome {
     let from = match existing(device, src) {
         Ok(p) => p,
         Err(e) => return Outcome::Fail(e),
     };
-    let Some(to) = disk_file(device, dst) else {
+    let Some(to) = device.disk_file(dst) else {
         return Outcome::Fail(format!("{}{dst}", msg::BAD_FILE_NAME));
     };
     let tmp = to.with_extension("cpfile.tmp");
@@ -61,7 +80,7 @@ pub fn cpfile(m: &Match<Cmd>, device: &Device) -> Outcome {
     match copied {
         Ok(()) => {
             device.stamp(&to);
-            Outcome::Print(String::new())
+            Outcome::done()
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);

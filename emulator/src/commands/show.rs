@@ -1,92 +1,194 @@
 //! `show ...` and `dir`: read-only views of device state, formatted as ACNS prints them (fixed texts
-//! come from `crate::text`).
+//! come from `crate::text`). The CMS views are in `cms_show`.
 
 use std::fmt::Write as _;
 
-use cli_grammar::Match;
-
-use super::Cmd;
+use super::args::Args;
+use super::context::Ctx;
+use super::outcome::Outcome;
+use super::unit::ExecCommand;
 use crate::clock::{ctime, uptime_words};
 use crate::config::INTERFACES;
 use crate::device::Device;
 use crate::release::release;
 use crate::text;
 
-/// What a `show` handler may read besides the device.
-pub struct ShowCtx<'a> {
-    pub device: &'a Device,
-    pub privilege: u8,
-    pub session_id: u64,
-    pub term_length: u32,
-    pub term_width: u32,
-    pub history: &'a [String],
-}
+/// Help of the `show` keyword, shared by every `show` command.
+pub const H_SHOW: &str = "Show running system information";
 
-/// Runs a read-only command; `Err` is a `% ...` message.
-pub fn run(m: &Match<Cmd>, ctx: &ShowCtx<'_>) -> Result<String, String> {
-    let device = ctx.device;
-    Ok(match m.id {
-        Cmd::ShowVersion => version_block(device),
-        Cmd::ShowHardware => {
-            let mut out = version_block(device);
-            let lines = text::hardware_lines(&device.identity.model, 2048, INTERFACES.len());
-            for line in lines {
-                let _ = writeln!(out, "{line}");
-            }
-            out
-        }
-        Cmd::ShowRunningConfig => {
-            let state = device.state();
-            state.running.render(state.version)
-        }
-        Cmd::ShowStartupConfig => {
-            let state = device.state();
-            state.startup.render(state.version)
-        }
-        Cmd::ShowClock => format!(
+pub(super) static EXEC: &[&ExecCommand] = &[
+    &SHOW_VERSION,
+    &SHOW_RUNNING_CONFIG,
+    &SHOW_STARTUP_CONFIG,
+    &SHOW_CLOCK,
+    &SHOW_HARDWARE,
+    &SHOW_DISKS_DETAILS,
+    &SHOW_DEVICE_MODE,
+    &SHOW_PRIVILEGE,
+    &SHOW_USERS,
+    &SHOW_TERMINAL,
+    &SHOW_LOGGING,
+    &SHOW_HISTORY,
+    &DIR,
+];
+
+static SHOW_VERSION: ExecCommand = ExecCommand::new(
+    "show version",
+    &[H_SHOW, "System software version and uptime"],
+    |_, ctx| Outcome::Print(version_block(ctx.device)),
+);
+
+static SHOW_RUNNING_CONFIG: ExecCommand = ExecCommand::new(
+    "show running-config",
+    &[H_SHOW, "Current operating configuration"],
+    |_, ctx| {
+        let state = ctx.device.state();
+        Outcome::Print(state.running.render(state.version))
+    },
+)
+.privileged();
+
+static SHOW_STARTUP_CONFIG: ExecCommand = ExecCommand::new(
+    "show startup-config",
+    &[H_SHOW, "Contents of startup configuration"],
+    |_, ctx| {
+        let state = ctx.device.state();
+        Outcome::Print(state.startup.render(state.version))
+    },
+)
+.privileged();
+
+static SHOW_CLOCK: ExecCommand = ExecCommand::new(
+    "show clock",
+    &[H_SHOW, "Display the system clock"],
+    |_, ctx| {
+        Outcome::Print(format!(
             "{} {} UTC\n",
             text::show::CLOCK_PREFIX,
-            ctime(device.clock().now())
-        ),
-        Cmd::ShowDisksDetails => {
-            let used = dir_size(&device.disk_dir()) / (1024 * 1024);
+            ctime(ctx.device.clock().now())
+        ))
+    },
+);
+
+static SHOW_HARDWARE: ExecCommand = ExecCommand::new(
+    "show hardware",
+    &[H_SHOW, "Display system hardware information"],
+    |_, ctx| {
+        let device = ctx.device;
+        let mut out = version_block(device);
+        let lines = text::hardware_lines(&device.identity.model, 2048, INTERFACES.len());
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        Outcome::Print(out)
+    },
+);
+
+static SHOW_DISKS_DETAILS: ExecCommand = ExecCommand::new(
+    "show disks details",
+    &[
+        H_SHOW,
+        "Disk and file system information",
+        "Show disk details",
+    ],
+    |_, ctx| {
+        let device = ctx.device;
+        let used = dir_size(&device.disk_dir()) / (1024 * 1024);
+        Outcome::Print(
             text::disks_details_lines(device.identity.disk_mb, used)
                 .iter()
                 .map(|l| format!("{l}\n"))
-                .collect()
-        }
-        Cmd::ShowDeviceMode => {
-            format!(
-                "{} {}\n",
-                text::show::DEVICE_MODE,
-                device.identity.kind.device_mode()
-            )
-        }
-        Cmd::ShowPrivilege => format!("{} {}\n", text::show::PRIVILEGE, ctx.privilege),
-        Cmd::ShowUsers => users(ctx),
-        Cmd::ShowTerminal => format!(
+                .collect(),
+        )
+    },
+)
+.privileged();
+
+static SHOW_DEVICE_MODE: ExecCommand = ExecCommand::new(
+    "show device-mode current",
+    &[H_SHOW, "Display the device mode", "Current device mode"],
+    |_, ctx| {
+        Outcome::Print(format!(
+            "{} {}\n",
+            text::show::DEVICE_MODE,
+            ctx.device.identity.kind.device_mode()
+        ))
+    },
+)
+.privileged();
+
+static SHOW_PRIVILEGE: ExecCommand = ExecCommand::new(
+    "show privilege",
+    &[H_SHOW, "Show current privilege level"],
+    |_, ctx| {
+        Outcome::Print(format!(
+            "{} {}\n",
+            text::show::PRIVILEGE,
+            ctx.session.privilege
+        ))
+    },
+);
+
+static SHOW_USERS: ExecCommand = ExecCommand::new(
+    "show users",
+    &[H_SHOW, "Display information about terminal lines"],
+    |_, ctx| Outcome::Print(users(ctx)),
+);
+
+static SHOW_TERMINAL: ExecCommand = ExecCommand::new(
+    "show terminal",
+    &[H_SHOW, "Display terminal configuration parameters"],
+    |_, ctx| {
+        Outcome::Print(format!(
             "{} {} lines, {} {} columns\n",
             text::show::TERMINAL_LENGTH,
-            ctx.term_length,
+            ctx.session.term.length,
             text::show::TERMINAL_WIDTH,
-            ctx.term_width
-        ),
-        Cmd::ShowLogging => {
-            let state = device.state();
-            let mut out = format!("{}\n", text::log::HEADER);
-            for (at, line) in &state.log {
-                let _ = writeln!(out, "{} {line}", at.format("%b %e %H:%M:%S"));
-            }
-            out
+            ctx.session.term.width
+        ))
+    },
+);
+
+static SHOW_LOGGING: ExecCommand = ExecCommand::new(
+    "show logging",
+    &[H_SHOW, "Display the system log"],
+    |_, ctx| {
+        let state = ctx.device.state();
+        let mut out = format!("{}\n", text::log::HEADER);
+        for (at, line) in &state.log {
+            let _ = writeln!(out, "{} {line}", at.format("%b %e %H:%M:%S"));
         }
-        Cmd::ShowHistory => ctx.history.iter().map(|l| format!("  {l}\n")).collect(),
-        Cmd::Dir => dir(device, m.arg("DIRECTORY"))?,
-        Cmd::ShowCmsInfo => super::cms::info(device),
-        Cmd::ShowCmsDatabase => super::cms::database(device),
-        Cmd::ShowCmsDevices => super::cms::devices(device),
-        other => return Err(format!("% Error: {other:?} is not a show command")),
-    })
-}
+        Outcome::Print(out)
+    },
+)
+.privileged();
+
+static SHOW_HISTORY: ExecCommand = ExecCommand::new(
+    "show history",
+    &[H_SHOW, "Display the session command history"],
+    |_, ctx| {
+        Outcome::Print(
+            ctx.session
+                .history
+                .iter()
+                .map(|l| format!("  {l}\n"))
+                .collect(),
+        )
+    },
+);
+
+static DIR: ExecCommand = ExecCommand::new(
+    "dir [DIRECTORY]",
+    &[
+        "List files in a directory",
+        "Directory name (default /local/local1)",
+    ],
+    |args: &Args<'_>, ctx| match dir(ctx.device, args.opt_word("directory")) {
+        Ok(text) => Outcome::Print(text),
+        Err(e) => Outcome::Fail(e),
+    },
+)
+.privileged();
 
 /// The `show version` block [seen: real 5.3.3 capture].
 pub fn version_block(device: &Device) -> String {
@@ -115,12 +217,12 @@ pub fn version_block(device: &Device) -> String {
     )
 }
 
-fn users(ctx: &ShowCtx<'_>) -> String {
+fn users(ctx: &Ctx<'_>) -> String {
     let state = ctx.device.state();
     let now = ctx.device.clock().now();
     let mut out = format!("{}\n", text::show::USERS_HEADER);
     for (index, (id, info)) in state.sessions.iter().enumerate() {
-        let mark = if *id == ctx.session_id { '*' } else { ' ' };
+        let mark = if *id == ctx.session.id { '*' } else { ' ' };
         let secs = (now - info.since).num_seconds().max(0);
         let idle = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
         let _ = writeln!(
@@ -189,4 +291,22 @@ fn dir_size(path: &std::path::Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::run;
+    use crate::config::DeviceKind;
+
+    #[test]
+    fn show_version_names_the_release_and_the_model() {
+        let out = run(DeviceKind::Ce, &["show version"]);
+        assert!(out[0].contains("Version: ce565-5.1.3"), "{}", out[0]);
+    }
+
+    #[test]
+    fn show_terminal_follows_terminal_length() {
+        let out = run(DeviceKind::Cr, &["terminal length 0", "show terminal"]);
+        assert!(out[1].starts_with("Length: 0 lines"), "{}", out[1]);
+    }
 }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SubsecRound, Utc};
 use cli_grammar::Parsed;
 
-use crate::commands::{grammar, Cmd, Grammar};
+use crate::commands::{config_grammar, exec_grammar, ConfigMode};
 use crate::config::DeviceKind;
 use crate::console::{Console, Input};
 use crate::control::{ConsoleClient, Reply, Request};
@@ -55,8 +55,9 @@ pub struct Typed {
     pub answers: Option<String>,
     /// Typed at a secret prompt (a password).
     pub secret: bool,
-    /// The command, when the line was one the grammar knows (for [`expect::SESSION_TEXT`]).
-    pub command: Option<Cmd>,
+    /// The command's declared syntax, when the line was one the grammar knows (for
+    /// [`expect::SESSION_TEXT`]).
+    pub command: Option<&'static str>,
     /// What a scenario's cli step prints for it: the reply, then the question asked next.
     pub output: String,
 }
@@ -149,8 +150,7 @@ impl Recorder {
             command,
             output,
         };
-        if matches!(command, Some(Cmd::TerminalLength | Cmd::TerminalWidth))
-            && reply.output.is_empty()
+        if command.is_some_and(|syntax| syntax.starts_with("terminal ")) && reply.output.is_empty()
         {
             self.preamble.retain(|t| t.command != command);
             self.preamble.push(typed.clone());
@@ -221,29 +221,31 @@ fn is_resting(prompt: &str) -> bool {
     prompt.ends_with('#') && !prompt.ends_with(")#")
 }
 
-/// The command `line` is at `prompt`, if the grammar knows it (`do LINE`: the EXEC command).
-fn command_of(kind: DeviceKind, prompt: &str, line: &str) -> Option<Cmd> {
-    let mode = if prompt.ends_with("(config)#") {
-        Grammar::Config
+/// The declared syntax of the command `line` is at `prompt`, if the grammar knows it (`do LINE`:
+/// the EXEC command).
+fn command_of(kind: DeviceKind, prompt: &str, line: &str) -> Option<&'static str> {
+    let config_mode = if prompt.ends_with("(config)#") {
+        Some(ConfigMode::Global)
     } else if prompt.ends_with("(config-if)#") {
-        Grammar::Interface
-    } else if prompt.ends_with('#') {
-        Grammar::PrivExec
-    } else if prompt.ends_with('>') {
-        Grammar::UserExec
+        Some(ConfigMode::Interface(1, 0))
     } else {
-        return None;
+        None
     };
-    match grammar(mode, kind).parse(line) {
-        Parsed::Match(m) if m.id == Cmd::Do => {
-            let rest = line.trim_start().split_once(char::is_whitespace)?.1;
-            match grammar(Grammar::PrivExec, kind).parse(rest) {
-                Parsed::Match(m) => Some(m.id),
-                _ => None,
-            }
-        }
-        Parsed::Match(m) => Some(m.id),
+    let exec = |privileged: bool, line: &str| match exec_grammar(privileged, kind).parse(line) {
+        Parsed::Match(m) => Some(m.id.syntax),
         _ => None,
+    };
+    match config_mode {
+        Some(mode) => match config_grammar(mode, kind).parse(line) {
+            Parsed::Match(m) if m.id.syntax == "do LINE" => {
+                exec(true, line.trim_start().split_once(char::is_whitespace)?.1)
+            }
+            Parsed::Match(m) => Some(m.id.syntax),
+            _ => None,
+        },
+        None if prompt.ends_with('#') => exec(true, line),
+        None if prompt.ends_with('>') => exec(false, line),
+        None => None,
     }
 }
 
