@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::control;
 use crate::lab::{Lab, LabOptions};
+use crate::signals::StopSignals;
 use crate::topology::Topology;
 
 /// `acnslab up`.
@@ -44,38 +45,6 @@ pub fn up(
         println!("lab stopped; state kept in the state directory");
         Ok(())
     })
-}
-
-/// SIGINT and SIGTERM, registered before the lab starts so that a signal during start-up also
-/// stops the lab cleanly.
-pub(crate) struct StopSignals {
-    interrupt: Option<tokio::signal::unix::Signal>,
-    terminate: Option<tokio::signal::unix::Signal>,
-}
-
-impl StopSignals {
-    pub(crate) fn register() -> Self {
-        use tokio::signal::unix::{signal, SignalKind};
-        StopSignals {
-            interrupt: signal(SignalKind::interrupt()).ok(),
-            terminate: signal(SignalKind::terminate()).ok(),
-        }
-    }
-
-    pub(crate) async fn wait(&mut self) {
-        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
-            match s.as_mut() {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        }
-        tokio::select! {
-            _ = recv(&mut self.interrupt) => {}
-            _ = recv(&mut self.terminate) => {}
-        }
-    }
 }
 
 /// `acnslab console DEVICE` (see [`crate::console`]).

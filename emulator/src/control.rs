@@ -22,8 +22,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::device::Power;
+use crate::driver::{self, After};
 use crate::lab::{Lab, Node};
-use crate::session::{Action, InputKind, Session};
+use crate::session::{InputKind, Session};
 
 /// A request from a console client.
 #[derive(Debug, Serialize, Deserialize)]
@@ -128,40 +129,23 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                 },
                 Some((node, session)) => match request {
                     Request::Line(line) => {
-                        let out = session.execute(&line);
-                        match out.action {
-                            Action::None => prompt_reply(session, out.text),
-                            Action::Close => Reply {
-                                output: out.text,
+                        let mut text = String::new();
+                        let ran =
+                            driver::run_line(session, &line, &mut |t: &str| text.push_str(t)).await;
+                        match ran.after {
+                            After::Open => prompt_reply(session, text),
+                            After::Closed => Reply {
+                                output: text,
                                 closed: true,
                                 ..Default::default()
                             },
-                            Action::Reload => {
+                            After::Reload => {
                                 node.reload();
                                 Reply {
-                                    output: out.text,
+                                    output: text,
                                     closed: true,
                                     reloading: true,
                                     ..Default::default()
-                                }
-                            }
-                            Action::Run(task) => {
-                                let mut text = out.text;
-                                let mut progress = |t: &str| text.push_str(t);
-                                let finished =
-                                    crate::tasks::run(task, node.device().clone(), &mut progress)
-                                        .await;
-                                text.push_str(&finished.text);
-                                if finished.reload {
-                                    node.reload();
-                                    Reply {
-                                        output: text,
-                                        closed: true,
-                                        reloading: true,
-                                        ..Default::default()
-                                    }
-                                } else {
-                                    prompt_reply(session, text)
                                 }
                             }
                         }

@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+
+use crate::persist::{write_atomic, write_new};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -235,16 +237,23 @@ const PERSISTED_FILE: &str = "device.json";
 const DISK_DIR: &str = "local1";
 const CMS_FILE: &str = "cms.db";
 
+/// Reads a startup-config text (the device's name and kind given) into a configuration and the
+/// rejected lines (number, message). The CLI's configuration grammar does this
+/// (`commands::load_config_text`); the device is given it, since the device model sits below the
+/// commands.
+pub type ReadConfig = fn(&str, &str, DeviceKind) -> (Config, Vec<(usize, String)>);
+
 impl Device {
     /// Opens the device stored in `dir`, creating it with `initial` (configuration) and `version` if the
-    /// folder holds none yet. The device starts in [`Power::Booting`] with its startup configuration as
-    /// running configuration.
+    /// folder holds none yet; a saved startup-config is read with `read_config`. The device starts in
+    /// [`Power::Booting`] with its startup configuration as running configuration.
     pub fn open(
         identity: Identity,
         dir: &Path,
         clock: LabClock,
         initial: impl FnOnce() -> Config,
         version: Version,
+        read_config: ReadConfig,
     ) -> Result<Self, DeviceError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -257,8 +266,7 @@ impl Device {
         let mut rejected = Vec::new();
         let startup = match std::fs::read_to_string(&startup_path) {
             Ok(text) => {
-                let (config, errors) =
-                    crate::commands::load_config_text(&text, &identity.name, identity.kind);
+                let (config, errors) = read_config(&text, &identity.name, identity.kind);
                 for (line, message) in errors {
                     tracing::warn!(device = %identity.name, line, %message, "startup configuration line rejected");
                     rejected.push(format!(
@@ -588,59 +596,6 @@ pub fn disk_used(path: &Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so readers and a crash see either
-/// the old or the new content, never a mix. The data is on disk before the rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_via_rename(
-        path,
-        bytes,
-        DURABLE.load(std::sync::atomic::Ordering::Relaxed),
-    )
-}
-
-/// Whether [`write_atomic`] waits for the disk (the default). Labs that only live for a CI run or a
-/// benchmark may turn it off (`lab.durable: false`): writes stay atomic (rename), so a killed
-/// process still never leaves a half-written file; only a power loss could lose the last writes.
-static DURABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
-
-/// Sets [`write_atomic`]'s durability for this process.
-pub fn set_durable_writes(durable: bool) {
-    DURABLE.store(durable, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Like [`write_atomic`] without waiting for the disk: for files created at a lab's first start,
-/// which [`sync_dir`] then flushes with one call instead of one per file.
-pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_via_rename(path, bytes, false)
-}
-
-fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        if sync {
-            f.sync_all()?;
-        }
-    }
-    std::fs::rename(&tmp, path)
-}
-
-/// Flushes the whole file system holding `dir` to disk (one `syncfs`).
-pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd as _;
-    let handle = std::fs::File::open(dir)?;
-    #[allow(unsafe_code)]
-    // SAFETY: syncfs only reads the descriptor, which `handle` keeps open for the call.
-    let rc = unsafe { libc::syncfs(handle.as_raw_fd()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
 }
 
 #[cfg(test)]

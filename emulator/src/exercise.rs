@@ -287,7 +287,7 @@ pub fn start(args: StartArgs) -> Result<(), String> {
     fresh_state_dir(&args.state_dir, args.restart)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let mut stop = crate::app::StopSignals::register();
+        let mut stop = crate::signals::StopSignals::register();
         let mut options = LabOptions::new(&args.state_dir);
         options.topology = Some(exercise.topology.clone());
         options.base_port = Some(args.base_port);

@@ -27,13 +27,11 @@ use tokio::task::JoinHandle;
 
 use crate::clock::LabClock;
 use crate::config::{CdmRole, Config, DeviceKind, Interface};
-use crate::device::{
-    sync_dir, write_atomic, write_new, Device, DeviceError, Identity, Kicker, PowerEffect,
-    PowerEvent,
-};
+use crate::device::{Device, DeviceError, Identity, Kicker, PowerEffect, PowerEvent};
 use crate::images::server::ImageServer;
 use crate::images::LabImages;
 use crate::network::{Job, LabLink, Network, ServerEndpoints};
+use crate::persist::{sync_dir, write_atomic, write_new};
 use crate::release::Version;
 use crate::topology::{DeviceSpec, ServerSpec, Topology, TopologyError};
 
@@ -427,7 +425,7 @@ impl Lab {
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
         raise_open_file_limit();
-        crate::device::set_durable_writes(topology.lab.durable);
+        crate::persist::set_durable_writes(topology.lab.durable);
 
         let clock = options
             .clock
@@ -487,6 +485,7 @@ impl Lab {
                 clock.clone(),
                 || initial_config(&topology, spec),
                 topology.version_of(index),
+                crate::commands::load_config_text,
             )?;
             devices.push(Arc::new(device));
             keys.push(load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?);

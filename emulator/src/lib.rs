@@ -10,9 +10,11 @@
 //! - [`shell`]: line editor + session + pager for one interactive channel.
 //! - [`terminal`]: the byte-level line editor and the `--More--` pager.
 //! - [`session`]: modes, privilege, pending questions; feeds lines to the grammar.
+//! - [`driver`]: runs a line and carries out what it asks (tasks, close, reload), for every front end.
 //! - [`commands`]: the command table (one declaration per command) and the handlers.
 //! - [`device`]: a device's identity, configuration, versions, disk and power state machine.
 //! - [`config`]: configuration as data and its rendering.
+//! - [`persist`]: atomic, optionally durable writes of state files.
 //! - [`cms`]: the CMS database of a CDM (SQLite): lifecycle, backups, schema versions, replication.
 //! - [`clock`]: the lab clock (real with a speed factor, or virtual).
 //! - [`release`]: the table of software releases.
@@ -29,6 +31,7 @@
 //! - [`control`]: the local control socket (`acnslab console`, `acnslab record`).
 //! - [`console`]: the local line-edited console over the control socket.
 //! - [`record`]: `acnslab record`, a live console session turned into a scenario file.
+//! - [`signals`]: SIGINT/SIGTERM, registered before a lab starts.
 //! - [`app`]: what the `acnslab` subcommands do.
 //! - [`bench`]: `acnslab bench`, start-up, memory, SSH latency and CPU figures.
 
@@ -43,16 +46,19 @@ pub mod config;
 pub mod console;
 pub mod control;
 pub mod device;
+pub mod driver;
 pub mod exercise;
 pub mod images;
 pub mod install;
 pub mod lab;
 pub mod network;
+pub mod persist;
 pub mod record;
 pub mod release;
 pub mod scenario;
 pub mod session;
 pub mod shell;
+pub mod signals;
 pub mod ssh;
 pub mod ssh_client;
 pub mod tasks;

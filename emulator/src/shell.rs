@@ -49,12 +49,12 @@ impl Shell {
         self.busy
     }
 
-    /// A long task ended: prints its result and the prompt, then reads what was typed meanwhile.
-    pub fn finish(&mut self, finished: crate::tasks::Finished) -> Output {
+    /// A long task ended (its output already streamed by the edge): prints the prompt, then reads
+    /// what was typed meanwhile; or, if the task asks for a reload, hands that to the edge.
+    pub fn finish(&mut self, ran: crate::driver::Ran) -> Output {
         self.busy = false;
         let mut out = Output::default();
-        out.bytes.extend(to_crlf(&finished.text));
-        if finished.reload {
+        if ran.after == crate::driver::After::Reload {
             out.action = Some(Action::Reload);
             return out;
         }

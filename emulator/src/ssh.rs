@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use russh::server::{Auth, Handle, Handler, Msg, Response, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 
+use crate::driver::{self, After};
 use crate::lab::Node;
 use crate::session::{Action, Session as CliSession};
 use crate::shell::Shell;
@@ -60,12 +61,14 @@ async fn run_tasks(
             }
         });
         let mut progress = |text: &str| {
-            let _ = tx.send(to_crlf(text));
+            if !text.is_empty() {
+                let _ = tx.send(to_crlf(text));
+            }
         };
-        let finished = crate::tasks::run(task, node.device().clone(), &mut progress).await;
+        let ran = driver::run_task(task, node.device(), &mut progress).await;
         drop(tx);
         let _ = forward.await;
-        let output = lock(&shell).finish(finished);
+        let output = lock(&shell).finish(ran);
         if !output.bytes.is_empty() {
             let _ = handle.data(channel, output.bytes).await;
         }
@@ -86,8 +89,8 @@ async fn run_tasks(
     }
 }
 
-/// Runs an `exec` request's lines (answers to questions included) with tasks awaited in place, then
-/// sends the output, the exit status, EOF and close.
+/// Runs an `exec` request's lines (answers to questions included) through the driver, then sends
+/// the output, the exit status, EOF and close.
 async fn run_exec(
     mut cli: CliSession,
     lines: Vec<String>,
@@ -99,26 +102,15 @@ async fn run_exec(
     let mut output = String::new();
     let mut reload = false;
     for line in lines {
-        let reply = cli.execute(&line);
-        output.push_str(&reply.text);
-        failed |= reply.failed;
-        match reply.action {
-            Action::None => {}
-            Action::Run(task) => {
-                let mut progress = |text: &str| output.push_str(text);
-                let finished = crate::tasks::run(task, node.device().clone(), &mut progress).await;
-                output.push_str(&finished.text);
-                failed |= finished.failed;
-                if finished.reload {
-                    reload = true;
-                    break;
-                }
-            }
-            Action::Reload => {
+        let ran = driver::run_line(&mut cli, &line, &mut |text: &str| output.push_str(text)).await;
+        failed |= ran.failed;
+        match ran.after {
+            After::Open => {}
+            After::Closed => break,
+            After::Reload => {
                 reload = true;
                 break;
             }
-            Action::Close => break,
         }
     }
     drop(cli);

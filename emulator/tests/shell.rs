@@ -50,6 +50,7 @@ fn fixture(kind: DeviceKind) -> Fixture {
         clock.clone(),
         initial,
         DEFAULT_VERSION,
+        acnslab::commands::load_config_text,
     )
     .unwrap();
     device.power_event(PowerEvent::BootComplete);
@@ -327,6 +328,7 @@ fn rejected_startup_lines_are_reported_in_the_system_log() {
         clock,
         || Config::factory("ce1", DeviceKind::Ce),
         DEFAULT_VERSION,
+        acnslab::commands::load_config_text,
     )
     .unwrap();
     let state = device.state();

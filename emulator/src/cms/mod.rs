@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
-use crate::device::write_atomic;
+use crate::persist::write_atomic;
 use crate::release::{Schema, Version};
 use dump::{DumpError, DumpHeader};
 

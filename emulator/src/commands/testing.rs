@@ -24,6 +24,7 @@ pub fn device(kind: DeviceKind, dir: &std::path::Path) -> Arc<Device> {
         clock,
         move || Config::factory("dev1", kind),
         crate::release::DEFAULT_VERSION,
+        crate::commands::load_config_text,
     )
     .unwrap();
     device.power_event(PowerEvent::BootComplete);

@@ -1,0 +1,80 @@
+//! The one way to run a line and carry out what it asks, for every front end: the SSH shell's
+//! tasks, SSH `exec` requests, the local console, the scenario runner and the CDM GUI's Show
+//! Commands. [`run_line`] runs a line through a [`Session`] and carries out its [`Action`]: a
+//! long task (download, upload, install) runs here with its output streamed to the caller;
+//! what is left for the caller is said by [`After`] (a reload is the lab's to do, since it
+//! closes every session of the device and its port).
+
+use std::sync::Arc;
+
+use crate::device::Device;
+use crate::session::{Action, Session};
+use crate::tasks::Task;
+
+/// What the caller must do after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Nothing: the session goes on.
+    Open,
+    /// The session closed (`exit`).
+    Closed,
+    /// Reload the device (`reload`, or an install finished): the session is over.
+    Reload,
+}
+
+/// How a line ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ran {
+    /// The command (or its task) failed: an `exec` channel exits with status 1.
+    pub failed: bool,
+    pub after: After,
+}
+
+/// Runs `line` in `session` and carries out what it asks; everything it prints goes to `out`,
+/// as it comes.
+pub async fn run_line(
+    session: &mut Session,
+    line: &str,
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Ran {
+    let reply = session.execute(line);
+    out(&reply.text);
+    let carried = carry_out(reply.action, session.device(), out).await;
+    Ran {
+        failed: reply.failed || carried.failed,
+        after: carried.after,
+    }
+}
+
+/// Carries out an [`Action`] of a reply (already printed): runs a task to its end with its
+/// output streamed to `out`.
+pub async fn carry_out(
+    action: Action,
+    device: &Arc<Device>,
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Ran {
+    let after = |after| Ran {
+        failed: false,
+        after,
+    };
+    match action {
+        Action::None => after(After::Open),
+        Action::Close => after(After::Closed),
+        Action::Reload => after(After::Reload),
+        Action::Run(task) => run_task(task, device, out).await,
+    }
+}
+
+/// Runs a long task with its output streamed to `out`.
+pub async fn run_task(task: Task, device: &Arc<Device>, out: &mut (dyn FnMut(&str) + Send)) -> Ran {
+    let finished = crate::tasks::run(task, device.clone(), out).await;
+    out(&finished.text);
+    Ran {
+        failed: finished.failed,
+        after: if finished.reload {
+            After::Reload
+        } else {
+            After::Open
+        },
+    }
+}
