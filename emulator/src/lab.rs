@@ -23,7 +23,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::clock::LabClock;
 use crate::config::{CdmRole, Config, DeviceKind, Interface};
@@ -31,6 +32,7 @@ use crate::device::{Device, DeviceError, Identity, Kicker, PowerEffect, PowerEve
 use crate::images::server::ImageServer;
 use crate::images::LabImages;
 use crate::network::{Job, LabLink, Network, ServerEndpoints};
+use crate::owned::{Backoff, Tasks};
 use crate::persist::{sync_dir, write_atomic, write_new};
 use crate::release::Version;
 use crate::topology::{DeviceSpec, ServerSpec, Topology, TopologyError};
@@ -116,7 +118,10 @@ pub struct Node {
     api_addr: Option<SocketAddr>,
     ssh: Arc<russh::server::Config>,
     boot_time: Duration,
-    listener: Mutex<Option<JoinHandle<()>>>,
+    /// The lab's owned tasks: this node's listener, connections and long CLI tasks run there.
+    tasks: Tasks,
+    /// Stops the current listener (a reboot closes the port).
+    listener: Mutex<Option<CancellationToken>>,
     connections: Mutex<HashMap<u64, russh::server::Handle>>,
     next_connection: AtomicU64,
     me: Weak<Node>,
@@ -159,11 +164,7 @@ impl Node {
         for effect in effects {
             match effect {
                 PowerEffect::CloseSessions => self.close_connections(),
-                PowerEffect::StopListening => {
-                    if let Some(task) = lock(&self.listener).take() {
-                        task.abort();
-                    }
-                }
+                PowerEffect::StopListening => self.stop_listening(),
                 PowerEffect::StartBootTimer => {
                     let boot = chrono::Duration::from_std(self.boot_time).unwrap_or_default();
                     self.link
@@ -179,9 +180,7 @@ impl Node {
                     // old listener is still being dropped and a task retries.
                     match bind_now(self.addr) {
                         Ok(listener) => me.serve(listener),
-                        Err(_) => {
-                            tokio::spawn(async move { me.listen_again().await });
-                        }
+                        Err(_) => self.tasks.spawn(async move { me.listen_again().await }),
                     }
                 }
             }
@@ -208,28 +207,72 @@ impl Node {
 
     fn serve(self: &Arc<Self>, listener: TcpListener) {
         let me = self.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((socket, peer)) = listener.accept().await else {
-                    continue;
-                };
-                let id = me.next_connection.fetch_add(1, Ordering::Relaxed);
-                let handler = crate::ssh::Connection::new(me.clone(), Some(peer), id);
-                let config = me.ssh.clone();
-                tokio::spawn(async move {
-                    let _ = socket.set_nodelay(true);
-                    match russh::server::run_stream(config, socket, handler).await {
-                        Ok(session) => {
-                            if let Err(e) = session.await {
-                                tracing::debug!(error = %e, "ssh session ended with an error");
-                            }
+        let token = self.tasks.child_token();
+        if let Some(old) = lock(&self.listener).replace(token.clone()) {
+            old.cancel();
+        }
+        let span = tracing::info_span!("listener", device = %self.spec.name, addr = %self.addr);
+        self.tasks.spawn_until(
+            token,
+            async move {
+                let mut backoff = Backoff::default();
+                loop {
+                    let (socket, peer) = match listener.accept().await {
+                        Ok(accepted) => {
+                            backoff.succeeded();
+                            accepted
                         }
-                        Err(e) => tracing::debug!(error = %e, "ssh handshake failed"),
-                    }
-                });
+                        Err(e) => {
+                            let wait = backoff.failed();
+                            tracing::warn!(error = %e, ?wait, "accept failed; waiting before the next");
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    };
+                    me.connect(socket, peer);
+                }
             }
-        });
-        *lock(&self.listener) = Some(task);
+            .instrument(span),
+        );
+    }
+
+    /// Serves one SSH connection, owned by the lab, in a span naming the device and the peer.
+    fn connect(self: &Arc<Self>, socket: tokio::net::TcpStream, peer: SocketAddr) {
+        let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        let handler = crate::ssh::Connection::new(self.clone(), Some(peer), id);
+        let config = self.ssh.clone();
+        let span = tracing::info_span!(
+            "ssh",
+            device = %self.spec.name,
+            %peer,
+            connection = id,
+            user = tracing::field::Empty
+        );
+        self.tasks.spawn(
+            async move {
+                tracing::debug!("connected");
+                let _ = socket.set_nodelay(true);
+                match russh::server::run_stream(config, socket, handler).await {
+                    Ok(session) => match session.await {
+                        Ok(()) => tracing::debug!("closed"),
+                        Err(e) => tracing::debug!(error = %e, "ssh session ended with an error"),
+                    },
+                    Err(e) => tracing::debug!(error = %e, "ssh handshake failed"),
+                }
+            }
+            .instrument(span),
+        );
+    }
+
+    fn stop_listening(&self) {
+        if let Some(token) = lock(&self.listener).take() {
+            token.cancel();
+        }
+    }
+
+    /// Runs `future` as one of the lab's owned tasks (long CLI work of an SSH channel).
+    pub fn spawn(&self, future: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(future);
     }
 
     pub(crate) fn remember_connection(&self, id: u64, handle: russh::server::Handle) {
@@ -243,7 +286,7 @@ impl Node {
     fn close_connections(&self) {
         let handles: Vec<_> = lock(&self.connections).drain().map(|(_, h)| h).collect();
         for handle in handles {
-            tokio::spawn(async move {
+            self.tasks.spawn(async move {
                 // Let clients take in the last output and the channel close first: OpenSSH drops
                 // unwritten output ("Reloading the system...") when the disconnect comes first.
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -312,9 +355,8 @@ pub struct ServerInfo {
 /// A running lab.
 pub struct Lab {
     inner: Arc<Inner>,
-    scheduler: JoinHandle<()>,
-    /// The CDMs' HTTP API servers.
-    apis: Vec<JoinHandle<()>>,
+    /// Every task of the lab (scheduler, API servers, listeners, connections, CLI tasks).
+    tasks: Tasks,
 }
 
 struct Inner {
@@ -493,6 +535,7 @@ impl Lab {
         let mut network = Network::new(devices.iter().cloned());
         let servers = start_servers(&topology, &dir, &mut network).await?;
         let link = Arc::new(LabLink::new(network));
+        let tasks = Tasks::new();
         let mut nodes = Vec::with_capacity(devices.len());
         for (index, ((device, key), spec)) in devices
             .into_iter()
@@ -516,6 +559,7 @@ impl Lab {
                     .map(|(_, a, _)| *a),
                 ssh: Arc::new(crate::ssh::server_config(key)),
                 boot_time,
+                tasks: tasks.clone(),
                 listener: Mutex::new(None),
                 connections: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
@@ -561,21 +605,16 @@ impl Lab {
         // Primaries first: their CMS must be up before the others register.
         inner.run_due();
         seed_groups(&inner, &topology);
-        let scheduler = tokio::spawn(scheduler(inner.clone()));
-        let mut apis = Vec::new();
+        tasks.spawn(scheduler(inner.clone()));
         for (index, _, listener) in api_listeners {
             let listener = TcpListener::from_std(listener).map_err(io_error(&inner.state_dir))?;
             let access = Arc::new(CdmApi {
                 inner: Arc::downgrade(&inner),
                 index,
             });
-            apis.push(tokio::spawn(crate::api::serve(listener, access)));
+            tasks.spawn(crate::api::serve(listener, access));
         }
-        let lab = Lab {
-            inner,
-            scheduler,
-            apis,
-        };
+        let lab = Lab { inner, tasks };
         lab.write_info()?;
         if created {
             sync_dir(&lab.inner.state_dir).map_err(io_error(&lab.inner.state_dir))?;
@@ -747,29 +786,28 @@ impl Lab {
         out
     }
 
-    /// Stops the lab: the scheduler, every listener and session. State on disk is already complete.
+    /// Stops the lab: the scheduler, every listener and session, the API servers; waits for them to
+    /// end (a drain, at most a few seconds). State on disk is already complete.
     pub async fn shutdown(&self) {
-        self.scheduler.abort();
-        self.apis.iter().for_each(JoinHandle::abort);
         for node in &self.inner.nodes {
-            if let Some(task) = lock(&node.listener).take() {
-                task.abort();
-            }
+            node.stop_listening();
             node.close_connections();
         }
-        tokio::task::yield_now().await;
+        self.tasks.shutdown(SHUTDOWN_GRACE).await;
+    }
+
+    /// Number of the lab's tasks still running (listeners, connections, scheduler, ...).
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
     }
 }
 
+/// How long [`Lab::shutdown`] waits for the lab's tasks to end.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 impl Drop for Lab {
     fn drop(&mut self) {
-        self.scheduler.abort();
-        self.apis.iter().for_each(JoinHandle::abort);
-        for node in &self.inner.nodes {
-            if let Some(task) = lock(&node.listener).take() {
-                task.abort();
-            }
-        }
+        self.tasks.cancel();
     }
 }
 

@@ -5,6 +5,7 @@
 //!   socket; it drives each device's power state machine (timers, listeners).
 //! - [`network`]: the virtual network between devices (cut/heal) and the CDM side of CMS messages.
 //! - [`agent`]: the device side of CMS: registration, status, standby replication.
+//! - [`owned`]: the lab's owned tasks (tracker + cancellation token, drain on shutdown), accept backoff.
 //! - [`ssh`]: the russh server: bytes in, bytes out, nothing else.
 //! - [`ssh_client`]: a line-at-a-time SSH client for lab devices (`acnslab run --ssh`).
 //! - [`shell`]: line editor + session + pager for one interactive channel.
@@ -52,6 +53,7 @@ pub mod images;
 pub mod install;
 pub mod lab;
 pub mod network;
+pub mod owned;
 pub mod persist;
 pub mod record;
 pub mod release;

@@ -55,10 +55,16 @@ async fn run_tasks(
     while let Some(task) = next.take() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
         let forward_handle = handle.clone();
-        let forward = tokio::spawn(async move {
+        // the progress reaches the channel while the task runs, in order, then the task's end
+        let forward = async move {
             while let Some(bytes) = rx.recv().await {
                 let _ = forward_handle.data(channel, bytes).await;
             }
+        };
+        let (tx_done, done) = tokio::sync::oneshot::channel::<()>();
+        node.spawn(async move {
+            forward.await;
+            let _ = tx_done.send(());
         });
         let mut progress = |text: &str| {
             if !text.is_empty() {
@@ -67,7 +73,7 @@ async fn run_tasks(
         };
         let ran = driver::run_task(task, node.device(), &mut progress).await;
         drop(tx);
-        let _ = forward.await;
+        let _ = done.await;
         let output = lock(&shell).finish(ran);
         if !output.bytes.is_empty() {
             let _ = handle.data(channel, output.bytes).await;
@@ -149,10 +155,15 @@ impl Connection {
     fn check(&mut self, user: &str, password: &str) -> Auth {
         match self.node.device().authenticate(user, password) {
             Some(privilege) => {
+                tracing::Span::current().record("user", user);
+                tracing::info!(user, "login");
                 self.user = Some((user.to_string(), privilege));
                 Auth::Accept
             }
-            None => Auth::reject(),
+            None => {
+                tracing::info!(user, "login failed");
+                Auth::reject()
+            }
         }
     }
 
@@ -190,7 +201,7 @@ impl Connection {
                 let Some(shell) = self.channels.get(&channel).and_then(|c| c.shell.clone()) else {
                     return Ok(());
                 };
-                tokio::spawn(run_tasks(
+                self.node.spawn(run_tasks(
                     task,
                     shell,
                     session.handle(),
@@ -329,7 +340,7 @@ impl Handler for Connection {
             .map(str::to_string)
             .collect();
         self.channels.remove(&channel);
-        tokio::spawn(run_exec(
+        self.node.spawn(run_exec(
             cli,
             lines,
             session.handle(),

@@ -2,7 +2,8 @@
 //! uploads (`copy disk ftp`). A session hands a [`Task`] to its edge, which runs it outside the SSH
 //! callback with [`run`], streaming progress (`#` per MB) as it goes, and gives the [`Finished`]
 //! result back to the shell. Downloads land in a hidden temporary file and are renamed or installed
-//! only when complete and verified, so a failure or a killed process changes nothing.
+//! only when complete and verified, so a failure or a killed process changes nothing. Installs
+//! (`install LOCALFILE` too) verify the image off the async workers (`spawn_blocking`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub enum Task {
         file: String,
         local: String,
     },
+    /// Install an image already on the disk (`install LOCALFILE`).
+    Install { local: String },
 }
 
 /// How a task ended.
@@ -76,9 +79,39 @@ fn describe(e: &TransferError) -> String {
     format!("% Error: {e}")
 }
 
+/// Installs `image` (named `name`) off the async workers: verifying means hashing the whole image,
+/// which takes seconds for a large one.
+async fn install_off_runtime(
+    device: &Arc<Device>,
+    image: PathBuf,
+    name: &str,
+) -> Result<String, String> {
+    let device = device.clone();
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || crate::install::install(&device, &image, &name))
+        .await
+        .unwrap_or_else(|e| Err(format!("% Error: the installation stopped: {e}")))
+}
+
 /// Runs `task` for `device`; `out` receives progress text as it happens.
 pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + Send)) -> Finished {
     match task {
+        Task::Install { local } => {
+            let Some(path) = device.disk_file(&local) else {
+                return Finished::fail(format!("{}{local}", crate::text::msg::BAD_FILE_NAME));
+            };
+            if !path.is_file() {
+                return Finished::fail(format!("{}{local}", crate::text::cms::NO_FILE));
+            }
+            match install_off_runtime(&device, path, &local).await {
+                Ok(text) => Finished {
+                    text,
+                    failed: false,
+                    reload: true,
+                },
+                Err(e) => Finished::fail(e),
+            }
+        }
         Task::Download {
             via,
             host,
@@ -225,7 +258,7 @@ async fn download(
                 text::DOWNLOAD_DONE
             );
             match then {
-                Then::Install => match crate::install::install(device, &temp, file) {
+                Then::Install => match install_off_runtime(device, temp.clone(), file).await {
                     Ok(done) => {
                         text.push_str(&done);
                         Finished {

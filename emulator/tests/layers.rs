@@ -24,7 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("commands and jobs", &["commands", "tasks", "upgrade"]),
     ("session", &["session", "shell", "driver", "ssh_client"]),
-    ("lab runtime", &["lab", "ssh", "signals"]),
+    ("lab runtime", &["lab", "ssh", "signals", "owned"]),
     (
         "front ends",
         &[

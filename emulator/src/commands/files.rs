@@ -30,10 +30,11 @@ static INSTALL: ExecCommand = ExecCommand::new(
     ],
     |args: &Args<'_>, ctx| {
         let name = args.word("localfile");
-        let installed = existing(ctx.device, name)
-            .and_then(|path| crate::install::install(ctx.device, &path, name));
-        match installed {
-            Ok(text) => Outcome::Reload(text),
+        match existing(ctx.device, name) {
+            // verifying hashes the whole image: a task, run off the session by the edge
+            Ok(_) => Outcome::Run(crate::tasks::Task::Install {
+                local: name.to_string(),
+            }),
             Err(e) => Outcome::Fail(e),
         }
     },
