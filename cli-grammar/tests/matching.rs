@@ -1,10 +1,8 @@
 //! Rule-by-rule tests of parsing, `?` help and Tab completion against the
 //! shared fixture command set.
 
-mod common;
-
+use crate::common::{exec_mode, must_match, Cmd};
 use cli_grammar::{CommandSet, HelpItem, ParseError, Parsed};
-use common::{exec_mode, must_match, Cmd};
 
 fn error_of(line: &str) -> ParseError {
     match exec_mode().parse(line) {
