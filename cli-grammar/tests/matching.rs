@@ -1,10 +1,8 @@
 //! Rule-by-rule tests of parsing, `?` help and Tab completion against the
 //! shared fixture command set.
 
-mod common;
-
+use crate::common::{exec_mode, must_match, Cmd};
 use cli_grammar::{CommandSet, HelpItem, ParseError, Parsed};
-use common::{exec_mode, must_match, Cmd};
 
 fn error_of(line: &str) -> ParseError {
     match exec_mode().parse(line) {
@@ -398,7 +396,10 @@ fn mixed_case_keywords_show_as_declared_and_match_any_case() {
 fn every_example_line_parses_to_its_command() {
     let set = exec_mode();
     let examples = set.examples();
-    assert!(examples.len() > common::DECLARATIONS.len(), "{examples:?}");
+    assert!(
+        examples.len() > crate::common::DECLARATIONS.len(),
+        "{examples:?}"
+    );
     for (id, line) in examples {
         assert_eq!(must_match(&set, &line).id, id, "{line}");
     }

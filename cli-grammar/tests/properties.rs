@@ -1,10 +1,8 @@
 //! Property tests: no input makes the matcher or renderer panic, and any
 //! unique abbreviation of a declared command parses like the full command.
 
-mod common;
-
+use crate::common::{exec_mode, Cmd};
 use cli_grammar::{render_error, render_help, ParseError, Parsed};
-use common::{exec_mode, Cmd};
 use proptest::prelude::*;
 
 /// A word of a sample command line: a keyword with the length of its

@@ -1,9 +1,7 @@
 //! Snapshot tests of the IOS-style text for `?` help and parse errors.
 
-mod common;
-
+use crate::common::exec_mode;
 use cli_grammar::{render_error, render_help, ParseError, Parsed};
-use common::exec_mode;
 
 const PROMPT: &str = "host#";
 

@@ -79,7 +79,7 @@ fn sigkill_during_writes_backups_and_replication_leaves_valid_databases() {
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
-                "sigkill_during_writes_backups_and_replication_leaves_valid_databases",
+                "crash::sigkill_during_writes_backups_and_replication_leaves_valid_databases",
                 "--nocapture",
             ])
             .env(CHILD_ENV, dir.path())

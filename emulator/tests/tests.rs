@@ -1,0 +1,18 @@
+//! The emulator's integration tests, built as one binary (ripgrep's layout): one module per area,
+//! each driving the library through its public API; `util` holds what several modules share. Run
+//! one area with a name filter, e.g. `cargo test -p acnslab --test integration shell::`.
+
+mod util;
+
+mod cdm_upgrades;
+mod cms_lab;
+mod crash;
+mod docs_cli;
+mod exercises;
+mod help_snapshots;
+mod images;
+mod install;
+mod layers;
+mod scenarios;
+mod shell;
+mod show_snapshots;

@@ -1,0 +1,14 @@
+//! The end-to-end tests, built as one binary (ripgrep's layout): one module per area; the support
+//! library (`acnslab_tests`, tests/src/lib.rs) starts labs and runs the real clients. Run one area
+//! with a name filter, e.g. `cargo test -p acnslab-tests --test integration openssh::`.
+
+mod ansible;
+mod cli;
+mod exercises;
+mod install_over_ssh;
+mod lifecycle;
+mod openssh;
+mod python_clients;
+mod record;
+mod reload;
+mod web_browser;
