@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use globset::{GlobBuilder, GlobMatcher};
+
 use super::super::format::Truncate;
 use super::Runner;
 
@@ -73,6 +75,7 @@ impl Runner<'_> {
 /// pattern that starts with `.` looks at the hidden files too (a download's partial `.download-*`).
 pub fn matching_files(dir: &Path, pattern: &str) -> Vec<String> {
     let hidden = pattern.starts_with('.');
+    let matcher = name_pattern(pattern);
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -80,7 +83,7 @@ pub fn matching_files(dir: &Path, pattern: &str) -> Vec<String> {
         .filter(|e| e.path().is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| hidden || (!n.ends_with(".tmp") && !n.starts_with('.')))
-        .filter(|n| glob(pattern, n))
+        .filter(|n| matcher.as_ref().is_some_and(|m| m.is_match(n)))
         .collect();
     names.sort();
     names
@@ -88,22 +91,25 @@ pub fn matching_files(dir: &Path, pattern: &str) -> Vec<String> {
 
 /// `*` matches any run of characters; everything else matches itself.
 pub fn glob(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
-        return false;
-    }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    for p in &parts[1..parts.len() - 1] {
-        match rest.find(p) {
-            Some(i) => rest = &rest[i + p.len()..],
-            None => return false,
+    name_pattern(pattern).is_some_and(|m| m.is_match(name))
+}
+
+/// A file-name pattern as scenario files write it (`*` matches any run of characters, everything
+/// else, `?`, `[`, `{` and `\` included, matches itself) as a glob.
+fn name_pattern(pattern: &str) -> Option<GlobMatcher> {
+    let mut glob = String::new();
+    for (i, literal) in pattern.split('*').enumerate() {
+        if i > 0 && !glob.ends_with('*') {
+            glob.push('*');
         }
+        glob.push_str(&globset::escape(literal));
     }
-    true
+    GlobBuilder::new(&glob)
+        .literal_separator(false)
+        .backslash_escape(false)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
 }
 
 pub(super) fn corrupt(path: &Path) -> Result<(), String> {
