@@ -1,7 +1,9 @@
 //! Scenario files: whole ACNS procedures replayed in-process on a virtual lab clock, with checks
 //! against live device state and injected faults (`docs/scenarios.md`). [`format`] parses and checks
-//! a file (every error has file and line, before anything runs); [`runner`] runs one scenario in a
-//! fresh lab; [`report`] renders diffs and JUnit XML; [`run_cli`] is `acnslab run FILE|DIR...`.
+//! a file (every error has file and line, before anything runs; the step kinds are declared once in
+//! `format::steps`); [`runner`] runs one scenario in a fresh lab (the run loop, with `cli`, `checks`,
+//! `faults`, `api` and `expect` beside it); [`report`] renders diffs and JUnit XML; this file finds
+//! the files of a folder and is `acnslab run FILE|DIR...` ([`run_cli`]).
 
 pub mod format;
 pub mod report;
@@ -9,12 +11,19 @@ pub mod runner;
 
 use std::path::{Path, PathBuf};
 
+use globset::GlobBuilder;
+
 pub use format::{load, parse, Scenario, ScenarioError};
 pub use report::junit_xml;
 pub use runner::{run, run_over, Failure, Outcome, Transport};
 
 /// The scenario files named by `paths`: files as given, folders' `*.yaml`/`*.yml` files sorted.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    // `?*`: a name before the extension, as `Path::extension` wants one (`.yaml` alone is none)
+    let scenario_files = GlobBuilder::new("?*.{yaml,yml}")
+        .build()
+        .map_err(|e| e.to_string())?
+        .compile_matcher();
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -23,8 +32,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                 .flatten()
                 .map(|e| e.path())
                 .filter(|f| {
-                    f.is_file()
-                        && matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                    f.is_file() && f.file_name().is_some_and(|n| scenario_files.is_match(n))
                 })
                 .collect();
             found.sort();
