@@ -38,7 +38,6 @@ impl IntoResponse for UpgradeError {
 /// The routes: the JSON API under `/api`, the web pages (`crate::web`) elsewhere.
 pub fn router(lab: Shared) -> Router {
     Router::new()
-        .merge(crate::web::routes())
         .route("/api/devices", get(devices))
         .route("/api/groups", get(groups))
         .route("/api/files", get(files).post(register))
@@ -46,7 +45,8 @@ pub fn router(lab: Shared) -> Router {
         .route("/api/upgrades", post(upgrade_request))
         .route("/api/jobs", get(jobs))
         .route("/api/jobs/{id}", get(job))
-        .with_state(lab)
+        .with_state(lab.clone())
+        .merge(crate::web::routes(lab))
 }
 
 /// Serves the API on `listener` until the task is dropped.

@@ -59,6 +59,11 @@ const KNOWN_CIRCLES: &[(&str, &str, &str)] = &[
         "the SSH handler calls the lab's Node (reload, connections)",
     ),
     ("api", "lab", "see KNOWN_UPWARD"),
+    (
+        "lab",
+        "web",
+        "see KNOWN_UPWARD: the lab reaches the web pages through the API's router",
+    ),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

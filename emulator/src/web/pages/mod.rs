@@ -1,0 +1,14 @@
+//! The windows of the GUI, one file per group of windows: `devices` (Devices > CDM / Content
+//! Engines / Content Routers and a device's window), `groups` (Devices > Device Groups and a
+//! group's window), `software` (System > Software Update), `jobs` (Software Update Jobs), and the
+//! parts the device and group windows share: `contents` (the Contents pane), `update_software`
+//! (CDN Settings > Software Upgrade/Downgrade), `show` (Show/Clear Commands > Show Commands).
+//! Pages read through `upgrade` and act through `api`; they hold no state.
+
+mod contents;
+pub(super) mod devices;
+pub(super) mod groups;
+pub(super) mod jobs;
+mod show;
+pub(super) mod software;
+mod update_software;
