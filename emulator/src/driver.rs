@@ -28,6 +28,8 @@ pub struct Ran {
     /// The command (or its task) failed: an `exec` channel exits with status 1.
     pub failed: bool,
     pub after: After,
+    /// A long task ran (a transfer, an install): an `After::Reload` then completes an install.
+    pub task: bool,
 }
 
 /// Runs `line` in `session` and carries out what it asks; everything it prints goes to `out`,
@@ -42,7 +44,7 @@ pub async fn run_line(
     let carried = carry_out(reply.action, session.device(), out).await;
     Ran {
         failed: reply.failed || carried.failed,
-        after: carried.after,
+        ..carried
     }
 }
 
@@ -56,6 +58,7 @@ pub async fn carry_out(
     let after = |after| Ran {
         failed: false,
         after,
+        task: false,
     };
     match action {
         Action::None => after(After::Open),
@@ -76,5 +79,6 @@ pub async fn run_task(task: Task, device: &Arc<Device>, out: &mut (dyn FnMut(&st
         } else {
             After::Open
         },
+        task: true,
     }
 }

@@ -9,7 +9,8 @@
 use std::time::{Duration, Instant};
 
 use crate::device::Power;
-use crate::session::{Action, InputKind, Session};
+use crate::driver::{self, After};
+use crate::session::{InputKind, Session};
 
 use super::super::format::Step;
 use super::checks::power_word;
@@ -43,51 +44,43 @@ impl Runner<'_> {
         for (i, line) in lines.iter().enumerate() {
             let echo = format!("{}{line}", session.prompt());
             self.record(device, &echo);
-            let reply = session.execute(line);
-            self.record(device, &reply.text);
-            out.push_str(&reply.text);
+            // the line runs through the common driver, a download or install to its end, as the
+            // SSH edge runs it; a power loss armed for the device watches its progress
+            let mut printed = String::new();
+            let mut fuse = PowerFuse::new(self.power_losses.get(device).copied(), &node);
+            let ran = driver::run_line(&mut session, line, &mut |t: &str| {
+                printed.push_str(t);
+                fuse.output(t);
+            })
+            .await;
+            self.record(device, &printed);
+            out.push_str(&printed);
             // A question (`Save?[yes]:`, `[confirm]`, a user name) is shown as the prompt: it is
             // part of what the operator sees, so it is part of the output.
-            if session.input_kind() != InputKind::Command && reply.action == Action::None {
+            if ran.after == After::Open && session.input_kind() != InputKind::Command {
                 out.push_str(&session.prompt());
                 out.push('\n');
             }
-            match reply.action {
-                Action::None => {}
-                Action::Close => {
+            if fuse.blown() {
+                drop(session);
+                return self.lost_power(step, device, i, lines, out);
+            }
+            match ran.after {
+                After::Open => {}
+                After::Closed => {
                     drop(session);
                     return self.session_over(step, device, i, lines, out, "the session closed");
                 }
-                Action::Reload => {
+                After::Reload => {
                     drop(session);
                     node.reload();
                     self.record(device, "*** reloading: session closed ***");
-                    return self.session_over(step, device, i, lines, out, "the device reloaded");
-                }
-                Action::Run(task) => {
-                    // a download or install: run it to its end, as the SSH edge does
-                    let mut progress = String::new();
-                    let mut fuse = PowerFuse::new(self.power_losses.get(device).copied(), &node);
-                    let finished =
-                        crate::tasks::run(task, node.device().clone(), &mut |t: &str| {
-                            progress.push_str(t);
-                            fuse.output(t);
-                        })
-                        .await;
-                    progress.push_str(&finished.text);
-                    self.record(device, &progress);
-                    out.push_str(&progress);
-                    if fuse.blown() {
-                        drop(session);
-                        return self.lost_power(step, device, i, lines, out);
-                    }
-                    if finished.reload {
-                        drop(session);
-                        node.reload();
-                        self.record(device, "*** reloading: session closed ***");
-                        let why = "the device rebooted to complete an install";
-                        return self.session_over(step, device, i, lines, out, why);
-                    }
+                    let why = if ran.task {
+                        "the device rebooted to complete an install"
+                    } else {
+                        "the device reloaded"
+                    };
+                    return self.session_over(step, device, i, lines, out, why);
                 }
             }
         }
