@@ -270,11 +270,6 @@ impl Node {
         }
     }
 
-    /// Runs `future` as one of the lab's owned tasks (long CLI work of an SSH channel).
-    pub fn spawn(&self, future: impl std::future::Future<Output = ()> + Send + 'static) {
-        self.tasks.spawn(future);
-    }
-
     pub(crate) fn remember_connection(&self, id: u64, handle: russh::server::Handle) {
         lock(&self.connections).insert(id, handle);
     }
@@ -304,6 +299,28 @@ impl Node {
     /// Number of SSH connections open on the device.
     pub fn connection_count(&self) -> usize {
         lock(&self.connections).len()
+    }
+}
+
+impl crate::ssh::Host for Node {
+    fn device(&self) -> &Arc<Device> {
+        &self.device
+    }
+
+    fn reload(&self) {
+        Node::reload(self);
+    }
+
+    fn remember_connection(&self, id: u64, handle: russh::server::Handle) {
+        Node::remember_connection(self, id, handle);
+    }
+
+    fn forget_connection(&self, id: u64) {
+        Node::forget_connection(self, id);
+    }
+
+    fn spawn_task(&self, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
+        self.tasks.spawn(task);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The SSH edge: one russh handler per connection. It authenticates against the device's users,
 //! answers `pty-req`, `shell` and `exec` (always with `channel_success`: paramiko waits for it), and
 //! moves bytes between the channel and a [`Shell`]. Nothing here knows commands; actions the shell
-//! returns (close, reload) are handed to the lab's [`Node`].
+//! returns (close, reload) are handed to the device's [`Host`] (the lab's node, which implements it).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,11 +13,23 @@ use russh::server::{Auth, Handle, Handler, Msg, Response, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 
 use crate::driver::{self, After};
-use crate::lab::Node;
 use crate::session::{Action, Session as CliSession};
 use crate::shell::Shell;
 use crate::tasks::Task;
 use crate::terminal::to_crlf;
+
+/// What an SSH connection needs of the device it serves and of its place in the lab. The lab's
+/// node implements it; the SSH edge knows nothing else of the lab.
+pub trait Host: Send + Sync + 'static {
+    fn device(&self) -> &Arc<crate::device::Device>;
+    /// Reloads the device (closes every session of it, refuses connections while it boots).
+    fn reload(&self);
+    /// Keeps a connection's handle, so a reload can close it.
+    fn remember_connection(&self, id: u64, handle: Handle);
+    fn forget_connection(&self, id: u64);
+    /// Runs a connection's long work as one of the lab's owned tasks.
+    fn spawn_task(&self, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>);
+}
 
 /// The russh server configuration for one device: its host key and the client rules of CLIENTS.md.
 pub fn server_config(host_key: russh::keys::PrivateKey) -> russh::server::Config {
@@ -49,7 +61,7 @@ async fn run_tasks(
     shell: Arc<Mutex<Shell>>,
     handle: Handle,
     channel: ChannelId,
-    node: Arc<Node>,
+    node: Arc<dyn Host>,
 ) {
     let mut next = Some(first);
     while let Some(task) = next.take() {
@@ -62,10 +74,10 @@ async fn run_tasks(
             }
         };
         let (tx_done, done) = tokio::sync::oneshot::channel::<()>();
-        node.spawn(async move {
+        node.spawn_task(Box::pin(async move {
             forward.await;
             let _ = tx_done.send(());
-        });
+        }));
         let mut progress = |text: &str| {
             if !text.is_empty() {
                 let _ = tx.send(to_crlf(text));
@@ -102,7 +114,7 @@ async fn run_exec(
     lines: Vec<String>,
     handle: Handle,
     channel: ChannelId,
-    node: Arc<Node>,
+    node: Arc<dyn Host>,
 ) {
     let mut failed = false;
     let mut output = String::new();
@@ -131,7 +143,7 @@ async fn run_exec(
 
 /// One SSH connection to a device.
 pub struct Connection {
-    node: Arc<Node>,
+    node: Arc<dyn Host>,
     peer: String,
     id: u64,
     user: Option<(String, u8)>,
@@ -139,7 +151,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(node: Arc<Node>, peer: Option<SocketAddr>, id: u64) -> Self {
+    pub fn new(node: Arc<dyn Host>, peer: Option<SocketAddr>, id: u64) -> Self {
         let peer = peer
             .map(|p| p.ip().to_string())
             .unwrap_or_else(|| "unknown".into());
@@ -201,13 +213,13 @@ impl Connection {
                 let Some(shell) = self.channels.get(&channel).and_then(|c| c.shell.clone()) else {
                     return Ok(());
                 };
-                self.node.spawn(run_tasks(
+                self.node.spawn_task(Box::pin(run_tasks(
                     task,
                     shell,
                     session.handle(),
                     channel,
                     self.node.clone(),
-                ));
+                )));
             }
         }
         Ok(())
@@ -340,13 +352,13 @@ impl Handler for Connection {
             .map(str::to_string)
             .collect();
         self.channels.remove(&channel);
-        self.node.spawn(run_exec(
+        self.node.spawn_task(Box::pin(run_exec(
             cli,
             lines,
             session.handle(),
             channel,
             self.node.clone(),
-        ));
+        )));
         Ok(())
     }
 

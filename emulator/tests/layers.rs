@@ -53,11 +53,6 @@ const KNOWN_CIRCLES: &[(&str, &str, &str)] = &[
         "web",
         "the API's router merges the web pages, which call the API's functions",
     ),
-    (
-        "lab",
-        "ssh",
-        "the SSH handler calls the lab's Node (reload, connections)",
-    ),
     ("api", "lab", "see KNOWN_UPWARD"),
     (
         "lab",
