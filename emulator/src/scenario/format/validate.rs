@@ -255,20 +255,23 @@ pub(super) fn corrupt_file(
     })
 }
 
+/// How a `truncate_*` step cuts its file: exactly one of `bytes:` (cut from the end) and `keep:`.
+fn truncation(step: &str, bytes: Option<u64>, keep: Option<u64>) -> Result<Truncate, String> {
+    match (bytes, keep) {
+        (Some(n), None) => Ok(Truncate::Drop(n)),
+        (None, Some(n)) => Ok(Truncate::Keep(n)),
+        _ => Err(format!(
+            "{step}: give `bytes:` (cut this many from the end) or `keep:`"
+        )),
+    }
+}
+
 pub(super) fn truncate_file(
     f: FileFault,
     _: &mut RawStep,
     cx: &mut Context,
 ) -> Result<StepKind, String> {
-    let how = match (f.bytes, f.keep) {
-        (Some(n), None) => Truncate::Drop(n),
-        (None, Some(n)) => Truncate::Keep(n),
-        _ => {
-            return Err(
-                "truncate_file: give `bytes:` (cut this many from the end) or `keep:`".into(),
-            )
-        }
-    };
+    let how = truncation("truncate_file", f.bytes, f.keep)?;
     Ok(StepKind::TruncateFile {
         device: cx.names.device(&f.device)?,
         file: plain_file(&f.file)?,
@@ -383,16 +386,7 @@ pub(super) fn truncate_server_file(
     _: &mut RawStep,
     cx: &mut Context,
 ) -> Result<StepKind, String> {
-    let how = match (f.bytes, f.keep) {
-        (Some(n), None) => Truncate::Drop(n),
-        (None, Some(n)) => Truncate::Keep(n),
-        _ => {
-            return Err(
-                "truncate_server_file: give `bytes:` (cut this many from the end) or `keep:`"
-                    .into(),
-            )
-        }
-    };
+    let how = truncation("truncate_server_file", f.bytes, f.keep)?;
     Ok(StepKind::TruncateServerFile {
         server: cx.names.server(&f.server)?,
         file: server_file(&f.file)?,
