@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +21,8 @@ use crate::upgrade::{self, Target, UpgradeError};
 pub trait LabAccess: Send + Sync + 'static {
     fn cdm(&self) -> Arc<Node>;
     fn node(&self, name: &str) -> Option<Arc<Node>>;
+    /// Runs an upgrade job as one of the lab's owned tasks (stopped with the lab).
+    fn spawn_job(&self, job: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>);
 }
 
 pub(crate) type Shared = Arc<dyn LabAccess>;
@@ -167,10 +171,14 @@ pub(crate) fn start_upgrade(
             crate::text::upgrade::PROCEEDING
         ));
         let cdm_device = cdm.device().clone();
-        tokio::spawn(async move {
-            let device = node.device().clone();
-            upgrade::run_job(cdm_device, device, id, meta, move || node.reload()).await;
-        });
+        let span = tracing::info_span!("upgrade_job", job = id, device = %name);
+        lab.spawn_job(Box::pin(
+            async move {
+                let device = node.device().clone();
+                upgrade::run_job(cdm_device, device, id, meta, move || node.reload()).await;
+            }
+            .instrument(span),
+        ));
     }
     Ok(ids)
 }

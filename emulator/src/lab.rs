@@ -846,6 +846,12 @@ impl crate::api::LabAccess for CdmApi {
         let inner = self.inner.upgrade()?;
         inner.by_name.get(name).map(|&i| inner.nodes[i].clone())
     }
+
+    fn spawn_job(&self, job: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.nodes[self.index].tasks.spawn(job);
+        }
+    }
 }
 
 /// Puts the topology's device groups into the primary CDM's database (when missing).
