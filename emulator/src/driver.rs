@@ -50,7 +50,7 @@ pub async fn run_line(
 
 /// Carries out an [`Action`] of a reply (already printed): runs a task to its end with its
 /// output streamed to `out`.
-pub async fn carry_out(
+async fn carry_out(
     action: Action,
     device: &Arc<Device>,
     out: &mut (dyn FnMut(&str) + Send),

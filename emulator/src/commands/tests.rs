@@ -10,7 +10,7 @@ use cli_grammar::Parsed;
 use super::testing::device;
 use super::*;
 use crate::config::Config;
-use crate::session::{Action, Session};
+use crate::session::Session;
 
 #[test]
 fn every_grammar_builds() {
@@ -29,28 +29,26 @@ fn no_two_commands_share_a_syntax() {
     }
 }
 
+/// Every placeholder on every example path of `set` has a name a handler can read it by.
+fn assert_placeholders_named<T: Copy + Eq + std::fmt::Debug>(set: &cli_grammar::CommandSet<T>) {
+    for (command, line) in set.examples() {
+        let Parsed::Match(m) = set.parse(&line) else {
+            panic!("{line}")
+        };
+        for word in m.words.iter().filter(|w| !w.is_keyword) {
+            assert!(word.name.is_some(), "{command:?}: `{}` unnamed", word.token);
+        }
+    }
+}
+
 #[test]
 fn every_placeholder_is_named() {
     for kind in DeviceKind::ALL {
         for privileged in [false, true] {
-            for (command, line) in exec_grammar(privileged, kind).examples() {
-                let Parsed::Match(m) = exec_grammar(privileged, kind).parse(&line) else {
-                    panic!("{line}")
-                };
-                for word in m.words.iter().filter(|w| !w.is_keyword) {
-                    assert!(word.name.is_some(), "{command:?}: `{}` unnamed", word.token);
-                }
-            }
+            assert_placeholders_named(exec_grammar(privileged, kind));
         }
         for mode in [ConfigMode::Global, ConfigMode::Interface(1, 0)] {
-            for (command, line) in config_grammar(mode, kind).examples() {
-                let Parsed::Match(m) = config_grammar(mode, kind).parse(&line) else {
-                    panic!("{line}")
-                };
-                for word in m.words.iter().filter(|w| !w.is_keyword) {
-                    assert!(word.name.is_some(), "{command:?}: `{}` unnamed", word.token);
-                }
-            }
+            assert_placeholders_named(config_grammar(mode, kind));
         }
     }
 }
@@ -78,8 +76,6 @@ fn every_exec_command_runs() {
                     "{command:?} `{line}` on {kind:?}: {}",
                     reply.text
                 );
-                // long tasks, reloads and closes are the edge's to carry out: asked for, not done
-                let _: &Action = &reply.action;
             }
         }
     }
