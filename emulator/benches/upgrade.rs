@@ -41,6 +41,7 @@ async fn run(ces: usize) {
     text.push_str("servers:\n  - name: images\n    ip: 10.1.0.100\n    image_mb: 1\n");
     let dir = tempfile::tempdir().unwrap();
     let mut options = LabOptions::new(dir.path());
+    options.cdm_http = Some(acnslab::api::service());
     options.topology = Some(Topology::parse(&text, "bench").unwrap());
     options.clock = Some(LabClock::virtual_at(
         chrono::Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),

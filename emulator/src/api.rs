@@ -2,10 +2,6 @@
 //! scenario files and `acnslab cdm`. Each CDM listens on loopback; only the primary answers, a
 //! standby says so (503). Handlers call `upgrade` and the lab; they hold no state of their own.
 
-use std::sync::Arc;
-
-use tracing::Instrument as _;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,18 +10,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::lab::Node;
+use crate::lab::{register_file, start_upgrade, CdmHttp, CdmShared};
 use crate::upgrade::{self, Target, UpgradeError};
 
-/// What the API needs from the lab: the CDM it serves, and the other devices (to run jobs).
-pub trait LabAccess: Send + Sync + 'static {
-    fn cdm(&self) -> Arc<Node>;
-    fn node(&self, name: &str) -> Option<Arc<Node>>;
-    /// Runs an upgrade job as one of the lab's owned tasks (stopped with the lab).
-    fn spawn_job(&self, job: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>);
-}
-
-pub(crate) type Shared = Arc<dyn LabAccess>;
+pub(crate) type Shared = CdmShared;
 
 impl IntoResponse for UpgradeError {
     fn into_response(self) -> Response {
@@ -53,11 +41,9 @@ pub fn router(lab: Shared) -> Router {
         .merge(crate::web::routes(lab))
 }
 
-/// Serves the API on `listener` until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, lab: Shared) {
-    if let Err(e) = axum::serve(listener, router(lab)).await {
-        tracing::error!(error = %e, "CDM API stopped");
-    }
+/// What a CDM serves on its HTTP port: the API and the web pages (for [`crate::lab::LabOptions`]).
+pub fn service() -> CdmHttp {
+    std::sync::Arc::new(router)
 }
 
 type Answer<T> = Result<Json<T>, UpgradeError>;
@@ -93,27 +79,6 @@ async fn register(
         .map(Json)
 }
 
-/// Registers a meta file URL (System > Software Update): fetches the meta file from its server as
-/// the CDM reaches it, checks it, records it. Shared by the API and the web pages.
-pub(crate) async fn register_file(
-    lab: &Shared,
-    url: &str,
-    user: Option<&str>,
-    password: Option<&str>,
-) -> Result<upgrade::FileView, UpgradeError> {
-    let cdm = lab.cdm();
-    upgrade::with_primary(cdm.device(), |_| Ok(()))?;
-    let (link, _) = cdm
-        .device()
-        .link()
-        .ok_or_else(|| UpgradeError::Unavailable("not in a lab".into()))?;
-    let bytes = upgrade::fetch(&link.network, url, user, password).await?;
-    let now = cdm.device().clock().now().to_rfc3339();
-    upgrade::with_primary(cdm.device(), |cms| {
-        upgrade::register(cms, url, &bytes, &now)
-    })
-}
-
 async fn unregister(
     State(lab): State<Shared>,
     Path(id): Path<i64>,
@@ -146,41 +111,6 @@ async fn upgrade_request(
         }
     };
     start_upgrade(&lab, req.file, &target).map(Json)
-}
-
-/// Creates the upgrade jobs of `target` to registered file `file` and starts them in the
-/// background; returns the job ids. Shared by the API and the web pages.
-pub(crate) fn start_upgrade(
-    lab: &Shared,
-    file: i64,
-    target: &Target,
-) -> Result<Vec<i64>, UpgradeError> {
-    let cdm = lab.cdm();
-    let now = cdm.device().clock().now().to_rfc3339();
-    let created = upgrade::with_primary(cdm.device(), |cms| {
-        upgrade::create_jobs(cms, file, target, &now)
-    })?;
-    let mut ids = Vec::new();
-    for (id, name, meta) in created {
-        ids.push(id);
-        let Some(node) = lab.node(&name) else {
-            continue;
-        };
-        node.device().log(format!(
-            "%ACNS-6-UPGRADE: {}",
-            crate::text::upgrade::PROCEEDING
-        ));
-        let cdm_device = cdm.device().clone();
-        let span = tracing::info_span!("upgrade_job", job = id, device = %name);
-        lab.spawn_job(Box::pin(
-            async move {
-                let device = node.device().clone();
-                upgrade::run_job(cdm_device, device, id, meta, move || node.reload()).await;
-            }
-            .instrument(span),
-        ));
-    }
-    Ok(ids)
 }
 
 async fn jobs(State(lab): State<Shared>) -> Answer<Vec<upgrade::JobView>> {

@@ -26,6 +26,7 @@ pub fn up(
     runtime.block_on(async move {
         let mut stop = StopSignals::register();
         let mut options = LabOptions::new(state_dir);
+        options.cdm_http = Some(crate::api::service());
         options.topology = topology;
         options.base_port = base_port;
         options.speed = speed;

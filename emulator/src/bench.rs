@@ -407,6 +407,7 @@ fn bench_lab(args: &BenchArgs, state_dir: &Path) -> Result<BenchReport, String> 
         args.base_port
     );
     let mut options = LabOptions::new(state_dir);
+    options.cdm_http = Some(crate::api::service());
     options.topology = Some(generated_topology(n, args.base_port));
     let (lab, fresh_start) = runtime.block_on(start_measured(options, n))?;
 
@@ -635,7 +636,8 @@ fn resume_main(args: &BenchArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let figures = runtime.block_on(async {
         // No topology: the lab resumes the one stored in the state directory.
-        let options = LabOptions::new(dir);
+        let mut options = LabOptions::new(dir);
+        options.cdm_http = Some(crate::api::service());
         let (lab, figures) = start_measured(options, args.devices).await?;
         if lab.nodes().len() != args.devices {
             return Err(format!(

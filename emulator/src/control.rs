@@ -116,7 +116,13 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                     ..Default::default()
                 },
                 Some(node) => {
-                    let session = Session::new(node.device().clone(), "admin", 15, "console");
+                    let session = Session::new(
+                        node.device().clone(),
+                        Some(node.lab().clone()),
+                        "admin",
+                        15,
+                        "console",
+                    );
                     let reply = prompt_reply(&session, String::new());
                     console = Some((node, session));
                     reply

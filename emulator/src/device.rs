@@ -95,10 +95,17 @@ pub struct Persisted {
     pub pending_version: Option<Version>,
 }
 
-/// How a device reaches its lab: the lab link (network, scheduler queue) and its index there.
-#[derive(Debug, Clone)]
+/// What runs a device's CMS agent at once when asked (the lab's scheduler queue).
+pub trait Kick: Send + Sync {
+    /// Queues device `index` for an immediate agent run.
+    fn kick(&self, index: usize);
+}
+
+/// How a device asks its lab to run its agent: the lab's queue and the device's index there. The
+/// device knows nothing else of the lab: whoever needs the network is handed it.
+#[derive(Clone)]
 pub struct Kicker {
-    pub link: std::sync::Weak<crate::network::LabLink>,
+    pub queue: std::sync::Weak<dyn Kick>,
     pub index: usize,
 }
 
@@ -354,15 +361,11 @@ impl Device {
 
     /// Asks the lab to run this device's CMS agent now (no-op outside a lab).
     pub fn kick(&self) {
-        if let Some((link, index)) = self.link() {
-            link.kick(index);
+        if let Some(kicker) = self.kicker.get() {
+            if let Some(queue) = kicker.queue.upgrade() {
+                queue.kick(kicker.index);
+            }
         }
-    }
-
-    /// The lab this device belongs to, and its index there (`None` outside a lab).
-    pub fn link(&self) -> Option<(std::sync::Arc<crate::network::LabLink>, usize)> {
-        let k = self.kicker.get()?;
-        Some((k.link.upgrade()?, k.index))
     }
 
     /// Locks the device state. Never hold the guard across an `.await`.

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::device::Device;
+use crate::network::LabLink;
 use crate::session::{Action, Session};
 use crate::tasks::Task;
 
@@ -41,7 +42,7 @@ pub async fn run_line(
 ) -> Ran {
     let reply = session.execute(line);
     out(&reply.text);
-    let carried = carry_out(reply.action, session.device(), out).await;
+    let carried = carry_out(reply.action, session.device(), session.lab(), out).await;
     Ran {
         failed: reply.failed || carried.failed,
         ..carried
@@ -53,6 +54,7 @@ pub async fn run_line(
 async fn carry_out(
     action: Action,
     device: &Arc<Device>,
+    lab: Option<&Arc<LabLink>>,
     out: &mut (dyn FnMut(&str) + Send),
 ) -> Ran {
     let after = |after| Ran {
@@ -64,13 +66,19 @@ async fn carry_out(
         Action::None => after(After::Open),
         Action::Close => after(After::Closed),
         Action::Reload => after(After::Reload),
-        Action::Run(task) => run_task(task, device, out).await,
+        Action::Run(task) => run_task(task, device, lab, out).await,
     }
 }
 
-/// Runs a long task with its output streamed to `out`.
-pub async fn run_task(task: Task, device: &Arc<Device>, out: &mut (dyn FnMut(&str) + Send)) -> Ran {
-    let finished = crate::tasks::run(task, device.clone(), out).await;
+/// Runs a long task of `device` (on `lab`'s network) with its output streamed to `out`.
+pub async fn run_task(
+    task: Task,
+    device: &Arc<Device>,
+    lab: Option<&Arc<LabLink>>,
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Ran {
+    let network = lab.map(|l| &l.network);
+    let finished = crate::tasks::run(task, device.clone(), network, out).await;
     out(&finished.text);
     Ran {
         failed: finished.failed,

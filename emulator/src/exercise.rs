@@ -289,6 +289,7 @@ pub fn start(args: StartArgs) -> Result<(), String> {
     runtime.block_on(async move {
         let mut stop = crate::signals::StopSignals::register();
         let mut options = LabOptions::new(&args.state_dir);
+        options.cdm_http = Some(crate::api::service());
         options.topology = Some(exercise.topology.clone());
         options.base_port = Some(args.base_port);
         options.speed = args.speed;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::cms::replication::{self, UpdateReply, UpdateRequest};
 use crate::cms::DeviceRow;
 use crate::config::{CdmRole, DeviceKind};
-use crate::device::{CmsService, Device, Power};
+use crate::device::{CmsService, Device, Kick, Power};
 use crate::release::{cdm_accepts, Version};
 
 /// A CMS message from a device to a CDM.
@@ -180,6 +180,12 @@ pub struct LabLink {
     timers: Mutex<std::collections::BTreeMap<(chrono::DateTime<chrono::Utc>, u64), Job>>,
     next_timer: std::sync::atomic::AtomicU64,
     pub wake: tokio::sync::Notify,
+}
+
+impl Kick for LabLink {
+    fn kick(&self, index: usize) {
+        LabLink::kick(self, index);
+    }
 }
 
 /// Work the lab's scheduler does at a time on the lab clock.

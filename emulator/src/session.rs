@@ -14,6 +14,7 @@ use crate::commands::{
     TermSettings,
 };
 use crate::device::{Device, Power};
+use crate::network::LabLink;
 use crate::text::msg;
 
 pub use crate::commands::Input as InputKind;
@@ -96,6 +97,8 @@ impl Reply {
 /// One CLI session.
 pub struct Session {
     device: Arc<Device>,
+    /// The lab the device is on (`None` outside a lab): its network for the commands and tasks.
+    lab: Option<Arc<LabLink>>,
     state: SessionState,
     /// The question the next line answers, and the command that asked it.
     pending: Option<(Question, &'static commands::ExecCommand)>,
@@ -104,11 +107,19 @@ pub struct Session {
 const HISTORY_KEPT: usize = 20;
 
 impl Session {
-    /// Opens a session for `user` (already authenticated) with `privilege`, from `peer`.
-    pub fn new(device: Arc<Device>, user: &str, privilege: u8, peer: &str) -> Self {
+    /// Opens a session on `device` of `lab` for `user` (already authenticated) with `privilege`,
+    /// from `peer`.
+    pub fn new(
+        device: Arc<Device>,
+        lab: Option<Arc<LabLink>>,
+        user: &str,
+        privilege: u8,
+        peer: &str,
+    ) -> Self {
         let id = device.open_session(user, peer);
         Session {
             device,
+            lab,
             state: SessionState {
                 id,
                 user: user.to_string(),
@@ -119,6 +130,11 @@ impl Session {
             },
             pending: None,
         }
+    }
+
+    /// The lab the device is on (`None` outside a lab).
+    pub fn lab(&self) -> Option<&Arc<LabLink>> {
+        self.lab.as_ref()
     }
 
     pub fn device(&self) -> &Arc<Device> {
@@ -213,6 +229,7 @@ impl Session {
         if let Some((question, command)) = self.pending.take() {
             let mut ctx = Ctx {
                 device: &self.device,
+                network: self.lab.as_deref().map(|l| &l.network),
                 session: &mut self.state,
             };
             let outcome = (question.then)(line.trim(), &mut ctx);
@@ -250,6 +267,7 @@ impl Session {
         tracing::debug!(device = %self.device.identity.name, command = command.syntax, "command");
         let mut ctx = Ctx {
             device: &self.device,
+            network: self.lab.as_deref().map(|l| &l.network),
             session: &mut self.state,
         };
         let outcome = (command.run)(&Args::new(&matched, command.syntax), &mut ctx);
@@ -292,7 +310,7 @@ impl Session {
         let args = Args::new(&matched, command.syntax);
         let mut notice = String::new();
         if let Some(check) = command.check {
-            match check(&args, &self.device) {
+            match check(&args, &self.device, self.lab.as_deref().map(|l| &l.network)) {
                 Ok(text) => notice = text.unwrap_or_default(),
                 Err(e) => return Reply::fail(e),
             }

@@ -22,6 +22,8 @@ use crate::terminal::to_crlf;
 /// node implements it; the SSH edge knows nothing else of the lab.
 pub trait Host: Send + Sync + 'static {
     fn device(&self) -> &Arc<crate::device::Device>;
+    /// The lab the device is on (its network, for commands and tasks).
+    fn lab(&self) -> Arc<crate::network::LabLink>;
     /// Reloads the device (closes every session of it, refuses connections while it boots).
     fn reload(&self);
     /// Keeps a connection's handle, so a reload can close it.
@@ -83,7 +85,7 @@ async fn run_tasks(
                 let _ = tx.send(to_crlf(text));
             }
         };
-        let ran = driver::run_task(task, node.device(), &mut progress).await;
+        let ran = driver::run_task(task, node.device(), Some(&node.lab()), &mut progress).await;
         drop(tx);
         let _ = done.await;
         let output = lock(&shell).finish(ran);
@@ -183,6 +185,7 @@ impl Connection {
         let (user, privilege) = self.user.clone()?;
         Some(CliSession::new(
             self.node.device().clone(),
+            Some(self.node.lab()),
             &user,
             privilege,
             &self.peer,

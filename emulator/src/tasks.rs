@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::device::Device;
 use crate::images::transfer::{self, TransferError};
-use crate::network::ServerRoute;
+use crate::network::{Network, ServerRoute};
 use crate::text::install as text;
 
 /// How a download reaches its server.
@@ -93,8 +93,14 @@ async fn install_off_runtime(
         .unwrap_or_else(|e| Err(format!("% Error: the installation stopped: {e}")))
 }
 
-/// Runs `task` for `device`; `out` receives progress text as it happens.
-pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + Send)) -> Finished {
+/// Runs `task` for `device` on `network` (`None`: a device outside a lab reaches no server); `out`
+/// receives progress text as it happens.
+pub async fn run(
+    task: Task,
+    device: Arc<Device>,
+    network: Option<&Network>,
+    out: &mut (dyn FnMut(&str) + Send),
+) -> Finished {
     match task {
         Task::Install { local } => {
             let Some(path) = device.disk_file(&local) else {
@@ -118,7 +124,13 @@ pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + S
             dir,
             file,
             then,
-        } => download(&device, via, &host, &dir, &file, then, out).await,
+        } => {
+            let client = NetworkClient {
+                device: &device,
+                network,
+            };
+            download(client, via, &host, &dir, &file, then, out).await
+        }
         Task::Upload {
             user,
             password,
@@ -133,7 +145,11 @@ pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + S
             if !src.is_file() {
                 return Finished::fail(format!("{}{local}", crate::text::cms::NO_FILE));
             }
-            let Some(addr) = endpoint(&device, &host, true) else {
+            let client = NetworkClient {
+                device: &device,
+                network,
+            };
+            let Some(addr) = client.endpoint(&host, true) else {
                 return Finished::fail(format!("{}{host}", text::UNKNOWN_HOST));
             };
             out(&format!("{}\n", text::UPLOAD_START));
@@ -153,14 +169,23 @@ pub async fn run(task: Task, device: Arc<Device>, out: &mut (dyn FnMut(&str) + S
     }
 }
 
-/// The loopback endpoint (FTP or HTTP) of the server behind a virtual address or server name, as
-/// this device reaches it: `None` behind a cut link (the connection is refused when tried).
-fn endpoint(device: &Device, host: &str, ftp: bool) -> Option<Option<std::net::SocketAddr>> {
-    let (link, _) = device.link()?;
-    match link.network.server_from(device.identity.ip, host) {
-        ServerRoute::Reachable(s) => (if ftp { s.ftp } else { s.http }).map(Some),
-        ServerRoute::Cut => Some(None),
-        ServerRoute::Unknown => None,
+/// A device as a client of the lab's network (`network` is `None` outside a lab).
+#[derive(Clone, Copy)]
+struct NetworkClient<'a> {
+    device: &'a Arc<Device>,
+    network: Option<&'a Network>,
+}
+
+impl NetworkClient<'_> {
+    /// The loopback endpoint (FTP or HTTP) of the server behind a virtual address or server name,
+    /// as this device reaches it: `None` for an unknown host, `Some(None)` behind a cut link (the
+    /// connection is refused when tried).
+    fn endpoint(&self, host: &str, ftp: bool) -> Option<Option<std::net::SocketAddr>> {
+        match self.network?.server_from(self.device.identity.ip, host) {
+            ServerRoute::Reachable(s) => (if ftp { s.ftp } else { s.http }).map(Some),
+            ServerRoute::Cut => Some(None),
+            ServerRoute::Unknown => None,
+        }
     }
 }
 
@@ -170,7 +195,7 @@ fn refused() -> TransferError {
 }
 
 async fn download(
-    device: &Arc<Device>,
+    client: NetworkClient<'_>,
     via: Via,
     host: &str,
     dir: &str,
@@ -178,6 +203,7 @@ async fn download(
     then: Then,
     out: &mut (dyn FnMut(&str) + Send),
 ) -> Finished {
+    let device = client.device;
     if let Then::Keep(local) = &then {
         if device.disk_file(local).is_none() {
             return Finished::fail(format!("{}{local}", crate::text::msg::BAD_FILE_NAME));
@@ -191,7 +217,7 @@ async fn download(
             ));
         }
     }
-    let Some(addr) = endpoint(device, host, is_ftp) else {
+    let Some(addr) = client.endpoint(host, is_ftp) else {
         return Finished::fail(format!("{}{host}", text::UNKNOWN_HOST));
     };
     let temp: PathBuf = device

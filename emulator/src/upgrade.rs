@@ -420,24 +420,18 @@ fn report(cdm: &Device, device: &Device, job: i64, step: usize, message: &str) {
     device.log(format!("%ACNS-6-UPGRADE: {message}"));
 }
 
-/// Runs one job: the device downloads its image (status every MB), installs it and reboots
+/// Runs one job: the device (on `network`) downloads its image (status every MB), installs it and reboots
 /// (`reboot` is called for that). A 4.x downgrade with `CDM-IP` points the device at that CDM first.
 pub async fn run_job(
     cdm: Arc<Device>,
     device: Arc<Device>,
+    network: &Network,
     job: i64,
     meta: MetaFile,
     reboot: impl FnOnce(),
 ) {
     let mut step = 1;
-    let network = match device.link() {
-        Some((link, _)) => link,
-        None => return report(&cdm, &device, job, step, text::FAILED),
-    };
-    let server = match network
-        .network
-        .server_from(device.identity.ip, meta.url.host())
-    {
+    let server = match network.server_from(device.identity.ip, meta.url.host()) {
         crate::network::ServerRoute::Reachable(endpoints) => Some(endpoints),
         crate::network::ServerRoute::Cut | crate::network::ServerRoute::Unknown => None,
     };

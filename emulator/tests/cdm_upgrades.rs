@@ -51,6 +51,7 @@ const META_521: &str = "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta";
 
 async fn lab(dir: &std::path::Path) -> (Lab, SocketAddr) {
     let mut options = LabOptions::new(dir);
+    options.cdm_http = Some(acnslab::api::service());
     options.topology = Some(Topology::parse(TOPOLOGY, "test").unwrap());
     options.clock = Some(LabClock::virtual_at(
         chrono::Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),

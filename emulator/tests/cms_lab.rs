@@ -24,6 +24,7 @@ fn topology(cdm1: &str, cdm2: &str, ce: &str) -> Topology {
 
 async fn lab(dir: &std::path::Path, t: Topology) -> Lab {
     let mut options = LabOptions::new(dir);
+    options.cdm_http = Some(acnslab::api::service());
     options.topology = Some(t);
     options.clock = Some(LabClock::virtual_at(
         chrono::Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
@@ -35,7 +36,13 @@ async fn lab(dir: &std::path::Path, t: Topology) -> Lab {
 /// carried out as the SSH edge would.
 fn cli(lab: &Lab, device: &str, lines: &[&str]) -> String {
     let node = lab.node(device).unwrap();
-    let mut session = Session::new(node.device().clone(), "admin", 15, "test");
+    let mut session = Session::new(
+        node.device().clone(),
+        Some(node.lab().clone()),
+        "admin",
+        15,
+        "test",
+    );
     let mut out = String::new();
     for line in lines {
         let reply = session.execute(line);
@@ -412,6 +419,7 @@ async fn cms_state_survives_a_lab_restart() {
         lab.shutdown().await;
     }
     let mut options = LabOptions::new(dir.path());
+    options.cdm_http = Some(acnslab::api::service());
     options.clock = Some(LabClock::virtual_at(
         chrono::Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap(),
     ));

@@ -34,6 +34,7 @@ async fn before_and_after(name: &str) -> (Grade, Grade) {
     .unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
     let mut options = LabOptions::new(dir.path());
+    options.cdm_http = Some(acnslab::api::service());
     options.topology = Some(ex.topology.clone());
     options.clock = Some(LabClock::virtual_at(scenario::format::default_start()));
     let lab = Lab::start(options).await.unwrap();

@@ -30,6 +30,7 @@ servers:
 
 async fn lab(dir: &std::path::Path) -> Lab {
     let mut options = LabOptions::new(dir);
+    options.cdm_http = Some(acnslab::api::service());
     options.topology = Some(Topology::parse(TOPOLOGY, "test").unwrap());
     options.clock = Some(LabClock::virtual_at(
         chrono::Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
@@ -40,7 +41,13 @@ async fn lab(dir: &std::path::Path) -> Lab {
 /// Types lines on `device`, running long tasks and reloads as an SSH edge would.
 async fn cli(lab: &Lab, device: &str, lines: &[&str]) -> String {
     let node = lab.node(device).unwrap();
-    let mut session = Session::new(node.device().clone(), "admin", 15, "test");
+    let mut session = Session::new(
+        node.device().clone(),
+        Some(node.lab().clone()),
+        "admin",
+        15,
+        "test",
+    );
     let mut out = String::new();
     for line in lines {
         let reply = session.execute(line);
@@ -49,8 +56,13 @@ async fn cli(lab: &Lab, device: &str, lines: &[&str]) -> String {
         match reply.action {
             Action::Run(task) => {
                 let mut progress = |t: &str| out.push_str(t);
-                let finished =
-                    acnslab::tasks::run(task, node.device().clone(), &mut progress).await;
+                let finished = acnslab::tasks::run(
+                    task,
+                    node.device().clone(),
+                    Some(&node.lab().network),
+                    &mut progress,
+                )
+                .await;
                 out.push_str(&finished.text);
                 if finished.reload {
                     node.reload();
@@ -375,6 +387,7 @@ async fn downgrade_to_429_needs_the_downgrade_image() {
 async fn a_download_that_fills_the_disk_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut options = LabOptions::new(dir.path());
+    options.cdm_http = Some(acnslab::api::service());
     let small = TOPOLOGY.replace(
         "    kind: ce\n    ip: 10.1.1.10\n",
         "    kind: ce\n    ip: 10.1.1.10\n    disk_mb: 1\n",

@@ -62,7 +62,13 @@ fn fixture(kind: DeviceKind) -> Fixture {
 }
 
 fn shell(f: &Fixture, user: &str, privilege: u8) -> (Shell, String) {
-    let mut shell = Shell::new(Session::new(f.device.clone(), user, privilege, "127.0.0.1"));
+    let mut shell = Shell::new(Session::new(
+        f.device.clone(),
+        None,
+        user,
+        privilege,
+        "127.0.0.1",
+    ));
     let first = String::from_utf8(shell.start()).unwrap();
     (shell, first)
 }

@@ -13,6 +13,7 @@ use chrono::TimeZone;
 /// moment: every time the CLI prints is the same on every run.
 pub async fn default_lab(dir: &Path) -> Lab {
     let mut options = LabOptions::new(dir);
+    options.cdm_http = Some(acnslab::api::service());
     options.base_port = Some(0);
     options.clock = Some(LabClock::virtual_at(
         chrono::Utc
@@ -51,7 +52,13 @@ pub fn admin_session(lab: &Lab, device: &str, mode: CliMode) -> Session {
     let node = lab
         .node(device)
         .unwrap_or_else(|| panic!("the lab has no device {device}"));
-    let mut session = Session::new(node.device().clone(), "admin", 15, "127.0.0.1");
+    let mut session = Session::new(
+        node.device().clone(),
+        Some(node.lab().clone()),
+        "admin",
+        15,
+        "127.0.0.1",
+    );
     for line in mode.lines() {
         let reply = session.execute(line);
         assert_eq!(reply.text, "", "{device}: `{line}` on the way to {mode:?}");

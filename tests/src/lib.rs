@@ -154,6 +154,7 @@ impl TestLab {
                 .base_port
                 .unwrap_or_else(|| free_base_port(u16::try_from(devices).unwrap_or(8)));
             let mut options = LabOptions::new(&state_dir);
+            options.cdm_http = Some(acnslab::api::service());
             options.topology = setup.topology.clone();
             options.base_port = Some(base_port);
             options.boot_seconds = Some(setup.boot_seconds.unwrap_or(1.0));

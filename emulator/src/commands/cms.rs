@@ -9,6 +9,7 @@ use super::outcome::{yes_no, Ask, Input, Outcome};
 use super::unit::{ExecCommand, CDM_ONLY, CE_CR};
 use crate::cms::Cms;
 use crate::device::{Device, DeviceState};
+use crate::network::Network;
 use crate::release::release;
 use crate::text::cms as text;
 
@@ -252,13 +253,13 @@ static DEREGISTER: ExecCommand = ExecCommand::new(
         "Remove this device's registration from the CDM",
         "Deregister locally even if the CDM cannot be reached",
     ],
-    |args: &Args<'_>, ctx| deregister(ctx.device, args.has("force")),
+    |args: &Args<'_>, ctx| deregister(ctx.device, ctx.network, args.has("force")),
 )
 .privileged()
 .only(CE_CR);
 
 /// `cms deregister [force]` on a CE or CR.
-fn deregister(device: &Device, force: bool) -> Outcome {
+fn deregister(device: &Device, network: Option<&Network>, force: bool) -> Outcome {
     let registered = {
         let s = device.state();
         s.registration.is_some() || s.running.cdm_ip.is_some()
@@ -266,8 +267,8 @@ fn deregister(device: &Device, force: bool) -> Outcome {
     if !registered {
         return Outcome::Fail(text::NOT_REGISTERED.into());
     }
-    let result = match device.link() {
-        Some((link, _)) => crate::agent::deregister(device, &link.network, force),
+    let result = match network {
+        Some(network) => crate::agent::deregister(device, network, force),
         None if force => {
             let mut s = device.state();
             s.registration = None;

@@ -6,6 +6,7 @@ use super::context::Applied;
 use super::unit::{ConfigCommand, CDM_ONLY};
 use crate::config::{CdmRole, DeviceKind};
 use crate::device::{Device, SyncState};
+use crate::network::Network;
 use crate::release::release;
 use crate::text::{cms as text, msg};
 
@@ -22,7 +23,7 @@ static CMS_ENABLE: ConfigCommand =
         config.cms_enabled = true;
         Ok(Applied::default())
     })
-    .checked(|_, device| check_enable(device));
+    .checked(|_, device, _| check_enable(device));
 
 static NO_CMS_ENABLE: ConfigCommand = ConfigCommand::new(
     "no cms enable",
@@ -73,9 +74,9 @@ static CDM_ROLE: ConfigCommand = ConfigCommand::new(
     },
 )
 .only(CDM_ONLY)
-.checked(|args, device| {
+.checked(|args, device, network| {
     if args.has("primary") {
-        check_takeover(device)?;
+        check_takeover(device, network)?;
     }
     Ok(None)
 });
@@ -117,7 +118,7 @@ fn check_enable(device: &Device) -> Result<Option<String>, String> {
 
 /// `cdm role primary` on a standby: refused while the primary it follows is still active (the guide:
 /// first set the old primary to standby, or take it down).
-fn check_takeover(device: &Device) -> Result<(), String> {
+fn check_takeover(device: &Device, network: Option<&Network>) -> Result<(), String> {
     let (standby, primary) = {
         let s = device.state();
         (
@@ -125,12 +126,10 @@ fn check_takeover(device: &Device) -> Result<(), String> {
             s.running.cdm_ip,
         )
     };
-    let (Some(primary), Some((link, _))) = (primary.filter(|_| standby), device.link()) else {
+    let (Some(primary), Some(network)) = (primary.filter(|_| standby), network) else {
         return Ok(());
     };
-    let probe = link
-        .network
-        .deliver(device.identity.ip, primary, crate::network::Message::Probe);
+    let probe = network.deliver(device.identity.ip, primary, crate::network::Message::Probe);
     match probe {
         Ok(crate::network::Answer::Done) => Err(format!(
             "{}{primary}{}",

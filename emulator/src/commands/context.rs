@@ -1,10 +1,11 @@
-//! What a handler works on besides its arguments: the device, and the state of the session that
+//! What a handler works on besides its arguments: the device, the lab network it is on, and the state of the session that
 //! typed the line (mode, privilege, terminal settings, history). Handlers change the session
 //! through [`Ctx`] and never see a socket; the session (one layer up) owns the state and prints.
 
 use std::sync::Arc;
 
 use crate::device::Device;
+use crate::network::Network;
 
 /// Where in configuration a line is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,8 @@ pub struct SessionState {
 /// What an EXEC handler (or an answer's continuation) gets.
 pub struct Ctx<'a> {
     pub device: &'a Arc<Device>,
+    /// The lab's network the device is on (`None` outside a lab: nothing answers).
+    pub network: Option<&'a Network>,
     pub session: &'a mut SessionState,
 }
 

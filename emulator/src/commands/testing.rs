@@ -35,7 +35,7 @@ pub fn device(kind: DeviceKind, dir: &std::path::Path) -> Arc<Device> {
 /// line printed.
 pub fn run(kind: DeviceKind, lines: &[&str]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
-    let mut session = Session::new(device(kind, dir.path()), "admin", 15, "test");
+    let mut session = Session::new(device(kind, dir.path()), None, "admin", 15, "test");
     lines
         .iter()
         .map(|line| session.execute(line).text)

@@ -62,8 +62,13 @@ fn every_exec_command_runs() {
             for (command, line) in exec_grammar(privileged, kind).examples() {
                 let dir = tempfile::tempdir().unwrap();
                 let device = device(kind, dir.path());
-                let mut session =
-                    Session::new(device, "admin", if privileged { 15 } else { 1 }, "test");
+                let mut session = Session::new(
+                    device,
+                    None,
+                    "admin",
+                    if privileged { 15 } else { 1 },
+                    "test",
+                );
                 let reply = session.execute(&line);
                 let mut answers = 0;
                 while session.input_kind() != crate::session::InputKind::Command && answers < 4 {

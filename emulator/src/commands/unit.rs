@@ -9,6 +9,7 @@
 
 use crate::config::{Config, DeviceKind};
 use crate::device::Device;
+use crate::network::Network;
 
 use super::args::Args;
 use super::context::{Applied, ConfigMode, Ctx};
@@ -33,8 +34,9 @@ pub type ExecFn = fn(&Args<'_>, &mut Ctx<'_>) -> Outcome;
 pub type ApplyFn = fn(&Args<'_>, &mut Config, Place) -> Result<Applied, String>;
 
 /// Checks a configuration command against the live device before it is applied (interactive use
-/// only, not on replay). `Ok(Some(text))` is a notice to print; `Err` the `% ...` message.
-pub type CheckFn = fn(&Args<'_>, &Device) -> Result<Option<String>, String>;
+/// only, not on replay), on the lab network it is on. `Ok(Some(text))` is a notice to print; `Err`
+/// the `% ...` message.
+pub type CheckFn = fn(&Args<'_>, &Device, Option<&Network>) -> Result<Option<String>, String>;
 
 /// Where a configuration command is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::flash::Flash;
-use crate::api::Shared;
 use crate::cms::Cms;
+use crate::lab::CdmShared as Shared;
 use crate::text::gui as text;
 use crate::upgrade::{self, UpgradeError};
 

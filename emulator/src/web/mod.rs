@@ -36,7 +36,7 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::api::Shared;
+use crate::lab::CdmShared as Shared;
 use pages::{devices, groups, jobs, software};
 
 /// What every page handler gets: the lab access of the API and this CDM's login sessions.

@@ -39,7 +39,13 @@ impl Runner<'_> {
         if self.transport == Transport::Ssh {
             return self.cli_over_ssh(step, device, &node, lines).await;
         }
-        let mut session = Session::new(node.device().clone(), "admin", 15, "scenario");
+        let mut session = Session::new(
+            node.device().clone(),
+            Some(node.lab().clone()),
+            "admin",
+            15,
+            "scenario",
+        );
         let mut out = String::new();
         for (i, line) in lines.iter().enumerate() {
             let echo = format!("{}{line}", session.prompt());

@@ -132,6 +132,7 @@ pub async fn run_over(scenario: &Scenario, transport: Transport) -> Outcome {
         lab_time: Duration::ZERO,
     };
     let mut options = LabOptions::new(&dir);
+    options.cdm_http = Some(crate::api::service());
     options.topology = Some(scenario.topology.clone());
     options.clock = Some(LabClock::virtual_at(scenario.start));
     match Lab::start(options).await {

@@ -145,6 +145,6 @@ pub(in crate::web) async fn upgrade_device(
         Some(DeviceKind::Cr) => "/devices/cr",
         _ => "/devices/ce",
     };
-    let result = crate::api::start_upgrade(&gui.lab, f.file, &Target::Device(name)).map(started);
+    let result = crate::lab::start_upgrade(&gui.lab, f.file, &Target::Device(name)).map(started);
     back(list, result)
 }

@@ -94,6 +94,6 @@ pub(in crate::web) async fn upgrade_group(
     Path(name): Path<String>,
     Form(f): Form<UpgradeForm>,
 ) -> Response {
-    let result = crate::api::start_upgrade(&gui.lab, f.file, &Target::Group(name)).map(started);
+    let result = crate::lab::start_upgrade(&gui.lab, f.file, &Target::Group(name)).map(started);
     back("/groups", result)
 }

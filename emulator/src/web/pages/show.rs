@@ -31,7 +31,7 @@ pub(super) async fn show_output(
         .find(|(word, _)| Some(*word) == command)
         .map(|(_, line)| *line)?;
     let output = match node {
-        Some(node) => run_show(node.device(), line).await,
+        Some(node) => run_show(node, line).await,
         None => String::new(),
     };
     Some((line, output))

@@ -94,7 +94,7 @@ pub(in crate::web) async fn register(
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let (user, password) = (some(&f.user), some(&f.password));
     let result =
-        crate::api::register_file(&gui.lab, f.url.trim(), user.as_deref(), password.as_deref())
+        crate::lab::register_file(&gui.lab, f.url.trim(), user.as_deref(), password.as_deref())
             .await;
     match result {
         Ok(file) => back(

@@ -1,0 +1,144 @@
+//! What a CDM's HTTP front ends (the JSON API, the web pages) reach of the lab: the CDM they serve,
+//! the other devices, the lab's owned tasks for upgrade jobs. The lab serves each CDM's HTTP port
+//! with the router its caller hands it ([`super::LabOptions::cdm_http`]); it knows no routes.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+
+use tracing::Instrument as _;
+
+use super::{Inner, Node};
+use crate::config::CdmRole;
+use crate::topology::Topology;
+use crate::upgrade::{self, Target, UpgradeError};
+
+/// What a CDM's HTTP front ends need from the lab.
+pub trait CdmAccess: Send + Sync + 'static {
+    /// The CDM the port belongs to.
+    fn cdm(&self) -> Arc<Node>;
+    /// Any device of the lab by name (to run its upgrade job).
+    fn node(&self, name: &str) -> Option<Arc<Node>>;
+    /// Runs an upgrade job as one of the lab's owned tasks (stopped with the lab).
+    fn spawn_job(&self, job: Pin<Box<dyn Future<Output = ()> + Send>>);
+}
+
+/// The lab as one CDM's HTTP front ends hold it.
+pub type CdmShared = Arc<dyn CdmAccess>;
+
+/// Builds what one CDM serves on its HTTP port (given by the front end: `crate::api::service`).
+pub type CdmHttp = Arc<dyn Fn(CdmShared) -> axum::Router + Send + Sync>;
+
+/// [`CdmAccess`] for the CDM at `index` of a running lab.
+pub(super) struct LabCdm {
+    pub(super) inner: Weak<Inner>,
+    pub(super) index: usize,
+}
+
+impl CdmAccess for LabCdm {
+    fn cdm(&self) -> Arc<Node> {
+        match self.inner.upgrade() {
+            Some(inner) => inner.nodes[self.index].clone(),
+            None => unreachable!("the HTTP task is stopped before the lab is dropped"),
+        }
+    }
+
+    fn node(&self, name: &str) -> Option<Arc<Node>> {
+        let inner = self.inner.upgrade()?;
+        inner.by_name.get(name).map(|&i| inner.nodes[i].clone())
+    }
+
+    fn spawn_job(&self, job: Pin<Box<dyn Future<Output = ()> + Send>>) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.nodes[self.index].tasks.spawn(job);
+        }
+    }
+}
+
+/// Serves `router` on a CDM's HTTP `listener` until the lab stops the task.
+pub(super) async fn serve_http(listener: tokio::net::TcpListener, router: axum::Router) {
+    if let Err(e) = axum::serve(listener, router).await {
+        tracing::error!(error = %e, "CDM HTTP server stopped");
+    }
+}
+
+/// Creates the upgrade jobs of `target` to registered file `file` and starts them in the
+/// background; returns the job ids. Shared by the API and the web pages.
+pub fn start_upgrade(
+    lab: &CdmShared,
+    file: i64,
+    target: &Target,
+) -> Result<Vec<i64>, UpgradeError> {
+    let cdm = lab.cdm();
+    let now = cdm.device().clock().now().to_rfc3339();
+    let created = upgrade::with_primary(cdm.device(), |cms| {
+        upgrade::create_jobs(cms, file, target, &now)
+    })?;
+    let mut ids = Vec::new();
+    for (id, name, meta) in created {
+        ids.push(id);
+        let Some(node) = lab.node(&name) else {
+            continue;
+        };
+        node.device().log(format!(
+            "%ACNS-6-UPGRADE: {}",
+            crate::text::upgrade::PROCEEDING
+        ));
+        let cdm_device = cdm.device().clone();
+        let span = tracing::info_span!("upgrade_job", job = id, device = %name);
+        lab.spawn_job(Box::pin(
+            async move {
+                let device = node.device().clone();
+                let link = node.link.clone();
+                upgrade::run_job(cdm_device, device, &link.network, id, meta, move || {
+                    node.reload()
+                })
+                .await;
+            }
+            .instrument(span),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Registers a meta file URL (System > Software Update): fetches the meta file from its server as
+/// the CDM reaches it, checks it, records it. Shared by the API and the web pages.
+pub async fn register_file(
+    lab: &CdmShared,
+    url: &str,
+    user: Option<&str>,
+    password: Option<&str>,
+) -> Result<upgrade::FileView, UpgradeError> {
+    let cdm = lab.cdm();
+    upgrade::with_primary(cdm.device(), |_| Ok(()))?;
+    let bytes = upgrade::fetch(&cdm.link.network, url, user, password).await?;
+    let now = cdm.device().clock().now().to_rfc3339();
+    upgrade::with_primary(cdm.device(), |cms| {
+        upgrade::register(cms, url, &bytes, &now)
+    })
+}
+
+/// Puts the topology's device groups into the primary CDM's database (when missing).
+pub(super) fn seed_groups(inner: &Inner, topology: &Topology) {
+    let mut groups: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for d in &topology.devices {
+        for g in &d.groups {
+            groups.entry(g).or_default().push(d.name.clone());
+        }
+    }
+    let Some(primary) = inner
+        .nodes
+        .iter()
+        .find(|n| n.device.cdm_role() == Some(CdmRole::Primary))
+    else {
+        return;
+    };
+    for (name, members) in groups {
+        let seeded = crate::upgrade::with_primary(&primary.device, |cms| {
+            crate::upgrade::ensure_group(cms, name, &members)
+        });
+        if let Err(e) = seeded {
+            tracing::warn!(group = name, error = %e, "device group not created");
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! A running lab: the devices of a topology, each with its SSH listener on loopback, the state
+//! directory, `lab.json`, and the async edge of each device's power state machine (boot timers on the
+//! lab clock, closing sessions, stopping and restarting the listener).
+//!
+//! State directory layout:
+//! ```text
+//! DIR/topology.yaml            the topology the lab was created with (resumed by `acnslab up`)
+//! DIR/lab.json                 for tools: devices, addresses, ssh endpoints, credentials
+//! DIR/control.sock             the control socket of a running lab (`acnslab console`)
+//! DIR/devices/NAME/            one folder per device:
+//!     ssh_host_ed25519_key     its SSH host key, generated once
+//!     startup-config           its startup configuration
+//!     device.json              its software versions
+//!     local1/                  its disk, /local/local1
+//! ```
+//!
+//! The parts: `start` (building a lab from its topology), `node` (one device with its SSH
+//! listener and connections), `scheduler` (jobs on the lab clock), `info` (`lab.json` and the
+//! start-up table), `cdm` (what a CDM's HTTP front ends reach of the lab).
+
+mod cdm;
+mod info;
+mod node;
+mod scheduler;
+mod start;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::clock::LabClock;
+use crate::device::DeviceError;
+use crate::images::server::ImageServer;
+use crate::network::{LabLink, Network, ServerEndpoints};
+use crate::owned::Tasks;
+use crate::topology::{ServerSpec, Topology, TopologyError};
+
+pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared};
+pub use info::{DeviceInfo, LabInfo, ServerInfo};
+pub use node::Node;
+
+/// How to start a lab.
+#[derive(Clone)]
+pub struct LabOptions {
+    pub state_dir: PathBuf,
+    /// `None`: resume the topology stored in the state directory, or the default lab.
+    pub topology: Option<Topology>,
+    /// Overrides the topology's base port.
+    pub base_port: Option<u16>,
+    /// Overrides the topology's clock speed.
+    pub speed: Option<f64>,
+    /// Overrides the topology's boot time (lab seconds).
+    pub boot_seconds: Option<f64>,
+    /// A clock to use instead of a real one (tests and scenario runs pass a virtual clock).
+    pub clock: Option<LabClock>,
+    /// What each CDM serves on its HTTP port (the API and web pages: `crate::api::service`);
+    /// `None`: the CDMs have no HTTP port.
+    pub cdm_http: Option<CdmHttp>,
+}
+
+impl LabOptions {
+    pub fn new(state_dir: impl Into<PathBuf>) -> Self {
+        LabOptions {
+            state_dir: state_dir.into(),
+            topology: None,
+            base_port: None,
+            speed: None,
+            boot_seconds: None,
+            clock: None,
+            cdm_http: None,
+        }
+    }
+}
+
+/// Why a lab could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error(transparent)]
+    Topology(#[from] TopologyError),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "device {device}: cannot listen on 127.0.0.1:{port}: {source} (choose another --base-port)"
+    )]
+    Port {
+        device: String,
+        port: u16,
+        source: std::io::Error,
+    },
+    #[error("image server {server}: {message}")]
+    Server { server: String, message: String },
+    #[error("{path}: bad SSH host key: {message}")]
+    HostKey { path: PathBuf, message: String },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {
+    move |source| LabError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A running lab.
+pub struct Lab {
+    inner: Arc<Inner>,
+    /// Every task of the lab (scheduler, API servers, listeners, connections, CLI tasks).
+    tasks: Tasks,
+}
+
+struct Inner {
+    pub(super) nodes: Vec<Arc<Node>>,
+    by_name: HashMap<String, usize>,
+    clock: LabClock,
+    state_dir: PathBuf,
+    link: Arc<LabLink>,
+    poll_interval: Duration,
+    /// The image servers, with the embedded server when there is one.
+    servers: Vec<(ServerSpec, Option<ImageServer>, ServerEndpoints)>,
+    /// Held while jobs run, so the scheduler task and [`Lab::advance`] never run two at once.
+    running: Mutex<()>,
+}
+
+impl Lab {
+    pub fn nodes(&self) -> &[Arc<Node>] {
+        &self.inner.nodes
+    }
+
+    pub fn node(&self, name: &str) -> Option<&Arc<Node>> {
+        self.inner.by_name.get(name).map(|&i| &self.inner.nodes[i])
+    }
+
+    pub fn clock(&self) -> &LabClock {
+        &self.inner.clock
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.inner.state_dir
+    }
+
+    /// The network between the devices (cut and heal links here).
+    pub fn network(&self) -> &Network {
+        &self.inner.link.network
+    }
+
+    /// The polling interval of CMS agents and the standby (lab time).
+    pub fn poll_interval(&self) -> Duration {
+        self.inner.poll_interval
+    }
+
+    /// Runs kicked agents and due jobs now (after a change made outside the scheduler, e.g. by a
+    /// test driving sessions directly); returns how many ran.
+    pub fn settle(&self) -> usize {
+        self.inner.run_due()
+    }
+
+    /// Moves a virtual lab clock forward by `duration`, running every job that falls due on the way,
+    /// in time order, before returning. On a real clock it only runs what is due now.
+    pub fn advance(&self, duration: Duration) {
+        let clock = &self.inner.clock;
+        let target = clock.now() + chrono::Duration::from_std(duration).unwrap_or_default();
+        if clock.is_virtual() {
+            while let Some(at) = self.inner.link.next_due().filter(|at| *at <= target) {
+                let step = (at - clock.now()).to_std().unwrap_or_default();
+                clock.advance(step);
+                self.inner.run_due();
+            }
+            clock.advance((target - clock.now()).to_std().unwrap_or_default());
+        }
+        self.inner.run_due();
+    }
+
+    /// Stops an image server (fault: the server is down, connections are refused).
+    pub async fn stop_server(&self, name: &str) -> bool {
+        match self.server(name) {
+            Some(server) => {
+                server.stop().await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Starts a stopped image server again on the same ports.
+    pub async fn restart_server(&self, name: &str) -> Result<(), String> {
+        let server = self
+            .server(name)
+            .ok_or_else(|| format!("no embedded image server named {name}"))?;
+        server.restart().await.map_err(|e| e.to_string())
+    }
+
+    fn server(&self, name: &str) -> Option<&ImageServer> {
+        self.inner
+            .servers
+            .iter()
+            .find(|(s, _, _)| s.name == name)
+            .and_then(|(_, e, _)| e.as_ref())
+    }
+
+    /// Stops the lab: the scheduler, every listener and session, the API servers; waits for them to
+    /// end (a drain, at most a few seconds). State on disk is already complete.
+    pub async fn shutdown(&self) {
+        for node in &self.inner.nodes {
+            node.stop_listening();
+            node.close_connections();
+        }
+        self.tasks.shutdown(SHUTDOWN_GRACE).await;
+    }
+
+    /// Number of the lab's tasks still running (listeners, connections, scheduler, ...).
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+}
+
+/// How long [`Lab::shutdown`] waits for the lab's tasks to end.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.tasks.cancel();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,252 @@
+//! One device of a running lab: its SSH listener (closed and opened again by reboots), its
+//! connections, and the async edge of its power state machine (boot timers, closing sessions).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+use super::lock;
+use crate::device::{Device, PowerEffect, PowerEvent};
+use crate::network::{Job, LabLink};
+use crate::owned::{Backoff, Tasks};
+use crate::topology::DeviceSpec;
+
+/// Binds a listening socket on `addr` without waiting (address reuse on, as tokio's own bind).
+pub(super) fn bind_now(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// One device of a running lab with its SSH endpoint.
+pub struct Node {
+    pub(super) index: usize,
+    pub(super) device: Arc<Device>,
+    pub(super) link: Arc<LabLink>,
+    pub(super) spec: DeviceSpec,
+    pub(super) addr: SocketAddr,
+    /// CDMs: where the HTTP API listens.
+    pub(super) api_addr: Option<SocketAddr>,
+    pub(super) ssh: Arc<russh::server::Config>,
+    pub(super) boot_time: Duration,
+    /// The lab's owned tasks: this node's listener, connections and long CLI tasks run there.
+    pub(super) tasks: Tasks,
+    /// Stops the current listener (a reboot closes the port).
+    pub(super) listener: Mutex<Option<CancellationToken>>,
+    pub(super) connections: Mutex<HashMap<u64, russh::server::Handle>>,
+    pub(super) next_connection: AtomicU64,
+    pub(super) me: Weak<Node>,
+}
+
+impl Node {
+    pub fn device(&self) -> &Arc<Device> {
+        &self.device
+    }
+
+    /// The lab the device is on: its network (and the scheduler's queue).
+    pub fn lab(&self) -> &Arc<LabLink> {
+        &self.link
+    }
+
+    pub fn spec(&self) -> &DeviceSpec {
+        &self.spec
+    }
+
+    /// The loopback address of the device's SSH server.
+    pub fn ssh_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Reloads the device: closes its sessions, refuses SSH while it boots, then comes back with its
+    /// startup configuration (and a pending image, if any).
+    pub fn reload(&self) {
+        if self.device.state().power == crate::device::Power::Running {
+            crate::agent::going_offline(&self.device, &self.link.network);
+        }
+        let effects = self.device.power_event(PowerEvent::Reload);
+        self.carry_out(&effects);
+    }
+
+    /// The boot timer ran out: the device comes up and its CMS agent runs at once.
+    pub(super) fn boot_complete(&self) {
+        let effects = self.device.power_event(PowerEvent::BootComplete);
+        self.carry_out(&effects);
+        if !effects.is_empty() {
+            self.link.kick(self.index);
+        }
+    }
+
+    fn carry_out(&self, effects: &[PowerEffect]) {
+        for effect in effects {
+            match effect {
+                PowerEffect::CloseSessions => self.close_connections(),
+                PowerEffect::StopListening => self.stop_listening(),
+                PowerEffect::StartBootTimer => {
+                    let boot = chrono::Duration::from_std(self.boot_time).unwrap_or_default();
+                    self.link
+                        .schedule(self.device.clock().now() + boot, Job::Boot(self.index));
+                }
+                PowerEffect::ApplyBoot => {}
+                PowerEffect::StartListening => {
+                    let Some(me) = self.me.upgrade() else {
+                        continue;
+                    };
+                    // At once when the port is free, so that a client connecting right after the
+                    // boot (on a virtual clock: in the same instant) finds it open; otherwise the
+                    // old listener is still being dropped and a task retries.
+                    match bind_now(self.addr) {
+                        Ok(listener) => me.serve(listener),
+                        Err(_) => self.tasks.spawn(async move { me.listen_again().await }),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn listen_again(self: Arc<Self>) {
+        // Give the aborted listener task a moment to be dropped before the first attempt.
+        tokio::task::yield_now().await;
+        for attempt in 0..50u32 {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => {
+                    self.serve(listener);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(device = %self.spec.name, attempt, error = %e, "cannot listen again yet");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        tracing::error!(device = %self.spec.name, "gave up listening after reboot");
+    }
+
+    pub(super) fn serve(self: &Arc<Self>, listener: TcpListener) {
+        let me = self.clone();
+        let token = self.tasks.child_token();
+        if let Some(old) = lock(&self.listener).replace(token.clone()) {
+            old.cancel();
+        }
+        let span = tracing::info_span!("listener", device = %self.spec.name, addr = %self.addr);
+        self.tasks.spawn_until(
+            token,
+            async move {
+                let mut backoff = Backoff::default();
+                loop {
+                    let (socket, peer) = match listener.accept().await {
+                        Ok(accepted) => {
+                            backoff.succeeded();
+                            accepted
+                        }
+                        Err(e) => {
+                            let wait = backoff.failed();
+                            tracing::warn!(error = %e, ?wait, "accept failed; waiting before the next");
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    };
+                    me.connect(socket, peer);
+                }
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Serves one SSH connection, owned by the lab, in a span naming the device and the peer.
+    fn connect(self: &Arc<Self>, socket: tokio::net::TcpStream, peer: SocketAddr) {
+        let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        let handler = crate::ssh::Connection::new(self.clone(), Some(peer), id);
+        let config = self.ssh.clone();
+        let span = tracing::info_span!(
+            "ssh",
+            device = %self.spec.name,
+            %peer,
+            connection = id,
+            user = tracing::field::Empty
+        );
+        self.tasks.spawn(
+            async move {
+                tracing::debug!("connected");
+                let _ = socket.set_nodelay(true);
+                match russh::server::run_stream(config, socket, handler).await {
+                    Ok(session) => match session.await {
+                        Ok(()) => tracing::debug!("closed"),
+                        Err(e) => tracing::debug!(error = %e, "ssh session ended with an error"),
+                    },
+                    Err(e) => tracing::debug!(error = %e, "ssh handshake failed"),
+                }
+            }
+            .instrument(span),
+        );
+    }
+
+    pub(super) fn stop_listening(&self) {
+        if let Some(token) = lock(&self.listener).take() {
+            token.cancel();
+        }
+    }
+
+    pub(crate) fn remember_connection(&self, id: u64, handle: russh::server::Handle) {
+        lock(&self.connections).insert(id, handle);
+    }
+
+    pub(crate) fn forget_connection(&self, id: u64) {
+        lock(&self.connections).remove(&id);
+    }
+
+    pub(super) fn close_connections(&self) {
+        let handles: Vec<_> = lock(&self.connections).drain().map(|(_, h)| h).collect();
+        for handle in handles {
+            self.tasks.spawn(async move {
+                // Let clients take in the last output and the channel close first: OpenSSH drops
+                // unwritten output ("Reloading the system...") when the disconnect comes first.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let _ = handle
+                    .disconnect(
+                        russh::Disconnect::ByApplication,
+                        "reload".into(),
+                        String::new(),
+                    )
+                    .await;
+            });
+        }
+    }
+
+    /// Number of SSH connections open on the device.
+    pub fn connection_count(&self) -> usize {
+        lock(&self.connections).len()
+    }
+}
+
+impl crate::ssh::Host for Node {
+    fn device(&self) -> &Arc<Device> {
+        &self.device
+    }
+
+    fn lab(&self) -> Arc<LabLink> {
+        self.link.clone()
+    }
+
+    fn reload(&self) {
+        Node::reload(self);
+    }
+
+    fn remember_connection(&self, id: u64, handle: russh::server::Handle) {
+        Node::remember_connection(self, id, handle);
+    }
+
+    fn forget_connection(&self, id: u64) {
+        Node::forget_connection(self, id);
+    }
+
+    fn spawn_task(&self, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
+        self.tasks.spawn(task);
+    }
+}

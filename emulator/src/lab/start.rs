@@ -1,0 +1,349 @@
+//! Building a lab from its topology: the state directory, each device opened (or created with its
+//! initial configuration and SSH host key), its listeners bound, the image servers started, the
+//! first agent polls run, the scheduler and the CDMs' HTTP ports served.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use super::cdm::{seed_groups, serve_http, LabCdm};
+use super::scheduler::scheduler;
+use super::{io_error, Inner, Lab, LabError, LabOptions, Node};
+use crate::clock::LabClock;
+use crate::config::{CdmRole, Config, DeviceKind, Interface};
+use crate::device::{Device, Identity, Kick, Kicker, PowerEvent};
+use crate::images::server::ImageServer;
+use crate::images::LabImages;
+use crate::network::{Job, LabLink, Network, ServerEndpoints};
+use crate::owned::Tasks;
+use crate::persist::{sync_dir, write_atomic, write_new};
+use crate::release::Version;
+use crate::topology::{DeviceSpec, ServerSpec, Topology};
+
+const TOPOLOGY_FILE: &str = "topology.yaml";
+const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
+
+impl Lab {
+    /// Starts a lab: opens (or creates) every device in the state directory and binds its SSH port.
+    /// Nothing is left listening if any step fails.
+    pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
+        let dir = options.state_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let mut topology = match options.topology {
+            Some(t) => t,
+            None => {
+                let stored = dir.join(TOPOLOGY_FILE);
+                if stored.exists() {
+                    Topology::load(&stored)?
+                } else {
+                    Topology::default_lab()
+                }
+            }
+        };
+        if let Some(port) = options.base_port {
+            topology.lab.base_port = port;
+        }
+        if let Some(speed) = options.speed {
+            topology.lab.speed = speed;
+        }
+        if let Some(boot) = options.boot_seconds {
+            topology.lab.boot_seconds = boot;
+        }
+        let text = serde_norway::to_string(&topology).unwrap_or_default();
+        let topo_path = dir.join(TOPOLOGY_FILE);
+        write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
+        raise_open_file_limit();
+        crate::persist::set_durable_writes(topology.lab.durable);
+
+        let clock = options
+            .clock
+            .unwrap_or_else(|| LabClock::real(topology.lab.speed));
+        let boot_time = Duration::from_secs_f64(topology.lab.boot_seconds);
+        let poll_interval = Duration::from_secs_f64(topology.lab.poll_seconds);
+        // Files created for new devices are written without a sync each, then synced at once.
+        let mut created = false;
+        let mut listeners = Vec::with_capacity(topology.devices.len());
+        let mut api_listeners = Vec::new();
+        let mut devices = Vec::with_capacity(topology.devices.len());
+        let mut keys = Vec::with_capacity(topology.devices.len());
+        for (index, spec) in topology.devices.iter().enumerate() {
+            let port = topology.port_of(index);
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let listener = std::net::TcpListener::bind(addr).map_err(|source| LabError::Port {
+                device: spec.name.clone(),
+                port,
+                source,
+            })?;
+            listener.set_nonblocking(true).map_err(io_error(&dir))?;
+            let addr = listener.local_addr().map_err(io_error(&dir))?;
+            listeners.push((addr, listener));
+            if spec.kind == DeviceKind::Cdm && options.cdm_http.is_some() {
+                let port = if topology.lab.base_port == 0 {
+                    0
+                } else {
+                    topology
+                        .lab
+                        .base_port
+                        .saturating_add(topology.devices.len().max(100) as u16 + index as u16)
+                };
+                let api = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+                    .map_err(|source| LabError::Port {
+                        device: spec.name.clone(),
+                        port,
+                        source,
+                    })?;
+                api.set_nonblocking(true).map_err(io_error(&dir))?;
+                api_listeners.push((index, api.local_addr().map_err(io_error(&dir))?, api));
+            }
+            let device_dir = dir.join("devices").join(&spec.name);
+            created |= !device_dir.join(HOST_KEY_FILE).exists();
+            let identity = Identity {
+                name: spec.name.clone(),
+                kind: spec.kind,
+                model: spec
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| spec.kind.default_model().to_string()),
+                ip: spec.ip,
+                disk_mb: spec.disk_mb,
+            };
+            let device = Device::open(
+                identity,
+                &device_dir,
+                clock.clone(),
+                || initial_config(&topology, spec),
+                topology.version_of(index),
+                crate::commands::load_config_text,
+            )?;
+            devices.push(Arc::new(device));
+            keys.push(load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?);
+        }
+        let mut network = Network::new(devices.iter().cloned());
+        let servers = start_servers(&topology, &dir, &mut network).await?;
+        let link = Arc::new(LabLink::new(network));
+        let tasks = Tasks::new();
+        let mut nodes = Vec::with_capacity(devices.len());
+        for (index, ((device, key), spec)) in devices
+            .into_iter()
+            .zip(keys)
+            .zip(&topology.devices)
+            .enumerate()
+        {
+            let queue: Arc<dyn Kick> = link.clone();
+            device.set_kicker(Kicker {
+                queue: Arc::downgrade(&queue),
+                index,
+            });
+            let node = Arc::new_cyclic(|me| Node {
+                index,
+                device,
+                link: link.clone(),
+                spec: spec.clone(),
+                addr: listeners[index].0,
+                api_addr: api_listeners
+                    .iter()
+                    .find(|(i, _, _)| *i == index)
+                    .map(|(_, a, _)| *a),
+                ssh: Arc::new(crate::ssh::server_config(key)),
+                boot_time,
+                tasks: tasks.clone(),
+                listener: Mutex::new(None),
+                connections: Mutex::new(HashMap::new()),
+                next_connection: AtomicU64::new(1),
+                me: me.clone(),
+            });
+            nodes.push(node);
+        }
+        let now = clock.now();
+        for (node, (_, listener)) in nodes.iter().zip(listeners) {
+            node.device.power_event(PowerEvent::BootComplete);
+            let listener = TcpListener::from_std(listener).map_err(io_error(&dir))?;
+            node.serve(listener);
+        }
+        // CDMs first, so that their CMS is up when the others register.
+        let mut order: Vec<&Arc<Node>> = nodes.iter().collect();
+        order.sort_by_key(|n| {
+            (
+                n.spec.kind != DeviceKind::Cdm,
+                n.spec.role == Some(CdmRole::Standby),
+            )
+        });
+        for node in order {
+            link.schedule(now, Job::Poll(node.index));
+            if node.spec.kind == DeviceKind::Cdm {
+                link.schedule(now, Job::Sweep(node.index));
+            }
+        }
+        let by_name = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.spec.name.clone(), i))
+            .collect();
+        let inner = Arc::new(Inner {
+            nodes,
+            by_name,
+            clock,
+            state_dir: dir,
+            link,
+            poll_interval,
+            servers,
+            running: Mutex::new(()),
+        });
+        // Primaries first: their CMS must be up before the others register.
+        inner.run_due();
+        seed_groups(&inner, &topology);
+        tasks.spawn(scheduler(inner.clone()));
+        if let Some(http) = &options.cdm_http {
+            for (index, _, listener) in api_listeners {
+                let listener =
+                    TcpListener::from_std(listener).map_err(io_error(&inner.state_dir))?;
+                let access = Arc::new(LabCdm {
+                    inner: Arc::downgrade(&inner),
+                    index,
+                });
+                tasks.spawn(serve_http(listener, http(access)));
+            }
+        }
+        let lab = Lab { inner, tasks };
+        lab.write_info()?;
+        if created {
+            sync_dir(&lab.inner.state_dir).map_err(io_error(&lab.inner.state_dir))?;
+        }
+        Ok(lab)
+    }
+}
+
+/// Starts the embedded image servers of the topology (filling their folders with the lab's images
+/// and meta files) and puts every server's endpoints on the network.
+async fn start_servers(
+    topology: &Topology,
+    dir: &Path,
+    network: &mut Network,
+) -> Result<Vec<(ServerSpec, Option<ImageServer>, ServerEndpoints)>, LabError> {
+    let mut servers = Vec::new();
+    for spec in &topology.servers {
+        let fail = |message: String| LabError::Server {
+            server: spec.name.clone(),
+            message,
+        };
+        let (embedded, endpoints) = if spec.ftp.is_some() || spec.http.is_some() {
+            (
+                None,
+                ServerEndpoints {
+                    ftp: spec.ftp,
+                    http: spec.http,
+                },
+            )
+        } else {
+            let folder = spec
+                .folder
+                .clone()
+                .unwrap_or_else(|| dir.join("servers").join(&spec.name));
+            std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
+            let images = LabImages {
+                current: topology
+                    .devices
+                    .first()
+                    .and_then(|d| d.version)
+                    .unwrap_or(crate::release::DEFAULT_VERSION),
+                newer: Version::new(5, 2, 1),
+                downgrade: Version::new(4, 2, 9),
+                size: spec.image_mb * 1024 * 1024,
+                server_ip: spec.ip,
+                cdm_ip_for_downgrade: topology.primary_cdm_ip().unwrap_or(spec.ip),
+                ftp_user: spec.user.clone(),
+                ftp_password: spec.password.clone(),
+            };
+            crate::images::populate_lab_folder(&folder, &images)
+                .map_err(|e| fail(e.to_string()))?;
+            let server = ImageServer::start(
+                folder,
+                spec.ftp_port,
+                spec.http_port,
+                &spec.user,
+                &spec.password,
+            )
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+            let endpoints = ServerEndpoints {
+                ftp: Some(server.ftp_addr()),
+                http: Some(server.http_addr()),
+            };
+            (Some(server), endpoints)
+        };
+        network.add_server(&spec.name, spec.ip, endpoints);
+        servers.push((spec.clone(), embedded, endpoints));
+    }
+    Ok(servers)
+}
+
+/// The configuration a device gets the first time it is created: hostname, address, gateway, the
+/// admin account, its CDM role and the primary CDM's address, CMS as the topology says.
+fn initial_config(topology: &Topology, spec: &DeviceSpec) -> Config {
+    let mut config = Config::factory(&spec.name, spec.kind);
+    let mask = Ipv4Addr::from(
+        u32::MAX
+            .checked_shl(32 - u32::from(topology.lab.prefix))
+            .unwrap_or(0),
+    );
+    config.interfaces.insert(
+        (1, 0),
+        Interface {
+            address: Some((spec.ip, mask)),
+            shutdown: false,
+        },
+    );
+    config.default_gateway = Some(topology.lab.gateway);
+    config.cms_enabled = spec.cms;
+    if spec.kind == DeviceKind::Cdm {
+        config.cdm_role = Some(spec.role.unwrap_or(CdmRole::Primary));
+    }
+    if config.cdm_role != Some(CdmRole::Primary) {
+        config.cdm_ip = topology.primary_cdm_ip().filter(|ip| *ip != spec.ip);
+    }
+    config
+}
+
+fn load_or_create_host_key(path: &Path) -> Result<russh::keys::PrivateKey, LabError> {
+    use russh::keys::ssh_key::private::Ed25519Keypair;
+    use russh::keys::ssh_key::LineEnding;
+    let bad = |message: String| LabError::HostKey {
+        path: path.to_path_buf(),
+        message,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => russh::keys::PrivateKey::from_openssh(text).map_err(|e| bad(e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let seed: [u8; 32] = rand::random();
+            let key = russh::keys::PrivateKey::from(Ed25519Keypair::from_seed(&seed));
+            let text = key
+                .to_openssh(LineEnding::LF)
+                .map_err(|e| bad(e.to_string()))?;
+            write_new(path, text.as_bytes()).map_err(io_error(path))?;
+            Ok(key)
+        }
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
+
+/// Each device holds a listening socket and its sessions: lift the soft open-file limit to the hard one.
+fn raise_open_file_limit() {
+    #[allow(unsafe_code)]
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
