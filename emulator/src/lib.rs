@@ -34,12 +34,12 @@
 //! - [`record`]: `acnslab record`, a live console session turned into a scenario file.
 //! - [`signals`]: SIGINT/SIGTERM, registered before a lab starts.
 //! - [`app`]: what the `acnslab` subcommands do.
-//! - [`bench`]: `acnslab bench`, start-up, memory, SSH latency and CPU figures.
+//!
+//! `acnslab bench` is no part of the library: it lives in the binary (`src/bin/acnslab/bench/`).
 
 pub mod agent;
 pub mod api;
 pub mod app;
-pub mod bench;
 pub mod clock;
 pub mod cms;
 pub mod commands;

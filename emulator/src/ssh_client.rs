@@ -43,6 +43,93 @@ pub struct Exchange {
     pub ending: Ending,
 }
 
+/// Why a client call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        addr: SocketAddr,
+        source: russh::Error,
+    },
+    #[error("login to {addr} failed: {source}")]
+    Login {
+        addr: SocketAddr,
+        source: russh::Error,
+    },
+    #[error("login to {addr} as {user} was refused")]
+    Refused { addr: SocketAddr, user: String },
+    #[error("{addr}: {what} refused: {source}")]
+    Channel {
+        addr: SocketAddr,
+        what: &'static str,
+        source: russh::Error,
+    },
+    #[error("no answer from {addr} within {timeout:?}")]
+    NoAnswer { addr: SocketAddr, timeout: Duration },
+    #[error("{addr} closed the session at once")]
+    ClosedAtOnce { addr: SocketAddr },
+    #[error("{addr} closed the session")]
+    Closed { addr: SocketAddr },
+    #[error("cannot send {line:?}: {source}")]
+    Send { line: String, source: russh::Error },
+    #[error("no prompt within {timeout:?}; the last output was {tail:?}")]
+    NoPrompt { timeout: Duration, tail: String },
+    #[error("{MAX_REPLY} bytes without a prompt")]
+    Overflow,
+}
+
+impl ClientError {
+    /// A short name of the kind of failure (counted by `acnslab bench`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientError::Connect { .. } => "connect",
+            ClientError::Login { .. } | ClientError::Refused { .. } => "auth",
+            ClientError::Channel { what, .. } => what,
+            ClientError::NoAnswer { .. } => "connect_timeout",
+            ClientError::ClosedAtOnce { .. } | ClientError::Closed { .. } => "eof",
+            ClientError::Send { .. } => "send",
+            ClientError::NoPrompt { .. } => "read_timeout",
+            ClientError::Overflow => "overflow",
+        }
+    }
+}
+
+/// The most output one reply may hold before the client gives up on seeing a prompt.
+const MAX_REPLY: usize = 8 << 20;
+
+/// Connects to `addr` and logs in with a password, within `timeout`.
+pub async fn login(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    timeout: Duration,
+) -> Result<Handle<LabHost>, ClientError> {
+    let config = Arc::new(client::Config {
+        nodelay: true,
+        inactivity_timeout: Some(timeout * 4),
+        ..Default::default()
+    });
+    let login = async {
+        let mut handle = client::connect(config, addr, LabHost)
+            .await
+            .map_err(|source| ClientError::Connect { addr, source })?;
+        let auth = handle
+            .authenticate_password(user, password)
+            .await
+            .map_err(|source| ClientError::Login { addr, source })?;
+        if !auth.success() {
+            return Err(ClientError::Refused {
+                addr,
+                user: user.to_string(),
+            });
+        }
+        Ok(handle)
+    };
+    tokio::time::timeout(timeout, login)
+        .await
+        .map_err(|_| ClientError::NoAnswer { addr, timeout })?
+}
+
 /// An open interactive session on a device.
 pub struct CliShell {
     handle: Handle<LabHost>,
@@ -60,40 +147,36 @@ impl CliShell {
         user: &str,
         password: &str,
         timeout: Duration,
-    ) -> Result<CliShell, String> {
-        let config = Arc::new(client::Config {
-            nodelay: true,
-            inactivity_timeout: Some(timeout * 4),
-            ..Default::default()
-        });
+    ) -> Result<CliShell, ClientError> {
+        let handle = login(addr, user, password, timeout).await?;
+        CliShell::start(handle, addr, timeout).await
+    }
+
+    /// Opens a shell with a pty on a logged-in connection and reads up to the first prompt.
+    pub async fn start(
+        handle: Handle<LabHost>,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<CliShell, ClientError> {
+        let refused = |what| move |source| ClientError::Channel { addr, what, source };
         let open = async {
-            let mut handle = client::connect(config, addr, LabHost)
-                .await
-                .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-            let auth = handle
-                .authenticate_password(user, password)
-                .await
-                .map_err(|e| format!("login to {addr} failed: {e}"))?;
-            if !auth.success() {
-                return Err(format!("login to {addr} as {user} was refused"));
-            }
             let channel = handle
                 .channel_open_session()
                 .await
-                .map_err(|e| format!("{addr}: no session channel: {e}"))?;
+                .map_err(refused("channel"))?;
             channel
                 .request_pty(true, "vt100", 200, 24, 0, 0, &[])
                 .await
-                .map_err(|e| format!("{addr}: pty refused: {e}"))?;
+                .map_err(refused("pty"))?;
             channel
                 .request_shell(true)
                 .await
-                .map_err(|e| format!("{addr}: shell refused: {e}"))?;
-            Ok((handle, channel))
+                .map_err(refused("shell"))?;
+            Ok(channel)
         };
-        let (handle, channel) = tokio::time::timeout(timeout, open)
+        let channel = tokio::time::timeout(timeout, open)
             .await
-            .map_err(|_| format!("no answer from {addr} within {timeout:?}"))??;
+            .map_err(|_| ClientError::NoAnswer { addr, timeout })??;
         let mut shell = CliShell {
             handle,
             channel,
@@ -102,7 +185,7 @@ impl CliShell {
         };
         match shell.read_reply(false, &mut |_| {}).await?.ending {
             Ending::Waiting { prompt, .. } => shell.prompt = prompt,
-            Ending::Closed { .. } => return Err(format!("{addr} closed the session at once")),
+            Ending::Closed { .. } => return Err(ClientError::ClosedAtOnce { addr }),
         }
         Ok(shell)
     }
@@ -113,7 +196,7 @@ impl CliShell {
     }
 
     /// Types `line` and Enter; returns the reply once the device waits again or closes.
-    pub async fn send(&mut self, line: &str) -> Result<Exchange, String> {
+    pub async fn send(&mut self, line: &str) -> Result<Exchange, ClientError> {
         self.send_watching(line, &mut |_| {}).await
     }
 
@@ -122,12 +205,15 @@ impl CliShell {
     pub async fn send_watching(
         &mut self,
         line: &str,
-        watch: &mut dyn FnMut(&str),
-    ) -> Result<Exchange, String> {
+        watch: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<Exchange, ClientError> {
         self.channel
             .data(format!("{line}\r").as_bytes())
             .await
-            .map_err(|e| format!("cannot send {line:?}: {e}"))?;
+            .map_err(|source| ClientError::Send {
+                line: line.to_string(),
+                source,
+            })?;
         let exchange = self.read_reply(true, watch).await?;
         if let Ending::Waiting { prompt, .. } = &exchange.ending {
             self.prompt = prompt.clone();
@@ -135,31 +221,27 @@ impl CliShell {
         Ok(exchange)
     }
 
-    /// Reads until the unfinished last line is a prompt, or the channel closes. With `echoed`, the
+    /// Reads until the unfinished last line is a prompt, or the channel closes; a `--More--` of
+    /// the pager is answered with a space, as a reader at the terminal would. With `echoed`, the
     /// first line (the echo of the typed line, empty for a password) is not output.
     async fn read_reply(
         &mut self,
         echoed: bool,
-        watch: &mut dyn FnMut(&str),
-    ) -> Result<Exchange, String> {
+        watch: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<Exchange, ClientError> {
         let mut bytes = Vec::new();
         let mut exit_status = None;
         let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
-            let text = String::from_utf8_lossy(&bytes).replace('\r', "");
-            let body = if echoed {
-                text.split_once('\n').map(|(_, rest)| rest)
-            } else {
-                Some(text.as_str())
-            };
-            if let Some(body) = body {
-                let (before, last) = match body.rsplit_once('\n') {
-                    Some((before, last)) => (format!("{before}\n"), last),
-                    None => (String::new(), body),
-                };
-                if let Some(kind) = waiting_for(last) {
+            // Only the unfinished last line can be a prompt: look at it, not at the whole reply.
+            let line_start = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let echo_done = !echoed || line_start > 0;
+            let last = String::from_utf8_lossy(&bytes[line_start..]).replace('\r', "");
+            if echo_done {
+                if let Some(kind) = waiting_for(&last) {
+                    let text = String::from_utf8_lossy(&bytes[..line_start]).replace('\r', "");
                     return Ok(Exchange {
-                        output: before,
+                        output: without_echo(text, echoed),
                         ending: Ending::Waiting {
                             prompt: last.trim_end_matches(' ').to_string(),
                             kind,
@@ -167,21 +249,26 @@ impl CliShell {
                     });
                 }
             }
+            if last.trim_end().ends_with("--More--") {
+                self.channel
+                    .data(&b" "[..])
+                    .await
+                    .map_err(|source| ClientError::Send {
+                        line: " ".into(),
+                        source,
+                    })?;
+            }
+            if bytes.len() > MAX_REPLY {
+                return Err(ClientError::Overflow);
+            }
             let msg = tokio::time::timeout_at(deadline, self.channel.wait())
                 .await
                 .map_err(|_| {
-                    let tail: String = text
-                        .chars()
-                        .rev()
-                        .take(200)
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .rev()
-                        .collect();
-                    format!(
-                        "no prompt within {:?}; the last output was {tail:?}",
-                        self.timeout
-                    )
+                    let from = bytes.len().saturating_sub(200);
+                    ClientError::NoPrompt {
+                        timeout: self.timeout,
+                        tail: String::from_utf8_lossy(&bytes[from..]).replace('\r', ""),
+                    }
                 })?;
             match msg {
                 Some(ChannelMsg::Data { data }) => {
@@ -190,15 +277,9 @@ impl CliShell {
                 }
                 Some(ChannelMsg::ExitStatus { exit_status: s }) => exit_status = Some(s),
                 Some(ChannelMsg::Close) | None => {
-                    let output = if echoed {
-                        text.split_once('\n')
-                            .map(|(_, rest)| rest.to_string())
-                            .unwrap_or_default()
-                    } else {
-                        text
-                    };
+                    let text = String::from_utf8_lossy(&bytes).replace('\r', "");
                     return Ok(Exchange {
-                        output,
+                        output: without_echo(text, echoed),
                         ending: Ending::Closed { exit_status },
                     });
                 }
@@ -207,12 +288,23 @@ impl CliShell {
         }
     }
 
-    /// Ends the connection politely.
+    /// Ends the connection politely, and waits (briefly) for the connection to close.
     pub async fn close(self) {
         let _ = self.channel.close().await;
         let _ = self
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.handle).await;
     }
+}
+
+/// The reply without its first line (the echo of the typed line) when `echoed`.
+fn without_echo(text: String, echoed: bool) -> String {
+    if !echoed {
+        return text;
+    }
+    text.split_once('\n')
+        .map(|(_, rest)| rest.to_string())
+        .unwrap_or_default()
 }

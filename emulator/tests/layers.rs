@@ -31,7 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "api", "web", "control", "console", "scenario", "exercise", "record",
         ],
     ),
-    ("binary", &["app", "bench"]),
+    ("binary", &["app"]),
 ];
 
 /// Imports from a module to a module of a higher layer, not removed yet: (from, to, what removes it).

@@ -4,6 +4,7 @@
 
 mod util;
 
+mod bench;
 mod cdm_upgrades;
 mod cms_lab;
 mod crash;

@@ -1,4 +1,7 @@
-//! The `acnslab` command: a thin clap front end over the library.
+//! The `acnslab` command: a thin clap front end over the library, and `acnslab bench` (`bench/`),
+//! a measuring tool that is no part of the library.
+
+mod bench;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,7 +73,7 @@ enum Command {
         command: acnslab::images::cli::ImageCommand,
     },
     /// Measure start-up time, memory per device, SSH latency and server CPU (see docs/benchmarks.md).
-    Bench(acnslab::bench::BenchArgs),
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -99,7 +102,7 @@ fn main() -> ExitCode {
             };
             acnslab::scenario::run_cli(paths, transport, junit)
         }
-        Command::Bench(args) => acnslab::bench::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Image { command } => acnslab::images::cli::run(command),
         Command::Cdm(args) => acnslab::app::cdm(args),
         Command::Exercise { command } => acnslab::exercise::run(command),

@@ -1,0 +1,215 @@
+//! `acnslab bench`: start a lab of N generated devices in this process, measure start-up time and
+//! memory (fresh and resumed), then drive it over real SSH from a separate client process (this same
+//! binary, re-run with a hidden `--role`) so that the server's CPU time is this process's own CPU
+//! time, measured with `getrusage(RUSAGE_SELF)` around each phase.
+//!
+//! Phases, each bounded in count and in time (`--max-seconds`):
+//! 1. fresh start of N devices on a new state directory: wall time, RSS/PSS before and after;
+//! 2. sequential sessions: S times connect, authenticate, pty + shell, first prompt, `show version`,
+//!    disconnect; latency percentiles, server CPU per session;
+//! 3. C concurrent sessions opened at once (each up to its first `show version`), then, once all
+//!    are ready, K `show version` each; setup and per-command latency, commands per second, server CPU
+//!    for the setup, the command and the teardown parts separately;
+//! 4. resume: the lab is stopped and a fresh process starts it again from the same state directory
+//!    (wall time, memory), so its memory figures are not blurred by freed heap of the first start.
+//!
+//! Everything listens on and connects to 127.0.0.1 only.
+//!
+//! The parts: `figures` (what is measured, and the table printed), `lab` (the lab process: the
+//! phases and the child processes), `client` (the client processes, through the library's
+//! `ssh_client`).
+
+mod client;
+mod figures;
+mod lab;
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use acnslab::config::{CdmRole, DeviceKind};
+use acnslab::topology::{DeviceSpec, LabSettings, Topology};
+
+use client::client_main;
+use lab::{resume_main, run_lab};
+
+/// Largest lab the bench starts (ports must stay below the ephemeral range, 32768).
+pub const MAX_DEVICES: usize = 10_000;
+const MAX_CONCURRENCY: usize = 1_000;
+const MAX_SESSIONS: usize = 100_000;
+const MAX_COMMANDS: usize = 10_000;
+const FIRST_EPHEMERAL_PORT: u32 = 32_768;
+const USERNAME: &str = "admin";
+const PASSWORD: &str = "default";
+const COMMAND: &str = "show version";
+/// Sessions opened one by one while the concurrent sessions are open.
+const PROBES: usize = 20;
+/// Per SSH operation (connect, read to the prompt) in the client.
+const OP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What a bench process does; `Lab` is the user-facing command, the others are its children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Start the lab, run the phases, print the figures.
+    Lab,
+    /// Child: sequential sessions against the running lab.
+    ClientSequential,
+    /// Child: concurrent sessions, gated by the parent on stdin.
+    ClientConcurrent,
+    /// Child: start the lab again from its state directory, measure, stop.
+    Resume,
+}
+
+/// `acnslab bench`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Number of devices (generated topology: 2 CDMs, then CEs and CRs, 3 to 1).
+    #[arg(long, default_value_t = 100)]
+    pub devices: usize,
+    /// Sequential sessions (connect, prompt, `show version`, disconnect).
+    #[arg(long, default_value_t = 100)]
+    pub sessions: usize,
+    /// Concurrent sessions, opened at once.
+    #[arg(long, default_value_t = 100)]
+    pub concurrency: usize,
+    /// `show version` commands per concurrent session once all are open.
+    #[arg(long, default_value_t = 10)]
+    pub commands: usize,
+    /// SSH port of the first device, on 127.0.0.1 (the last one must stay below 32768).
+    #[arg(long, default_value_t = 20_000)]
+    pub base_port: u16,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// State directory (default: a new temporary one, removed afterwards).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Keep the temporary state directory.
+    #[arg(long)]
+    pub keep_state: bool,
+    /// Time limit of each phase, seconds.
+    #[arg(long, default_value_t = 120)]
+    pub max_seconds: u64,
+    #[arg(long, value_enum, default_value_t = Role::Lab, hide = true)]
+    pub role: Role,
+}
+
+/// Runs `acnslab bench` in the role its arguments say.
+pub fn run(args: BenchArgs) -> Result<(), String> {
+    check(&args)?;
+    match args.role {
+        Role::Lab => run_lab(&args),
+        Role::ClientSequential => client_main(&args, false),
+        Role::ClientConcurrent => client_main(&args, true),
+        Role::Resume => resume_main(&args),
+    }
+}
+
+fn check(args: &BenchArgs) -> Result<(), String> {
+    if args.devices == 0 || args.devices > MAX_DEVICES {
+        return Err(format!("--devices: 1 to {MAX_DEVICES}"));
+    }
+    let last = u32::from(args.base_port) + args.devices as u32 - 1;
+    if args.base_port < 1024 || last >= FIRST_EPHEMERAL_PORT {
+        return Err(format!(
+            "--base-port: ports {}..={last} must lie within 1024..32767",
+            args.base_port
+        ));
+    }
+    if args.sessions > MAX_SESSIONS {
+        return Err(format!("--sessions: at most {MAX_SESSIONS}"));
+    }
+    if args.concurrency > MAX_CONCURRENCY {
+        return Err(format!("--concurrency: at most {MAX_CONCURRENCY}"));
+    }
+    if args.commands > MAX_COMMANDS {
+        return Err(format!("--commands: at most {MAX_COMMANDS}"));
+    }
+    if args.max_seconds == 0 || args.max_seconds > 3600 {
+        return Err("--max-seconds: 1 to 3600".into());
+    }
+    Ok(())
+}
+
+/// The generated topology: `cdm1` (primary) and `cdm2` (standby) from 5 devices up, then CEs and
+/// CRs, three CEs for each CR; addresses in 10.1.0.0/16, gateway 10.1.0.1.
+pub fn generated_topology(devices: usize, base_port: u16) -> Topology {
+    let mut specs = Vec::with_capacity(devices);
+    let (mut ces, mut crs) = (0, 0);
+    for i in 0..devices {
+        let ip = Ipv4Addr::new(10, 1, (i / 250) as u8, (i % 250 + 2) as u8);
+        let (name, kind, role) = if devices >= 5 && i < 2 {
+            let role = if i == 0 {
+                CdmRole::Primary
+            } else {
+                CdmRole::Standby
+            };
+            (format!("cdm{}", i + 1), DeviceKind::Cdm, Some(role))
+        } else if i % 4 == 3 {
+            crs += 1;
+            (format!("cr{crs}"), DeviceKind::Cr, None)
+        } else {
+            ces += 1;
+            (format!("ce{ces}"), DeviceKind::Ce, None)
+        };
+        specs.push(DeviceSpec {
+            name,
+            kind,
+            role,
+            ip,
+            model: None,
+            version: None,
+            port: None,
+            groups: Vec::new(),
+            disk_mb: 65_536,
+            cms: true,
+        });
+    }
+    Topology {
+        lab: LabSettings {
+            base_port,
+            gateway: Ipv4Addr::new(10, 1, 0, 1),
+            prefix: 16,
+            ..LabSettings::default()
+        },
+        devices: specs,
+        servers: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_topology_is_mostly_ces_and_crs_and_valid() {
+        let t = generated_topology(1000, 20_000);
+        let text = serde_norway::to_string(&t).unwrap();
+        let parsed = Topology::parse(&text, "gen").unwrap();
+        let count = |k| parsed.devices.iter().filter(|d| d.kind == k).count();
+        assert_eq!(count(DeviceKind::Cdm), 2);
+        assert!(count(DeviceKind::Ce) > 700 && count(DeviceKind::Cr) > 200);
+        assert_eq!(parsed.port_of(999), 20_999);
+        let small = generated_topology(3, 20_000);
+        assert!(small.devices.iter().all(|d| d.kind != DeviceKind::Cdm));
+    }
+
+    #[test]
+    fn ports_must_stay_below_the_ephemeral_range() {
+        let mut args = BenchArgs {
+            devices: 10_000,
+            sessions: 1,
+            concurrency: 1,
+            commands: 1,
+            base_port: 20_000,
+            json: None,
+            state_dir: None,
+            keep_state: false,
+            max_seconds: 10,
+            role: Role::Lab,
+        };
+        assert!(check(&args).is_ok());
+        args.base_port = 30_000;
+        assert!(check(&args).is_err());
+    }
+}
