@@ -6,49 +6,81 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::device::Device;
+use crate::cms::CmsError;
+use crate::device::{Device, DeviceError};
 use crate::images::{self, ImageError};
-use crate::release::{install_path, PathRefusal};
+use crate::release::{install_path, PathRefusal, Version};
 use crate::text::install as text;
 
+/// Why an image was not installed; its `Display` is what the CLI prints (the text table's
+/// messages). The device is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("% Error: {name}: {source}")]
+    Unreadable {
+        name: String,
+        source: std::io::Error,
+    },
+    #[error("% Error: {0}")]
+    BadImage(ImageError),
+    #[error("{}", text::WRONG_KIND)]
+    WrongKind,
+    #[error("{}", text::SAME_VERSION.replace("{0}", &.0.to_string()))]
+    SameVersion(Version),
+    #[error("{}", text::DOWNGRADE_IMAGE_NEEDED)]
+    NeedsDowngradeImage,
+    #[error("{}", text::NO_PATH.replace("{0}", &.running.to_string()).replace("{1}", &.image.to_string()))]
+    NoPath { running: Version, image: Version },
+    #[error("{}{}", text::BACKUP_FAILED, .0)]
+    Backup(CmsError),
+    #[error("{}{}", text::SAVE_FAILED, .0)]
+    Save(DeviceError),
+    #[error("% Error: {0}")]
+    Pending(DeviceError),
+    #[error("{}{}", text::INSTALL_STOPPED, .0)]
+    Stopped(String),
+}
+
 /// Installs the image at `image` (named `name` for messages and the downgrade-image rule). On
-/// success returns what to print; the caller then reboots the device.
-pub fn install(device: &Device, image: &Path, name: &str) -> Result<String, String> {
+/// success returns what to print; the caller then reboots the device. The CMS backup of a CDM is
+/// written without holding the device.
+pub fn install(device: &Device, image: &Path, name: &str) -> Result<String, InstallError> {
     let mut out = format!("{}\n", text::VERIFYING);
     let info = images::inspect(image).map_err(|e| match e {
-        ImageError::Io(e) => format!("% Error: {name}: {e}"),
-        other => format!("% Error: {other}"),
+        ImageError::Io(source) => InstallError::Unreadable {
+            name: name.to_string(),
+            source,
+        },
+        other => InstallError::BadImage(other),
     })?;
     if !info.kinds.contains(&device.identity.kind) {
-        return Err(text::WRONG_KIND.to_string());
+        return Err(InstallError::WrongKind);
     }
     let downgrade_image = name.to_ascii_uppercase().contains("-TO-");
     let running = device.state().version;
     install_path(running, info.version, downgrade_image).map_err(|refusal| match refusal {
-        PathRefusal::Same => text::SAME_VERSION.replace("{0}", &running.to_string()),
-        PathRefusal::NeedsDowngradeImage => text::DOWNGRADE_IMAGE_NEEDED.to_string(),
-        PathRefusal::NoPath => text::NO_PATH
-            .replace("{0}", &running.to_string())
-            .replace("{1}", &info.version.to_string()),
+        PathRefusal::Same => InstallError::SameVersion(running),
+        PathRefusal::NeedsDowngradeImage => InstallError::NeedsDowngradeImage,
+        PathRefusal::NoPath => InstallError::NoPath {
+            running,
+            image: info.version,
+        },
     })?;
     let now = device.clock().now();
-    {
-        let state = device.state();
-        if let Some(cms) = state.cms.as_ref().filter(|c| c.exists()) {
-            let dump = now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string();
-            let path = device.disk_dir().join(&dump);
-            cms.backup(&path, running, &now.to_rfc3339())
-                .map_err(|e| format!("% Error: the automatic CMS database backup failed: {e}"))?;
-            device.stamp(&path);
-            let _ = writeln!(out, "{} local1/{dump}", text::BACKING_UP);
-        }
+    let source = device.state().cms.as_ref().and_then(|c| c.backup_source());
+    if let Some(source) = source {
+        let dump = now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string();
+        let path = device.disk_dir().join(&dump);
+        source
+            .backup(&path, running, &now.to_rfc3339())
+            .map_err(InstallError::Backup)?;
+        device.stamp(&path);
+        let _ = writeln!(out, "{} local1/{dump}", text::BACKING_UP);
     }
-    device
-        .save_running()
-        .map_err(|e| format!("% Error: cannot save the configuration: {e}"))?;
+    device.save_running().map_err(InstallError::Save)?;
     device
         .set_pending_version(info.version)
-        .map_err(|e| format!("% Error: {e}"))?;
+        .map_err(InstallError::Pending)?;
     device.log(format!(
         "{} {} ({name})",
         crate::text::log::INSTALLED,

@@ -8,9 +8,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::cms::BackupSource;
 use crate::device::Device;
 use crate::images::transfer::{self, TransferError};
+use crate::install::InstallError;
 use crate::network::{Network, ServerRoute};
+use crate::release::Version;
 use crate::text::install as text;
 
 /// How a download reaches its server.
@@ -49,6 +52,14 @@ pub enum Task {
     },
     /// Install an image already on the disk (`install LOCALFILE`).
     Install { local: String },
+    /// `cms database backup`: write the dump `name` into `/local/local1`, off the device's lock
+    /// and off the async workers (the database is checked and named when the command runs).
+    CmsBackup {
+        source: BackupSource,
+        name: String,
+        software: Version,
+        now: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// How a task ended.
@@ -85,12 +96,43 @@ async fn install_off_runtime(
     device: &Arc<Device>,
     image: PathBuf,
     name: &str,
-) -> Result<String, String> {
+) -> Result<String, InstallError> {
     let device = device.clone();
     let name = name.to_string();
     tokio::task::spawn_blocking(move || crate::install::install(&device, &image, &name))
         .await
-        .unwrap_or_else(|e| Err(format!("% Error: the installation stopped: {e}")))
+        .unwrap_or_else(|e| Err(InstallError::Stopped(e.to_string())))
+}
+
+/// Writes a CMS backup off the async workers; prints what `cms database backup` prints.
+async fn cms_backup(
+    device: &Arc<Device>,
+    source: BackupSource,
+    name: String,
+    software: Version,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Finished {
+    let path = device.disk_dir().join(&name);
+    let written = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || source.backup(&path, software, &now.to_rfc3339())).await
+    };
+    match written {
+        Ok(Ok(_)) => {
+            device.stamp(&path);
+            Finished {
+                text: format!(
+                    "{} {name}\nBackup file local1/{name} {}\n",
+                    crate::text::cms::BACKUP_CREATING,
+                    crate::text::cms::BACKUP_READY
+                ),
+                failed: false,
+                reload: false,
+            }
+        }
+        Ok(Err(e)) => Finished::fail(format!("% Error: {e}")),
+        Err(e) => Finished::fail(format!("% Error: {e}")),
+    }
 }
 
 /// Runs `task` for `device` on `network` (`None`: a device outside a lab reaches no server); `out`
@@ -115,9 +157,15 @@ pub async fn run(
                     failed: false,
                     reload: true,
                 },
-                Err(e) => Finished::fail(e),
+                Err(e) => Finished::fail(e.to_string()),
             }
         }
+        Task::CmsBackup {
+            source,
+            name,
+            software,
+            now,
+        } => cms_backup(&device, source, name, software, now).await,
         Task::Download {
             via,
             host,

@@ -16,6 +16,7 @@ use crate::config::{CdmRole, DeviceKind};
 use crate::device::Device;
 use crate::images::meta::{self, ImageUrl, MetaFile};
 use crate::images::transfer;
+use crate::install::InstallError;
 use crate::network::Network;
 use crate::text::upgrade as text;
 
@@ -489,8 +490,18 @@ pub async fn run_job(
             Ok(bytes)
         }
     });
-    let installed =
-        result.and_then(|_| crate::install::install(&device, &temp, meta.url.file_name()));
+    let installed = match result {
+        // Verifying hashes the whole image: off the async workers.
+        Ok(_) => {
+            let (device, temp) = (device.clone(), temp.clone());
+            let name = meta.url.file_name().to_string();
+            tokio::task::spawn_blocking(move || crate::install::install(&device, &temp, &name))
+                .await
+                .unwrap_or_else(|e| Err(InstallError::Stopped(e.to_string())))
+                .map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e),
+    };
     let _ = std::fs::remove_file(&temp);
     match installed {
         Ok(_) => {

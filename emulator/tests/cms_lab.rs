@@ -32,8 +32,32 @@ async fn lab(dir: &std::path::Path, t: Topology) -> Lab {
     Lab::start(options).await.unwrap()
 }
 
-/// Types `lines` into a new admin session on `device`; returns everything printed. A reload is
-/// carried out as the SSH edge would.
+/// Runs a long task through the common driver to its end, on a runtime of its own (the tests
+/// here type lines synchronously); returns what it printed.
+fn run_task(node: &std::sync::Arc<acnslab::lab::Node>, task: acnslab::tasks::Task) -> String {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let mut out = String::new();
+                runtime.block_on(acnslab::driver::run_task(
+                    task,
+                    node.device(),
+                    Some(node.lab()),
+                    &mut |t: &str| out.push_str(t),
+                ));
+                out
+            })
+            .join()
+            .unwrap()
+    })
+}
+
+/// Types `lines` into a new admin session on `device`; returns everything printed. A long task
+/// (`cms database backup`) and a reload are carried out as the SSH edge would.
 fn cli(lab: &Lab, device: &str, lines: &[&str]) -> String {
     let node = lab.node(device).unwrap();
     let mut session = Session::new(
@@ -47,6 +71,9 @@ fn cli(lab: &Lab, device: &str, lines: &[&str]) -> String {
     for line in lines {
         let reply = session.execute(line);
         out.push_str(&reply.text);
+        if let Action::Run(task) = reply.action.clone() {
+            out.push_str(&run_task(node, task));
+        }
         out.push_str(&session.prompt());
         if reply.action == Action::Reload {
             node.reload();

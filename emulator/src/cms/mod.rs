@@ -89,6 +89,7 @@ impl Cms {
     /// Opens the database at `path` if the file exists; otherwise the CDM has no database.
     pub fn open(path: &Path) -> Result<Self, CmsError> {
         let _ = std::fs::remove_file(path.with_extension("db.new"));
+        remove_backup_images(path);
         let conn = if path.exists() {
             Some(connect(path)?)
         } else {
@@ -152,20 +153,16 @@ impl Cms {
 
     /// Writes a backup of the database to `dest` (atomically); returns its size in bytes.
     pub fn backup(&self, dest: &Path, software: Version, now: &str) -> Result<u64, CmsError> {
-        let conn = self.conn()?;
-        let image = self.path.with_extension("db.image");
-        let _ = std::fs::remove_file(&image);
-        conn.execute("VACUUM INTO ?1", params![image.to_string_lossy()])?;
-        let body = std::fs::read(&image).map_err(io(&image));
-        let _ = std::fs::remove_file(&image);
-        let header = DumpHeader {
-            schema: self.schema()?,
-            software,
-            created: now.to_string(),
-        };
-        let bytes = dump::encode(&header, &body?);
-        write_atomic(dest, &bytes).map_err(io(dest))?;
-        Ok(bytes.len() as u64)
+        self.backup_source()
+            .ok_or(CmsError::NoDatabase)?
+            .backup(dest, software, now)
+    }
+
+    /// What a backup reads, to take out of the device's lock (`None` without a database).
+    pub fn backup_source(&self) -> Option<BackupSource> {
+        self.exists().then(|| BackupSource {
+            path: self.path.clone(),
+        })
     }
 
     /// Reads a dump and checks it completely (header, checksum, SQLite integrity, schema) without
@@ -415,6 +412,58 @@ impl Cms {
     }
 }
 
+/// A CMS database to back up without holding the device: the backup opens a connection of its
+/// own, which in WAL mode reads one consistent state while the CDM goes on writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSource {
+    path: PathBuf,
+}
+
+impl BackupSource {
+    /// Writes a backup of the database to `dest` (atomically); returns its size in bytes.
+    pub fn backup(&self, dest: &Path, software: Version, now: &str) -> Result<u64, CmsError> {
+        let conn = connect(&self.path)?;
+        // A name of its own: two backups may run at once.
+        let image = self
+            .path
+            .with_extension(format!("db.image-{:08x}", rand::random::<u32>()));
+        let vacuumed = conn.execute("VACUUM INTO ?1", params![image.to_string_lossy()]);
+        let body = vacuumed
+            .map_err(CmsError::from)
+            .and_then(|_| std::fs::read(&image).map_err(io(&image)));
+        let _ = std::fs::remove_file(&image);
+        let schema_text = meta(&conn, "schema_version")?
+            .ok_or_else(|| CmsError::Damaged("no schema version".into()))?;
+        let schema = schema_text
+            .parse()
+            .map_err(|_| CmsError::Damaged(format!("bad schema version {schema_text:?}")))?;
+        let header = DumpHeader {
+            schema,
+            software,
+            created: now.to_string(),
+        };
+        let bytes = dump::encode(&header, &body?);
+        write_atomic(dest, &bytes).map_err(io(dest))?;
+        Ok(bytes.len() as u64)
+    }
+}
+
+/// Removes the temporary images of backups a killed process left beside the database.
+fn remove_backup_images(path: &Path) {
+    let (Some(dir), Some(stem)) = (path.parent(), path.file_stem()) else {
+        return;
+    };
+    let prefix = format!("{}.db.image-", stem.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn connect(path: &Path) -> Result<Connection, CmsError> {
     let conn = Connection::open(path)?;
     // WAL with synchronous=NORMAL: a killed process (or an OS crash) leaves a consistent database
@@ -499,6 +548,48 @@ mod tests {
         assert_eq!(cms.devices().unwrap().len(), 2);
         assert_eq!(cms.validate().unwrap(), Schema(5, 1));
         assert_eq!(cms.last_seq().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_backup_reads_the_database_while_its_owner_goes_on_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cms = Cms::open(&dir.path().join("cms.db")).unwrap();
+        cms.create(Schema(5, 1), "now").unwrap();
+        cms.upsert_device(&device("ce1")).unwrap();
+        // The source is taken out of the owner (the device's lock); the owner keeps writing.
+        let source = cms.backup_source().unwrap();
+        cms.upsert_device(&device("ce2")).unwrap();
+        let dump = dir.path().join("b.dump");
+        let written = std::thread::scope(|s| {
+            s.spawn(|| source.backup(&dump, Version::new(5, 1, 3), "now"))
+                .join()
+                .unwrap()
+        });
+        assert!(written.unwrap() > 0);
+        cms.upsert_device(&device("ce3")).unwrap();
+        cms.delete().unwrap();
+        cms.restore(&dump).unwrap();
+        assert_eq!(
+            cms.devices().unwrap().len(),
+            2,
+            "the state when the backup ran"
+        );
+        assert!(Cms::open(&dir.path().join("none.db"))
+            .unwrap()
+            .backup_source()
+            .is_none());
+    }
+
+    #[test]
+    fn images_a_killed_backup_left_are_removed_when_the_database_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let left = dir.path().join("cms.db.image-0badf00d");
+        std::fs::write(&left, b"half an image").unwrap();
+        let other = dir.path().join("other.db.image-0badf00d");
+        std::fs::write(&other, b"not ours").unwrap();
+        Cms::open(&dir.path().join("cms.db")).unwrap();
+        assert!(!left.exists());
+        assert!(other.exists());
     }
 
     #[test]

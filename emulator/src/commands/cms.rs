@@ -11,6 +11,7 @@ use crate::cms::Cms;
 use crate::device::{Device, DeviceState};
 use crate::network::Network;
 use crate::release::release;
+use crate::tasks::Task;
 use crate::text::cms as text;
 
 pub(super) static EXEC: &[&ExecCommand] = &[
@@ -83,19 +84,16 @@ static BACKUP: ExecCommand = ExecCommand::new(
     |_, ctx| {
         let device = ctx.device;
         let now = device.clock().now();
+        // Checked and named now; written by a task, without holding the device.
         with_cms(device, Needs::Database, |cms, state| {
-            let name = now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string();
-            let path = device.disk_dir().join(&name);
-            match cms.backup(&path, state.version, &now.to_rfc3339()) {
-                Ok(_) => {
-                    device.stamp(&path);
-                    Outcome::Print(format!(
-                        "{} {name}\nBackup file local1/{name} {}\n",
-                        text::BACKUP_CREATING,
-                        text::BACKUP_READY
-                    ))
-                }
-                Err(e) => fail(e),
+            match cms.backup_source() {
+                Some(source) => Outcome::Run(Task::CmsBackup {
+                    source,
+                    name: now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string(),
+                    software: state.version,
+                    now,
+                }),
+                None => Outcome::Fail(text::NO_DATABASE.into()),
             }
         })
     },
