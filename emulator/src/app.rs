@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::control;
 use crate::lab::{Lab, LabOptions};
+use crate::owned::Tasks;
 use crate::signals::StopSignals;
 use crate::topology::Topology;
 
@@ -33,14 +34,20 @@ pub fn up(
         options.boot_seconds = boot_seconds;
         let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
         let socket = control::socket_path(lab.state_dir());
-        let control = tokio::spawn(control::serve(socket.clone(), lab.clone()));
+        let sockets = Tasks::new();
+        let serving = (socket.clone(), lab.clone(), sockets.clone());
+        sockets.spawn(async move {
+            if let Err(e) = control::serve(serving.0, serving.1, serving.2).await {
+                tracing::error!(error = %e, "control socket stopped");
+            }
+        });
         print!("{}", lab.table());
         println!(
             "state: {}  (password for admin: default; Ctrl-C stops the lab and keeps its state)",
             lab.state_dir().display()
         );
         stop.wait().await;
-        control.abort();
+        sockets.shutdown(SOCKETS_GRACE).await;
         let _ = std::fs::remove_file(&socket);
         lab.shutdown().await;
         println!("lab stopped; state kept in the state directory");
@@ -48,9 +55,12 @@ pub fn up(
     })
 }
 
+/// How long `up` waits at the end for the control socket's clients to end.
+const SOCKETS_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// `acnslab console DEVICE` (see [`crate::console`]).
 pub fn console(state_dir: &Path, device: &str) -> Result<(), String> {
-    crate::console::run(state_dir, device)
+    crate::console::run(state_dir, device).map_err(|e| e.to_string())
 }
 
 /// `acnslab cdm ...`: the CDM GUI's functions from a shell, through the CDM's HTTP API.
@@ -145,7 +155,9 @@ async fn ask(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Result<serde_json::Value, String> {
-    let (status, value) = crate::api::call(addr, method, path, body).await?;
+    let (status, value) = crate::api::call(addr, method, path, body)
+        .await
+        .map_err(|e| e.to_string())?;
     if status >= 400 {
         return Err(value["error"]
             .as_str()

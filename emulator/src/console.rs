@@ -19,7 +19,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{ColorMode, Context, Editor, Helper};
 
-use crate::control::{ConsoleClient, Reply, Request};
+use crate::control::{ConsoleClient, ControlError, Reply, Request};
 
 /// What the operator typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,15 @@ pub enum Input {
     End,
 }
 
+/// Why the console stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    #[error("the line editor: {0}")]
+    Editor(#[from] ReadlineError),
+}
+
 /// A console on one device.
 pub struct Console {
     editor: Editor<Completion, DefaultHistory>,
@@ -38,11 +47,10 @@ pub struct Console {
 
 impl Console {
     /// Opens `device` of the lab in `state_dir`; returns the console and the first reply (the prompt).
-    pub fn open(state_dir: &Path, device: &str) -> Result<(Console, Reply), String> {
+    pub fn open(state_dir: &Path, device: &str) -> Result<(Console, Reply), ConsoleError> {
         let (client, first) = ConsoleClient::open(state_dir, device)?;
         let client = Rc::new(RefCell::new(client));
-        let mut editor: Editor<Completion, DefaultHistory> =
-            Editor::new().map_err(|e| e.to_string())?;
+        let mut editor: Editor<Completion, DefaultHistory> = Editor::new()?;
         editor.set_helper(Some(Completion {
             client: client.clone(),
             masking: false,
@@ -56,18 +64,18 @@ impl Console {
     }
 
     /// Sends one request on the session.
-    pub fn request(&mut self, request: &Request) -> Result<Reply, String> {
+    pub fn request(&mut self, request: &Request) -> Result<Reply, ControlError> {
         self.client.borrow_mut().request(request)
     }
 
     /// The lab clock's time now.
-    pub fn now(&mut self) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    pub fn now(&mut self) -> Result<chrono::DateTime<chrono::Utc>, ControlError> {
         self.client.borrow_mut().now()
     }
 
     /// Reads the next line to send at `reply`'s prompt. Help (`?` at a mode prompt) is asked and
     /// printed here, then the line is offered again; Ctrl-C discards the line.
-    pub fn read(&mut self, reply: &Reply) -> Result<Input, String> {
+    pub fn read(&mut self, reply: &Reply) -> Result<Input, ConsoleError> {
         let mut initial = String::new();
         loop {
             self.mask(reply.secret);
@@ -85,7 +93,7 @@ impl Console {
                     continue;
                 }
                 Err(ReadlineError::Eof) => return Ok(Input::End),
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             };
             if reply.question {
                 return Ok(Input::Line(line));
@@ -94,7 +102,7 @@ impl Console {
                 Some(before) => {
                     let help = self.request(&Request::Help(before.to_string()))?;
                     if let Some(e) = help.error {
-                        return Err(e);
+                        return Err(ControlError::Refused(e).into());
                     }
                     print!("{}", help.output);
                     initial = before.to_string();
@@ -173,7 +181,7 @@ impl Validator for Completion {}
 impl Helper for Completion {}
 
 /// `acnslab console DEVICE`: a console until Ctrl-D or the session closes.
-pub fn run(state_dir: &Path, device: &str) -> Result<(), String> {
+pub fn run(state_dir: &Path, device: &str) -> Result<(), ConsoleError> {
     let (mut console, mut reply) = Console::open(state_dir, device)?;
     loop {
         let line = match console.read(&reply)? {
@@ -183,7 +191,7 @@ pub fn run(state_dir: &Path, device: &str) -> Result<(), String> {
         let next = console.request(&Request::Line(line))?;
         print!("{}", next.output);
         if let Some(e) = next.error {
-            return Err(e);
+            return Err(ControlError::Refused(e).into());
         }
         if next.closed {
             return Ok(());

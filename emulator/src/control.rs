@@ -24,6 +24,7 @@ use tokio::net::{UnixListener, UnixStream};
 use crate::device::Power;
 use crate::driver::{self, After};
 use crate::lab::{Lab, Node};
+use crate::owned::{Backoff, Tasks};
 use crate::session::{InputKind, Session};
 
 /// A request from a console client.
@@ -68,14 +69,27 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
     state_dir.join("control.sock")
 }
 
-/// Serves the control socket of `lab` until the task is dropped.
-pub async fn serve(path: PathBuf, lab: Arc<Lab>) -> std::io::Result<()> {
+/// Serves the control socket of `lab` until the task is dropped; each client runs as one of
+/// `tasks` (stopped with them).
+pub async fn serve(path: PathBuf, lab: Arc<Lab>, tasks: Tasks) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)?;
+    let mut backoff = Backoff::default();
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff.succeeded();
+                stream
+            }
+            Err(e) => {
+                let wait = backoff.failed();
+                tracing::warn!(error = %e, ?wait, "control socket: accept failed; waiting");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
         let lab = lab.clone();
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             if let Err(e) = client(stream, lab).await {
                 tracing::debug!(error = %e, "console client ended");
             }
@@ -197,6 +211,30 @@ pub fn power_word(power: Power) -> &'static str {
     }
 }
 
+/// Why a console request got no answer from the lab (or the lab refused it).
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("{path}: {source} (is a lab running with this --state-dir?)")]
+    NoLab {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the control socket: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the lab closed the console")]
+    Closed,
+    #[error("a bad reply from the lab: {0}")]
+    BadReply(#[from] serde_json::Error),
+    #[error("the lab sent a bad time {text:?}: {source}")]
+    BadTime {
+        text: String,
+        source: chrono::ParseError,
+    },
+    /// The lab's own refusal (no such device, ...), as it said it.
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// The client side: a blocking connection used by `acnslab console`.
 pub struct ConsoleClient {
     reader: std::io::BufReader<std::os::unix::net::UnixStream>,
@@ -205,25 +243,21 @@ pub struct ConsoleClient {
 
 impl ConsoleClient {
     /// Connects to the lab in `state_dir` and opens `device`; returns the first reply (the prompt).
-    pub fn open(state_dir: &Path, device: &str) -> Result<(Self, Reply), String> {
+    pub fn open(state_dir: &Path, device: &str) -> Result<(Self, Reply), ControlError> {
         let mut client = Self::connect(state_dir)?;
         let reply = client.request(&Request::Open(device.to_string()))?;
         if let Some(e) = &reply.error {
-            return Err(e.clone());
+            return Err(ControlError::Refused(e.clone()));
         }
         Ok((client, reply))
     }
 
     /// Connects to the lab in `state_dir` without opening a device (for `now` and `power`).
-    pub fn connect(state_dir: &Path) -> Result<Self, String> {
+    pub fn connect(state_dir: &Path) -> Result<Self, ControlError> {
         let path = socket_path(state_dir);
-        let stream = std::os::unix::net::UnixStream::connect(&path).map_err(|e| {
-            format!(
-                "{}: {e} (is a lab running with this --state-dir?)",
-                path.display()
-            )
-        })?;
-        let writer = stream.try_clone().map_err(|e| e.to_string())?;
+        let stream = std::os::unix::net::UnixStream::connect(&path)
+            .map_err(|source| ControlError::NoLab { path, source })?;
+        let writer = stream.try_clone()?;
         Ok(ConsoleClient {
             reader: std::io::BufReader::new(stream),
             writer,
@@ -231,41 +265,39 @@ impl ConsoleClient {
     }
 
     /// The lab clock's time now (`{"now": null}`).
-    pub fn now(&mut self) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    pub fn now(&mut self) -> Result<chrono::DateTime<chrono::Utc>, ControlError> {
         let reply = self.request(&Request::Now)?;
         if let Some(e) = reply.error {
-            return Err(e);
+            return Err(ControlError::Refused(e));
         }
         chrono::DateTime::parse_from_rfc3339(&reply.output)
             .map(|t| t.with_timezone(&chrono::Utc))
-            .map_err(|e| format!("the lab sent a bad time {:?}: {e}", reply.output))
+            .map_err(|source| ControlError::BadTime {
+                text: reply.output.clone(),
+                source,
+            })
     }
 
     /// A device's power state word (`{"power": "ce1"}`): running, booting or rebooting.
-    pub fn power(&mut self, device: &str) -> Result<String, String> {
+    pub fn power(&mut self, device: &str) -> Result<String, ControlError> {
         let reply = self.request(&Request::Power(device.to_string()))?;
         match reply.error {
-            Some(e) => Err(e),
+            Some(e) => Err(ControlError::Refused(e)),
             None => Ok(reply.output),
         }
     }
 
     /// Sends one request and waits for its reply.
-    pub fn request(&mut self, request: &Request) -> Result<Reply, String> {
+    pub fn request(&mut self, request: &Request) -> Result<Reply, ControlError> {
         use std::io::{BufRead, Write};
-        let mut bytes = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+        let mut bytes = serde_json::to_vec(request)?;
         bytes.push(b'\n');
-        self.writer.write_all(&bytes).map_err(|e| e.to_string())?;
+        self.writer.write_all(&bytes)?;
         let mut line = String::new();
-        if self
-            .reader
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?
-            == 0
-        {
-            return Err("the lab closed the console".into());
+        if self.reader.read_line(&mut line)? == 0 {
+            return Err(ControlError::Closed);
         }
-        serde_json::from_str(&line).map_err(|e| e.to_string())
+        Ok(serde_json::from_str(&line)?)
     }
 }
 

@@ -13,6 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::lab::{Lab, LabOptions};
+use crate::owned::{Backoff, Tasks};
 use crate::scenario::format::{
     check_against, from_yaml, item_lines, lab_of, line_of_key, steps_of, Check, LabWord, RawStep,
     Step, StepKind,
@@ -248,8 +249,20 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
 pub async fn serve(path: PathBuf, lab: Arc<Lab>, exercise: Arc<Exercise>) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)?;
+    let mut backoff = Backoff::default();
     loop {
-        let (mut stream, _) = listener.accept().await?;
+        let mut stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff.succeeded();
+                stream
+            }
+            Err(e) => {
+                let wait = backoff.failed();
+                tracing::warn!(error = %e, ?wait, "grader socket: accept failed; waiting");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
         let grade = grade(&lab, &exercise);
         let mut line = serde_json::to_string(&grade).unwrap_or_default();
         line.push('\n');
@@ -257,6 +270,9 @@ pub async fn serve(path: PathBuf, lab: Arc<Lab>, exercise: Arc<Exercise>) -> std
         let _ = stream.shutdown().await;
     }
 }
+
+/// How long the end of an exercise waits for the socket clients to end.
+const SOCKETS_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Options of `acnslab exercise start`.
 #[derive(Debug, Clone, clap::Args)]
@@ -307,9 +323,20 @@ pub fn start(args: StartArgs) -> Result<(), String> {
         }
         let exercise = Arc::new(exercise);
         let control_socket = crate::control::socket_path(lab.state_dir());
-        let control = tokio::spawn(crate::control::serve(control_socket.clone(), lab.clone()));
+        let sockets = Tasks::new();
+        let serving = (control_socket.clone(), lab.clone(), sockets.clone());
+        sockets.spawn(async move {
+            if let Err(e) = crate::control::serve(serving.0, serving.1, serving.2).await {
+                tracing::error!(error = %e, "control socket stopped");
+            }
+        });
         let grader_socket = socket_path(lab.state_dir());
-        let grader = tokio::spawn(serve(grader_socket.clone(), lab.clone(), exercise.clone()));
+        let grading = (grader_socket.clone(), lab.clone(), exercise.clone());
+        sockets.spawn(async move {
+            if let Err(e) = serve(grading.0, grading.1, grading.2).await {
+                tracing::error!(error = %e, "grader socket stopped");
+            }
+        });
         println!("Exercise: {}", exercise.name);
         if let Some(d) = &exercise.description {
             println!();
@@ -331,8 +358,7 @@ pub fn start(args: StartArgs) -> Result<(), String> {
         );
         println!("Ctrl-C ends the exercise (the lab's state stays in {dir}).");
         stop.wait().await;
-        control.abort();
-        grader.abort();
+        sockets.shutdown(SOCKETS_GRACE).await;
         let _ = std::fs::remove_file(&control_socket);
         let _ = std::fs::remove_file(&grader_socket);
         lab.shutdown().await;

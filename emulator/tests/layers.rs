@@ -15,7 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation: texts, data, formats",
         &[
-            "text", "release", "config", "clock", "terminal", "persist", "topology",
+            "text", "release", "config", "clock", "terminal", "persist", "topology", "owned",
         ],
     ),
     (
@@ -24,7 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("commands and jobs", &["commands", "tasks", "upgrade"]),
     ("session", &["session", "shell", "driver", "ssh_client"]),
-    ("lab runtime", &["lab", "ssh", "signals", "owned"]),
+    ("lab runtime", &["lab", "ssh", "signals"]),
     (
         "front ends",
         &[

@@ -14,6 +14,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use crate::owned::{Backoff, Tasks};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http_body_util::combinators::BoxBody;
@@ -23,8 +24,6 @@ use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, DefaultUser, Principal};
 use unftp_core::storage::{self, StorageBackend};
 use unftp_sbe_fs::Filesystem;
@@ -56,10 +55,13 @@ struct Inner {
     running: tokio::sync::Mutex<Option<Running>>,
 }
 
+/// The servers' accept loops and connections, stopped together.
 struct Running {
-    stop: watch::Sender<bool>,
-    accept_loops: Vec<JoinHandle<()>>,
+    tasks: Tasks,
 }
+
+/// How long [`ImageServer::stop`] waits for the loops and connections to end.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 const LOOPBACK: [u8; 4] = [127, 0, 0, 1];
 /// Read size for HTTP responses.
@@ -117,11 +119,7 @@ impl ImageServer {
     pub async fn stop(&self) {
         let running = self.inner.running.lock().await.take();
         if let Some(running) = running {
-            let _ = running.stop.send(true);
-            for task in running.accept_loops {
-                task.abort();
-                let _ = task.await;
-            }
+            running.tasks.shutdown(STOP_GRACE).await;
         }
     }
 
@@ -142,8 +140,7 @@ impl Drop for ImageServer {
     fn drop(&mut self) {
         if let Ok(mut running) = self.inner.running.try_lock() {
             if let Some(running) = running.take() {
-                let _ = running.stop.send(true);
-                running.accept_loops.iter().for_each(JoinHandle::abort);
+                running.tasks.cancel();
             }
         }
     }
@@ -157,13 +154,10 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 
 impl Inner {
     fn spawn(this: &Arc<Self>, ftp: TcpListener, http: TcpListener) -> Running {
-        let (stop, stopped) = watch::channel(false);
-        let ftp_loop = tokio::spawn(ftp_accept(this.clone(), ftp, stopped.clone()));
-        let http_loop = tokio::spawn(http_accept(this.clone(), http, stopped));
-        Running {
-            stop,
-            accept_loops: vec![ftp_loop, http_loop],
-        }
+        let tasks = Tasks::new();
+        tasks.spawn(ftp_accept(this.clone(), ftp, tasks.clone()));
+        tasks.spawn(http_accept(this.clone(), http, tasks.clone()));
+        Running { tasks }
     }
 }
 
@@ -195,25 +189,36 @@ impl Authenticator for LabAuth {
     }
 }
 
-async fn ftp_accept(inner: Arc<Inner>, listener: TcpListener, stopped: watch::Receiver<bool>) {
+/// Accepts FTP sessions until stopped; each runs as one of `tasks` (cut when they stop).
+async fn ftp_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
     let auth: Arc<LabAuth> = Arc::new(LabAuth {
         user: inner.user.clone(),
         password: inner.password.clone(),
     });
+    let mut backoff = Backoff::default();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            // Out of descriptors or similar: do not spin.
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff.succeeded();
+                stream
+            }
+            Err(e) => {
+                // Out of descriptors or similar: do not spin.
+                let wait = backoff.failed();
+                tracing::warn!(error = %e, ?wait, "FTP accept failed; waiting before the next");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
         };
         let root = inner.folder.clone();
         let auth = auth.clone();
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            // Keep a handle on the control socket so `stop` can cut the session.
+        tasks.spawn(async move {
+            // Keep a handle on the control socket so a stop cuts the session (the FTP server's
+            // own tasks hold the stream).
             let Ok((stream, control)) = split_handle(stream) else {
                 return;
             };
+            let _cut = CutOnDrop(control);
             if Filesystem::new(root.clone()).is_err() {
                 return;
             }
@@ -231,13 +236,17 @@ async fn ftp_accept(inner: Arc<Inner>, listener: TcpListener, stopped: watch::Re
             let Ok(server) = server else {
                 return;
             };
-            tokio::select! {
-                _ = server.service(stream) => {}
-                _ = stopped.wait_for(|s| *s) => {
-                    let _ = control.shutdown(Shutdown::Both);
-                }
-            }
+            let _ = server.service(stream).await;
         });
+    }
+}
+
+/// Shuts a socket down when dropped: when a stop drops the session's future, or it ends.
+struct CutOnDrop(std::net::TcpStream);
+
+impl Drop for CutOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.shutdown(Shutdown::Both);
     }
 }
 
@@ -358,25 +367,30 @@ fn split_handle(stream: TcpStream) -> io::Result<(TcpStream, std::net::TcpStream
 
 type Body = BoxBody<Bytes, io::Error>;
 
-async fn http_accept(inner: Arc<Inner>, listener: TcpListener, stopped: watch::Receiver<bool>) {
+/// Accepts HTTP connections until stopped; each runs as one of `tasks` (dropped when they stop).
+async fn http_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
     let root = Arc::new(inner.folder.clone());
+    let mut backoff = Backoff::default();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            // Out of descriptors or similar: do not spin.
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff.succeeded();
+                stream
+            }
+            Err(e) => {
+                let wait = backoff.failed();
+                tracing::warn!(error = %e, ?wait, "HTTP accept failed; waiting before the next");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let root = root.clone();
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let service = hyper::service::service_fn(move |req| serve(root.clone(), req));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = conn => {}
-                _ = stopped.wait_for(|s| *s) => {}
-            }
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }

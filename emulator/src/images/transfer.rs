@@ -336,9 +336,12 @@ async fn http_retrieve(
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
         .await
         .map_err(|e| TransferError::Connect(e.to_string()))?;
-    let driver = tokio::spawn(async move {
+    // The connection is driven beside the request, in this task (no task of its own to leak);
+    // once it ends it stays pending, so the request side decides how the download ends.
+    let drive = async move {
         let _ = conn.await;
-    });
+        std::future::pending::<std::convert::Infallible>().await
+    };
     let path = if path.starts_with('/') {
         path.to_string()
     } else {
@@ -352,7 +355,7 @@ async fn http_retrieve(
         .header("user-agent", "acnslab")
         .body(Empty::<Bytes>::new())
         .map_err(|e| TransferError::Server(e.to_string()))?;
-    let result = async {
+    let work = async {
         let resp = sender
             .send_request(req)
             .await
@@ -405,10 +408,11 @@ async fn http_retrieve(
             }
         }
         Ok(total)
+    };
+    tokio::select! {
+        result = work => result,
+        never = drive => match never {},
     }
-    .await;
-    driver.abort();
-    result
 }
 
 /// Downloads `path` over HTTP into `dest` (via a temporary sibling renamed at the end), calling

@@ -187,11 +187,15 @@ impl Lab {
     }
 
     /// Starts a stopped image server again on the same ports.
-    pub async fn restart_server(&self, name: &str) -> Result<(), String> {
+    pub async fn restart_server(&self, name: &str) -> Result<(), LabError> {
+        let fail = |message: String| LabError::Server {
+            server: name.to_string(),
+            message,
+        };
         let server = self
             .server(name)
-            .ok_or_else(|| format!("no embedded image server named {name}"))?;
-        server.restart().await.map_err(|e| e.to_string())
+            .ok_or_else(|| fail("no such embedded image server".into()))?;
+        server.restart().await.map_err(|e| fail(e.to_string()))
     }
 
     fn server(&self, name: &str) -> Option<&ImageServer> {

@@ -25,8 +25,8 @@ use cli_grammar::Parsed;
 
 use crate::commands::{config_grammar, exec_grammar, ConfigMode};
 use crate::config::DeviceKind;
-use crate::console::{Console, Input};
-use crate::control::{ConsoleClient, Reply, Request};
+use crate::console::{Console, ConsoleError, Input};
+use crate::control::{ConsoleClient, ControlError, Reply, Request};
 use crate::topology::Topology;
 use yaml::{LabSource, Recording};
 
@@ -257,33 +257,89 @@ struct LabFacts {
     speed: f64,
 }
 
+/// Why a recording could not start, go on, or be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(
+        "no running lab in {dir}: {}: {source} (start one with `acnslab up --state-dir {dir}`)",
+        .path.display(),
+        dir = .dir.display()
+    )]
+    NoLab {
+        dir: PathBuf,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", .path.display())]
+    BadLabInfo {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("no device named {device:?} in the lab of {} (its devices: {names})", .dir.display())]
+    NoDevice {
+        device: String,
+        dir: PathBuf,
+        names: String,
+    },
+    #[error(transparent)]
+    Topology(#[from] crate::topology::TopologyError),
+    #[error(
+        "{}: the file exists; acnslab record never overwrites a file (remove it or give another --out)",
+        .0.display()
+    )]
+    Exists(PathBuf),
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    #[error("{device} did not come back within {seconds}s")]
+    NoBoot { device: String, seconds: u64 },
+    #[error("{}: {source}; the recording was not saved. It follows:\n{text}", .path.display())]
+    NotSaved {
+        path: PathBuf,
+        source: std::io::Error,
+        text: String,
+    },
+    #[error("{}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{source} (the recording so far is in {})", .path.display())]
+    Ended {
+        source: Box<RecordError>,
+        path: PathBuf,
+    },
+}
+
 impl LabFacts {
-    fn read(state_dir: &Path, device: &str) -> Result<LabFacts, String> {
+    fn read(state_dir: &Path, device: &str) -> Result<LabFacts, RecordError> {
         let info_path = state_dir.join("lab.json");
-        let text = std::fs::read_to_string(&info_path).map_err(|e| {
-            format!(
-                "no running lab in {dir}: {}: {e} (start one with `acnslab up --state-dir {dir}`)",
-                info_path.display(),
-                dir = state_dir.display()
-            )
+        let text = std::fs::read_to_string(&info_path).map_err(|source| RecordError::NoLab {
+            dir: state_dir.to_path_buf(),
+            path: info_path.clone(),
+            source,
         })?;
         let info: crate::lab::LabInfo =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", info_path.display()))?;
+            serde_json::from_str(&text).map_err(|source| RecordError::BadLabInfo {
+                path: info_path.clone(),
+                source,
+            })?;
         let kind = match info.devices.iter().find(|d| d.name == device) {
             Some(d) => d.kind,
             None => {
                 let names: Vec<&str> = info.devices.iter().map(|d| d.name.as_str()).collect();
-                return Err(format!(
-                    "no device named {device:?} in the lab of {} (its devices: {})",
-                    state_dir.display(),
-                    names.join(", ")
-                ));
+                return Err(RecordError::NoDevice {
+                    device: device.to_string(),
+                    dir: state_dir.to_path_buf(),
+                    names: names.join(", "),
+                });
             }
         };
         // The lab keeps the topology it runs (with --boot-seconds and the like applied).
         let stored = state_dir.join("topology.yaml");
         let topology = if stored.exists() {
-            Topology::load(&stored).map_err(|e| e.to_string())?
+            Topology::load(&stored)?
         } else {
             Topology::default_lab()
         };
@@ -323,16 +379,13 @@ fn lab_source(topology: &Topology) -> LabSource {
 }
 
 /// `acnslab record DEVICE`.
-pub fn run(args: RecordArgs) -> Result<(), String> {
+pub fn run(args: RecordArgs) -> Result<(), RecordError> {
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("recorded-{}.yaml", args.device)));
     if out.exists() {
-        return Err(format!(
-            "{}: the file exists; acnslab record never overwrites a file (remove it or give another --out)",
-            out.display()
-        ));
+        return Err(RecordError::Exists(out));
     }
     let lab = LabFacts::read(&args.state_dir, &args.device)?;
     let (mut console, first) = Console::open(&args.state_dir, &args.device)?;
@@ -379,7 +432,10 @@ pub fn run(args: RecordArgs) -> Result<(), String> {
             "[record] note: {line:?} holds clock-dependent text; a replay may need it changed."
         );
     }
-    ended.map_err(|e| format!("{e} (the recording so far is in {})", out.display()))
+    ended.map_err(|e| RecordError::Ended {
+        source: Box::new(e),
+        path: out,
+    })
 }
 
 /// The console loop: read, send, print, record; after a reload, wait for the boot and go on.
@@ -389,7 +445,7 @@ fn record_session(
     recorder: &mut Recorder,
     args: &RecordArgs,
     lab: &LabFacts,
-) -> Result<(), String> {
+) -> Result<(), RecordError> {
     loop {
         let line = match console.read(&reply)? {
             Input::End => return Ok(()),
@@ -400,7 +456,7 @@ fn record_session(
         print!("{}", next.output);
         let _ = std::io::stdout().flush();
         if let Some(e) = next.error {
-            return Err(e);
+            return Err(ControlError::Refused(e).into());
         }
         recorder.typed(&reply, &line, now, &next);
         if !next.closed {
@@ -423,7 +479,7 @@ fn wait_for_boot(
     state_dir: &Path,
     device: &str,
     lab: &LabFacts,
-) -> Result<(ConsoleClient, Reply, DateTime<Utc>), String> {
+) -> Result<(ConsoleClient, Reply, DateTime<Utc>), RecordError> {
     let speed = if lab.speed.is_finite() && lab.speed > 0.0 {
         lab.speed
     } else {
@@ -444,36 +500,38 @@ fn wait_for_boot(
             let now = client.now()?;
             let first = client.request(&Request::Open(device.to_string()))?;
             if let Some(e) = first.error {
-                return Err(e);
+                return Err(ControlError::Refused(e).into());
             }
             println!("[record] {device} is up again; recording goes on.");
             return Ok((client, first, now));
         }
         if started.elapsed() > limit {
-            return Err(format!(
-                "{device} did not come back within {}s",
-                limit.as_secs()
-            ));
+            return Err(RecordError::NoBoot {
+                device: device.to_string(),
+                seconds: limit.as_secs(),
+            });
         }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 /// Writes `text` to a new file at `path`; never replaces an existing one.
-fn write_new(path: &Path, text: &str) -> Result<(), String> {
+fn write_new(path: &Path, text: &str) -> Result<(), RecordError> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(|e| {
-            format!(
-                "{}: {e}; the recording was not saved. It follows:\n{text}",
-                path.display()
-            )
+        .map_err(|source| RecordError::NotSaved {
+            path: path.to_path_buf(),
+            source,
+            text: text.to_string(),
         })?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|source| RecordError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 #[cfg(test)]

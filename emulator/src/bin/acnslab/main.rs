@@ -93,7 +93,7 @@ fn main() -> ExitCode {
             boot_seconds,
         } => acnslab::app::up(topology, state_dir, base_port, speed, boot_seconds),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
-        Command::Record(args) => acnslab::record::run(args),
+        Command::Record(args) => acnslab::record::run(args).map_err(|e| e.to_string()),
         Command::Run { paths, ssh, junit } => {
             let transport = if ssh {
                 acnslab::scenario::Transport::Ssh
