@@ -336,12 +336,12 @@ async fn http_retrieve(
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
         .await
         .map_err(|e| TransferError::Connect(e.to_string()))?;
-    // The connection is driven beside the request, in this task (no task of its own to leak);
-    // once it ends it stays pending, so the request side decides how the download ends.
-    let drive = async move {
+    // The connection runs as a task of its own (reading the socket while this task writes the
+    // disk), owned here: dropping the set at the end of the download aborts it.
+    let mut connection = tokio::task::JoinSet::new();
+    connection.spawn(async move {
         let _ = conn.await;
-        std::future::pending::<std::convert::Infallible>().await
-    };
+    });
     let path = if path.starts_with('/') {
         path.to_string()
     } else {
@@ -409,10 +409,9 @@ async fn http_retrieve(
         }
         Ok(total)
     };
-    tokio::select! {
-        result = work => result,
-        never = drive => match never {},
-    }
+    let result = work.await;
+    connection.abort_all();
+    result
 }
 
 /// Downloads `path` over HTTP into `dest` (via a temporary sibling renamed at the end), calling
