@@ -133,7 +133,7 @@ pub enum CallError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
-    #[error("{addr}: {source}")]
+    #[error("{source}")]
     Http {
         addr: std::net::SocketAddr,
         source: hyper::Error,

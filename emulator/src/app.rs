@@ -47,16 +47,13 @@ pub fn up(
             lab.state_dir().display()
         );
         stop.wait().await;
-        sockets.shutdown(SOCKETS_GRACE).await;
+        sockets.shutdown(crate::control::CLIENTS_GRACE).await;
         let _ = std::fs::remove_file(&socket);
         lab.shutdown().await;
         println!("lab stopped; state kept in the state directory");
         Ok(())
     })
 }
-
-/// How long `up` waits at the end for the control socket's clients to end.
-const SOCKETS_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `acnslab console DEVICE` (see [`crate::console`]).
 pub fn console(state_dir: &Path, device: &str) -> Result<(), String> {

@@ -35,7 +35,7 @@ pub enum Input {
 pub enum ConsoleError {
     #[error(transparent)]
     Control(#[from] ControlError),
-    #[error("the line editor: {0}")]
+    #[error("{0}")]
     Editor(#[from] ReadlineError),
 }
 

@@ -64,6 +64,10 @@ pub struct Reply {
     pub error: Option<String>,
 }
 
+/// How long a front end, when it ends, waits for the clients of its local sockets (console,
+/// grader) to end.
+pub const CLIENTS_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The socket path in a state directory.
 pub fn socket_path(state_dir: &Path) -> PathBuf {
     state_dir.join("control.sock")
@@ -219,11 +223,11 @@ pub enum ControlError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the control socket: {0}")]
+    #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("the lab closed the console")]
     Closed,
-    #[error("a bad reply from the lab: {0}")]
+    #[error("{0}")]
     BadReply(#[from] serde_json::Error),
     #[error("the lab sent a bad time {text:?}: {source}")]
     BadTime {

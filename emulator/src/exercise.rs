@@ -271,9 +271,6 @@ pub async fn serve(path: PathBuf, lab: Arc<Lab>, exercise: Arc<Exercise>) -> std
     }
 }
 
-/// How long the end of an exercise waits for the socket clients to end.
-const SOCKETS_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Options of `acnslab exercise start`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StartArgs {
@@ -358,7 +355,7 @@ pub fn start(args: StartArgs) -> Result<(), String> {
         );
         println!("Ctrl-C ends the exercise (the lab's state stays in {dir}).");
         stop.wait().await;
-        sockets.shutdown(SOCKETS_GRACE).await;
+        sockets.shutdown(crate::control::CLIENTS_GRACE).await;
         let _ = std::fs::remove_file(&control_socket);
         let _ = std::fs::remove_file(&grader_socket);
         lab.shutdown().await;

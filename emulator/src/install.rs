@@ -69,12 +69,11 @@ pub fn install(device: &Device, image: &Path, name: &str) -> Result<String, Inst
     let now = device.clock().now();
     let source = device.state().cms.as_ref().and_then(|c| c.backup_source());
     if let Some(source) = source {
-        let dump = now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string();
-        let path = device.disk_dir().join(&dump);
-        source
-            .backup(&path, running, &now.to_rfc3339())
+        // A backup taken by hand in the same minute keeps its file: this one gets the next name.
+        let (dump, _) = source
+            .backup_into(&device.disk_dir(), running, now)
             .map_err(InstallError::Backup)?;
-        device.stamp(&path);
+        device.stamp(&device.disk_dir().join(&dump));
         let _ = writeln!(out, "{} local1/{dump}", text::BACKING_UP);
     }
     device.save_running().map_err(InstallError::Save)?;

@@ -41,6 +41,16 @@ impl Tasks {
         });
     }
 
+    /// Spawns a task that ends by itself when told: `start` gets a token cancelled when the lab
+    /// stops, and the task must then end soon (a server's graceful shutdown); [`Tasks::shutdown`]
+    /// waits for it within its grace, instead of cutting it.
+    pub fn spawn_graceful<F>(&self, start: impl FnOnce(CancellationToken) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tracker.spawn(start(self.stop.child_token()));
+    }
+
     /// A token cancelled when the lab stops, or earlier by its holder.
     pub fn child_token(&self) -> CancellationToken {
         self.stop.child_token()

@@ -44,6 +44,28 @@ fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()
     std::fs::rename(&tmp, path)
 }
 
+/// Writes `bytes` to a new file at `path`, atomically, and never over an existing file: the
+/// content goes to a temporary file of its own, which is then linked to `path` (the link fails
+/// with `AlreadyExists` when `path` exists, even when another writer got there a moment before).
+pub fn write_atomic_no_replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{:08x}.tmp", rand::random::<u32>()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        if DURABLE.load(std::sync::atomic::Ordering::Relaxed) {
+            f.sync_all()?;
+        }
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    written
+}
+
 /// Flushes the whole file system holding `dir` to disk (one `syncfs`).
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::fd::AsRawFd as _;
@@ -55,5 +77,21 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
         Ok(())
     } else {
         Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_no_replace_write_never_touches_an_existing_file_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("saved.dump");
+        write_atomic_no_replace(&path, b"first").unwrap();
+        let again = write_atomic_no_replace(&path, b"second").unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

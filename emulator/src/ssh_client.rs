@@ -231,6 +231,7 @@ impl CliShell {
     ) -> Result<Exchange, ClientError> {
         let mut bytes = Vec::new();
         let mut exit_status = None;
+        let mut answered_more = None;
         let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
             // Only the unfinished last line can be a prompt: look at it, not at the whole reply.
@@ -249,7 +250,9 @@ impl CliShell {
                     });
                 }
             }
-            if last.trim_end().ends_with("--More--") {
+            // Once per pager stop: new output must come before the next space.
+            if last.trim_end().ends_with("--More--") && answered_more != Some(bytes.len()) {
+                answered_more = Some(bytes.len());
                 self.channel
                     .data(&b" "[..])
                     .await

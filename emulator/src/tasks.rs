@@ -52,11 +52,11 @@ pub enum Task {
     },
     /// Install an image already on the disk (`install LOCALFILE`).
     Install { local: String },
-    /// `cms database backup`: write the dump `name` into `/local/local1`, off the device's lock
-    /// and off the async workers (the database is checked and named when the command runs).
+    /// `cms database backup`: write a dump into `/local/local1` under the first free name of
+    /// `cms::dump_names`, off the device's lock and off the async workers (the database is checked
+    /// when the command runs).
     CmsBackup {
         source: BackupSource,
-        name: String,
         software: Version,
         now: chrono::DateTime<chrono::Utc>,
     },
@@ -108,18 +108,15 @@ async fn install_off_runtime(
 async fn cms_backup(
     device: &Arc<Device>,
     source: BackupSource,
-    name: String,
     software: Version,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Finished {
-    let path = device.disk_dir().join(&name);
-    let written = {
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || source.backup(&path, software, &now.to_rfc3339())).await
-    };
+    let dir = device.disk_dir();
+    let written =
+        tokio::task::spawn_blocking(move || source.backup_into(&dir, software, now)).await;
     match written {
-        Ok(Ok(_)) => {
-            device.stamp(&path);
+        Ok(Ok((name, _))) => {
+            device.stamp(&device.disk_dir().join(&name));
             Finished {
                 text: format!(
                     "{} {name}\nBackup file local1/{name} {}\n",
@@ -162,10 +159,9 @@ pub async fn run(
         }
         Task::CmsBackup {
             source,
-            name,
             software,
             now,
-        } => cms_backup(&device, source, name, software, now).await,
+        } => cms_backup(&device, source, software, now).await,
         Task::Download {
             via,
             host,

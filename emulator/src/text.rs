@@ -111,9 +111,11 @@ pub mod install {
     pub const DOWNGRADE_IMAGE_NEEDED: &str =
         "% Error: a downgrade from 5.x to 4.2.9 needs the ACNS-5.x.x-TO-4.2.9-K9.bin image";
     pub const DISK_FULL: &str = "% Error: not enough space on /local/local1";
-    /// [ours] (ACNS output for these failures was not seen).
+    /// [ours] (ACNS output for this failure was not seen).
     pub const BACKUP_FAILED: &str = "% Error: the automatic CMS database backup failed: ";
+    /// [ours]
     pub const SAVE_FAILED: &str = "% Error: cannot save the configuration: ";
+    /// [ours]
     pub const INSTALL_STOPPED: &str = "% Error: the installation stopped: ";
     pub const UNKNOWN_HOST: &str = "% Error: no FTP/HTTP server at ";
 }

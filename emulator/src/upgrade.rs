@@ -16,7 +16,6 @@ use crate::config::{CdmRole, DeviceKind};
 use crate::device::Device;
 use crate::images::meta::{self, ImageUrl, MetaFile};
 use crate::images::transfer;
-use crate::install::InstallError;
 use crate::network::Network;
 use crate::text::upgrade as text;
 
@@ -490,31 +489,37 @@ pub async fn run_job(
             Ok(bytes)
         }
     });
-    let installed = match result {
-        // Verifying hashes the whole image: off the async workers.
-        Ok(_) => {
-            let (device, temp) = (device.clone(), temp.clone());
-            let name = meta.url.file_name().to_string();
-            tokio::task::spawn_blocking(move || crate::install::install(&device, &temp, &name))
-                .await
-                .unwrap_or_else(|e| Err(InstallError::Stopped(e.to_string())))
-                .map_err(|e| e.to_string())
-        }
-        Err(e) => Err(e),
-    };
-    let _ = std::fs::remove_file(&temp);
-    match installed {
-        Ok(_) => {
-            report(&cdm, &device, job, step, text::SUCCESSFUL);
-            if let Some(cdm_ip) = meta.cdm_ip {
-                point_at_cdm(&device, cdm_ip);
+    // Install, clean up and report in one piece of blocking work (verifying hashes the whole image:
+    // off the async workers), so that a lab stopping meanwhile never leaves an installed image
+    // with its job still in progress; only the reboot is left to this task.
+    let finished = {
+        let (cdm, device) = (cdm.clone(), device.clone());
+        let name = meta.url.file_name().to_string();
+        let cdm_ip = meta.cdm_ip;
+        tokio::task::spawn_blocking(move || {
+            let installed = result.and_then(|_| {
+                crate::install::install(&device, &temp, &name).map_err(|e| e.to_string())
+            });
+            let _ = std::fs::remove_file(&temp);
+            match installed {
+                Ok(_) => {
+                    report(&cdm, &device, job, step, text::SUCCESSFUL);
+                    if let Some(cdm_ip) = cdm_ip {
+                        point_at_cdm(&device, cdm_ip);
+                    }
+                    true
+                }
+                Err(e) => {
+                    tracing::info!(device = %device.identity.name, job, error = %e, "prepositioned download failed");
+                    report(&cdm, &device, job, step, text::FAILED);
+                    false
+                }
             }
-            reboot();
-        }
-        Err(e) => {
-            tracing::info!(device = %device.identity.name, job, error = %e, "prepositioned download failed");
-            report(&cdm, &device, job, step, text::FAILED);
-        }
+        })
+        .await
+    };
+    if matches!(finished, Ok(true)) {
+        reboot();
     }
 }
 

@@ -10,6 +10,7 @@ pub mod replication;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
@@ -40,6 +41,8 @@ pub enum CmsError {
     },
     #[error("the database is damaged: {0}")]
     Damaged(String),
+    #[error("{0} backups were already taken this minute; try again in a minute")]
+    NoFreeName(u32),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CmsError + '_ {
@@ -74,7 +77,13 @@ pub struct DeviceRow {
 pub struct Cms {
     path: PathBuf,
     conn: Option<Connection>,
+    /// Held for reading by a backup (which runs outside the device's lock), for writing while the
+    /// database file is created, removed or replaced: a backup never reads a file going away.
+    files: FilesGuard,
 }
+
+/// See [`Cms::files`].
+type FilesGuard = Arc<std::sync::RwLock<()>>;
 
 impl std::fmt::Debug for Cms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,6 +107,7 @@ impl Cms {
         Ok(Cms {
             path: path.to_path_buf(),
             conn,
+            files: FilesGuard::default(),
         })
     }
 
@@ -122,6 +132,8 @@ impl Cms {
         if self.exists() {
             return Err(CmsError::Exists);
         }
+        let files = self.files.clone();
+        let _replacing = files.write().unwrap_or_else(|p| p.into_inner());
         let steps = schema::path_up(schema::BASE, schema).ok_or(CmsError::UnknownSchema(schema))?;
         let staging = self.path.with_extension("db.new");
         let _ = std::fs::remove_file(&staging);
@@ -142,6 +154,8 @@ impl Cms {
 
     /// Removes the database and all its tables.
     pub fn delete(&mut self) -> Result<(), CmsError> {
+        let files = self.files.clone();
+        let _removing = files.write().unwrap_or_else(|p| p.into_inner());
         let conn = self.conn.take().ok_or(CmsError::NoDatabase)?;
         drop(conn);
         std::fs::remove_file(&self.path).map_err(io(&self.path))?;
@@ -162,6 +176,7 @@ impl Cms {
     pub fn backup_source(&self) -> Option<BackupSource> {
         self.exists().then(|| BackupSource {
             path: self.path.clone(),
+            files: self.files.clone(),
         })
     }
 
@@ -196,6 +211,8 @@ impl Cms {
             return Err(CmsError::Exists);
         }
         let (header, body) = self.check_dump(src)?;
+        let files = self.files.clone();
+        let _replacing = files.write().unwrap_or_else(|p| p.into_inner());
         let staging = self.path.with_extension("db.new");
         write_atomic(&staging, &body).map_err(io(&staging))?;
         {
@@ -414,26 +431,90 @@ impl Cms {
 
 /// A CMS database to back up without holding the device: the backup opens a connection of its
 /// own, which in WAL mode reads one consistent state while the CDM goes on writing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct BackupSource {
     path: PathBuf,
+    files: FilesGuard,
 }
+
+impl PartialEq for BackupSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && Arc::ptr_eq(&self.files, &other.files)
+    }
+}
+
+impl Eq for BackupSource {}
+
+/// The names a backup taken at `now` may get, in order: the guide's
+/// `acns-db-M-D-YYYY-HH-MM.dump` [seen naming], then `acns-db-M-D-YYYY-HH-MM_2.dump`, `_3`, ... for
+/// later backups of the same minute [ours], so that a backup never replaces another.
+pub fn dump_names(now: chrono::DateTime<chrono::Utc>) -> impl Iterator<Item = String> {
+    let stem = now.format("acns-db-%-m-%-d-%Y-%H-%M").to_string();
+    (1..=MAX_DUMPS_PER_MINUTE).map(move |n| match n {
+        1 => format!("{stem}.dump"),
+        n => format!("{stem}_{n}.dump"),
+    })
+}
+
+/// How many backups one minute may hold before a backup is refused.
+const MAX_DUMPS_PER_MINUTE: u32 = 999;
 
 impl BackupSource {
     /// Writes a backup of the database to `dest` (atomically); returns its size in bytes.
     pub fn backup(&self, dest: &Path, software: Version, now: &str) -> Result<u64, CmsError> {
-        let conn = connect(&self.path)?;
+        let bytes = self.dump(software, now)?;
+        write_atomic(dest, &bytes).map_err(io(dest))?;
+        Ok(bytes.len() as u64)
+    }
+
+    /// Writes a backup taken at `now` into `dir` under the first of [`dump_names`] that no file
+    /// has; never replaces a file. Returns the name and the size in bytes.
+    pub fn backup_into(
+        &self,
+        dir: &Path,
+        software: Version,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(String, u64), CmsError> {
+        let bytes = self.dump(software, &now.to_rfc3339())?;
+        for name in dump_names(now) {
+            let dest = dir.join(&name);
+            match crate::persist::write_atomic_no_replace(&dest, &bytes) {
+                Ok(()) => return Ok((name, bytes.len() as u64)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io(&dest)(e)),
+            }
+        }
+        Err(CmsError::NoFreeName(MAX_DUMPS_PER_MINUTE))
+    }
+
+    /// The dump of the database as it is now: header and image.
+    fn dump(&self, software: Version, now: &str) -> Result<Vec<u8>, CmsError> {
+        // The file stays while this is held (a delete, create or restore waits for the backup).
+        let _reading = self.files.read().unwrap_or_else(|p| p.into_inner());
+        // Never create the file: the database may have been deleted since the command ran.
+        let conn = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|_| CmsError::NoDatabase)?;
         // A name of its own: two backups may run at once.
         let image = self
             .path
             .with_extension(format!("db.image-{:08x}", rand::random::<u32>()));
-        let vacuumed = conn.execute("VACUUM INTO ?1", params![image.to_string_lossy()]);
-        let body = vacuumed
+        // The header's schema is read from the image itself, so header and body always agree.
+        let taken = conn
+            .execute("VACUUM INTO ?1", params![image.to_string_lossy()])
             .map_err(CmsError::from)
-            .and_then(|_| std::fs::read(&image).map_err(io(&image)));
+            .and_then(|_| {
+                let schema = meta(&Connection::open(&image)?, "schema_version")?;
+                let body = std::fs::read(&image).map_err(io(&image))?;
+                Ok((schema, body))
+            });
         let _ = std::fs::remove_file(&image);
-        let schema_text = meta(&conn, "schema_version")?
-            .ok_or_else(|| CmsError::Damaged("no schema version".into()))?;
+        drop(conn);
+        let (schema_text, body) = taken?;
+        let schema_text =
+            schema_text.ok_or_else(|| CmsError::Damaged("no schema version".into()))?;
         let schema = schema_text
             .parse()
             .map_err(|_| CmsError::Damaged(format!("bad schema version {schema_text:?}")))?;
@@ -442,9 +523,7 @@ impl BackupSource {
             software,
             created: now.to_string(),
         };
-        let bytes = dump::encode(&header, &body?);
-        write_atomic(dest, &bytes).map_err(io(dest))?;
-        Ok(bytes.len() as u64)
+        Ok(dump::encode(&header, &body))
     }
 }
 
@@ -578,6 +657,73 @@ mod tests {
             .unwrap()
             .backup_source()
             .is_none());
+    }
+
+    #[test]
+    fn backups_of_one_minute_get_the_next_name_and_never_replace_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = dir.path().join("local1");
+        std::fs::create_dir(&disk).unwrap();
+        let mut cms = Cms::open(&dir.path().join("cms.db")).unwrap();
+        cms.create(Schema(5, 1), "now").unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T21:08:14Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let v = Version::new(5, 1, 3);
+        let (first, _) = cms
+            .backup_source()
+            .unwrap()
+            .backup_into(&disk, v, now)
+            .unwrap();
+        cms.upsert_device(&device("ce1")).unwrap();
+        let (second, _) = cms
+            .backup_source()
+            .unwrap()
+            .backup_into(&disk, v, now)
+            .unwrap();
+        let (third, _) = cms
+            .backup_source()
+            .unwrap()
+            .backup_into(&disk, v, now)
+            .unwrap();
+        assert_eq!(first, "acns-db-12-1-2026-21-08.dump");
+        assert_eq!(second, "acns-db-12-1-2026-21-08_2.dump");
+        assert_eq!(third, "acns-db-12-1-2026-21-08_3.dump");
+        // each keeps the database it was taken of
+        cms.delete().unwrap();
+        cms.restore(&disk.join(&first)).unwrap();
+        assert_eq!(cms.devices().unwrap().len(), 0);
+        cms.delete().unwrap();
+        cms.restore(&disk.join(&second)).unwrap();
+        assert_eq!(cms.devices().unwrap().len(), 1);
+        // nothing else is left in either folder
+        let names = |d: &Path| {
+            let mut n: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with("cms.db"))
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(&disk), vec![first, second, third]);
+        assert_eq!(names(dir.path()), vec!["local1".to_string()]);
+    }
+
+    #[test]
+    fn a_backup_of_a_database_deleted_meanwhile_fails_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cms = Cms::open(&dir.path().join("cms.db")).unwrap();
+        cms.create(Schema(5, 1), "now").unwrap();
+        let source = cms.backup_source().unwrap();
+        cms.delete().unwrap();
+        let dump = dir.path().join("b.dump");
+        assert!(matches!(
+            source.backup(&dump, Version::new(5, 1, 3), "now"),
+            Err(CmsError::NoDatabase)
+        ));
+        assert!(!dir.path().join("cms.db").exists() && !dump.exists());
+        assert!(!Cms::open(&dir.path().join("cms.db")).unwrap().exists());
     }
 
     #[test]

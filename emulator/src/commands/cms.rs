@@ -89,7 +89,6 @@ static BACKUP: ExecCommand = ExecCommand::new(
             match cms.backup_source() {
                 Some(source) => Outcome::Run(Task::CmsBackup {
                     source,
-                    name: now.format("acns-db-%-m-%-d-%Y-%H-%M.dump").to_string(),
                     software: state.version,
                     now,
                 }),

@@ -29,18 +29,16 @@ pub type CdmShared = Arc<dyn CdmAccess>;
 /// Builds what one CDM serves on its HTTP port (given by the front end: `crate::api::service`).
 pub type CdmHttp = Arc<dyn Fn(CdmShared) -> axum::Router + Send + Sync>;
 
-/// [`CdmAccess`] for the CDM at `index` of a running lab.
+/// [`CdmAccess`] for one CDM of a running lab: the CDM itself (kept while a connection of its
+/// HTTP port lives), the rest of the lab by a weak reference (gone once the lab is).
 pub(super) struct LabCdm {
+    pub(super) cdm: Arc<Node>,
     pub(super) inner: Weak<Inner>,
-    pub(super) index: usize,
 }
 
 impl CdmAccess for LabCdm {
     fn cdm(&self) -> Arc<Node> {
-        match self.inner.upgrade() {
-            Some(inner) => inner.nodes[self.index].clone(),
-            None => unreachable!("the HTTP task is stopped before the lab is dropped"),
-        }
+        self.cdm.clone()
     }
 
     fn node(&self, name: &str) -> Option<Arc<Node>> {
@@ -49,15 +47,23 @@ impl CdmAccess for LabCdm {
     }
 
     fn spawn_job(&self, job: Pin<Box<dyn Future<Output = ()> + Send>>) {
-        if let Some(inner) = self.inner.upgrade() {
-            inner.nodes[self.index].tasks.spawn(job);
+        if !self.cdm.tasks.stopping() {
+            self.cdm.tasks.spawn(job);
         }
     }
 }
 
-/// Serves `router` on a CDM's HTTP `listener` until the lab stops the task.
-pub(super) async fn serve_http(listener: tokio::net::TcpListener, router: axum::Router) {
-    if let Err(e) = axum::serve(listener, router).await {
+/// Serves `router` on a CDM's HTTP `listener` until `stop`: then it stops accepting, lets the
+/// requests under way finish and closes its connections (axum's graceful shutdown), and ends.
+pub(super) async fn serve_http(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await;
+    if let Err(e) = served {
         tracing::error!(error = %e, "CDM HTTP server stopped");
     }
 }

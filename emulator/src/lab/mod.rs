@@ -95,6 +95,8 @@ pub enum LabError {
     },
     #[error("image server {server}: {message}")]
     Server { server: String, message: String },
+    #[error("no embedded image server named {0}")]
+    NoServer(String),
     #[error("{path}: bad SSH host key: {message}")]
     HostKey { path: PathBuf, message: String },
 }
@@ -188,14 +190,13 @@ impl Lab {
 
     /// Starts a stopped image server again on the same ports.
     pub async fn restart_server(&self, name: &str) -> Result<(), LabError> {
-        let fail = |message: String| LabError::Server {
-            server: name.to_string(),
-            message,
-        };
         let server = self
             .server(name)
-            .ok_or_else(|| fail("no such embedded image server".into()))?;
-        server.restart().await.map_err(|e| fail(e.to_string()))
+            .ok_or_else(|| LabError::NoServer(name.to_string()))?;
+        server.restart().await.map_err(|e| LabError::Server {
+            server: name.to_string(),
+            message: e.to_string(),
+        })
     }
 
     fn server(&self, name: &str) -> Option<&ImageServer> {

@@ -203,10 +203,12 @@ impl Lab {
                 let listener =
                     TcpListener::from_std(listener).map_err(io_error(&inner.state_dir))?;
                 let access = Arc::new(LabCdm {
+                    cdm: inner.nodes[index].clone(),
                     inner: Arc::downgrade(&inner),
-                    index,
                 });
-                tasks.spawn(serve_http(listener, http(access)));
+                // It ends by itself once its connections are closed; the lab's shutdown waits.
+                let router = http(access);
+                tasks.spawn_graceful(|stop| serve_http(listener, router, stop));
             }
         }
         let lab = Lab { inner, tasks };

@@ -8,7 +8,7 @@
 //! Update is the Software Update File Registration window (Add Software Update File, Edit >
 //! Modifying Software Update File > Trash). Plain server-rendered HTML (maud) with forms, on each
 //! CDM's API port; every action goes through the same functions as the JSON API
-//! (`api::register_file`, `api::start_upgrade`, `upgrade::*`). A form answers with a redirect
+//! (`lab::register_file`, `lab::start_upgrade`, `upgrade::*`). A form answers with a redirect
 //! carrying a note or an error (`?note=` / `?error=`), so reloading never repeats an action. Texts
 //! are in `text::gui`. This file holds only the router and the state the pages share; it reads no
 //! device state itself.
