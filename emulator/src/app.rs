@@ -311,7 +311,8 @@ async fn run_cdm(
     Ok(())
 }
 
-/// `--wait`: prints each job's new status messages until every job has ended.
+/// `--wait`: prints each job's new status messages until every job has ended; fails (exit status
+/// 1) when a job failed, saying which and why.
 async fn follow(addr: std::net::SocketAddr, ids: &serde_json::Value) -> Result<(), String> {
     let ids: Vec<i64> = ids
         .as_array()
@@ -320,6 +321,7 @@ async fn follow(addr: std::net::SocketAddr, ids: &serde_json::Value) -> Result<(
     let mut seen = std::collections::HashMap::new();
     loop {
         let mut open = 0;
+        let mut failed = Vec::new();
         for id in &ids {
             let job = ask(addr, "GET", &format!("/api/jobs/{id}"), None).await?;
             let history = job["history"].as_array().cloned().unwrap_or_default();
@@ -333,12 +335,26 @@ async fn follow(addr: std::net::SocketAddr, ids: &serde_json::Value) -> Result<(
             }
             *shown = history.len();
             let status = field(&job, "status");
-            if !status.ends_with("Successful") && !status.ends_with("Failed") {
+            if status.ends_with("Failed") {
+                failed.push(format!(
+                    "job {id} ({}): {}",
+                    field(&job, "device"),
+                    job["reason"].as_str().unwrap_or("no reason given")
+                ));
+            } else if !status.ends_with("Successful") {
                 open += 1;
             }
         }
-        if open == 0 {
+        if open == 0 && failed.is_empty() {
             return Ok(());
+        }
+        if open == 0 {
+            return Err(format!(
+                "{} of {} job(s) failed: {}",
+                failed.len(),
+                ids.len(),
+                failed.join("; ")
+            ));
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }

@@ -41,6 +41,17 @@ pub enum InstallError {
     Stopped(String),
 }
 
+impl InstallError {
+    /// The refusal of the version path table, as an error.
+    pub fn refused(refusal: PathRefusal, running: Version, image: Version) -> Self {
+        match refusal {
+            PathRefusal::Same => InstallError::SameVersion(running),
+            PathRefusal::NeedsDowngradeImage => InstallError::NeedsDowngradeImage,
+            PathRefusal::NoPath => InstallError::NoPath { running, image },
+        }
+    }
+}
+
 /// Installs the image at `image` (named `name` for messages and the downgrade-image rule). On
 /// success returns what to print; the caller then reboots the device. The CMS backup of a CDM is
 /// written without holding the device.
@@ -58,14 +69,8 @@ pub fn install(device: &Device, image: &Path, name: &str) -> Result<String, Inst
     }
     let downgrade_image = name.to_ascii_uppercase().contains("-TO-");
     let running = device.state().version;
-    install_path(running, info.version, downgrade_image).map_err(|refusal| match refusal {
-        PathRefusal::Same => InstallError::SameVersion(running),
-        PathRefusal::NeedsDowngradeImage => InstallError::NeedsDowngradeImage,
-        PathRefusal::NoPath => InstallError::NoPath {
-            running,
-            image: info.version,
-        },
-    })?;
+    install_path(running, info.version, downgrade_image)
+        .map_err(|refusal| InstallError::refused(refusal, running, info.version))?;
     let now = device.clock().now();
     let source = device.state().cms.as_ref().and_then(|c| c.backup_source());
     if let Some(source) = source {

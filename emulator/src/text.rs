@@ -126,6 +126,13 @@ pub mod upgrade {
     pub const IN_PROGRESS: &str = "Prepositioned Download in Progress (Completed {0} MB)";
     pub const SUCCESSFUL: &str = "Prepositioned Download Successful";
     pub const FAILED: &str = "Prepositioned Download Failed";
+    /// The job history entry after a failure, and the API's `reason` [ours]: why it failed.
+    pub const REASON: &str = "Reason: ";
+    /// Reasons [ours] (the others are the transfer's and the install's own error texts).
+    pub const SERVER_CUT: &str = "the image server {0} cannot be reached from this device";
+    pub const NO_SERVER: &str = "no image server at {0}";
+    pub const POWER_LOST: &str = "the device lost power during the download";
+    pub const STOPPED: &str = "the lab stopped before the job ended";
     /// API refusals [ours].
     pub const ALREADY_REGISTERED: &str =
         "this URL is already registered; delete the registration first";
@@ -162,6 +169,8 @@ pub mod gui {
     pub const WINDOW_SOFTWARE: &str = "Software Update File Registration";
     pub const WINDOW_NEW_FILE: &str = "Registering New Software Update File";
     pub const WINDOW_MODIFY_FILE: &str = "Modifying Software Update File";
+    /// The Jobs page's column of failure reasons [ours].
+    pub const REASON_COLUMN: &str = "Reason";
     pub const WINDOW_JOBS: &str = "Software Update Jobs";
     pub const MODIFYING_CDM: &str = "Modifying Content Distribution Manager";
     pub const MODIFYING_CE: &str = "Modifying Content Engine";

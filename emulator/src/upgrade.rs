@@ -73,6 +73,8 @@ pub struct JobView {
     pub file: i64,
     pub status: String,
     pub history: Vec<(String, String)>,
+    /// Why the job failed (`None` unless it failed).
+    pub reason: Option<String>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> UpgradeError {
@@ -278,12 +280,18 @@ pub fn jobs(cms: &Cms) -> Result<Vec<JobView>, UpgradeError> {
                 .map(|r| (text_of(r, "id"), text_of(r, "at"), text_of(r, "message")))
                 .collect();
             h.sort();
+            let reason = h
+                .iter()
+                .rev()
+                .find_map(|(_, _, m)| m.strip_prefix(text::REASON))
+                .map(str::to_string);
             JobView {
                 id,
                 device: text_of(j, "device"),
                 file: int_of(j, "update_file"),
                 status: text_of(j, "status"),
                 history: h.into_iter().map(|(_, at, m)| (at, m)).collect(),
+                reason,
             }
         })
         .collect();
@@ -420,6 +428,57 @@ fn report(cdm: &Device, device: &Device, job: i64, step: usize, message: &str) {
     device.log(format!("%ACNS-6-UPGRADE: {message}"));
 }
 
+/// Marks every job that had not ended as failed (a lab stopped while it ran: at the next start
+/// nothing runs it any more), with the reason; returns (job id, device) of each.
+pub fn fail_unfinished(cms: &mut Cms, now: &str) -> Result<Vec<(i64, String)>, UpgradeError> {
+    let mut failed = Vec::new();
+    for job in jobs(cms)? {
+        if job.status == text::SUCCESSFUL || job.status == text::FAILED {
+            continue;
+        }
+        let step = job.history.len();
+        if let Ok(Some(mut row)) = cms.row("jobs", &job.id.to_string()) {
+            row.insert("status".into(), text::FAILED.into());
+            cms.put("jobs", row).map_err(unavailable)?;
+            add_history(cms, job.id, step, now, text::FAILED)?;
+            add_history(
+                cms,
+                job.id,
+                step + 1,
+                now,
+                &format!("{}{}", text::REASON, text::STOPPED),
+            )?;
+            failed.push((job.id, job.device));
+        }
+    }
+    Ok(failed)
+}
+
+/// Records a job's failure on the CDM (the table 7-2 status, then the reason in the history) and
+/// in the device's system log, with the reason.
+fn report_failed(cdm: &Device, device: &Device, job: i64, step: usize, reason: &str) {
+    let reason = reason.trim_start_matches("% Error: ");
+    tracing::info!(device = %device.identity.name, job, reason, "prepositioned download failed");
+    let now = cdm.clock().now().to_rfc3339();
+    let mut state = cdm.state();
+    if let Some(cms) = state.cms.as_mut().filter(|c| c.exists()) {
+        if let Ok(Some(mut row)) = cms.row("jobs", &job.to_string()) {
+            row.insert("status".into(), text::FAILED.into());
+            let _ = cms.put("jobs", row);
+            let _ = add_history(cms, job, step, &now, text::FAILED);
+            let _ = add_history(
+                cms,
+                job,
+                step + 1,
+                &now,
+                &format!("{}{reason}", text::REASON),
+            );
+        }
+    }
+    drop(state);
+    device.log(format!("%ACNS-3-UPGRADE: {}: {reason}", text::FAILED));
+}
+
 /// Runs one job: the device (on `network`) downloads its image (status every MB), installs it and reboots
 /// (`reboot` is called for that). A 4.x downgrade with `CDM-IP` points the device at that CDM first.
 pub async fn run_job(
@@ -431,10 +490,26 @@ pub async fn run_job(
     reboot: impl FnOnce(),
 ) {
     let mut step = 1;
-    let server = match network.server_from(device.identity.ip, meta.url.host()) {
-        crate::network::ServerRoute::Reachable(endpoints) => Some(endpoints),
-        crate::network::ServerRoute::Cut | crate::network::ServerRoute::Unknown => None,
+    // What the install would refuse is refused before the download (same version, no path).
+    let running = device.state().version;
+    let downgrade_image = meta.url.file_name().to_ascii_uppercase().contains("-TO-");
+    if let Err(refusal) = crate::release::install_path(running, meta.version, downgrade_image) {
+        let reason = crate::install::InstallError::refused(refusal, running, meta.version);
+        return report_failed(&cdm, &device, job, step, &reason.to_string());
+    }
+    let host = meta.url.host();
+    let server = match network.server_from(device.identity.ip, host) {
+        crate::network::ServerRoute::Reachable(endpoints) => endpoints,
+        crate::network::ServerRoute::Cut => {
+            let reason = text::SERVER_CUT.replace("{0}", host);
+            return report_failed(&cdm, &device, job, step, &reason);
+        }
+        crate::network::ServerRoute::Unknown => {
+            let reason = text::NO_SERVER.replace("{0}", host);
+            return report_failed(&cdm, &device, job, step, &reason);
+        }
     };
+    let server = Some(server);
     let temp = device.disk_dir().join(format!(".preposition-{job}"));
     let mark = device.boot_mark();
     let mut reported_mb = 0u64;
@@ -482,7 +557,7 @@ pub async fn run_job(
     };
     let result = result.and_then(|bytes| {
         if !device.still_up(mark) {
-            Err("the device lost power during the download".to_string())
+            Err(text::POWER_LOST.to_string())
         } else if device.disk_full() {
             Err(crate::text::install::DISK_FULL.to_string())
         } else {
@@ -509,9 +584,8 @@ pub async fn run_job(
                     }
                     true
                 }
-                Err(e) => {
-                    tracing::info!(device = %device.identity.name, job, error = %e, "prepositioned download failed");
-                    report(&cdm, &device, job, step, text::FAILED);
+                Err(reason) => {
+                    report_failed(&cdm, &device, job, step, &reason);
                     false
                 }
             }

@@ -180,15 +180,20 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
             .map(|h| h[1].as_str().unwrap())
             .collect();
         if job["device"] == "ce3" {
+            // the table 7-2 status, then why, in the history and as the API's `reason`
+            let why = "the image server 10.1.1.100 cannot be reached from this device";
             assert_eq!(
                 history,
                 [
                     "Proceeding with Prepositioned Download",
-                    "Prepositioned Download Failed"
+                    "Prepositioned Download Failed",
+                    &format!("Reason: {why}"),
                 ],
                 "{job}"
             );
+            assert_eq!(job["reason"], why, "{job}");
         } else {
+            assert_eq!(job["reason"], Value::Null, "{job}");
             assert_eq!(
                 history,
                 [
@@ -241,7 +246,41 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
             .any(|l| l.contains("Prepositioned Download Successful")),
         "{log:?}"
     );
-    // 4. delete the registration
+    // and the failure with its reason to the failed device's
+    let ce3_log = lab.node("ce3").unwrap().device().state().log.clone();
+    assert!(
+        ce3_log.iter().any(|(_, l)| l
+            == "%ACNS-3-UPGRADE: Prepositioned Download Failed: the image server 10.1.1.100 cannot be reached from this device"),
+        "{ce3_log:?}"
+    );
+    // 4. an upgrade to the version a device already runs fails at once, saying why
+    lab.network()
+        .heal("10.1.1.12".parse().unwrap(), "10.1.1.100".parse().unwrap());
+    let (status, ids) = call(
+        api,
+        "POST",
+        "/api/upgrades",
+        Some(json!({ "file": id, "device": "ce1" })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{ids}");
+    let job_id = ids[0].as_i64().unwrap();
+    let job = loop {
+        let job = get(api, &format!("/api/jobs/{job_id}")).await;
+        if job["status"] != "Proceeding with Prepositioned Download" {
+            break job;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_eq!(job["status"], "Prepositioned Download Failed", "{job}");
+    assert_eq!(job["reason"], "version 5.2.1 is already running", "{job}");
+    assert_eq!(
+        job["history"].as_array().unwrap().len(),
+        3,
+        "no download: {job}"
+    );
+    // 5. delete the registration
     let (status, _) = call(api, "DELETE", &format!("/api/files/{id}"), None)
         .await
         .unwrap();
@@ -334,4 +373,43 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
         .unwrap()
         .unwrap_err()
         .contains("lab.json"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_a_stopped_lab_left_unfinished_are_failed_with_the_reason_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, api) = lab(dir.path()).await;
+    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": META_521 })))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{file}");
+    // jobs created, as an upgrade request does, then the lab stops before they run
+    let cdm = lab.node("cdm1").unwrap().device().clone();
+    let created = acnslab::upgrade::with_primary(&cdm, |cms| {
+        acnslab::upgrade::create_jobs(
+            cms,
+            file["id"].as_i64().unwrap(),
+            &acnslab::upgrade::Target::Group("edge".into()),
+            "2026-11-26T09:00:00Z",
+        )
+    })
+    .unwrap();
+    assert_eq!(created.len(), 3);
+    lab.shutdown().await;
+    drop(lab);
+    let (lab, api) = self::lab(dir.path()).await;
+    let jobs = get(api, "/api/jobs").await;
+    for job in jobs.as_array().unwrap() {
+        assert_eq!(job["status"], "Prepositioned Download Failed", "{job}");
+        assert_eq!(
+            job["reason"], "the lab stopped before the job ended",
+            "{job}"
+        );
+    }
+    let ce1_log = lab.node("ce1").unwrap().device().state().log.clone();
+    assert!(
+        ce1_log.iter().any(|(_, l)| l
+            == "%ACNS-3-UPGRADE: Prepositioned Download Failed: the lab stopped before the job ended"),
+        "{ce1_log:?}"
+    );
 }

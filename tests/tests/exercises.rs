@@ -197,6 +197,23 @@ fn upgrading_the_ce_group_from_the_cdm_meets_every_goal() {
         "{}",
         last.describe()
     );
+
+    // the same upgrade again: every job fails at once, and --wait says so, with the reason
+    let again = lab.cdm(&["upgrade", "--file", &id, "--group", "edge", "--wait"]);
+    assert_eq!(again.code(), 1, "{}", again.describe());
+    assert!(
+        again.stderr.contains("job(s) failed")
+            && again.stderr.contains("version 5.2.1 is already running"),
+        "{}",
+        again.describe()
+    );
+    assert!(
+        again
+            .stdout
+            .contains("Reason: version 5.2.1 is already running"),
+        "{}",
+        again.describe()
+    );
 }
 
 #[test]

@@ -148,3 +148,34 @@ pub(super) fn seed_groups(inner: &Inner, topology: &Topology) {
         }
     }
 }
+
+/// Marks the jobs a stopped lab left unfinished as failed, with the reason, in the primary CDM's
+/// database and in each device's log.
+pub(super) fn fail_interrupted_jobs(inner: &Inner) {
+    let Some(primary) = inner
+        .nodes
+        .iter()
+        .find(|n| n.device.cdm_role() == Some(CdmRole::Primary))
+    else {
+        return;
+    };
+    let now = primary.device.clock().now().to_rfc3339();
+    let failed = crate::upgrade::with_primary(&primary.device, |cms| {
+        crate::upgrade::fail_unfinished(cms, &now)
+    });
+    match failed {
+        Ok(failed) => {
+            for (job, device) in failed {
+                tracing::warn!(job, device, "upgrade job left unfinished by a stop: failed");
+                if let Some(&i) = inner.by_name.get(&device) {
+                    inner.nodes[i].device.log(format!(
+                        "%ACNS-3-UPGRADE: {}: {}",
+                        crate::text::upgrade::FAILED,
+                        crate::text::upgrade::STOPPED
+                    ));
+                }
+            }
+        }
+        Err(e) => tracing::debug!(error = %e, "unfinished upgrade jobs not checked"),
+    }
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use super::cdm::{seed_groups, serve_http, LabCdm};
+use super::cdm::{fail_interrupted_jobs, seed_groups, serve_http, LabCdm};
 use super::scheduler::scheduler;
 use super::{io_error, Inner, Lab, LabError, LabOptions, Node};
 use crate::clock::LabClock;
@@ -197,6 +197,7 @@ impl Lab {
         // Primaries first: their CMS must be up before the others register.
         inner.run_due();
         seed_groups(&inner, &topology);
+        fail_interrupted_jobs(&inner);
         tasks.spawn(scheduler(inner.clone()));
         if let Some(http) = &options.cdm_http {
             for (index, _, listener) in api_listeners {

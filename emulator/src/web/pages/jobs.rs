@@ -24,13 +24,14 @@ pub(in crate::web) async fn jobs_page(
                 p #no-jobs { (text::NO_JOBS) }
             } @else {
                 table #jobs {
-                    tr { th { "Job" } th { "Device" } th { "File" } th { "Status" } th { "History" } }
+                    tr { th { "Job" } th { "Device" } th { "File" } th { "Status" } th { (text::REASON_COLUMN) } th { "History" } }
                     @for j in &jobs {
                         tr id={ "job-" (j.id) } {
                             td { (j.id) }
                             td.device { (j.device) }
                             td { (j.file) }
                             td.status { (j.status) }
+                            td.reason { (j.reason.as_deref().unwrap_or("")) }
                             td.history { @for (at, message) in &j.history { (at) " " (message) br; } }
                         }
                     }
