@@ -487,7 +487,7 @@ pub async fn run_job(
     network: &Network,
     job: i64,
     meta: MetaFile,
-    reboot: impl FnOnce(),
+    reboot: impl FnOnce() + Send + 'static,
 ) {
     let mut step = 1;
     // What the install would refuse is refused before the download (same version, no path).
@@ -564,10 +564,11 @@ pub async fn run_job(
             Ok(bytes)
         }
     });
-    // Install, clean up and report in one piece of blocking work (verifying hashes the whole image:
-    // off the async workers), so that a lab stopping meanwhile never leaves an installed image
-    // with its job still in progress; only the reboot is left to this task.
-    let finished = {
+    // Install, clean up, reboot and report in one piece of blocking work (verifying hashes the
+    // whole image: off the async workers), so that a lab stopping meanwhile never leaves an
+    // installed image with its job still in progress, and a job is never seen successful before
+    // its device has started to reboot.
+    {
         let (cdm, device) = (cdm.clone(), device.clone());
         let name = meta.url.file_name().to_string();
         let cdm_ip = meta.cdm_ip;
@@ -578,22 +579,17 @@ pub async fn run_job(
             let _ = std::fs::remove_file(&temp);
             match installed {
                 Ok(_) => {
-                    report(&cdm, &device, job, step, text::SUCCESSFUL);
                     if let Some(cdm_ip) = cdm_ip {
                         point_at_cdm(&device, cdm_ip);
                     }
-                    true
+                    reboot();
+                    report(&cdm, &device, job, step, text::SUCCESSFUL);
                 }
-                Err(reason) => {
-                    report_failed(&cdm, &device, job, step, &reason);
-                    false
-                }
+                Err(reason) => report_failed(&cdm, &device, job, step, &reason),
             }
         })
         .await
-    };
-    if matches!(finished, Ok(true)) {
-        reboot();
+        .unwrap_or_else(|e| tracing::error!(job, error = %e, "upgrade job's install stopped"));
     }
 }
 
