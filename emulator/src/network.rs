@@ -326,7 +326,7 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
         }
         Message::Probe => Answer::Done,
         Message::Deregister { name } => {
-            cms.remove("devices", &name).ok()?;
+            cms.forget_device(&name).ok()?;
             Answer::Done
         }
         Message::GetUpdates { request, version } => {

@@ -315,6 +315,37 @@ impl Cms {
     }
 
     /// Deletes a row of a replicated table by key and logs the change.
+    /// Removes a device and everything the CDM keeps about it (`cms deregister`): its row, its
+    /// group memberships, its upgrade jobs and their history; a later registration is a new device.
+    /// Every removal is a replicated change, so the standby forgets it too.
+    pub fn forget_device(&mut self, name: &str) -> Result<(), CmsError> {
+        let text = |r: &Map<String, Value>, k: &str| r.get(k).map(value_text).unwrap_or_default();
+        let memberships: Vec<String> = self
+            .rows("group_members")?
+            .iter()
+            .filter(|r| text(r, "device") == name)
+            .map(|r| text(r, "id"))
+            .collect();
+        let jobs: Vec<String> = self
+            .rows("jobs")?
+            .iter()
+            .filter(|r| text(r, "device") == name)
+            .map(|r| text(r, "id"))
+            .collect();
+        let history: Vec<String> = self
+            .rows("job_history")?
+            .iter()
+            .filter(|r| jobs.contains(&text(r, "job")))
+            .map(|r| text(r, "id"))
+            .collect();
+        let gone = |keys: Vec<String>| keys.into_iter().map(|k| (k, None));
+        self.write("job_history", gone(history))?;
+        self.write("jobs", gone(jobs))?;
+        self.write("group_members", gone(memberships))?;
+        self.write("devices", gone(vec![name.to_string()]))?;
+        Ok(())
+    }
+
     pub fn remove(&mut self, table: &str, key: &str) -> Result<u64, CmsError> {
         key_column(table)?;
         self.write(table, [(key.to_string(), None)])
