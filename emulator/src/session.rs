@@ -279,15 +279,16 @@ impl Session {
         match outcome {
             Outcome::Print(text) => Reply::text(text),
             Outcome::Fail(text) => Reply::fail(text),
-            Outcome::Ask(question) => {
+            Outcome::Ask(mut question) => {
                 debug_assert!(
                     command.asks.contains(&question.ask),
                     "command `{}` asks {:?} without declaring it in `asks`",
                     command.syntax,
                     question.ask.prompt
                 );
+                let note = std::mem::take(&mut question.note);
                 self.pending = Some((question, command));
-                Reply::text("")
+                Reply::text(note)
             }
             Outcome::Close => Reply::action(Action::Close, ""),
             Outcome::Reload(text) => Reply::action(Action::Reload, text),

@@ -209,6 +209,13 @@ fn write_memory_and_reload_questions() {
         out.ends_with("System configuration has been modified. Save?[yes]:"),
         "{out:?}"
     );
+    // neither yes nor no: said so, and asked again (as IOS does), not cancelled
+    let out = feed(&mut sh, "maybe\r");
+    assert!(out.contains("% Please answer 'yes' or 'no'."), "{out:?}");
+    assert!(
+        out.ends_with("System configuration has been modified. Save?[yes]:"),
+        "{out:?}"
+    );
     let out = feed(&mut sh, "no\r");
     assert!(out.ends_with("Proceed with reload?[confirm]"), "{out:?}");
     let out = sh.input(b"n\r");

@@ -133,19 +133,26 @@ static DELETE: ExecCommand = ExecCommand::new(
     ],
     |_, ctx| {
         with_cms(ctx.device, Needs::DisabledWithDatabase, |_, _| {
-            Outcome::ask(&ASK_CONFIRM_DELETE, |answer, ctx| {
-                match yes_no(answer, false) {
-                    Some(true) => delete(ctx),
-                    Some(false) => Outcome::Print(format!("{}\n", text::DELETE_ABORTED)),
-                    None => Outcome::Fail(crate::text::msg::ANSWER_YES_OR_NO.into()),
-                }
-            })
+            Outcome::ask(&ASK_CONFIRM_DELETE, confirm_delete)
         })
     },
 )
 .privileged()
 .only(CDM_ONLY)
 .asks(&[&ASK_CONFIRM_DELETE]);
+
+/// The answer to `Proceed?[no]:`; an answer that is neither yes nor no asks again, as IOS does.
+fn confirm_delete(answer: &str, ctx: &mut Ctx<'_>) -> Outcome {
+    match yes_no(answer, false) {
+        Some(true) => delete(ctx),
+        Some(false) => Outcome::Print(format!("{}\n", text::DELETE_ABORTED)),
+        None => Outcome::ask_after(
+            format!("{}\n", crate::text::msg::ANSWER_YES_OR_NO),
+            &ASK_CONFIRM_DELETE,
+            confirm_delete,
+        ),
+    }
+}
 
 /// `cms database delete` after the confirmation (the state may have changed meanwhile).
 fn delete(ctx: &mut Ctx<'_>) -> Outcome {

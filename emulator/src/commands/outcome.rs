@@ -32,6 +32,8 @@ pub type Then = Box<dyn FnOnce(&str, &mut Ctx<'_>) -> Outcome + Send>;
 pub struct Question {
     pub ask: &'static Ask,
     pub then: Then,
+    /// Printed before the prompt (a question asked again says why).
+    pub note: String,
 }
 
 impl std::fmt::Debug for Question {
@@ -63,9 +65,19 @@ impl Outcome {
         ask: &'static Ask,
         then: impl FnOnce(&str, &mut Ctx<'_>) -> Outcome + Send + 'static,
     ) -> Self {
+        Outcome::ask_after(String::new(), ask, then)
+    }
+
+    /// Prints `note`, then asks `ask` (a question asked again after an answer it cannot take).
+    pub fn ask_after(
+        note: String,
+        ask: &'static Ask,
+        then: impl FnOnce(&str, &mut Ctx<'_>) -> Outcome + Send + 'static,
+    ) -> Self {
         Outcome::Ask(Question {
             ask,
             then: Box::new(then),
+            note,
         })
     }
 

@@ -167,16 +167,23 @@ fn reload(args: &Args<'_>, ctx: &mut Ctx<'_>) -> Outcome {
     if !modified {
         return confirm_reload();
     }
-    Outcome::ask(&ASK_SAVE_BEFORE_RELOAD, |answer, ctx| {
-        match yes_no(answer, true) {
-            Some(true) => match save(ctx.device) {
-                Outcome::Fail(e) => Outcome::Fail(e),
-                _ => confirm_reload(),
-            },
-            Some(false) => confirm_reload(),
-            None => Outcome::Fail(msg::ANSWER_YES_OR_NO.into()),
-        }
-    })
+    Outcome::ask(&ASK_SAVE_BEFORE_RELOAD, save_before_reload)
+}
+
+/// The answer to `Save?[yes]:`; an answer that is neither yes nor no asks again, as IOS does.
+fn save_before_reload(answer: &str, ctx: &mut Ctx<'_>) -> Outcome {
+    match yes_no(answer, true) {
+        Some(true) => match save(ctx.device) {
+            Outcome::Fail(e) => Outcome::Fail(e),
+            _ => confirm_reload(),
+        },
+        Some(false) => confirm_reload(),
+        None => Outcome::ask_after(
+            format!("{}\n", msg::ANSWER_YES_OR_NO),
+            &ASK_SAVE_BEFORE_RELOAD,
+            save_before_reload,
+        ),
+    }
 }
 
 fn confirm_reload() -> Outcome {
