@@ -169,6 +169,11 @@ pub mod gui {
     pub const WINDOW_SOFTWARE: &str = "Software Update File Registration";
     pub const WINDOW_NEW_FILE: &str = "Registering New Software Update File";
     pub const WINDOW_MODIFY_FILE: &str = "Modifying Software Update File";
+    /// An unknown address [ours].
+    pub const WINDOW_NOT_FOUND: &str = "Page Not Found";
+    pub const NO_SUCH_PAGE: &str = "There is no such page:";
+    pub const BACK_TO_DEVICES: &str = "Back to Devices > Content Engines";
+    pub const NO_SUCH_API_PATH: &str = "no such API path: ";
     /// The Jobs page's column of failure reasons [ours].
     pub const REASON_COLUMN: &str = "Reason";
     pub const WINDOW_JOBS: &str = "Software Update Jobs";

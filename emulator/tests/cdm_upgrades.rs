@@ -280,6 +280,10 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
         3,
         "no download: {job}"
     );
+    // an unknown API path: the API's JSON error, 404
+    let (status, body) = call(api, "GET", "/api/nothing", None).await.unwrap();
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"], "no such API path: /api/nothing");
     // 5. delete the registration
     let (status, _) = call(api, "DELETE", &format!("/api/files/{id}"), None)
         .await

@@ -145,6 +145,14 @@ def main():
             click(driver, driver.find_element(By.CSS_SELECTOR, "#register button"))
             r["duplicate_window"] = text_of(driver, "h1")
             r["duplicate_error"] = text_of(driver, "#error")
+            r["duplicate_url_kept"] = driver.find_element(By.NAME, "url").get_attribute("value")
+
+            # an address that does not exist: a window that says so and leads back
+            driver.get(primary + "/no/such/page")
+            r["not_found_title"] = text_of(driver, "h1")
+            r["not_found_text"] = text_of(driver, "#not-found")
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#back"))
+            r["after_not_found"] = text_of(driver, "h1")
 
             # procedure 3: Devices > Device Groups > Edit (edge) > CDN Settings > Software
             # Upgrade/Downgrade > Update Software: the URL from the drop-down list, Submit

@@ -101,6 +101,12 @@ fn the_guides_gui_procedures_in_a_real_browser() {
         "Registering New Software Update File"
     );
     has("duplicate_error", "already registered");
+    // what the user typed stays in the form after the refusal
+    has("duplicate_url_kept", "/meta/ACNS-5.2.1-K9");
+    // an unknown address: a window of the GUI that says so, with a way back
+    assert_eq!(text("not_found_title"), "Page Not Found");
+    has("not_found_text", "/no/such/page");
+    assert_eq!(text("after_not_found"), "Content Engines");
     // procedure 3
     assert_eq!(text("group_window"), "Modifying Device Group edge");
     assert_eq!(text("update_window"), "Update Software");

@@ -70,5 +70,6 @@ pub fn routes(lab: Shared) -> Router {
         .route("/software/{id}", get(software::file_page))
         .route("/software/delete", post(software::unregister))
         .route("/jobs", get(jobs::jobs_page))
+        .fallback(pages::not_found::not_found)
         .with_state(state)
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::text::gui as text;
 use crate::upgrade::{self, UpgradeError};
 use crate::web::auth::Admin;
-use crate::web::flash::{back, Flash};
+use crate::web::flash::{back, encode, Flash};
 use crate::web::frame::{data_window, window, Menu};
 use crate::web::GuiState;
 
@@ -48,16 +48,27 @@ pub(in crate::web) async fn list_page(
     })
 }
 
+/// What the user typed in the registration form, carried back with a refusal so nothing typed is
+/// lost (the password is not carried).
+#[derive(Deserialize, Default)]
+pub(in crate::web) struct Typed {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    user: String,
+}
+
 pub(in crate::web) async fn new_file_page(
     State(gui): State<GuiState>,
     _: Admin,
     Query(flash): Query<Flash>,
+    Query(typed): Query<Typed>,
 ) -> Response {
     let body = html! {
         form #register method="post" action="/software/new" {
-            p { label { (text::META_URL) " " input name="url" size="70" required; } }
+            p { label { (text::META_URL) " " input name="url" size="70" required value=(typed.url); } }
             p {
-                label { "User " input name="user" size="12"; }
+                label { "User " input name="user" size="12" value=(typed.user); }
                 " "
                 label { "Password " input name="password" type="password" size="12"; }
             }
@@ -106,7 +117,14 @@ pub(in crate::web) async fn register(
                 file.version
             )),
         ),
-        Err(e) => back("/software/new", Err(e)),
+        Err(e) => back(
+            &format!(
+                "/software/new?url={}&user={}",
+                encode(f.url.trim()),
+                encode(f.user.trim())
+            ),
+            Err(e),
+        ),
     }
 }
 
