@@ -174,8 +174,12 @@ pub mod gui {
     pub const NO_SUCH_PAGE: &str = "There is no such page:";
     pub const BACK_TO_DEVICES: &str = "Back to Devices > Content Engines";
     pub const NO_SUCH_API_PATH: &str = "no such API path: ";
-    /// The Jobs page's column of failure reasons [ours].
+    /// The Jobs page's columns and a job's window [ours].
     pub const REASON_COLUMN: &str = "Reason";
+    pub const STARTED_COLUMN: &str = "Started";
+    pub const CHANGED_COLUMN: &str = "Last Change";
+    pub const ENTRIES: &str = "entries";
+    pub const WINDOW_JOB: &str = "Software Update Job";
     pub const WINDOW_JOBS: &str = "Software Update Jobs";
     pub const MODIFYING_CDM: &str = "Modifying Content Distribution Manager";
     pub const MODIFYING_CE: &str = "Modifying Content Engine";

@@ -179,7 +179,12 @@ def main():
             r["columns_seen"] = sorted(seen)
             driver.get(primary + "/jobs")
             r["job_statuses"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#jobs .status")]
-            r["job_history"] = text_of(driver, "#jobs .history")
+            r["job_rows"] = len(driver.find_elements(By.CSS_SELECTOR, "#jobs tr")) - 1
+            r["job_changed"] = text_of(driver, "#jobs .changed")
+            # the history of a job is behind its link, in a window of its own
+            click(driver, driver.find_element(By.CSS_SELECTOR, "#jobs a.history"))
+            r["job_window"] = text_of(driver, "h1")
+            r["job_history"] = text_of(driver, "#history")
             driver.get(primary + "/devices/ce")
             driver.save_screenshot(screenshot)
             r["ce_versions"] = {

@@ -121,6 +121,13 @@ fn the_guides_gui_procedures_in_a_real_browser() {
         ]),
         "{result:#}"
     );
+    // one row per job, times to the second; the history behind each job's link
+    assert_eq!(result["job_rows"], 2, "{result:#}");
+    assert!(
+        regex_lite_time(&text("job_changed")),
+        "a time to the second: {result:#}"
+    );
+    has("job_window", "Software Update Job");
     for message in [
         "Proceeding with Prepositioned Download",
         "Prepositioned Download in Progress (Completed 1 MB)",
@@ -187,4 +194,16 @@ fn the_guides_gui_procedures_in_a_real_browser() {
         .expect("ce2 in the API's device list");
     assert_eq!(ce2["software_version"], "5.2.1", "{devices:#}");
     drop(lab);
+}
+
+/// `YYYY-MM-DD HH:MM:SS`, nothing finer.
+fn regex_lite_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 19
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
 }

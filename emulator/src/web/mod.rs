@@ -70,6 +70,7 @@ pub fn routes(lab: Shared) -> Router {
         .route("/software/{id}", get(software::file_page))
         .route("/software/delete", post(software::unregister))
         .route("/jobs", get(jobs::jobs_page))
+        .route("/jobs/{id}", get(jobs::job_page))
         .fallback(pages::not_found::not_found)
         .with_state(state)
 }
