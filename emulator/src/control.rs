@@ -80,18 +80,7 @@ pub async fn serve(path: PathBuf, lab: Arc<Lab>, tasks: Tasks) -> std::io::Resul
     let listener = UnixListener::bind(&path)?;
     let mut backoff = Backoff::default();
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => {
-                backoff.succeeded();
-                stream
-            }
-            Err(e) => {
-                let wait = backoff.failed();
-                tracing::warn!(error = %e, ?wait, "control socket: accept failed; waiting");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-        };
+        let (stream, _) = backoff.accept("control socket", || listener.accept()).await;
         let lab = lab.clone();
         tasks.spawn(async move {
             if let Err(e) = client(stream, lab).await {
@@ -134,13 +123,7 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                     ..Default::default()
                 },
                 Some(node) => {
-                    let session = Session::new(
-                        node.device().clone(),
-                        Some(node.lab().clone()),
-                        "admin",
-                        15,
-                        "console",
-                    );
+                    let session = node.session("admin", 15, "console");
                     let reply = prompt_reply(&session, String::new());
                     console = Some((node, session));
                     reply

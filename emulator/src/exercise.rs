@@ -251,18 +251,7 @@ pub async fn serve(path: PathBuf, lab: Arc<Lab>, exercise: Arc<Exercise>) -> std
     let listener = UnixListener::bind(&path)?;
     let mut backoff = Backoff::default();
     loop {
-        let mut stream = match listener.accept().await {
-            Ok((stream, _)) => {
-                backoff.succeeded();
-                stream
-            }
-            Err(e) => {
-                let wait = backoff.failed();
-                tracing::warn!(error = %e, ?wait, "grader socket: accept failed; waiting");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-        };
+        let (mut stream, _) = backoff.accept("grader socket", || listener.accept()).await;
         let grade = grade(&lab, &exercise);
         let mut line = serde_json::to_string(&grade).unwrap_or_default();
         line.push('\n');

@@ -120,6 +120,28 @@ impl Backoff {
     pub fn succeeded(&mut self) {
         self.next = Self::FIRST;
     }
+
+    /// The next connection `accept` gives; after a failure (out of descriptors or similar) it
+    /// waits, longer each time, before the next try instead of spinning. `what` names the
+    /// listener in the log.
+    pub async fn accept<T, F>(&mut self, what: &str, mut accept: impl FnMut() -> F) -> T
+    where
+        F: Future<Output = std::io::Result<T>>,
+    {
+        loop {
+            match accept().await {
+                Ok(accepted) => {
+                    self.succeeded();
+                    return accepted;
+                }
+                Err(e) => {
+                    let wait = self.failed();
+                    tracing::warn!(error = %e, ?wait, listener = what, "accept failed; waiting before the next");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -149,5 +171,31 @@ mod tests {
         assert_eq!(tasks.len(), 3);
         tasks.shutdown(Duration::from_secs(5)).await;
         assert!(tasks.is_empty() && tasks.stopping());
+    }
+
+    #[tokio::test]
+    async fn accept_waits_after_failures_and_returns_the_next_connection() {
+        let mut b = Backoff::default();
+        let mut tries = 0;
+        let started = std::time::Instant::now();
+        let accepted = b
+            .accept("test", || {
+                tries += 1;
+                let n = tries;
+                async move {
+                    if n < 3 {
+                        Err(std::io::Error::other("out of descriptors"))
+                    } else {
+                        Ok(n)
+                    }
+                }
+            })
+            .await;
+        assert_eq!(accepted, 3);
+        assert!(
+            started.elapsed() >= Duration::from_millis(15),
+            "waited 5 + 10 ms"
+        );
+        assert_eq!(b.failed(), Duration::from_millis(5), "reset by the success");
     }
 }

@@ -9,7 +9,7 @@ use acnslab::clock::LabClock;
 use acnslab::cms::{Cms, DeviceRow};
 use acnslab::lab::{Lab, LabOptions};
 use acnslab::release::{Schema, Version};
-use acnslab::session::{Action, Session};
+use acnslab::session::Action;
 use acnslab::topology::Topology;
 use chrono::TimeZone;
 
@@ -60,13 +60,7 @@ fn run_task(node: &std::sync::Arc<acnslab::lab::Node>, task: acnslab::tasks::Tas
 /// (`cms database backup`) and a reload are carried out as the SSH edge would.
 fn cli(lab: &Lab, device: &str, lines: &[&str]) -> String {
     let node = lab.node(device).unwrap();
-    let mut session = Session::new(
-        node.device().clone(),
-        Some(node.lab().clone()),
-        "admin",
-        15,
-        "test",
-    );
+    let mut session = node.session("admin", 15, "test");
     let mut out = String::new();
     for line in lines {
         let reply = session.execute(line);

@@ -8,7 +8,7 @@ use acnslab::clock::LabClock;
 use acnslab::config::DeviceKind;
 use acnslab::lab::{Lab, LabOptions};
 use acnslab::release::Version;
-use acnslab::session::{Action, Session};
+use acnslab::session::Action;
 use acnslab::topology::Topology;
 use chrono::TimeZone;
 
@@ -41,13 +41,7 @@ async fn lab(dir: &std::path::Path) -> Lab {
 /// Types lines on `device`, running long tasks and reloads as an SSH edge would.
 async fn cli(lab: &Lab, device: &str, lines: &[&str]) -> String {
     let node = lab.node(device).unwrap();
-    let mut session = Session::new(
-        node.device().clone(),
-        Some(node.lab().clone()),
-        "admin",
-        15,
-        "test",
-    );
+    let mut session = node.session("admin", 15, "test");
     let mut out = String::new();
     for line in lines {
         let reply = session.execute(line);

@@ -52,13 +52,7 @@ pub fn admin_session(lab: &Lab, device: &str, mode: CliMode) -> Session {
     let node = lab
         .node(device)
         .unwrap_or_else(|| panic!("the lab has no device {device}"));
-    let mut session = Session::new(
-        node.device().clone(),
-        Some(node.lab().clone()),
-        "admin",
-        15,
-        "127.0.0.1",
-    );
+    let mut session = node.session("admin", 15, "127.0.0.1");
     for line in mode.lines() {
         let reply = session.execute(line);
         assert_eq!(reply.text, "", "{device}: `{line}` on the way to {mode:?}");

@@ -197,19 +197,7 @@ async fn ftp_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
     });
     let mut backoff = Backoff::default();
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => {
-                backoff.succeeded();
-                stream
-            }
-            Err(e) => {
-                // Out of descriptors or similar: do not spin.
-                let wait = backoff.failed();
-                tracing::warn!(error = %e, ?wait, "FTP accept failed; waiting before the next");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-        };
+        let (stream, _) = backoff.accept("FTP", || listener.accept()).await;
         let root = inner.folder.clone();
         let auth = auth.clone();
         tasks.spawn(async move {
@@ -372,18 +360,7 @@ async fn http_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
     let root = Arc::new(inner.folder.clone());
     let mut backoff = Backoff::default();
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => {
-                backoff.succeeded();
-                stream
-            }
-            Err(e) => {
-                let wait = backoff.failed();
-                tracing::warn!(error = %e, ?wait, "HTTP accept failed; waiting before the next");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-        };
+        let (stream, _) = backoff.accept("HTTP", || listener.accept()).await;
         let _ = stream.set_nodelay(true);
         let root = root.clone();
         tasks.spawn(async move {

@@ -132,11 +132,7 @@ pub(super) fn seed_groups(inner: &Inner, topology: &Topology) {
             groups.entry(g).or_default().push(d.name.clone());
         }
     }
-    let Some(primary) = inner
-        .nodes
-        .iter()
-        .find(|n| n.device.cdm_role() == Some(CdmRole::Primary))
-    else {
+    let Some(primary) = primary(inner) else {
         return;
     };
     for (name, members) in groups {
@@ -152,11 +148,7 @@ pub(super) fn seed_groups(inner: &Inner, topology: &Topology) {
 /// Marks the jobs a stopped lab left unfinished as failed, with the reason, in the primary CDM's
 /// database and in each device's log.
 pub(super) fn fail_interrupted_jobs(inner: &Inner) {
-    let Some(primary) = inner
-        .nodes
-        .iter()
-        .find(|n| n.device.cdm_role() == Some(CdmRole::Primary))
-    else {
+    let Some(primary) = primary(inner) else {
         return;
     };
     let now = primary.device.clock().now().to_rfc3339();
@@ -178,4 +170,12 @@ pub(super) fn fail_interrupted_jobs(inner: &Inner) {
         }
         Err(e) => tracing::debug!(error = %e, "unfinished upgrade jobs not checked"),
     }
+}
+
+/// The primary CDM of the lab, if it has one.
+fn primary(inner: &Inner) -> Option<&Arc<Node>> {
+    inner
+        .nodes
+        .iter()
+        .find(|n| n.device.cdm_role() == Some(CdmRole::Primary))
 }

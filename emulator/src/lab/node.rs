@@ -50,6 +50,18 @@ impl Node {
         &self.device
     }
 
+    /// A CLI session on this device for `user` (already authenticated) with `privilege`, from
+    /// `peer`, on the lab's network.
+    pub fn session(&self, user: &str, privilege: u8, peer: &str) -> crate::session::Session {
+        crate::session::Session::new(
+            self.device.clone(),
+            Some(self.link.clone()),
+            user,
+            privilege,
+            peer,
+        )
+    }
+
     /// The lab the device is on: its network (and the scheduler's queue).
     pub fn lab(&self) -> &Arc<LabLink> {
         &self.link
@@ -140,18 +152,7 @@ impl Node {
             async move {
                 let mut backoff = Backoff::default();
                 loop {
-                    let (socket, peer) = match listener.accept().await {
-                        Ok(accepted) => {
-                            backoff.succeeded();
-                            accepted
-                        }
-                        Err(e) => {
-                            let wait = backoff.failed();
-                            tracing::warn!(error = %e, ?wait, "accept failed; waiting before the next");
-                            tokio::time::sleep(wait).await;
-                            continue;
-                        }
-                    };
+                    let (socket, peer) = backoff.accept("SSH", || listener.accept()).await;
                     me.connect(socket, peer);
                 }
             }

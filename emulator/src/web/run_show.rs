@@ -6,7 +6,6 @@ use std::sync::Arc;
 use crate::device::Power;
 use crate::driver;
 use crate::lab::Node;
-use crate::session::Session;
 use crate::text::gui as text;
 
 /// What the device prints for a show command, through a session of its own run by the common
@@ -16,13 +15,7 @@ pub(super) async fn run_show(node: &Arc<Node>, line: &str) -> String {
     if device.state().power != Power::Running {
         return text::DEVICE_DOWN.to_string();
     }
-    let mut session = Session::new(
-        device.clone(),
-        Some(node.lab().clone()),
-        "admin",
-        15,
-        "cdm-gui",
-    );
+    let mut session = node.session("admin", 15, "cdm-gui");
     let mut output = String::new();
     driver::run_line(&mut session, line, &mut |t: &str| output.push_str(t)).await;
     output

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::device::Power;
 use crate::driver::{self, After};
-use crate::session::{InputKind, Session};
+use crate::session::InputKind;
 
 use super::super::format::Step;
 use super::checks::power_word;
@@ -39,13 +39,7 @@ impl Runner<'_> {
         if self.transport == Transport::Ssh {
             return self.cli_over_ssh(step, device, &node, lines).await;
         }
-        let mut session = Session::new(
-            node.device().clone(),
-            Some(node.lab().clone()),
-            "admin",
-            15,
-            "scenario",
-        );
+        let mut session = node.session("admin", 15, "scenario");
         let mut out = String::new();
         for (i, line) in lines.iter().enumerate() {
             let echo = format!("{}{line}", session.prompt());
