@@ -293,6 +293,7 @@ async fn run_cdm(
                 ("Device", "device"),
                 ("File", "file"),
                 ("Status", "status"),
+                ("Reason", "reason"),
             ],
         ),
         CdmCommand::Job { id } => (

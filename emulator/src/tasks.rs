@@ -248,6 +248,14 @@ async fn download(
     out: &mut (dyn FnMut(&str) + Send),
 ) -> Finished {
     let device = client.device;
+    // An image whose name announces the version already running is refused before the download,
+    // not after it; anything else is for the install to check on the image itself.
+    if then == Then::Install {
+        let running = device.state().version;
+        if crate::images::version_from_name(file) == Some(running) {
+            return Finished::fail(InstallError::SameVersion(running).to_string());
+        }
+    }
     if let Then::Keep(local) = &then {
         if device.disk_file(local).is_none() {
             return Finished::fail(format!("{}{local}", crate::text::msg::BAD_FILE_NAME));

@@ -323,6 +323,22 @@ async fn failed_installs_change_nothing() {
         assert_eq!(state.power, acnslab::device::Power::Running, "{lines:?}");
         assert_eq!(state.running, before_config, "{lines:?}");
     }
+    // the running version is refused before anything is downloaded
+    let out = cli(
+        &lab,
+        "ce1",
+        &[
+            "copy ftp install 10.1.1.100 /images ACNS-5.1.3-K9.bin",
+            "ftpuser",
+            "ftppass",
+        ],
+    )
+    .await;
+    assert!(out.contains("5.1.3 is already running"), "{out}");
+    assert!(
+        !out.contains("Initiating FTP download"),
+        "checked first: {out}"
+    );
     // server down, then back
     assert!(lab.stop_server("images").await);
     let out = cli(&lab, "ce1", &[FTP_INSTALL, "ftpuser", "ftppass"]).await;
