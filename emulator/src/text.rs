@@ -191,6 +191,8 @@ pub mod gui {
     pub const CONTENTS: &str = "Contents";
     pub const PANE_STATUS: &str = "Status";
     pub const PANE_UPGRADE: &str = "CDN Settings > Software Upgrade/Downgrade";
+    /// [seen: the guide's procedure 1, steps 4 and 5]
+    pub const PANE_CDN_STATUS: &str = "CDN Settings > Status";
     pub const PANE_SHOW: &str = "Show/Clear Commands > Show Commands";
     pub const DEVICE_INFORMATION: &str = "Device Information";
     pub const UPDATE_SOFTWARE: &str = "Update Software";

@@ -114,12 +114,13 @@ def main():
             r["after_login_title"] = driver.title
             r["menu"] = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
 
-            # procedure 1: Devices > Content Engines > Edit (ce1) > Status; Show Commands > version
+            # procedure 1: Devices > Content Engines > Edit (ce1) > CDN Settings > Status (steps 4
+            # and 5 of the guide; the plain Status link leads to the same Device Information)
             click(driver, link(driver, "Devices > Content Engines"))
             r["ces_window"] = text_of(driver, "h1")
             click(driver, driver.find_element(By.CSS_SELECTOR, "#device-ce1 a.edit"))
             r["ce1_window"] = text_of(driver, "h1")
-            click(driver, link(driver, "Status"))
+            click(driver, link(driver, "CDN Settings > Status"))
             r["ce1_information"] = text_of(driver, "#device-information")
             click(driver, link(driver, "Show/Clear Commands > Show Commands"))
             Select(driver.find_element(By.NAME, "command")).select_by_visible_text("version")

@@ -127,6 +127,7 @@ pub(in crate::web) async fn device_page(
             _ => device_information(d),
         };
         let panes = Panes {
+            cdn_status: upgradable,
             upgrade: upgradable,
             show: true,
         };

@@ -80,6 +80,7 @@ pub(in crate::web) async fn group_page(
             html! { h2 #window { (text::PANE_STATUS) } (device_table(&members)) }
         };
         let panes = Panes {
+            cdn_status: false,
             upgrade: true,
             show: false,
         };
