@@ -140,6 +140,10 @@ pub async fn run(
     network: Option<&Network>,
     out: &mut (dyn FnMut(&str) + Send),
 ) -> Finished {
+    let client = NetworkClient {
+        device: &device,
+        network,
+    };
     match task {
         Task::Install { local } => {
             let Some(path) = device.disk_file(&local) else {
@@ -168,13 +172,7 @@ pub async fn run(
             dir,
             file,
             then,
-        } => {
-            let client = NetworkClient {
-                device: &device,
-                network,
-            };
-            download(client, via, &host, &dir, &file, then, out).await
-        }
+        } => download(client, via, &host, &dir, &file, then, out).await,
         Task::Upload {
             user,
             password,
@@ -189,10 +187,6 @@ pub async fn run(
             if !src.is_file() {
                 return Finished::fail(format!("{}{local}", crate::text::cms::NO_FILE));
             }
-            let client = NetworkClient {
-                device: &device,
-                network,
-            };
             let Some(addr) = client.endpoint(&host, true) else {
                 return Finished::fail(format!("{}{host}", text::UNKNOWN_HOST));
             };
