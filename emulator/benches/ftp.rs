@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use acnslab::config::DeviceKind;
-use acnslab::images::{self, server::ImageServer, transfer};
+use acnslab::images::transfer::{self, Pace};
+use acnslab::images::{self, server::ImageServer};
 
 const MB: f64 = 1024.0 * 1024.0;
 
@@ -52,12 +53,11 @@ fn main() {
             let mut calls = 0u64;
             let t = Instant::now();
             let n = transfer::ftp_download(
-                server.ftp_addr(),
-                "acns",
-                "bench",
+                &transfer::FtpServer::new(server.ftp_addr(), "acns", "bench"),
                 "/images",
                 &name,
                 &dest,
+                &mut Pace::unlimited(),
                 &mut |_| calls += 1,
             )
             .await
@@ -74,6 +74,7 @@ fn main() {
                 server.http_addr(),
                 &format!("/images/{name}"),
                 &dest,
+                &mut Pace::unlimited(),
                 &mut |_| {},
             )
             .await
@@ -83,9 +84,15 @@ fn main() {
             println!("http_download {mb} MB: {} [round {round}]", rate(n, secs));
         }
         let t = Instant::now();
-        let n = transfer::ftp_upload(server.ftp_addr(), "acns", "bench", "/", "up.bin", &dest)
-            .await
-            .unwrap();
+        let n = transfer::ftp_upload(
+            &transfer::FtpServer::new(server.ftp_addr(), "acns", "bench"),
+            "/",
+            "up.bin",
+            &dest,
+            &mut Pace::unlimited(),
+        )
+        .await
+        .unwrap();
         println!(
             "ftp_upload   {mb} MB: {}",
             rate(n, t.elapsed().as_secs_f64())

@@ -18,6 +18,7 @@ pub fn up(
     base_port: Option<u16>,
     speed: Option<f64>,
     boot_seconds: Option<f64>,
+    rate_kbps: Option<u32>,
 ) -> Result<(), String> {
     let topology = topology
         .map(|path| Topology::load(&path))
@@ -32,6 +33,7 @@ pub fn up(
         options.base_port = base_port;
         options.speed = speed;
         options.boot_seconds = boot_seconds;
+        options.rate_kbps = rate_kbps;
         let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
         let socket = control::socket_path(lab.state_dir());
         let sockets = Tasks::new();

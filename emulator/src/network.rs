@@ -76,6 +76,8 @@ pub enum ServerRoute {
 pub struct ServerEndpoints {
     pub ftp: Option<std::net::SocketAddr>,
     pub http: Option<std::net::SocketAddr>,
+    /// The rate of the link to the server, in kilobits per lab second (0: no limit).
+    pub rate_kbps: u32,
 }
 
 /// The devices by virtual address, the image servers, and the cut links.

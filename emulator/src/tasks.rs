@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::cms::BackupSource;
 use crate::device::Device;
-use crate::images::transfer::{self, TransferError};
+use crate::images::transfer::{self, Pace, TransferError};
 use crate::install::InstallError;
 use crate::network::{Network, ServerRoute};
 use crate::release::Version;
@@ -192,7 +192,17 @@ pub async fn run(
             };
             out(&format!("{}\n", text::UPLOAD_START));
             let uploaded = match addr {
-                Some(addr) => transfer::ftp_upload(addr, &user, &password, &dir, &file, &src).await,
+                Some(addr) => {
+                    let mut pace = client.pace(&host);
+                    transfer::ftp_upload(
+                        &transfer::FtpServer::new(addr, &user, &password),
+                        &dir,
+                        &file,
+                        &src,
+                        &mut pace,
+                    )
+                    .await
+                }
                 None => Err(refused()),
             };
             match uploaded {
@@ -223,6 +233,18 @@ impl NetworkClient<'_> {
             ServerRoute::Reachable(s) => (if ftp { s.ftp } else { s.http }).map(Some),
             ServerRoute::Cut => Some(None),
             ServerRoute::Unknown => None,
+        }
+    }
+
+    /// The pace of a transfer with the server behind `host`: the rate of the lab's link to it on
+    /// the device's clock.
+    fn pace(&self, host: &str) -> Pace {
+        match self
+            .network
+            .map(|n| n.server_from(self.device.identity.ip, host))
+        {
+            Some(ServerRoute::Reachable(s)) => Pace::link(self.device.clock(), s.rate_kbps),
+            _ => Pace::unlimited(),
         }
     }
 }
@@ -289,10 +311,19 @@ async fn download(
             hashes = mb;
         }
     };
+    let mut pace = client.pace(host);
     let result = match (&via, addr) {
         (_, None) => Err(refused()),
         (Via::Ftp { user, password }, Some(addr)) => {
-            transfer::ftp_download(addr, user, password, dir, file, &temp, &mut progress).await
+            transfer::ftp_download(
+                &transfer::FtpServer::new(addr, user, password),
+                dir,
+                file,
+                &temp,
+                &mut pace,
+                &mut progress,
+            )
+            .await
         }
         (Via::Http { .. }, Some(addr)) => {
             let path = format!("{}/{}", dir.trim_end_matches('/'), file);
@@ -301,7 +332,7 @@ async fn download(
             } else {
                 format!("/{path}")
             };
-            transfer::http_download(addr, &path, &temp, &mut progress).await
+            transfer::http_download(addr, &path, &temp, &mut pace, &mut progress).await
         }
     };
     if !device.still_up(mark) {

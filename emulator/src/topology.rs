@@ -172,6 +172,12 @@ pub struct ServerSpec {
     /// Size of the generated images, in MB.
     #[serde(default = "default_image_mb")]
     pub image_mb: u64,
+    /// The rate of the link to this server, in kilobits per lab second (default 1544: a T1, the
+    /// WAN link of a 2005 branch office). Downloads and uploads go at this pace on a real-time
+    /// clock (a `speed` factor speeds them up with the rest of the lab); on a virtual clock they
+    /// are instant. 0: as fast as loopback allows.
+    #[serde(default = "default_rate_kbps")]
+    pub rate_kbps: u32,
 }
 
 fn default_ftp_user() -> String {
@@ -182,6 +188,13 @@ fn default_ftp_password() -> String {
 }
 fn default_image_mb() -> u64 {
     8
+}
+/// The fastest link a topology may give (10 Gbit/s).
+pub const MAX_RATE_KBPS: u32 = 10_000_000;
+/// A T1 (1.544 Mbit/s), the usual WAN link to a 2005 branch office.
+pub const DEFAULT_RATE_KBPS: u32 = 1544;
+fn default_rate_kbps() -> u32 {
+    DEFAULT_RATE_KBPS
 }
 
 /// A whole topology.
@@ -319,6 +332,11 @@ impl Topology {
             if s.image_mb == 0 || s.image_mb > 4096 {
                 return Err(here("image_mb: must be 1 to 4096".into()));
             }
+            if s.rate_kbps > MAX_RATE_KBPS {
+                return Err(here(format!(
+                    "rate_kbps: must be 0 (no limit) to {MAX_RATE_KBPS}"
+                )));
+            }
         }
         if primaries > 1 {
             return Err((
@@ -374,6 +392,8 @@ mod tests {
         assert_eq!(names, ["cdm1", "cdm2", "ce1", "ce2", "cr1"]);
         assert_eq!(t.primary_cdm_ip(), Some(Ipv4Addr::new(10, 1, 1, 5)));
         assert_eq!(t.port_of(4), 2205);
+        // its image server is behind a T1
+        assert_eq!(t.servers[0].rate_kbps, 1544);
     }
 
     #[test]
@@ -396,6 +416,11 @@ mod tests {
             ),
             ("devices:\n  - name: r\n    kind: cr\n    role: primary\n    ip: 10.0.0.1\n", 2, "role"),
             ("lab:\n  speed: 0\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n", 2, "speed"),
+            (
+                "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\nservers:\n  - name: s\n    ip: 10.0.0.2\n    rate_kbps: 10000001\n",
+                6,
+                "rate_kbps: must be 0 (no limit) to 10000000",
+            ),
         ];
         for (text, line, word) in cases {
             let e = Topology::parse(text, "t.yaml").unwrap_err();

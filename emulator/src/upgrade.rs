@@ -155,9 +155,11 @@ pub async fn fetch(
                 .ftp
                 .ok_or_else(|| BadRequest(format!("no FTP server at {}", parsed.host())))?;
             transfer::ftp_fetch(
-                addr,
-                user.unwrap_or("anonymous"),
-                password.unwrap_or(""),
+                &transfer::FtpServer::new(
+                    addr,
+                    user.unwrap_or("anonymous"),
+                    password.unwrap_or(""),
+                ),
                 dir,
                 file,
                 LIMIT,
@@ -310,6 +312,9 @@ pub fn devices(cms: &Cms) -> Result<Vec<DeviceView>, UpgradeError> {
             let last = jobs.iter().rev().find(|j| j.device == d.name);
             let software_version = match last {
                 Some(j) if j.status != text::SUCCESSFUL => j.status.clone(),
+                // The device reboots onto the new image: the message stays until it is heard
+                // from again (then with its new version).
+                Some(j) if !heard_from_since(&d.last_seen, j) => j.status.clone(),
                 _ => d.version.clone(),
             };
             DeviceView {
@@ -322,6 +327,18 @@ pub fn devices(cms: &Cms) -> Result<Vec<DeviceView>, UpgradeError> {
             }
         })
         .collect())
+}
+
+/// Whether a device last seen at `last_seen` has been heard from since `job`'s last message.
+fn heard_from_since(last_seen: &str, job: &JobView) -> bool {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    match (
+        parse(last_seen),
+        job.history.last().and_then(|(at, _)| parse(at)),
+    ) {
+        (Some(seen), Some(ended)) => seen > ended,
+        _ => true,
+    }
 }
 
 /// What an upgrade request targets.
@@ -509,6 +526,7 @@ pub async fn run_job(
             return report_failed(&cdm, &device, job, step, &reason);
         }
     };
+    let mut pace = transfer::Pace::link(device.clock(), server.rate_kbps);
     let server = Some(server);
     let temp = device.disk_dir().join(format!(".preposition-{job}"));
     let mark = device.boot_mark();
@@ -534,12 +552,15 @@ pub async fn run_job(
                 meta.password.as_deref().unwrap_or(""),
             );
             transfer::ftp_download(
-                s.ftp.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()),
-                user,
-                password,
+                &transfer::FtpServer::new(
+                    s.ftp.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()),
+                    user,
+                    password,
+                ),
                 dir,
                 file,
                 &temp,
+                &mut pace,
                 &mut progress,
             )
             .await
@@ -549,6 +570,7 @@ pub async fn run_job(
             s.http.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()),
             path,
             &temp,
+            &mut pace,
             &mut progress,
         )
         .await

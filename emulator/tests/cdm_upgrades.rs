@@ -206,9 +206,14 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
             );
         }
     }
-    // the version column changes only when the devices come back on the new version
+    // the version column changes only when the devices come back on the new version; until then
+    // (the device reboots) it shows the last table 7-2 message
     let devices = get(api, "/api/devices").await;
     assert_eq!(column(&devices, "ce1", "version"), "5.1.3");
+    assert_eq!(
+        column(&devices, "ce1", "software_version"),
+        "Prepositioned Download Successful"
+    );
     assert_eq!(
         column(&devices, "ce3", "software_version"),
         "Prepositioned Download Failed"

@@ -8,7 +8,7 @@ use std::path::Path;
 use acnslab::config::DeviceKind;
 use acnslab::images::meta::{self, ImageUrl};
 use acnslab::images::server::ImageServer;
-use acnslab::images::transfer::{self, TransferError};
+use acnslab::images::transfer::{self, Pace, TransferError};
 use acnslab::images::{self, ImageError, LabImages};
 use acnslab::release::Version;
 
@@ -433,12 +433,11 @@ async fn ftp_download_with_progress() {
     let dest = dir.path().join("downloaded.bin");
     let mut seen = Vec::new();
     let n = transfer::ftp_download(
-        server.ftp_addr(),
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(server.ftp_addr(), USER, PASSWORD),
         "/images",
         "ACNS-5.2.1-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |b| seen.push(b),
     )
     .await
@@ -452,9 +451,7 @@ async fn ftp_download_with_progress() {
     assert_eq!(info.size, size);
     // A meta file fetched into memory parses.
     let text = transfer::ftp_fetch(
-        server.ftp_addr(),
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(server.ftp_addr(), USER, PASSWORD),
         "/meta",
         "ACNS-5.2.1-K9.meta",
         65536,
@@ -471,12 +468,11 @@ async fn ftp_errors() {
     let dest = dir.path().join("x.bin");
     let addr = server.ftp_addr();
     let e = transfer::ftp_download(
-        addr,
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(addr, USER, PASSWORD),
         "/images",
         "ACNS-9.9.9-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |_| {},
     )
     .await
@@ -497,12 +493,11 @@ async fn ftp_errors() {
     );
 
     let e = transfer::ftp_download(
-        addr,
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(addr, USER, PASSWORD),
         "/nowhere",
         "ACNS-5.2.1-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |_| {},
     )
     .await
@@ -513,24 +508,22 @@ async fn ftp_errors() {
     );
 
     let e = transfer::ftp_download(
-        addr,
-        USER,
-        "wrong",
+        &transfer::FtpServer::new(addr, USER, "wrong"),
         "/images",
         "ACNS-5.2.1-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |_| {},
     )
     .await
     .unwrap_err();
     assert!(matches!(e, TransferError::Login), "{e}");
     let e = transfer::ftp_download(
-        addr,
-        "anonymous",
-        "me@example.com",
+        &transfer::FtpServer::new(addr, "anonymous", "me@example.com"),
         "/images",
         "ACNS-5.2.1-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |_| {},
     )
     .await
@@ -550,12 +543,11 @@ async fn server_stop_and_restart() {
     server.stop().await;
     assert!(!server.is_running().await);
     let e = transfer::ftp_download(
-        ftp,
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(ftp, USER, PASSWORD),
         "/images",
         "ACNS-5.2.1-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |_| {},
     )
     .await
@@ -568,28 +560,39 @@ async fn server_stop_and_restart() {
         e.to_string(),
         "cannot connect to the server: connection refused"
     );
-    let e = transfer::http_download(http, "/images/ACNS-5.2.1-K9.bin", &dest, &mut |_| {})
-        .await
-        .unwrap_err();
+    let e = transfer::http_download(
+        http,
+        "/images/ACNS-5.2.1-K9.bin",
+        &dest,
+        &mut Pace::unlimited(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, TransferError::Connect(_)), "{e}");
 
     server.restart().await.unwrap();
     assert_eq!((server.ftp_addr(), server.http_addr()), (ftp, http));
     let n = transfer::ftp_download(
-        ftp,
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(ftp, USER, PASSWORD),
         "/images",
         "ACNS-5.2.1-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |_| {},
     )
     .await
     .unwrap();
     assert_eq!(n, 4096);
-    let n = transfer::http_download(http, "/images/ACNS-5.2.1-K9.bin", &dest, &mut |_| {})
-        .await
-        .unwrap();
+    let n = transfer::http_download(
+        http,
+        "/images/ACNS-5.2.1-K9.bin",
+        &dest,
+        &mut Pace::unlimited(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(n, 4096);
     server.restart().await.unwrap(); // no-op while running
 }
@@ -601,12 +604,11 @@ async fn ftp_upload_lands_in_the_folder() {
     let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     fs::write(&src, &content).unwrap();
     let n = transfer::ftp_upload(
-        server.ftp_addr(),
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(server.ftp_addr(), USER, PASSWORD),
         "/images",
         "cdm1-backup.dump",
         &src,
+        &mut Pace::unlimited(),
     )
     .await
     .unwrap();
@@ -617,12 +619,11 @@ async fn ftp_upload_lands_in_the_folder() {
     );
     // Uploading into a directory that does not exist names it.
     let e = transfer::ftp_upload(
-        server.ftp_addr(),
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(server.ftp_addr(), USER, PASSWORD),
         "/nowhere",
         "x.dump",
         &src,
+        &mut Pace::unlimited(),
     )
     .await
     .unwrap_err();
@@ -632,12 +633,11 @@ async fn ftp_upload_lands_in_the_folder() {
     );
     // A missing local file is a local error.
     let e = transfer::ftp_upload(
-        server.ftp_addr(),
-        USER,
-        PASSWORD,
+        &transfer::FtpServer::new(server.ftp_addr(), USER, PASSWORD),
         "/images",
         "x",
         &dir.path().join("none"),
+        &mut Pace::unlimited(),
     )
     .await
     .unwrap_err();
@@ -655,6 +655,7 @@ async fn http_download_head_and_404() {
         server.http_addr(),
         "/images/ACNS-5.x.x-TO-4.2.9-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |b| {
             calls += 1;
             last = b;
@@ -670,6 +671,7 @@ async fn http_download_head_and_404() {
         server.http_addr(),
         "/images/ACNS-9.9.9-K9.bin",
         &dest,
+        &mut Pace::unlimited(),
         &mut |_| {},
     )
     .await
@@ -683,9 +685,15 @@ async fn http_download_head_and_404() {
         "a failed download leaves the previous file alone"
     );
     for path in ["/images", "/../etc/passwd", "/images/../../x"] {
-        let e = transfer::http_download(server.http_addr(), path, &dest, &mut |_| {})
-            .await
-            .unwrap_err();
+        let e = transfer::http_download(
+            server.http_addr(),
+            path,
+            &dest,
+            &mut Pace::unlimited(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(e, TransferError::NotFound(_)), "{path}: {e}");
     }
 
@@ -697,9 +705,15 @@ async fn http_download_head_and_404() {
     let ImageUrl::Http { path, .. } = &m.url else {
         panic!("{:?}", m.url)
     };
-    let n = transfer::http_download(server.http_addr(), path, &dest, &mut |_| {})
-        .await
-        .unwrap();
+    let n = transfer::http_download(
+        server.http_addr(),
+        path,
+        &dest,
+        &mut Pace::unlimited(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(n, m.update_file_size);
     // Too large for a meta file.
     assert!(transfer::http_fetch(server.http_addr(), path, 1000)
@@ -774,17 +788,17 @@ async fn stopping_the_server_cuts_transfers_in_flight() {
                     http_addr,
                     "/images/ACNS-5.2.1-K9.bin",
                     &dest,
+                    &mut Pace::unlimited(),
                     &mut progress,
                 )
                 .await
             } else {
                 transfer::ftp_download(
-                    ftp_addr,
-                    USER,
-                    PASSWORD,
+                    &transfer::FtpServer::new(ftp_addr, USER, PASSWORD),
                     "/images",
                     "ACNS-5.2.1-K9.bin",
                     &dest,
+                    &mut Pace::unlimited(),
                     &mut progress,
                 )
                 .await
@@ -800,4 +814,88 @@ async fn stopping_the_server_cuts_transfers_in_flight() {
         assert!(!dir.path().join("cut.bin").exists());
         server.restart().await.unwrap();
     }
+}
+
+/// A download and an upload at the pace of a link: on a real clock they take the lab time the link
+/// needs for the bytes (a speed factor makes lab time pass faster, so the test stays short); on a
+/// virtual clock the same pace costs no lab time at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_go_at_the_pace_of_the_link() {
+    use acnslab::clock::LabClock;
+    let size: u64 = 1024 * 1024;
+    let (dir, server) = lab_server(size).await;
+    let image_size = fs::metadata(dir.path().join("images/ACNS-5.2.1-K9.bin"))
+        .unwrap()
+        .len();
+    // 1,000 kbit/s: 125,000 bytes per lab second.
+    let rate_kbps = 1000;
+    let needed = image_size as f64 / 125_000.0;
+    // Lab time runs 20 times faster than the wall clock.
+    let clock = LabClock::real(20.0);
+    let mut pace = Pace::link(&clock, rate_kbps);
+    assert_eq!(
+        pace.time_for(125_000),
+        Some(std::time::Duration::from_secs(1))
+    );
+    let dest = dir.path().join("paced.bin");
+    let mut seen = Vec::new();
+    let start = clock.now();
+    let n = transfer::http_download(
+        server.http_addr(),
+        "/images/ACNS-5.2.1-K9.bin",
+        &dest,
+        &mut pace,
+        &mut |b| seen.push((b, clock.now())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, image_size);
+    let took = (clock.now() - start).to_std().unwrap().as_secs_f64();
+    assert!(
+        took >= needed * 0.95,
+        "{n} bytes at {rate_kbps} kbit/s took {took:.2} lab seconds, the link needs {needed:.2}"
+    );
+    // The bytes arrive along the way, not all at the end: half of them within the first ~60% of
+    // the time.
+    let half = seen.iter().find(|(b, _)| *b >= image_size / 2).unwrap().1;
+    let to_half = (half - start).to_std().unwrap().as_secs_f64();
+    assert!(
+        to_half < took * 0.75,
+        "half after {to_half:.2} of {took:.2} s"
+    );
+
+    // An upload of the same file at the same pace.
+    let mut pace = Pace::link(&clock, rate_kbps);
+    let start = clock.now();
+    let sent = transfer::ftp_upload(
+        &transfer::FtpServer::new(server.ftp_addr(), USER, PASSWORD),
+        "/images",
+        "paced-upload.bin",
+        &dest,
+        &mut pace,
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent, image_size);
+    let took = (clock.now() - start).to_std().unwrap().as_secs_f64();
+    assert!(took >= needed * 0.95, "upload took {took:.2} lab seconds");
+
+    // On a virtual clock, no lab time passes and the transfer still completes.
+    let clock = LabClock::virtual_at(chrono::Utc::now());
+    let start = clock.now();
+    let mut pace = Pace::link(&clock, rate_kbps);
+    assert_eq!(pace.time_for(1), None);
+    let n = transfer::ftp_download(
+        &transfer::FtpServer::new(server.ftp_addr(), USER, PASSWORD),
+        "/images",
+        "ACNS-5.2.1-K9.bin",
+        &dest,
+        &mut pace,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, image_size);
+    assert_eq!(clock.now(), start);
+    server.stop().await;
 }

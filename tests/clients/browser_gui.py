@@ -176,7 +176,7 @@ def main():
                 seen.add(column)
                 return column if column == "ce1: 5.2.1; ce2: 5.2.1" else None
 
-            r["group_versions"] = wait_for("5.2.1 on ce1 and ce2", upgraded)
+            r["group_versions"] = wait_for("5.2.1 on ce1 and ce2", upgraded, timeout=240.0)
             r["columns_seen"] = sorted(seen)
             driver.get(primary + "/jobs")
             r["job_statuses"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#jobs .status")]

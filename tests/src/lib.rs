@@ -108,6 +108,9 @@ pub struct LabSetup {
     pub base_port: Option<u16>,
     /// Topology (default: the default lab).
     pub topology: Option<Topology>,
+    /// The image servers' link rate in kbit/s (default 0: as fast as loopback allows, so tests
+    /// that download images stay quick; the topology's own rate is used by `acnslab up`).
+    pub rate_kbps: Option<u32>,
 }
 
 /// A lab running in this process on its own tokio runtime, so the tests themselves stay synchronous
@@ -158,6 +161,7 @@ impl TestLab {
             options.topology = setup.topology.clone();
             options.base_port = Some(base_port);
             options.boot_seconds = Some(setup.boot_seconds.unwrap_or(1.0));
+            options.rate_kbps = Some(setup.rate_kbps.unwrap_or(0));
             match runtime.block_on(Lab::start(options)) {
                 Ok(lab) => break lab,
                 // Someone took a port between our check and the bind: try another block.
@@ -432,14 +436,20 @@ pub struct LabProcess {
 
 impl LabProcess {
     /// Starts `acnslab up --state-dir DIR --base-port PORT --boot-seconds 1 EXTRA...` and waits until
-    /// the `devices` ports accept connections.
+    /// the `devices` ports accept connections. `EXTRA` may set `--boot-seconds` itself.
     pub fn start(state_dir: &Path, base_port: u16, devices: u16, extra: &[&str]) -> LabProcess {
         use std::os::unix::process::CommandExt;
+        let boot: &[&str] = if extra.contains(&"--boot-seconds") {
+            &[]
+        } else {
+            &["--boot-seconds", "1"]
+        };
         let mut child = Command::new(acnslab_binary())
             .arg("up")
             .arg("--state-dir")
             .arg(state_dir)
-            .args(["--base-port", &base_port.to_string(), "--boot-seconds", "1"])
+            .args(["--base-port", &base_port.to_string()])
+            .args(boot)
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -930,6 +940,16 @@ pub fn run_client(name: &str, args: &[String]) -> serde_json::Value {
 
 /// [`run_client`] with another venv's Python (e.g. [`scrapli_2026_python`]).
 pub fn run_client_in(python: &Path, name: &str, args: &[String]) -> serde_json::Value {
+    run_client_within(python, name, args, CLIENT_TIMEOUT)
+}
+
+/// [`run_client_in`] with a time limit of its own (a client that watches a lab work in real time).
+pub fn run_client_within(
+    python: &Path,
+    name: &str,
+    args: &[String],
+    timeout: Duration,
+) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("clients")
         .join(name);
@@ -940,7 +960,7 @@ pub fn run_client_in(python: &Path, name: &str, args: &[String]) -> serde_json::
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1"),
         None,
-        CLIENT_TIMEOUT,
+        timeout,
     );
     run.assert_success();
     let last = run.stdout.lines().last().unwrap_or_default();

@@ -36,6 +36,8 @@ impl ExerciseProcess {
             .arg("--state-dir")
             .arg(state_dir.path())
             .args(["--base-port", &base_port.to_string(), "--boot-seconds", "1"])
+            // Image transfers as fast as loopback allows (a trainee's lab goes at its links' pace).
+            .args(["--rate-kbps", "0"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

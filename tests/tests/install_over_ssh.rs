@@ -89,3 +89,36 @@ fn copy_ftp_install_over_ssh_reboots_into_the_new_version_and_the_cdm_backup_lea
         on.describe()
     );
 }
+
+/// `copy ftp disk` over SSH on a lab whose image server sits behind a 16 Mbit/s link: the 8 MB
+/// image takes the link's time (about 4.2 s), and the `#` marks come along the way, not at the end.
+#[test]
+fn copy_ftp_disk_goes_at_the_pace_of_the_link_with_the_marks_along_the_way() {
+    let lab = TestLab::start_with(LabSetup {
+        rate_kbps: Some(16_000),
+        ..LabSetup::default()
+    });
+    let mut term = Terminal::open(lab.port("ce1"), "ce1#");
+    term.send("copy ftp disk 10.1.1.100 /images ACNS-5.2.1-K9.bin paced.bin\r");
+    term.expect_end("Enter username for remote ftp server:");
+    term.send("ftpuser\r");
+    term.expect_end("Enter password for remote ftp server:");
+    term.send("ftppass\r");
+    let asked = std::time::Instant::now();
+    term.expect("#");
+    let first_mark = asked.elapsed();
+    let rest = term.expect_end("ce1#");
+    let done = asked.elapsed();
+    assert!(rest.contains("FTP download completed."), "{rest:?}");
+    // 8 MiB at 16,000 kbit/s: 4.19 s of link time.
+    assert!(
+        done >= Duration::from_secs_f64(4.0),
+        "the download took {done:?}, the link needs 4.2 s"
+    );
+    assert!(
+        done - first_mark >= Duration::from_secs(2),
+        "the first # came {first_mark:?} after the login, the end {done:?}"
+    );
+    let dir = term.run("dir", "ce1#");
+    assert!(dir.contains("paced.bin"), "{dir:?}");
+}

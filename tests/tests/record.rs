@@ -34,7 +34,9 @@ fn run_file(file: &Path) -> Finished {
 /// `acnslab up` as [`LabProcess::start`] starts it, once its control socket answers (the ports
 /// open a moment before).
 fn start_lab(dir: &Path, extra: &[&str]) -> LabProcess {
-    let lab = LabProcess::start(dir, free_base_port(5), 5, extra);
+    // Transfers as fast as loopback allows: the recording is about the session, not the link.
+    let args: Vec<&str> = ["--rate-kbps", "0"].iter().chain(extra).copied().collect();
+    let lab = LabProcess::start(dir, free_base_port(5), 5, &args);
     let socket = dir.join("control.sock");
     assert!(
         wait_for(Duration::from_secs(30), || socket.exists()),

@@ -5,13 +5,16 @@
 //! 4: delete the registration from the Update Software window and through Edit > Trash); the
 //! standby's GUI sends the user to the primary. The JSON API is asked afterwards: they agree.
 
-use acnslab_tests::{browser, free_base_port, run_client, target_dir, LabProcess};
+use acnslab_tests::{
+    browser, client_python, free_base_port, run_client_within, target_dir, LabProcess,
+};
 
 #[test]
 fn the_guides_gui_procedures_in_a_real_browser() {
     let (chromium, chromedriver) = browser();
     let dir = tempfile::tempdir().expect("temp dir");
-    let lab = LabProcess::start(dir.path(), free_base_port(5), 5, &[]);
+    // The default lab as `acnslab up` starts it (T1 links, 5 s reboots).
+    let lab = LabProcess::start(dir.path(), free_base_port(5), 5, &["--boot-seconds", "5"]);
     let info: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("lab.json")).expect("lab.json"),
     )
@@ -25,7 +28,9 @@ fn the_guides_gui_procedures_in_a_real_browser() {
             .to_string()
     };
     let screenshot = target_dir().join("cdm-devices-page.png");
-    let result = run_client(
+    // The upgrade goes at the pace of a T1 (8 MB images: about 45 s) and is watched as it runs.
+    let result = run_client_within(
+        &client_python(),
         "browser_gui.py",
         &[
             format!("http://{}", api("cdm1")),
@@ -34,6 +39,7 @@ fn the_guides_gui_procedures_in_a_real_browser() {
             chromedriver.display().to_string(),
             screenshot.display().to_string(),
         ],
+        std::time::Duration::from_secs(300),
     );
     let text = |key: &str| result[key].as_str().unwrap_or_default().to_string();
     let has = |key: &str, part: &str| {
@@ -113,6 +119,31 @@ fn the_guides_gui_procedures_in_a_real_browser() {
     assert_eq!(text("upgrade_window"), "Device Groups");
     has("upgrade_note", "Software update started; jobs:");
     assert_eq!(text("group_versions"), "ce1: 5.2.1; ce2: 5.2.1");
+    // While the upgrade ran at the default lab's T1 pace, the Software Version column went through
+    // the guide's table 7-2 messages (the download's megabytes counted as one message).
+    let mut messages: Vec<String> = result["columns_seen"]
+        .as_array()
+        .expect("columns_seen")
+        .iter()
+        .flat_map(|column| column.as_str().unwrap_or_default().split("; "))
+        .filter_map(|cell| cell.split_once(": ").map(|(_, m)| m))
+        .filter(|m| m.contains("Prepositioned Download"))
+        .map(|m| match m.find(" (Completed ") {
+            Some(i) if m.ends_with(" MB)") => format!("{} (Completed N MB)", &m[..i]),
+            _ => m.to_string(),
+        })
+        .collect();
+    messages.sort();
+    messages.dedup();
+    assert_eq!(
+        messages,
+        [
+            "Prepositioned Download Successful",
+            "Prepositioned Download in Progress (Completed N MB)",
+            "Proceeding with Prepositioned Download",
+        ],
+        "{result:#}"
+    );
     assert_eq!(
         result["job_statuses"],
         serde_json::json!([

@@ -7,6 +7,10 @@
 //! Downloads stream to a temporary sibling ([`super::tmp_path`]: `DIR/.NAME.tmp`) renamed into place
 //! when complete, so a failed download never leaves a partial file under the final name and removes
 //! its temporary file.
+//!
+//! Every download and upload goes at the pace of the lab's link to the server ([`Pace`]): data
+//! moves in steps of at most [`PACE_STEP`] bytes, and after each step the transfer waits on the lab
+//! clock until the link could have carried that much.
 
 use std::io;
 use std::net::SocketAddr;
@@ -14,6 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Empty};
 use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST};
 use hyper::{Request, StatusCode};
@@ -25,11 +30,69 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::tmp_path;
+use crate::clock::LabClock;
 
 /// How long connecting (TCP + greeting) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Downloads are written to disk in chunks of this size.
 const CHUNK: usize = 1 << 20;
+/// The most a transfer reads or writes between two looks at its pace (and its progress).
+pub const PACE_STEP: usize = 64 * 1024;
+/// A transfer ahead of its link by less than this goes on without waiting (no tiny sleeps).
+const PACE_SLACK: Duration = Duration::from_millis(20);
+
+/// The pace of a transfer: the rate of the lab's link to the server, on the lab clock. A rate of 0
+/// or a virtual clock means no pace at all: a virtual clock moves only when its runner advances
+/// it, so a transfer waiting on it would stall a scenario; there transfers are instant.
+pub struct Pace {
+    link: Option<(LabClock, f64)>,
+    started: Option<DateTime<Utc>>,
+}
+
+impl Pace {
+    /// As fast as loopback allows.
+    pub fn unlimited() -> Pace {
+        Pace {
+            link: None,
+            started: None,
+        }
+    }
+
+    /// The pace of a link of `rate_kbps` kilobits per lab second on `clock`.
+    pub fn link(clock: &LabClock, rate_kbps: u32) -> Pace {
+        if rate_kbps == 0 || clock.is_virtual() {
+            return Pace::unlimited();
+        }
+        let bytes_per_second = f64::from(rate_kbps) * 1000.0 / 8.0;
+        Pace {
+            link: Some((clock.clone(), bytes_per_second)),
+            started: None,
+        }
+    }
+
+    /// The lab time the link needs for `bytes`, if the transfer is paced.
+    pub fn time_for(&self, bytes: u64) -> Option<Duration> {
+        let (_, rate) = self.link.as_ref()?;
+        Some(Duration::from_secs_f64(bytes as f64 / rate))
+    }
+
+    /// Waits until the link could have carried `total` bytes since the transfer began (the first
+    /// call, made with 0 when the data starts to flow).
+    pub async fn allow(&mut self, total: u64) {
+        let Some(due) = self.time_for(total) else {
+            return;
+        };
+        let Some((clock, _)) = &self.link else {
+            return;
+        };
+        let now = clock.now();
+        let started = *self.started.get_or_insert(now);
+        let elapsed = (now - started).to_std().unwrap_or_default();
+        if due > elapsed + PACE_SLACK {
+            clock.sleep(due - elapsed).await;
+        }
+    }
+}
 
 /// Why a transfer failed. Every message reads well after `% Error: `.
 #[derive(Debug, thiserror::Error)]
@@ -93,12 +156,30 @@ fn ftp_error(e: FtpError, missing: &str) -> TransferError {
     }
 }
 
-async fn ftp_session(
-    addr: SocketAddr,
-    user: &str,
-    password: &str,
-    dir: &str,
-) -> Result<AsyncFtpStream, TransferError> {
+/// An FTP server and the login to use on it.
+#[derive(Debug, Clone, Copy)]
+pub struct FtpServer<'a> {
+    pub addr: SocketAddr,
+    pub user: &'a str,
+    pub password: &'a str,
+}
+
+impl<'a> FtpServer<'a> {
+    pub fn new(addr: SocketAddr, user: &'a str, password: &'a str) -> Self {
+        FtpServer {
+            addr,
+            user,
+            password,
+        }
+    }
+}
+
+async fn ftp_session(server: &FtpServer<'_>, dir: &str) -> Result<AsyncFtpStream, TransferError> {
+    let FtpServer {
+        addr,
+        user,
+        password,
+    } = *server;
     let mut ftp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
         Err(_) => return Err(TransferError::Connect("connection timed out".into())),
         Ok(Err(e)) => return Err(TransferError::Connect(describe(&e))),
@@ -191,26 +272,27 @@ impl<'a> Sink<'a> {
 }
 
 async fn ftp_retrieve(
-    addr: SocketAddr,
-    user: &str,
-    password: &str,
+    server: &FtpServer<'_>,
     dir: &str,
     file: &str,
     sink: &mut Sink<'_>,
+    pace: &mut Pace,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64, TransferError> {
-    let mut ftp = ftp_session(addr, user, password, dir).await?;
+    let mut ftp = ftp_session(server, dir).await?;
     let mut stream = ftp
         .retr_as_stream(file)
         .await
         .map_err(|e| ftp_error(e, file))?;
     let mut buf = vec![0u8; CHUNK];
     let mut total = 0u64;
+    pace.allow(0).await;
     loop {
         let mut filled = 0;
         while filled < buf.len() {
+            let step = (filled + PACE_STEP).min(buf.len());
             let n = stream
-                .read(&mut buf[filled..])
+                .read(&mut buf[filled..step])
                 .await
                 .map_err(|e| TransferError::Interrupted(describe(&e)))?;
             if n == 0 {
@@ -219,6 +301,7 @@ async fn ftp_retrieve(
             filled += n;
             total += n as u64;
             progress(total);
+            pace.allow(total).await;
         }
         if filled == 0 {
             break;
@@ -245,16 +328,15 @@ async fn ftp_retrieve(
 /// Downloads `dir/file` over FTP into `dest` (via a temporary sibling renamed at the end), calling
 /// `progress` with the byte count so far as data arrives. Returns the size downloaded.
 pub async fn ftp_download(
-    addr: SocketAddr,
-    user: &str,
-    password: &str,
+    server: &FtpServer<'_>,
     dir: &str,
     file: &str,
     dest: &Path,
+    pace: &mut Pace,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64, TransferError> {
     let mut sink = Sink::file(dest).await?;
-    match ftp_retrieve(addr, user, password, dir, file, &mut sink, progress).await {
+    match ftp_retrieve(server, dir, file, &mut sink, pace, progress).await {
         Ok(total) => {
             sink.commit().await?;
             Ok(total)
@@ -268,9 +350,7 @@ pub async fn ftp_download(
 
 /// Fetches a small file (a meta file) over FTP into memory, refusing files over `limit` bytes.
 pub async fn ftp_fetch(
-    addr: SocketAddr,
-    user: &str,
-    password: &str,
+    server: &FtpServer<'_>,
     dir: &str,
     file: &str,
     limit: usize,
@@ -279,27 +359,28 @@ pub async fn ftp_fetch(
         data: Vec::new(),
         limit,
     };
-    ftp_retrieve(addr, user, password, dir, file, &mut sink, &mut |_| {}).await?;
+    let mut pace = Pace::unlimited();
+    ftp_retrieve(server, dir, file, &mut sink, &mut pace, &mut |_| {}).await?;
     sink.commit().await
 }
 
-/// Uploads `src` to `dir/file` over FTP (replacing it). Returns the size sent.
+/// Uploads `src` to `dir/file` over FTP (replacing it), at `pace`. Returns the size sent.
 pub async fn ftp_upload(
-    addr: SocketAddr,
-    user: &str,
-    password: &str,
+    server: &FtpServer<'_>,
     dir: &str,
     file: &str,
     src: &Path,
+    pace: &mut Pace,
 ) -> Result<u64, TransferError> {
     let mut input = tokio::fs::File::open(src).await?;
-    let mut ftp = ftp_session(addr, user, password, dir).await?;
+    let mut ftp = ftp_session(server, dir).await?;
     let mut stream = ftp
         .put_with_stream(file)
         .await
         .map_err(|e| ftp_error(e, dir))?;
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; PACE_STEP];
     let mut total = 0u64;
+    pace.allow(0).await;
     loop {
         let n = input.read(&mut buf).await?;
         if n == 0 {
@@ -310,6 +391,7 @@ pub async fn ftp_upload(
             .await
             .map_err(|e| TransferError::Interrupted(describe(&e)))?;
         total += n as u64;
+        pace.allow(total).await;
     }
     stream.finish().await.map_err(|e| match e {
         FtpError::UnexpectedResponse(r) => {
@@ -325,6 +407,7 @@ async fn http_retrieve(
     addr: SocketAddr,
     path: &str,
     sink: &mut Sink<'_>,
+    pace: &mut Pace,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64, TransferError> {
     let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
@@ -381,11 +464,13 @@ async fn http_retrieve(
         let mut body = resp.into_body();
         let mut total = 0u64;
         let mut pending: Vec<u8> = Vec::with_capacity(CHUNK);
+        pace.allow(0).await;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| TransferError::Interrupted(e.to_string()))?;
             if let Ok(data) = frame.into_data() {
                 total += data.len() as u64;
                 progress(total);
+                pace.allow(total).await;
                 if pending.is_empty() && data.len() >= CHUNK {
                     sink.write(&data).await?;
                 } else {
@@ -420,10 +505,11 @@ pub async fn http_download(
     addr: SocketAddr,
     path: &str,
     dest: &Path,
+    pace: &mut Pace,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64, TransferError> {
     let mut sink = Sink::file(dest).await?;
-    match http_retrieve(addr, path, &mut sink, progress).await {
+    match http_retrieve(addr, path, &mut sink, pace, progress).await {
         Ok(total) => {
             sink.commit().await?;
             Ok(total)
@@ -445,6 +531,6 @@ pub async fn http_fetch(
         data: Vec::new(),
         limit,
     };
-    http_retrieve(addr, path, &mut sink, &mut |_| {}).await?;
+    http_retrieve(addr, path, &mut sink, &mut Pace::unlimited(), &mut |_| {}).await?;
     sink.commit().await
 }

@@ -52,6 +52,8 @@ pub struct LabOptions {
     pub speed: Option<f64>,
     /// Overrides the topology's boot time (lab seconds).
     pub boot_seconds: Option<f64>,
+    /// Overrides the link rate of every image server (kilobits per lab second, 0: no limit).
+    pub rate_kbps: Option<u32>,
     /// A clock to use instead of a real one (tests and scenario runs pass a virtual clock).
     pub clock: Option<LabClock>,
     /// What each CDM serves on its HTTP port (the API and web pages: `crate::api::service`);
@@ -67,6 +69,7 @@ impl LabOptions {
             base_port: None,
             speed: None,
             boot_seconds: None,
+            rate_kbps: None,
             clock: None,
             cdm_http: None,
         }

@@ -54,6 +54,11 @@ impl Lab {
         if let Some(boot) = options.boot_seconds {
             topology.lab.boot_seconds = boot;
         }
+        if let Some(rate) = options.rate_kbps {
+            for server in &mut topology.servers {
+                server.rate_kbps = rate;
+            }
+        }
         let text = serde_norway::to_string(&topology).unwrap_or_default();
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
@@ -240,6 +245,7 @@ async fn start_servers(
                 ServerEndpoints {
                     ftp: spec.ftp,
                     http: spec.http,
+                    rate_kbps: spec.rate_kbps,
                 },
             )
         } else {
@@ -276,6 +282,7 @@ async fn start_servers(
             let endpoints = ServerEndpoints {
                 ftp: Some(server.ftp_addr()),
                 http: Some(server.http_addr()),
+                rate_kbps: spec.rate_kbps,
             };
             (Some(server), endpoints)
         };
