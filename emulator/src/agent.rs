@@ -4,9 +4,11 @@
 //! the version rule. Synchronous: messages go through [`Network::deliver`]; no lock on this device is
 //! held while a message is delivered.
 
+use crate::cms::replication::UpdateReply;
 use crate::config::{CdmRole, DeviceKind};
-use crate::device::{CmsService, Device, Power, Registration, SyncState};
+use crate::device::{CmsService, Device, Power, Registration};
 use crate::network::{Answer, Message, NetError, Network};
+use crate::standby::{LastPoll, StandbyState};
 
 /// One poll of a device's CMS agent.
 pub fn poll(device: &Device, network: &Network) {
@@ -131,10 +133,18 @@ fn poll_cdm(device: &Device, network: &Network) {
             s.running.cdm_role.unwrap_or(CdmRole::Primary),
             s.running.cdm_ip,
             s.version,
-            s.sync == SyncState::FullUpdatePending,
+            s.standby.wants_full_update(),
         )
     };
-    if power != Power::Running || service != CmsService::Running {
+    if power != Power::Running {
+        return;
+    }
+    if service != CmsService::Running {
+        if role == CdmRole::Standby {
+            if let Some(primary) = cdm_ip {
+                report_standby_state(device, network, primary);
+            }
+        }
         return;
     }
     match role {
@@ -188,32 +198,100 @@ fn pull_updates(
             version,
         },
     );
-    let answer = network.deliver(me, primary, Message::GetUpdates { request, version });
+    let answer = network.deliver(
+        me,
+        primary,
+        Message::GetUpdates {
+            name: device.identity.name.clone(),
+            request,
+            version,
+        },
+    );
     let now = device.clock().now();
-    let mut s = device.state();
-    s.sync = match answer {
-        Ok(Answer::Updates(reply)) => {
-            let Some(cms) = s.cms.as_mut() else { return };
-            match crate::cms::replication::apply_reply(cms, &reply) {
-                Ok(_) => {
-                    let applied = crate::cms::replication::position(cms)
-                        .map(|p| p.1)
-                        .unwrap_or(0);
-                    SyncState::InSync { at: now, applied }
-                }
-                Err(e) => {
-                    tracing::error!(device = %device.identity.name, error = %e, "replication batch not applied");
-                    return;
+    {
+        let mut s = device.state();
+        let before = s.standby_state();
+        let (outcome, was_full) = match answer {
+            Ok(Answer::Updates(reply)) => {
+                let Some(cms) = s.cms.as_mut() else { return };
+                let was_full = matches!(reply, UpdateReply::Full(_));
+                match crate::cms::replication::apply_reply(cms, &reply) {
+                    Ok(rows) => {
+                        let applied = crate::cms::replication::position(cms)
+                            .map(|p| p.1)
+                            .unwrap_or(0);
+                        if was_full {
+                            let line = crate::text::log::FULL_UPDATE_APPLIED
+                                .replace("{primary}", &primary.to_string())
+                                .replace("{rows}", &rows.to_string());
+                            s.log(now, line);
+                        }
+                        (LastPoll::Applied { at: now, applied }, was_full)
+                    }
+                    Err(e) => {
+                        tracing::error!(device = %device.identity.name, error = %e, "replication batch not applied");
+                        return;
+                    }
                 }
             }
+            Ok(Answer::VersionMismatch { primary }) => (
+                LastPoll::VersionMismatch {
+                    at: now,
+                    primary,
+                    standby: version,
+                },
+                false,
+            ),
+            Ok(_) | Err(_) => (LastPoll::Unreachable { at: now }, false),
+        };
+        s.standby.polled(outcome, was_full);
+        log_standby_change(&mut s, before, now);
+    }
+    report_standby_state(device, network, primary);
+}
+
+/// Logs a standby's new state when it differs from `before`.
+pub fn log_standby_change(
+    state: &mut crate::device::DeviceState,
+    before: Option<StandbyState>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let after = state.standby_state();
+    if let Some(after) = after {
+        if before.as_ref().map(StandbyState::word) != Some(after.word()) {
+            state.log(
+                now,
+                format!("{} {}", crate::text::log::STANDBY_STATE, after.line()),
+            );
         }
-        Ok(Answer::VersionMismatch { primary }) => SyncState::VersionMismatch { at: now, primary },
-        Ok(_) | Err(_) => {
-            if full {
-                SyncState::FullUpdatePending
-            } else {
-                SyncState::Unreachable { at: now }
-            }
+    }
+}
+
+/// Tells the primary at `primary` how this standby stands (best effort). While the standby's CMS
+/// service is stopped it says so once.
+fn report_standby_state(device: &Device, network: &Network, primary: std::net::Ipv4Addr) {
+    let report = {
+        let mut s = device.state();
+        let Some(state) = s.standby_state() else {
+            return;
+        };
+        let word = state.word();
+        if matches!(state, StandbyState::CmsDisabled { .. }) && s.standby.reported == Some(word) {
+            return;
+        }
+        if matches!(state, StandbyState::CmsDisabled { .. }) {
+            let now = device.clock().now();
+            s.log(
+                now,
+                format!("{} {}", crate::text::log::STANDBY_STATE, state.line()),
+            );
+        }
+        s.standby.reported = Some(word);
+        Message::StandbyStatus {
+            name: device.identity.name.clone(),
+            word: word.to_string(),
+            line: state.line(),
         }
     };
+    let _ = network.deliver(device.identity.ip, primary, report);
 }

@@ -49,7 +49,9 @@ pub fn service() -> CdmHttp {
 type Answer<T> = Result<Json<T>, UpgradeError>;
 
 async fn devices(State(lab): State<Shared>) -> Answer<Vec<upgrade::DeviceView>> {
-    upgrade::with_primary(lab.cdm().device(), |cms| upgrade::devices(cms)).map(Json)
+    let reports = upgrade::standby_reports(lab.cdm().device());
+    upgrade::with_primary(lab.cdm().device(), |cms| upgrade::devices(cms))
+        .map(|devices| Json(upgrade::with_standby_status(devices, &reports)))
 }
 
 async fn groups(State(lab): State<Shared>) -> Answer<Vec<upgrade::GroupView>> {

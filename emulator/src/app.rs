@@ -228,6 +228,7 @@ async fn run_cdm(
                 ("IP Address", "ip"),
                 ("Software Version", "software_version"),
                 ("Status", "status"),
+                ("Standby Status", "standby_status"),
             ],
         ),
         CdmCommand::Groups => {

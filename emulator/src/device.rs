@@ -7,7 +7,7 @@
 //! configuration, versions) are written atomically to the device's folder in the state directory
 //! whenever they change, so a killed process never leaves them half-written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,7 @@ use crate::clock::LabClock;
 use crate::cms::Cms;
 use crate::config::{CdmRole, Config, DeviceKind};
 use crate::release::{release, Version};
+use crate::standby::{StandbyState, StandbySync};
 
 /// Where a device is in its power cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,8 +133,13 @@ pub struct DeviceState {
     pub cms: Option<Cms>,
     /// CE/CR: the registration with a CDM, as this device last learned it.
     pub registration: Option<Registration>,
-    /// Standby CDM: how replication from the primary stands.
-    pub sync: SyncState,
+    /// Standby CDM: how replication from the primary stands (see [`DeviceState::standby_state`]).
+    pub standby: StandbySync,
+    /// Primary CDM: the state each standby last reported (by name), with when.
+    pub standby_reports: BTreeMap<String, StandbyReport>,
+    /// Primary CDM: when each device was last heard from. The sweep reads it; a refresh that
+    /// changes nothing but the time is not written to the database (not worth a replicated change).
+    pub heard_from: HashMap<String, DateTime<Utc>>,
     /// CE/CR: the CDMs of the network, as the CDM last told us (to follow a failover).
     pub known_cdms: Vec<Ipv4Addr>,
     /// The system log (`show logging`), newest last, bounded.
@@ -164,20 +170,14 @@ pub struct Registration {
     pub since: DateTime<Utc>,
 }
 
-/// How a standby CDM's copy of the primary's data stands.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum SyncState {
-    /// Not a standby, or never synchronised.
-    #[default]
-    Never,
-    /// The last poll applied the primary's updates.
-    InSync { at: DateTime<Utc>, applied: u64 },
-    /// The primary runs another version: its updates are not processed.
-    VersionMismatch { at: DateTime<Utc>, primary: Version },
-    /// The primary could not be reached at the last poll.
-    Unreachable { at: DateTime<Utc> },
-    /// A full update was asked for (`cms enable`) and has not arrived yet.
-    FullUpdatePending,
+/// A standby's state as its primary last heard it (`Message::StandbyStatus`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandbyReport {
+    /// The state's name ([`StandbyState::word`]).
+    pub word: String,
+    /// The state in one line ([`StandbyState::line`]).
+    pub line: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Whether the CMS service runs, and if not, why.
@@ -192,6 +192,19 @@ pub enum CmsService {
 }
 
 impl DeviceState {
+    /// A standby CDM's state (`None` on any other device): its replication and its CMS service.
+    pub fn standby_state(&self) -> Option<StandbyState> {
+        if self.running.cdm_role != Some(CdmRole::Standby) {
+            return None;
+        }
+        let service = match self.cms_service() {
+            CmsService::Running => Ok(()),
+            CmsService::Disabled => Err(None),
+            CmsService::Held(why) => Err(Some(why)),
+        };
+        Some(self.standby.state(service))
+    }
+
     /// The CMS service state, derived from configuration, power and (CDM) database.
     pub fn cms_service(&self) -> CmsService {
         if !self.running.cms_enabled {
@@ -333,7 +346,9 @@ impl Device {
             next_session: 1,
             cms,
             registration: None,
-            sync: SyncState::Never,
+            standby: StandbySync::default(),
+            standby_reports: BTreeMap::new(),
+            heard_from: HashMap::new(),
             known_cdms: Vec::new(),
             boots: 0,
             log: Default::default(),
@@ -467,6 +482,9 @@ impl Device {
         }
         state.running = state.startup.clone();
         state.booted_at = self.clock.now();
+        // What a standby knew of its primary belongs to the software before the boot.
+        state.standby.booted();
+        state.standby_reports.clear();
         let line = format!("{} {}", crate::text::log::BOOTED, state.version);
         state.log(state.booted_at, line);
         let schema = release(state.version).schema;

@@ -14,6 +14,7 @@
 //! - [`driver`]: runs a line and carries out what it asks (tasks, close, reload), for every front end.
 //! - [`commands`]: the command table (one declaration per command) and the handlers.
 //! - [`device`]: a device's identity, configuration, versions, disk and power state machine.
+//! - [`standby`]: a standby CDM's replication state machine (in sync, updating, version mismatch...).
 //! - [`config`]: configuration as data and its rendering.
 //! - [`persist`]: atomic, optionally durable writes of state files.
 //! - [`cms`]: the CMS database of a CDM (SQLite): lifecycle, backups, schema versions, replication.
@@ -63,6 +64,7 @@ pub mod shell;
 pub mod signals;
 pub mod ssh;
 pub mod ssh_client;
+pub mod standby;
 pub mod tasks;
 pub mod terminal;
 pub mod text;

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::cms::replication::{self, UpdateReply, UpdateRequest};
 use crate::cms::DeviceRow;
 use crate::config::{CdmRole, DeviceKind};
-use crate::device::{CmsService, Device, Kick, Power};
+use crate::device::{CmsService, Device, Kick, Power, StandbyReport};
 use crate::release::{cdm_accepts, Version};
+use crate::standby::StandbyState;
 
 /// A CMS message from a device to a CDM.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,8 +34,16 @@ pub enum Message {
     Probe,
     /// A standby asks for the primary's updates.
     GetUpdates {
+        name: String,
         request: UpdateRequest,
         version: Version,
+    },
+    /// A standby tells the primary how it stands (`crate::standby::StandbyState`: its word and
+    /// line), after each poll and when its CMS service stops.
+    StandbyStatus {
+        name: String,
+        word: String,
+        line: String,
     },
 }
 
@@ -269,10 +278,20 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
     }
     let role = state.running.cdm_role.unwrap_or(CdmRole::Primary);
     let cdm_version = state.version;
-    let cms = state.cms.as_mut()?;
     if role != CdmRole::Primary {
         return Some(Answer::Refused("not the primary CDM".into()));
     }
+    if let Message::StandbyStatus { name, word, line } = &message {
+        let report = StandbyReport {
+            word: word.clone(),
+            line: line.clone(),
+            at: now,
+        };
+        state.standby_reports.insert(name.clone(), report);
+    }
+    let mut log = None;
+    let mut heard = None;
+    let cms = state.cms.as_mut()?;
     let answer = match message {
         Message::Register {
             name,
@@ -299,10 +318,12 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
                     ..old
                 } == row
             });
-            // A refresh that changes nothing but the time is not worth a replicated change.
+            // A refresh that changes nothing but the time is not worth a replicated change; the
+            // time is kept in memory for the sweep.
             if !unchanged_but_time {
                 cms.upsert_device(&row).ok()?;
             }
+            heard = Some(name.clone());
             let cdms = cms
                 .cdm_addresses()
                 .unwrap_or_default()
@@ -331,16 +352,50 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
             cms.forget_device(&name).ok()?;
             Answer::Done
         }
-        Message::GetUpdates { request, version } => {
+        Message::GetUpdates {
+            name,
+            request,
+            version,
+        } => {
             if version != cdm_version {
                 Answer::VersionMismatch {
                     primary: cdm_version,
                 }
             } else {
-                Answer::Updates(replication::serve(cms, &request).ok()?)
+                let reply = replication::serve(cms, &request).ok()?;
+                if let UpdateReply::Full(snapshot) = &reply {
+                    let rows: usize = snapshot.tables.iter().map(|(_, rows)| rows.len()).sum();
+                    log = Some(
+                        crate::text::log::FULL_UPDATE_SENT
+                            .replace("{name}", &name)
+                            .replace("{rows}", &rows.to_string()),
+                    );
+                }
+                Answer::Updates(reply)
             }
         }
+        Message::StandbyStatus { name, word, .. } => {
+            // A standby whose CMS stopped is offline for the primary, as a device is.
+            if word == StandbyState::CMS_DISABLED {
+                if let Ok(Some(row)) = cms.device(&name) {
+                    if row.status != "Offline" {
+                        let offline = DeviceRow {
+                            status: "Offline".into(),
+                            ..row
+                        };
+                        cms.upsert_device(&offline).ok()?;
+                    }
+                }
+            }
+            Answer::Done
+        }
     };
+    if let Some(line) = log {
+        state.log(now, line);
+    }
+    if let Some(name) = heard {
+        state.heard_from.insert(name, now);
+    }
     Some(answer)
 }
 
@@ -354,6 +409,11 @@ pub fn sweep(cdm: &Device, stale_before: chrono::DateTime<chrono::Utc>) -> usize
         return 0;
     }
     let own = cdm.identity.name.clone();
+    // A device counts as heard from at the latest of: its row's time, the last message this CDM
+    // had from it (refreshes that change nothing else are not written), this CDM's boot (a CDM
+    // just started gives every device its full interval).
+    let booted_at = state.booted_at;
+    let heard_from = state.heard_from.clone();
     let Some(cms) = state.cms.as_mut() else {
         return 0;
     };
@@ -363,9 +423,15 @@ pub fn sweep(cdm: &Device, stale_before: chrono::DateTime<chrono::Utc>) -> usize
         .into_iter()
         .filter(|r| r.name != own && r.status == "Online")
         .filter(|r| {
-            chrono::DateTime::parse_from_rfc3339(&r.last_seen)
-                .map(|t| t < stale_before)
-                .unwrap_or(true)
+            let row_time = chrono::DateTime::parse_from_rfc3339(&r.last_seen)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .ok();
+            let heard = [row_time, heard_from.get(&r.name).copied(), Some(booted_at)]
+                .into_iter()
+                .flatten()
+                .max()
+                .unwrap_or(booted_at);
+            heard < stale_before
         })
         .collect();
     let mut marked = 0;

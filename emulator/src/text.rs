@@ -195,6 +195,9 @@ pub mod gui {
     pub const PANE_CDN_STATUS: &str = "CDN Settings > Status";
     pub const PANE_SHOW: &str = "Show/Clear Commands > Show Commands";
     pub const DEVICE_INFORMATION: &str = "Device Information";
+    /// A standby CDM's state as the primary last heard it (Devices > CDM). [ours]
+    pub const STANDBY_STATUS: &str = "Standby Status";
+    pub const REPORTED: &str = "reported";
     pub const UPDATE_SOFTWARE: &str = "Update Software";
     pub const UPDATE_SOFTWARE_FOR: &str = "Update Software for";
     pub const META_URL: &str = "Software Update Meta File URL";
@@ -223,6 +226,17 @@ pub mod log {
     pub const DOWNLOAD_DONE: &str = "%ACNS-6-DOWNLOAD: Download completed:";
     pub const DOWNLOAD_FAILED: &str = "%ACNS-3-DOWNLOAD: Download failed:";
     pub const INSTALLED: &str = "%ACNS-5-INSTALL: Software installed, version after reboot:";
+    /// A standby CDM's new state, then its line (`crate::standby::StandbyState::line`). [ours]
+    pub const STANDBY_STATE: &str = "%ACNS-5-CMS: Standby CDM status:";
+    /// `cms enable` on a standby CDM. [ours; the guide: the standby then requests a full update]
+    pub const FULL_UPDATE_REQUESTED: &str =
+        "%ACNS-5-CMS: Full data update requested from the primary CDM {primary}";
+    /// On the primary, when it sends a standby the whole database. [ours]
+    pub const FULL_UPDATE_SENT: &str =
+        "%ACNS-5-CMS: Full data update sent to the standby CDM {name}: {rows} rows";
+    /// On the standby, when the full update is in its database. [ours]
+    pub const FULL_UPDATE_APPLIED: &str =
+        "%ACNS-5-CMS: Full data update from the primary CDM {primary} applied: {rows} rows";
 }
 
 /// The fixed lines of `show version` [seen: real 5.3.3 capture].

@@ -5,6 +5,7 @@
 //! The device's version in the CDM's table changes only when it comes back and registers with it.
 //! Everything is stored in the CDM's CMS database, so it replicates to the standby.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::cms::Cms;
 use crate::config::{CdmRole, DeviceKind};
-use crate::device::Device;
+use crate::device::{Device, StandbyReport};
 use crate::images::meta::{self, ImageUrl, MetaFile};
 use crate::images::transfer;
 use crate::network::Network;
@@ -56,6 +57,13 @@ pub struct DeviceView {
     pub software_version: String,
     pub version: String,
     pub status: String,
+    /// A standby CDM: its state as it last reported it to this primary (`in sync`, `updating:
+    /// ...`, `version mismatch: ...`, `primary unreachable`, `CMS disabled`; see
+    /// `crate::standby::StandbyState::line`), with the time of the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standby_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standby_reported_at: Option<String>,
 }
 
 /// A device group and its members.
@@ -324,9 +332,30 @@ pub fn devices(cms: &Cms) -> Result<Vec<DeviceView>, UpgradeError> {
                 software_version,
                 version: d.version,
                 status: d.status,
+                standby_status: None,
+                standby_reported_at: None,
             }
         })
         .collect())
+}
+
+/// What the standby CDMs last reported to the primary `cdm` (by name).
+pub fn standby_reports(cdm: &Device) -> BTreeMap<String, StandbyReport> {
+    cdm.state().standby_reports.clone()
+}
+
+/// `devices` with each standby CDM's last report filled in.
+pub fn with_standby_status(
+    mut devices: Vec<DeviceView>,
+    reports: &BTreeMap<String, StandbyReport>,
+) -> Vec<DeviceView> {
+    for d in &mut devices {
+        if let Some(report) = reports.get(&d.name) {
+            d.standby_status = Some(report.line.clone());
+            d.standby_reported_at = Some(report.at.format("%Y-%m-%d %H:%M:%S").to_string());
+        }
+    }
+    devices
 }
 
 /// Whether a device last seen at `last_seen` has been heard from since `job`'s last message.

@@ -598,3 +598,144 @@ async fn a_cdm_upgraded_first_leaves_devices_on_older_versions_offline_until_upg
         "still on 5.1.3"
     );
 }
+
+/// Devices that poll without anything to change stay Online on the primary, and so on the standby:
+/// refreshes that change nothing but the time are not written to the database, and the sweep
+/// still counts them (it once marked every quiet device Offline after three intervals, then Online
+/// again at its next poll).
+#[tokio::test]
+async fn quiet_devices_stay_online_for_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    for step in 0..24 {
+        lab.advance(POLL);
+        for cdm in ["cdm1", "cdm2"] {
+            for device in ["ce1", "cr1"] {
+                assert_eq!(
+                    status(&lab, cdm, device).as_deref(),
+                    Some("Online"),
+                    "{device} on {cdm} after {} minutes",
+                    (step + 1) * 5
+                );
+            }
+        }
+    }
+}
+
+fn log_of(lab: &Lab, device: &str) -> Vec<String> {
+    let state = lab.node(device).unwrap().device().state();
+    state.log.iter().map(|(_, line)| line.clone()).collect()
+}
+
+/// The standby's row in the primary's `/api/devices`: (status, standby_status).
+async fn standby_in_api(lab: &Lab) -> (String, String) {
+    let api = lab.info().devices[0].api.clone().unwrap().parse().unwrap();
+    let (code, devices) = acnslab::api::call(api, "GET", "/api/devices", None)
+        .await
+        .unwrap();
+    assert_eq!(code, 200, "{devices}");
+    let cdm2 = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "cdm2")
+        .unwrap()
+        .clone();
+    let text = |key: &str| cdm2[key].as_str().unwrap_or("(none)").to_string();
+    (text("status"), text("standby_status"))
+}
+
+/// The standby's state through the tail of procedures 6 and 7: in sync, CMS disabled, version
+/// mismatch, updating after `cms enable` (the full update logged on both CDMs), in sync again. The
+/// same state, at every step, in `show cms info`, the primary's API and the standby's log; and a
+/// state never mixes the versions from before a reboot with those after it.
+#[tokio::test]
+async fn the_standbys_state_is_the_same_in_show_cms_info_the_api_and_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    lab.advance(POLL);
+    let sync_status = |lab: &Lab| {
+        let out = cli(lab, "cdm2", &["show cms info"]);
+        out.lines()
+            .find_map(|l| l.strip_prefix("Sync status:"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| panic!("no Sync status in {out}"))
+    };
+    assert_eq!(sync_status(&lab), "in sync");
+    assert_eq!(
+        standby_in_api(&lab).await,
+        ("Online".into(), "in sync".into())
+    );
+
+    // the primary is upgraded first: the standby sees the version mismatch
+    let reload_into = |name: &str, version: Version| {
+        let node = lab.node(name).unwrap();
+        node.device().state().pending_version = Some(version);
+        node.reload();
+    };
+    reload_into("cdm1", Version::new(5, 2, 1));
+    lab.advance(Duration::from_secs(31));
+    lab.advance(POLL);
+    let mismatch = "version mismatch: primary runs 5.2.1, this standby runs 5.1.3; updates from the primary are not processed";
+    assert_eq!(sync_status(&lab), mismatch);
+    assert!(
+        log_of(&lab, "cdm2").contains(&format!("%ACNS-5-CMS: Standby CDM status: {mismatch}")),
+        "{:?}",
+        log_of(&lab, "cdm2")
+    );
+
+    // the guide: no cms enable on the standby (saved), then its install
+    cli(
+        &lab,
+        "cdm2",
+        &["configure terminal", "no cms enable", "end", "write memory"],
+    );
+    assert_eq!(sync_status(&lab), "CMS disabled");
+    assert!(
+        log_of(&lab, "cdm2").contains(&"%ACNS-5-CMS: Standby CDM status: CMS disabled".to_string())
+    );
+    // (the 5.2.1 primary refuses the 5.1.3 standby's messages: its report waits for the upgrade)
+    reload_into("cdm2", Version::new(5, 2, 1));
+    lab.advance(Duration::from_secs(31));
+    let after_boot = cli(&lab, "cdm2", &["show cms info"]);
+    assert!(
+        after_boot.contains("Sync status:                CMS disabled")
+            && !after_boot.contains("this standby runs 5.1.3")
+            && !after_boot.contains("primary runs 5.2.1, this standby runs 5.2.1"),
+        "{after_boot}"
+    );
+
+    // cms enable: a full data update is requested, sent by the primary, applied by the standby
+    cli(&lab, "cdm2", &["configure terminal", "cms enable", "end"]);
+    let cdm2_log = log_of(&lab, "cdm2");
+    assert!(
+        cdm2_log.contains(
+            &"%ACNS-5-CMS: Full data update requested from the primary CDM 10.1.1.5".to_string()
+        ),
+        "{cdm2_log:?}"
+    );
+    lab.advance(POLL);
+    let cdm1_log = log_of(&lab, "cdm1");
+    assert!(
+        cdm1_log
+            .iter()
+            .any(|l| l.starts_with("%ACNS-5-CMS: Full data update sent to the standby CDM cdm2: ")),
+        "{cdm1_log:?}"
+    );
+    let cdm2_log = log_of(&lab, "cdm2");
+    assert!(
+        cdm2_log.iter().any(|l| l
+            .starts_with("%ACNS-5-CMS: Full data update from the primary CDM 10.1.1.5 applied: ")),
+        "{cdm2_log:?}"
+    );
+    assert_eq!(
+        cdm2_log.last().map(String::as_str),
+        Some("%ACNS-5-CMS: Standby CDM status: in sync"),
+        "{cdm2_log:?}"
+    );
+    assert_eq!(sync_status(&lab), "in sync");
+    assert_eq!(
+        standby_in_api(&lab).await,
+        ("Online".into(), "in sync".into())
+    );
+}

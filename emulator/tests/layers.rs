@@ -20,7 +20,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "device model, network, persistence",
-        &["device", "cms", "network", "agent", "images", "install"],
+        &[
+            "device", "standby", "cms", "network", "agent", "images", "install",
+        ],
     ),
     ("commands and jobs", &["commands", "tasks", "upgrade"]),
     ("session", &["session", "shell", "driver", "ssh_client"]),

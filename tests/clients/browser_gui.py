@@ -127,6 +127,10 @@ def main():
             click(driver, driver.find_element(By.CSS_SELECTOR, "#show button"))
             r["show_version"] = text_of(driver, "#output")
             click(driver, link(driver, "Devices > CDM"))
+            # the standby's state as it reported it to the primary
+            r["cdm_columns"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#devices th")]
+            r["cdm2_standby"] = text_of(driver, "#device-cdm2 .standby")
+            r["cdm1_standby"] = text_of(driver, "#device-cdm1 .standby")
             click(driver, driver.find_element(By.CSS_SELECTOR, "#device-cdm1 a.edit"))
             r["cdm1_window"] = text_of(driver, "h1")
             r["cdm1_panes"] = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#contents a")]

@@ -78,6 +78,21 @@ fn the_guides_gui_procedures_in_a_real_browser() {
     assert_eq!(text("ce1_window"), "Modifying Content Engine ce1");
     has("ce1_information", "Software Version 5.1.3");
     has("show_version", "Version: ce565-5.1.3");
+    // Devices > CDM: the standby's state, as it reported it to the primary
+    assert_eq!(
+        result["cdm_columns"],
+        serde_json::json!([
+            "",
+            "Name",
+            "IP Address",
+            "Software Version",
+            "Status",
+            "Standby Status"
+        ]),
+        "{result:#}"
+    );
+    assert_eq!(text("cdm2_standby"), "in sync");
+    assert_eq!(text("cdm1_standby"), "-");
     assert_eq!(
         text("cdm1_window"),
         "Modifying Content Distribution Manager cdm1"

@@ -5,7 +5,7 @@ use super::configure::H_NO;
 use super::context::Applied;
 use super::unit::{ConfigCommand, CDM_ONLY};
 use crate::config::{CdmRole, DeviceKind};
-use crate::device::{Device, SyncState};
+use crate::device::Device;
 use crate::network::Network;
 use crate::release::release;
 use crate::text::{cms as text, msg};
@@ -111,7 +111,14 @@ fn check_enable(device: &Device) -> Result<Option<String>, String> {
         ));
     }
     if standby {
-        state.sync = SyncState::FullUpdatePending;
+        state.standby.request_full_update(now);
+        let primary = state
+            .running
+            .cdm_ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "(not set)".into());
+        let line = crate::text::log::FULL_UPDATE_REQUESTED.replace("{primary}", &primary);
+        state.log(now, line);
     }
     Ok(notice)
 }

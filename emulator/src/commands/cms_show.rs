@@ -7,8 +7,9 @@ use super::outcome::Outcome;
 use super::show::H_SHOW;
 use super::unit::{ExecCommand, CDM_ONLY};
 use crate::clock::ctime;
-use crate::device::{CmsService, Device, DeviceState, SyncState};
+use crate::device::{CmsService, Device, DeviceState};
 use crate::release::release;
+use crate::standby::StandbyState;
 use crate::text::cms as text;
 
 pub(super) static EXEC: &[&ExecCommand] = &[&SHOW_CMS_INFO, &SHOW_CMS_DATABASE, &SHOW_CMS_DEVICES];
@@ -104,28 +105,26 @@ fn database_line(state: &DeviceState) -> String {
 }
 
 fn sync_lines(state: &DeviceState) -> Vec<(&'static str, String)> {
-    match &state.sync {
-        SyncState::Never => vec![("Sync status:", "never synchronised".into())],
-        SyncState::InSync { at, applied } => vec![
-            ("Sync status:", "in sync".into()),
-            ("Last sync:", ctime(*at)),
-            ("Updates applied:", applied.to_string()),
-        ],
-        SyncState::VersionMismatch { at, primary } => vec![
-            (
-                "Sync status:",
-                format!(
-                    "version mismatch: primary runs {primary}, this standby runs {}; updates from the primary are not processed",
-                    state.version
-                ),
-            ),
-            ("Last poll:", ctime(*at)),
-        ],
-        SyncState::Unreachable { at } => {
-            vec![("Sync status:", "primary unreachable".into()), ("Last poll:", ctime(*at))]
+    let Some(standby) = state.standby_state() else {
+        return Vec::new();
+    };
+    let mut lines = vec![("Sync status:", standby.line())];
+    match standby {
+        StandbyState::InSync { at, applied } => {
+            lines.push(("Last sync:", ctime(at)));
+            lines.push(("Updates applied:", applied.to_string()));
         }
-        SyncState::FullUpdatePending => vec![("Sync status:", "full update requested".into())],
+        StandbyState::VersionMismatch { at, .. } | StandbyState::PrimaryUnreachable { at } => {
+            lines.push(("Last poll:", ctime(at)))
+        }
+        StandbyState::Updating { .. }
+        | StandbyState::CmsDisabled { .. }
+        | StandbyState::NotYetPolled => {}
     }
+    if let Some(requested) = state.standby.full_update_requested {
+        lines.push(("Full update requested:", ctime(requested)));
+    }
+    lines
 }
 
 /// `show cms database`.

@@ -117,7 +117,8 @@ pub struct Check {
     /// The device's status in a CDM's device table.
     #[serde(default)]
     pub status_on: Option<StatusOn>,
-    /// Standby CDM: `in sync`, `version mismatch`, `primary unreachable`, `never`, `full update`.
+    /// Standby CDM: `cms disabled`, `version mismatch`, `primary unreachable`, `updating`, `in sync`,
+    /// `not yet polled` (`crate::standby::StandbyState::WORDS`).
     #[serde(default)]
     pub sync: Option<String>,
     /// CDM: `present` or `absent`.

@@ -230,11 +230,5 @@ pub(super) fn check_mapping(c: &Check, names: &Names) -> Result<(), String> {
     Ok(())
 }
 
-/// The words of `check: sync:`.
-pub const SYNC_WORDS: &[&str] = &[
-    "in sync",
-    "version mismatch",
-    "primary unreachable",
-    "never",
-    "full update",
-];
+/// The words of `check: sync:`: a standby CDM's states.
+pub const SYNC_WORDS: &[&str] = &crate::standby::StandbyState::WORDS;

@@ -2,7 +2,7 @@
 //! registration, sync, the CMS database and its rows, files on disk); one line per mismatch.
 //! Reads state only: changes nothing.
 
-use crate::device::{Device, Power, SyncState};
+use crate::device::{Device, Power};
 use crate::lab::Lab;
 
 use super::super::format::Check;
@@ -13,16 +13,6 @@ pub(super) fn power_word(p: Power) -> &'static str {
         Power::Running => "running",
         Power::Booting => "booting",
         Power::Rebooting => "rebooting",
-    }
-}
-
-fn sync_word(s: &SyncState) -> &'static str {
-    match s {
-        SyncState::Never => "never",
-        SyncState::InSync { .. } => "in sync",
-        SyncState::VersionMismatch { .. } => "version mismatch",
-        SyncState::Unreachable { .. } => "primary unreachable",
-        SyncState::FullUpdatePending => "full update",
     }
 }
 
@@ -140,8 +130,11 @@ pub fn check(lab: &Lab, c: &Check) -> Vec<String> {
             }
         }
         if let Some(s) = &c.sync {
-            if sync_word(&state.sync) != s {
-                miss(&mut misses, &format!("{d} sync"), s, sync_word(&state.sync));
+            let word = state
+                .standby_state()
+                .map_or("not a standby", |standby| standby.word());
+            if word != s {
+                miss(&mut misses, &format!("{d} sync"), s, word);
             }
         }
         let cms = state.cms.as_ref().filter(|c| c.exists());

@@ -44,11 +44,14 @@ fn kind_name(kind: Option<DeviceKind>) -> &'static str {
 }
 
 /// The table of a device list window (and of a group's Status): Name (with Edit), IP Address,
-/// Software Version, Status.
-pub(super) fn device_table(devices: &[&DeviceView]) -> Markup {
+/// Software Version, Status; the CDM list also Standby Status.
+pub(super) fn device_table(devices: &[&DeviceView], standby_column: bool) -> Markup {
     html! {
         table #devices {
-            tr { th {} th { "Name" } th { "IP Address" } th { "Software Version" } th { "Status" } }
+            tr {
+                th {} th { "Name" } th { "IP Address" } th { "Software Version" } th { "Status" }
+                @if standby_column { th { (text::STANDBY_STATUS) } }
+            }
             @for d in devices {
                 tr id={ "device-" (d.name) } {
                     td { a.edit href={ "/device/" (d.name) } { (text::EDIT) } }
@@ -56,6 +59,9 @@ pub(super) fn device_table(devices: &[&DeviceView]) -> Markup {
                     td { (d.ip) }
                     td.version { (d.software_version) }
                     td.status { (d.status) }
+                    @if standby_column {
+                        td.standby { (d.standby_status.as_deref().unwrap_or("-")) }
+                    }
                 }
             }
         }
@@ -71,10 +77,11 @@ pub(in crate::web) async fn list_page(
     let Some((kind, title)) = list_of(&word) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let reports = upgrade::standby_reports(gui.lab.cdm().device());
     data_window(&gui.lab, title, &flash, false, |cms| {
-        let all = upgrade::devices(cms)?;
+        let all = upgrade::with_standby_status(upgrade::devices(cms)?, &reports);
         let these: Vec<&DeviceView> = all.iter().filter(|d| kind_of(d) == Some(kind)).collect();
-        Ok(device_table(&these))
+        Ok(device_table(&these, kind == DeviceKind::Cdm))
     })
 }
 
@@ -88,6 +95,12 @@ fn device_information(d: &DeviceView) -> Markup {
             tr { th { "IP Address" } td { (d.ip) } }
             tr { th { "Software Version" } td.version { (d.version) } }
             tr { th { "Status" } td.status { (d.status) } }
+            @if let Some(standby) = &d.standby_status {
+                tr {
+                    th { (text::STANDBY_STATUS) }
+                    td.standby { (standby) " (" (text::REPORTED) " " (d.standby_reported_at.as_deref().unwrap_or("")) ")" }
+                }
+            }
         }
     }
 }
@@ -109,8 +122,9 @@ pub(in crate::web) async fn device_page(
         Some("show") => show_output(node.as_ref(), q.command.as_deref()).await,
         _ => None,
     };
+    let reports = upgrade::standby_reports(gui.lab.cdm().device());
     data_window(&gui.lab, &title, &q.flash, false, |cms| {
-        let devices = upgrade::devices(cms)?;
+        let devices = upgrade::with_standby_status(upgrade::devices(cms)?, &reports);
         let d = devices
             .iter()
             .find(|d| d.name == name)

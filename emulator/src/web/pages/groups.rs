@@ -77,7 +77,7 @@ pub(in crate::web) async fn group_page(
                 .iter()
                 .filter(|d| g.devices.contains(&d.name))
                 .collect();
-            html! { h2 #window { (text::PANE_STATUS) } (device_table(&members)) }
+            html! { h2 #window { (text::PANE_STATUS) } (device_table(&members, false)) }
         };
         let panes = Panes {
             cdn_status: false,
