@@ -300,6 +300,18 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
             version,
         } => {
             if !cdm_accepts(cdm_version, version) {
+                // A device this CDM knew is Offline here now, on the version it runs (a CE
+                // downgraded to 4.2.9, a CE left behind by a CDM upgraded first).
+                if let Ok(Some(row)) = cms.device(&name) {
+                    let now_row = DeviceRow {
+                        version: version.to_string(),
+                        status: "Offline".into(),
+                        ..row.clone()
+                    };
+                    if now_row != row {
+                        cms.upsert_device(&now_row).ok()?;
+                    }
+                }
                 return Some(Answer::Refused(format!(
                     "the CDM runs {cdm_version} and does not manage devices on {version}"
                 )));

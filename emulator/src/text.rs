@@ -133,6 +133,10 @@ pub mod upgrade {
     pub const NO_SERVER: &str = "no image server at {0}";
     pub const POWER_LOST: &str = "the device lost power during the download";
     pub const STOPPED: &str = "the lab stopped before the job ended";
+    pub const NOT_MANAGED: &str =
+        "{name} runs {version}, which this CDM ({cdm}) does not manage: it registers with a CDM of its own release";
+    pub const DEVICE_OFFLINE: &str =
+        "{name} is Offline on this CDM (last heard from: {since}); only a device that is Online here can be upgraded from it";
     /// API refusals [ours].
     pub const ALREADY_REGISTERED: &str =
         "this URL is already registered; delete the registration first";

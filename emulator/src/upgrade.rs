@@ -18,6 +18,7 @@ use crate::device::{Device, StandbyReport};
 use crate::images::meta::{self, ImageUrl, MetaFile};
 use crate::images::transfer;
 use crate::network::Network;
+use crate::release::Version;
 use crate::text::upgrade as text;
 
 /// Why an API request was refused; the HTTP layer maps the kind to a status code.
@@ -377,14 +378,49 @@ pub enum Target {
     Group(String),
 }
 
-/// Creates the jobs of an upgrade request (validated against the device table and the file);
-/// returns (job id, device name, meta) for each, for [`run_job`].
+/// The jobs of an upgrade request: every job's id (in device order), and those to run.
+#[derive(Debug)]
+pub struct CreatedJobs {
+    pub ids: Vec<i64>,
+    /// (job id, device name, meta) of each job to run with [`run_job`]; the others failed at once.
+    pub run: Vec<(i64, String, MetaFile)>,
+}
+
+/// Why this CDM (running `cdm`) cannot upgrade the device of `row`, if it cannot: a device on a
+/// version it does not manage (a CE downgraded to 4.2.9 belongs to a 4.x CDM), or one that is
+/// Offline here.
+fn not_managed(row: &crate::cms::DeviceRow, cdm: Version) -> Option<String> {
+    let name = &row.name;
+    if let Ok(version) = row.version.parse::<Version>() {
+        if !crate::release::cdm_accepts(cdm, version) {
+            return Some(
+                text::NOT_MANAGED
+                    .replace("{name}", name)
+                    .replace("{version}", &version.to_string())
+                    .replace("{cdm}", &cdm.to_string()),
+            );
+        }
+    }
+    (row.status != "Online").then(|| {
+        let since = chrono::DateTime::parse_from_rfc3339(&row.last_seen)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|_| "never".into());
+        text::DEVICE_OFFLINE
+            .replace("{name}", name)
+            .replace("{since}", &since)
+    })
+}
+
+/// Creates the jobs of an upgrade request (validated against the device table and the file) on a
+/// CDM running `cdm_version`. A single device this CDM cannot upgrade is refused, saying why; in a
+/// group, such a member's job fails at once with the reason and the others run.
 pub fn create_jobs(
     cms: &mut Cms,
+    cdm_version: Version,
     file: i64,
     target: &Target,
     now: &str,
-) -> Result<Vec<(i64, String, MetaFile)>, UpgradeError> {
+) -> Result<CreatedJobs, UpgradeError> {
     let file_row = cms
         .rows("update_files")
         .map_err(unavailable)?
@@ -403,6 +439,9 @@ pub fn create_jobs(
             if row.kind == DeviceKind::Cdm.label() {
                 return Err(BadRequest(text::CDM_CLI_ONLY.into()));
             }
+            if let Some(why) = not_managed(row, cdm_version) {
+                return Err(Conflict(why));
+            }
             vec![name.clone()]
         }
         Target::Group(group) => {
@@ -417,25 +456,49 @@ pub fn create_jobs(
         }
     };
     let first = jobs(cms)?.iter().map(|j| j.id).max().unwrap_or(0) + 1;
-    let created: Vec<(i64, String, MetaFile)> = (first..)
+    // (id, device, why it fails at once)
+    let created: Vec<(i64, String, Option<String>)> = (first..)
         .zip(names)
-        .map(|(id, name)| (id, name, meta.clone()))
+        .map(|(id, name)| {
+            let why = table
+                .iter()
+                .find(|d| d.name == name)
+                .and_then(|row| not_managed(row, cdm_version));
+            (id, name, why)
+        })
         .collect();
-    let job_rows = created.iter().map(|(id, name, _)| {
+    let job_rows = created.iter().map(|(id, name, why)| {
         let mut row = Map::new();
         row.insert("id".into(), (*id).into());
         row.insert("device".into(), name.clone().into());
         row.insert("update_file".into(), file.into());
-        row.insert("status".into(), text::PROCEEDING.into());
+        let status = if why.is_some() {
+            text::FAILED
+        } else {
+            text::PROCEEDING
+        };
+        row.insert("status".into(), status.into());
         row.insert("created_at".into(), now.into());
         row
     });
     cms.put_many("jobs", job_rows).map_err(unavailable)?;
-    let history = created
-        .iter()
-        .map(|(id, _, _)| history_row(*id, 0, now, text::PROCEEDING));
+    let history = created.iter().flat_map(|(id, _, why)| {
+        let mut rows = vec![history_row(*id, 0, now, text::PROCEEDING)];
+        if let Some(why) = why {
+            rows.push(history_row(*id, 1, now, text::FAILED));
+            rows.push(history_row(*id, 2, now, &format!("{}{why}", text::REASON)));
+        }
+        rows
+    });
     cms.put_many("job_history", history).map_err(unavailable)?;
-    Ok(created)
+    Ok(CreatedJobs {
+        ids: created.iter().map(|(id, _, _)| *id).collect(),
+        run: created
+            .into_iter()
+            .filter(|(_, _, why)| why.is_none())
+            .map(|(id, name, _)| (id, name, meta.clone()))
+            .collect(),
+    })
 }
 
 fn history_row(job: i64, step: usize, at: &str, message: &str) -> Map<String, Value> {

@@ -326,6 +326,60 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
             "CDM-IP of the meta file"
         );
     }
+    // The 4.2.9 CE belongs to a 4.x CDM: this 5.x CDM refuses its registration and shows it
+    // Offline, on the version it runs ...
+    lab.advance(Duration::from_secs(301));
+    let devices = get(api, "/api/devices").await;
+    assert_eq!(column(&devices, "ce1", "status"), "Offline", "{devices}");
+    assert_eq!(column(&devices, "ce1", "version"), "4.2.9", "{devices}");
+    let why = "ce1 runs 4.2.9, which this CDM (5.1.3) does not manage: it registers with a CDM of its own release";
+    // ... refuses to upgrade it again, saying why ...
+    let upgrade_521 = json!({ "url": META_521 });
+    let (status, file_521) = call(api, "POST", "/api/files", Some(upgrade_521))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{file_521}");
+    let (status, body) = call(
+        api,
+        "POST",
+        "/api/upgrades",
+        Some(json!({ "file": file_521["id"], "device": "ce1" })),
+    )
+    .await
+    .unwrap();
+    assert_eq!((status, body["error"].as_str()), (409, Some(why)), "{body}");
+    // ... and in a group upgrade, its job fails at once with that reason while the others run
+    let (status, ids) = call(
+        api,
+        "POST",
+        "/api/upgrades",
+        Some(json!({ "file": file_521["id"], "group": "edge" })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{ids}");
+    let jobs = wait_jobs(api, 4).await;
+    let ce1_job = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["device"] == "ce1" && j["id"] != 1)
+        .unwrap();
+    assert_eq!(ce1_job["status"], "Prepositioned Download Failed", "{jobs}");
+    assert_eq!(ce1_job["reason"], why, "{jobs}");
+    for ce in ["ce2", "ce3"] {
+        let job = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["device"] == ce)
+            .unwrap();
+        assert_eq!(job["status"], "Prepositioned Download Successful", "{jobs}");
+    }
+    assert_eq!(
+        lab.node("ce1").unwrap().device().state().version,
+        Version::new(4, 2, 9)
+    );
     // a standby answers that it is not the primary
     let standby: SocketAddr = lab.info().devices[1].api.clone().unwrap().parse().unwrap();
     let (status, body) = call(standby, "GET", "/api/devices", None).await.unwrap();
@@ -397,13 +451,14 @@ async fn jobs_a_stopped_lab_left_unfinished_are_failed_with_the_reason_at_the_ne
     let created = acnslab::upgrade::with_primary(&cdm, |cms| {
         acnslab::upgrade::create_jobs(
             cms,
+            Version::new(5, 1, 3),
             file["id"].as_i64().unwrap(),
             &acnslab::upgrade::Target::Group("edge".into()),
             "2026-11-26T09:00:00Z",
         )
     })
     .unwrap();
-    assert_eq!(created.len(), 3);
+    assert_eq!((created.ids.len(), created.run.len()), (3, 3));
     lab.shutdown().await;
     drop(lab);
     let (lab, api) = self::lab(dir.path()).await;

@@ -77,12 +77,11 @@ pub fn start_upgrade(
 ) -> Result<Vec<i64>, UpgradeError> {
     let cdm = lab.cdm();
     let now = cdm.device().clock().now().to_rfc3339();
+    let cdm_version = cdm.device().state().version;
     let created = upgrade::with_primary(cdm.device(), |cms| {
-        upgrade::create_jobs(cms, file, target, &now)
+        upgrade::create_jobs(cms, cdm_version, file, target, &now)
     })?;
-    let mut ids = Vec::new();
-    for (id, name, meta) in created {
-        ids.push(id);
+    for (id, name, meta) in created.run {
         let Some(node) = lab.node(&name) else {
             continue;
         };
@@ -104,7 +103,7 @@ pub fn start_upgrade(
             .instrument(span),
         ));
     }
-    Ok(ids)
+    Ok(created.ids)
 }
 
 /// Registers a meta file URL (System > Software Update): fetches the meta file from its server as
