@@ -71,10 +71,20 @@ fn poll_edge(device: &Device, network: &Network) {
                     since,
                 });
             }
+            state.refused = None;
         }
         Ok(Answer::Refused(why)) => {
             tracing::info!(device = %device.identity.name, %why, "registration refused");
             state.registration = None;
+            let refusal = Some((cdm_ip, why.clone()));
+            if state.refused != refusal {
+                let now = device.clock().now();
+                let line = crate::text::log::REGISTRATION_REFUSED
+                    .replace("{cdm}", &cdm_ip.to_string())
+                    .replace("{why}", &why);
+                state.log(now, line);
+                state.refused = refusal;
+            }
         }
         Ok(_) | Err(_) => {}
     }

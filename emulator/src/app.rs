@@ -219,6 +219,13 @@ async fn run_cdm(
     json: bool,
 ) -> Result<(), String> {
     use serde_json::json;
+    const FILE_COLUMNS: &[(&str, &str)] = &[
+        ("Id", "id"),
+        ("Version", "version"),
+        ("Size", "size"),
+        ("URL", "url"),
+        ("Description", "description"),
+    ];
     let (value, columns): (serde_json::Value, &[(&str, &str)]) = match command {
         CdmCommand::Devices => (
             ask(addr, "GET", "/api/devices", None).await?,
@@ -248,34 +255,28 @@ async fn run_cdm(
                 )
             }
         }
-        CdmCommand::Files => (
-            ask(addr, "GET", "/api/files", None).await?,
-            &[
-                ("Id", "id"),
-                ("Version", "version"),
-                ("Size", "size"),
-                ("URL", "url"),
-                ("Description", "description"),
-            ],
-        ),
+        CdmCommand::Files => (ask(addr, "GET", "/api/files", None).await?, FILE_COLUMNS),
         CdmCommand::Register {
             url,
             user,
             password,
-        } => (
-            ask(
-                addr,
-                "POST",
-                "/api/files",
-                Some(json!({"url": url, "user": user, "password": password})),
-            )
-            .await?,
-            &[],
-        ),
-        CdmCommand::Delete { id } => (
-            ask(addr, "DELETE", &format!("/api/files/{id}"), None).await?,
-            &[],
-        ),
+        } => {
+            let body = json!({"url": url, "user": user, "password": password});
+            let file = ask(addr, "POST", "/api/files", Some(body)).await?;
+            if json {
+                (file, &[])
+            } else {
+                (serde_json::Value::Array(vec![file]), FILE_COLUMNS)
+            }
+        }
+        CdmCommand::Delete { id } => {
+            ask(addr, "DELETE", &format!("/api/files/{id}"), None).await?;
+            if !json {
+                println!("registration {id} deleted");
+                return Ok(());
+            }
+            (json!({"deleted": id}), &[])
+        }
         CdmCommand::Upgrade {
             file,
             device,
@@ -286,6 +287,16 @@ async fn run_cdm(
             let ids = ask(addr, "POST", "/api/upgrades", Some(body)).await?;
             if wait {
                 return follow(addr, &ids).await;
+            }
+            if !json {
+                let list: Vec<String> = ids
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|id| id.to_string())
+                    .collect();
+                println!("jobs started: {}", list.join(", "));
+                return Ok(());
             }
             (ids, &[])
         }
@@ -299,10 +310,32 @@ async fn run_cdm(
                 ("Reason", "reason"),
             ],
         ),
-        CdmCommand::Job { id } => (
-            ask(addr, "GET", &format!("/api/jobs/{id}"), None).await?,
-            &[],
-        ),
+        CdmCommand::Job { id } => {
+            let job = ask(addr, "GET", &format!("/api/jobs/{id}"), None).await?;
+            if json {
+                (job, &[])
+            } else {
+                println!(
+                    "job {id}: {} (file {}): {}",
+                    field(&job, "device"),
+                    field(&job, "file"),
+                    field(&job, "status")
+                );
+                if let Some(reason) = job["reason"].as_str() {
+                    println!("reason: {reason}");
+                }
+                let history: Vec<_> = job["history"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|h| json!({"at": h[0], "message": h[1]}))
+                    .collect();
+                (
+                    serde_json::Value::Array(history),
+                    &[("Time", "at"), ("Message", "message")],
+                )
+            }
+        }
     };
     if json || columns.is_empty() {
         println!(

@@ -133,6 +133,9 @@ pub struct DeviceState {
     pub cms: Option<Cms>,
     /// CE/CR: the registration with a CDM, as this device last learned it.
     pub registration: Option<Registration>,
+    /// CE/CR: the CDM that last refused this device's registration, and why (cleared when one
+    /// accepts it).
+    pub refused: Option<(Ipv4Addr, String)>,
     /// Standby CDM: how replication from the primary stands (see [`DeviceState::standby_state`]).
     pub standby: StandbySync,
     /// Primary CDM: the state each standby last reported (by name), with when.
@@ -346,6 +349,7 @@ impl Device {
             next_session: 1,
             cms,
             registration: None,
+            refused: None,
             standby: StandbySync::default(),
             standby_reports: BTreeMap::new(),
             heard_from: HashMap::new(),
@@ -484,7 +488,6 @@ impl Device {
         state.booted_at = self.clock.now();
         // What a standby knew of its primary belongs to the software before the boot.
         state.standby.booted();
-        state.standby_reports.clear();
         let line = format!("{} {}", crate::text::log::BOOTED, state.version);
         state.log(state.booted_at, line);
         let schema = release(state.version).schema;

@@ -79,6 +79,10 @@ pub fn install(device: &Device, image: &Path, name: &str) -> Result<String, Inst
             .backup_into(&device.disk_dir(), running, now)
             .map_err(InstallError::Backup)?;
         device.stamp(&device.disk_dir().join(&dump));
+        device.log(format!(
+            "{} local1/{dump} (before the upgrade)",
+            crate::text::log::DATABASE_BACKED_UP
+        ));
         let _ = writeln!(out, "{} local1/{dump}", text::BACKING_UP);
     }
     device.save_running().map_err(InstallError::Save)?;

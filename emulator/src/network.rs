@@ -306,9 +306,14 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
                     let now_row = DeviceRow {
                         version: version.to_string(),
                         status: "Offline".into(),
+                        last_seen: now.to_rfc3339(),
                         ..row.clone()
                     };
-                    if now_row != row {
+                    let same_but_time = DeviceRow {
+                        last_seen: row.last_seen.clone(),
+                        ..now_row.clone()
+                    } == row;
+                    if !same_but_time {
                         cms.upsert_device(&now_row).ok()?;
                     }
                 }

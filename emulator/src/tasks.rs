@@ -117,6 +117,10 @@ async fn cms_backup(
     match written {
         Ok(Ok((name, _))) => {
             device.stamp(&device.disk_dir().join(&name));
+            device.log(format!(
+                "{} local1/{name}",
+                crate::text::log::DATABASE_BACKED_UP
+            ));
             Finished {
                 text: format!(
                     "{} {name}\nBackup file local1/{name} {}\n",
@@ -191,6 +195,8 @@ pub async fn run(
                 return Finished::fail(format!("{}{host}", text::UNKNOWN_HOST));
             };
             out(&format!("{}\n", text::UPLOAD_START));
+            let what = format!("{local} to {host}:{}/{file}", dir.trim_end_matches('/'));
+            device.log(format!("{} {what}", crate::text::log::UPLOAD_STARTED));
             let uploaded = match addr {
                 Some(addr) => {
                     let mut pace = client.pace(&host);
@@ -205,6 +211,13 @@ pub async fn run(
                 }
                 None => Err(refused()),
             };
+            match &uploaded {
+                Ok(bytes) => device.log(format!(
+                    "{} {what} ({bytes} bytes)",
+                    crate::text::log::UPLOAD_DONE
+                )),
+                Err(e) => device.log(format!("{} {what}: {e}", crate::text::log::UPLOAD_FAILED)),
+            }
             match uploaded {
                 Ok(bytes) => Finished {
                     text: format!("FTP {} ({bytes} bytes)\n", text::UPLOAD_DONE),

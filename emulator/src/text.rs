@@ -69,6 +69,14 @@ pub mod cms {
     pub const DELETE_ABORTED: &str = "CMS database not deleted.";
     pub const RESTORED: &str = "CMS database restored from";
     pub const VALID: &str = "CMS database is valid: schema";
+    /// `cms database validate` of a sound database of another schema than the software's. [ours]
+    pub const VALID_BUT_WRONG_SCHEMA: &str =
+        "Note: CMS services will not start on this database: the software";
+    /// After a schema mismatch: how to get a database CMS can start on. [ours]
+    pub const WAY_OUT_NEWER: &str = "Use 'cms database downgrade', or on a standby 'cms database delete' then 'cms database create', or restore a backup of this version.";
+    pub const WAY_OUT_OLDER: &str = "Reload to migrate it, or restore a backup of this version.";
+    /// `cms database validate` of an older database (e.g. mid-procedure 7, before the install). [ours]
+    pub const VALIDATE_OLDER: &str = "Install a release of schema {schema} (a downgrade), or reload to migrate the database to schema {wanted}.";
     pub const DOWNGRADED: &str = "CMS database converted from schema";
     pub const NEW_DATABASE: &str = "Generating new CMS database...";
     pub const NEED_DISABLED: &str =
@@ -229,7 +237,20 @@ pub mod log {
     pub const DOWNLOAD_STARTED: &str = "%ACNS-6-DOWNLOAD: Download started:";
     pub const DOWNLOAD_DONE: &str = "%ACNS-6-DOWNLOAD: Download completed:";
     pub const DOWNLOAD_FAILED: &str = "%ACNS-3-DOWNLOAD: Download failed:";
+    /// The CMS database's life on a CDM, and its CMS service. [ours]
+    pub const DATABASE_CREATED: &str = "%ACNS-5-CMS: CMS database created with schema";
+    pub const DATABASE_DELETED: &str = "%ACNS-5-CMS: CMS database deleted";
+    pub const DATABASE_RESTORED: &str = "%ACNS-5-CMS: CMS database restored from";
+    pub const DATABASE_BACKED_UP: &str = "%ACNS-5-CMS: CMS database backed up to";
+    pub const CMS_ENABLED: &str = "%ACNS-5-CMS: CMS services enabled";
+    pub const CMS_DISABLED: &str = "%ACNS-5-CMS: CMS services disabled";
+    pub const UPLOAD_STARTED: &str = "%ACNS-6-UPLOAD: Upload started:";
+    pub const UPLOAD_DONE: &str = "%ACNS-6-UPLOAD: Upload completed:";
+    pub const UPLOAD_FAILED: &str = "%ACNS-3-UPLOAD: Upload failed:";
     pub const INSTALLED: &str = "%ACNS-5-INSTALL: Software installed, version after reboot:";
+    /// A CE's or CR's registration refused by its CDM (logged when the refusal changes). [ours]
+    pub const REGISTRATION_REFUSED: &str =
+        "%ACNS-4-CMS: Registration refused by the CDM {cdm}: {why}";
     /// A standby CDM's new state, then its line (`crate::standby::StandbyState::line`). [ours]
     pub const STANDBY_STATE: &str = "%ACNS-5-CMS: Standby CDM status:";
     /// `cms enable` on a standby CDM. [ours; the guide: the standby then requests a full update]

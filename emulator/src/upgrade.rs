@@ -183,8 +183,8 @@ pub async fn fetch(
         }
     };
     result.map_err(|e| match e {
-        transfer::TransferError::NotFound(f) => {
-            NotFound(format!("file not found on the server: {f}"))
+        e @ (transfer::TransferError::NotFound(_) | transfer::TransferError::NoDirectory(_)) => {
+            NotFound(e.to_string())
         }
         // A meta file is a few lines; anything this large is an image (or not a meta file at all).
         transfer::TransferError::TooLarge(_) => BadRequest(text::IMAGE_NOT_META.into()),
@@ -209,7 +209,15 @@ pub fn register(
     if rows.iter().any(|r| text_of(r, "url") == url) {
         return Err(Conflict(text::ALREADY_REGISTERED.into()));
     }
-    let id = rows.iter().map(|r| int_of(r, "id")).max().unwrap_or(0) + 1;
+    // A new registration never takes the id of a deleted one that jobs still name.
+    let jobs = cms.rows("jobs").map_err(unavailable)?;
+    let id = rows
+        .iter()
+        .map(|r| int_of(r, "id"))
+        .chain(jobs.iter().map(|j| int_of(j, "update_file")))
+        .max()
+        .unwrap_or(0)
+        + 1;
     let mut row = Map::new();
     row.insert("id".into(), id.into());
     row.insert("url".into(), url.into());

@@ -332,6 +332,29 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
     let devices = get(api, "/api/devices").await;
     assert_eq!(column(&devices, "ce1", "status"), "Offline", "{devices}");
     assert_eq!(column(&devices, "ce1", "version"), "4.2.9", "{devices}");
+    assert_eq!(
+        column(&devices, "ce1", "software_version"),
+        "4.2.9",
+        "{devices}"
+    );
+    // the CE says why it is not registered, in show cms info and its log
+    let refusal = "refused by 10.1.1.5: the CDM runs 5.1.3 and does not manage devices on 4.2.9";
+    let mut session = lab.node("ce1").unwrap().session("admin", 15, "test");
+    let info = session.execute("show cms info").text;
+    assert!(
+        info.contains(&format!(
+            "Registration:               not registered ({refusal})"
+        )),
+        "{info}"
+    );
+    let log = session.execute("show logging").text;
+    assert!(
+        log.contains(
+            "%ACNS-4-CMS: Registration refused by the CDM 10.1.1.5: the CDM runs 5.1.3 and does not manage devices on 4.2.9"
+        ),
+        "{log}"
+    );
+    drop(session);
     let why = "ce1 runs 4.2.9, which this CDM (5.1.3) does not manage: it registers with a CDM of its own release";
     // ... refuses to upgrade it again, saying why ...
     let upgrade_521 = json!({ "url": META_521 });
@@ -380,6 +403,16 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
         lab.node("ce1").unwrap().device().state().version,
         Version::new(4, 2, 9)
     );
+    // The downgrade's registration deleted and made again: a new id, never that of the deleted
+    // one, which job 1 still names.
+    let (status, _) = call(api, "DELETE", &format!("/api/files/{}", file["id"]), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 204);
+    let (status, again) = call(api, "POST", "/api/files", Some(json!({ "url": url })))
+        .await
+        .unwrap();
+    assert_eq!((status, again["id"].as_i64()), (200, Some(3)), "{again}");
     // a standby answers that it is not the primary
     let standby: SocketAddr = lab.info().devices[1].api.clone().unwrap().parse().unwrap();
     let (status, body) = call(standby, "GET", "/api/devices", None).await.unwrap();

@@ -694,7 +694,14 @@ async fn the_standbys_state_is_the_same_in_show_cms_info_the_api_and_the_log() {
     assert!(
         log_of(&lab, "cdm2").contains(&"%ACNS-5-CMS: Standby CDM status: CMS disabled".to_string())
     );
-    // (the 5.2.1 primary refuses the 5.1.3 standby's messages: its report waits for the upgrade)
+    assert_eq!(
+        standby_in_api(&lab).await,
+        ("Offline".into(), "CMS disabled".into())
+    );
+    // the primary remembers the report across its own reboot
+    lab.node("cdm1").unwrap().reload();
+    lab.advance(Duration::from_secs(31));
+    assert_eq!(standby_in_api(&lab).await.1, "CMS disabled");
     reload_into("cdm2", Version::new(5, 2, 1));
     lab.advance(Duration::from_secs(31));
     let after_boot = cli(&lab, "cdm2", &["show cms info"]);

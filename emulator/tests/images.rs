@@ -503,7 +503,7 @@ async fn ftp_errors() {
     .await
     .unwrap_err();
     assert!(
-        matches!(&e, TransferError::NotFound(f) if f == "/nowhere"),
+        matches!(&e, TransferError::NoDirectory(f) if f == "/nowhere"),
         "{e}"
     );
 
@@ -628,7 +628,7 @@ async fn ftp_upload_lands_in_the_folder() {
     .await
     .unwrap_err();
     assert!(
-        matches!(&e, TransferError::NotFound(d) if d == "/nowhere"),
+        matches!(&e, TransferError::NoDirectory(d) if d == "/nowhere"),
         "{e}"
     );
     // A missing local file is a local error.

@@ -145,6 +145,7 @@ def main():
             click(driver, driver.find_element(By.CSS_SELECTOR, "#register button"))
             r["registered_note"] = text_of(driver, "#note")
             r["file_url"] = text_of(driver, "#files .url")
+            r["file_registered"] = text_of(driver, "#files .registered")
             click(driver, link(driver, "Add Software Update File"))
             driver.find_element(By.NAME, "url").send_keys(META)
             click(driver, driver.find_element(By.CSS_SELECTOR, "#register button"))

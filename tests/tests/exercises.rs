@@ -184,6 +184,12 @@ fn upgrading_the_ce_group_from_the_cdm_meets_every_goal() {
 
     let registered = lab.cdm(&["register", "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta"]);
     assert_eq!(registered.code(), 0, "{}", registered.describe());
+    // a table, as every `acnslab cdm` answer is without --json
+    assert!(
+        registered.stdout.starts_with("Id  Version") && registered.stdout.contains("ACNS 5.2.1"),
+        "{}",
+        registered.describe()
+    );
     let files = lab.cdm(&["--json", "files"]);
     let files: serde_json::Value = serde_json::from_str(&files.stdout).expect("files as JSON");
     let id = files[0]["id"].as_i64().expect("a file id").to_string();

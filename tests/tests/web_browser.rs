@@ -170,7 +170,7 @@ fn the_guides_gui_procedures_in_a_real_browser() {
     // one row per job, times to the second; the history behind each job's link
     assert_eq!(result["job_rows"], 2, "{result:#}");
     assert!(
-        regex_lite_time(&text("job_changed")),
+        regex_lite_time(&text("job_changed")) && regex_lite_time(&text("file_registered")),
         "a time to the second: {result:#}"
     );
     has("job_window", "Software Update Job");

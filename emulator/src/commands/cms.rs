@@ -13,6 +13,7 @@ use crate::network::Network;
 use crate::release::release;
 use crate::tasks::Task;
 use crate::text::cms as text;
+use crate::text::log;
 
 pub(super) static EXEC: &[&ExecCommand] = &[
     &BACKUP,
@@ -109,16 +110,22 @@ static CREATE: ExecCommand = ExecCommand::new(
     ],
     |_, ctx| {
         let now = ctx.device.clock().now();
-        with_cms(ctx.device, Needs::Nothing, |cms, state| {
+        let mut logged = None;
+        let outcome = with_cms(ctx.device, Needs::Nothing, |cms, state| {
             if cms.exists() {
                 return Outcome::Fail(text::DATABASE_EXISTS.into());
             }
             let schema = release(state.version).schema;
             match cms.create(schema, &now.to_rfc3339()) {
-                Ok(()) => Outcome::Print(format!("{} {schema}.\n", text::CREATED)),
+                Ok(()) => {
+                    logged = Some(format!("{} {schema}", log::DATABASE_CREATED));
+                    Outcome::Print(format!("{} {schema}.\n", text::CREATED))
+                }
                 Err(e) => fail(e),
             }
-        })
+        });
+        log_if(ctx.device, logged);
+        outcome
     },
 )
 .privileged()
@@ -156,10 +163,21 @@ fn confirm_delete(answer: &str, ctx: &mut Ctx<'_>) -> Outcome {
 
 /// `cms database delete` after the confirmation (the state may have changed meanwhile).
 fn delete(ctx: &mut Ctx<'_>) -> Outcome {
-    with_cms(ctx.device, Needs::Disabled, |cms, _| match cms.delete() {
+    let outcome = with_cms(ctx.device, Needs::Disabled, |cms, _| match cms.delete() {
         Ok(()) => Outcome::Print(format!("{}\n", text::DELETED)),
         Err(e) => fail(e),
-    })
+    });
+    if matches!(outcome, Outcome::Print(_)) {
+        ctx.device.log(log::DATABASE_DELETED);
+    }
+    outcome
+}
+
+/// Writes `line` to the device's log, if there is one (after the device's lock is released).
+fn log_if(device: &Device, line: Option<String>) {
+    if let Some(line) = line {
+        device.log(line);
+    }
 }
 
 static RESTORE: ExecCommand = ExecCommand::new(
@@ -173,7 +191,8 @@ static RESTORE: ExecCommand = ExecCommand::new(
     |args: &Args<'_>, ctx| {
         let name = args.word("file");
         let device = ctx.device;
-        with_cms(device, Needs::Disabled, |cms, _| {
+        let mut logged = None;
+        let outcome = with_cms(device, Needs::Disabled, |cms, _| {
             if cms.exists() {
                 return Outcome::Fail(text::DATABASE_EXISTS.into());
             }
@@ -184,15 +203,24 @@ static RESTORE: ExecCommand = ExecCommand::new(
                 return Outcome::Fail(format!("{}{name}", text::NO_FILE));
             }
             match cms.restore(&path) {
-                Ok(h) => Outcome::Print(format!(
-                    "{} {name} (schema {}, software {}).\n",
-                    text::RESTORED,
-                    h.schema,
-                    h.software
-                )),
+                Ok(h) => {
+                    logged = Some(format!(
+                        "{} {name} (schema {})",
+                        log::DATABASE_RESTORED,
+                        h.schema
+                    ));
+                    Outcome::Print(format!(
+                        "{} {name} (schema {}, software {}).\n",
+                        text::RESTORED,
+                        h.schema,
+                        h.software
+                    ))
+                }
                 Err(e) => fail(e),
             }
-        })
+        });
+        log_if(device, logged);
+        outcome
     },
 )
 .privileged()
@@ -208,11 +236,27 @@ static VALIDATE: ExecCommand = ExecCommand::new(
     |_, ctx| {
         with_cms(ctx.device, Needs::Database, |cms, state| {
             match cms.validate() {
-                Ok(schema) => Outcome::Print(format!(
-                    "{} {schema}, software {}.\n",
-                    text::VALID,
-                    state.version
-                )),
+                Ok(schema) => {
+                    let mut out =
+                        format!("{} {schema}, software {}.\n", text::VALID, state.version);
+                    let wanted = release(state.version).schema;
+                    if schema != wanted {
+                        // valid, but CMS will not start on it: say so, and the way out
+                        let way_out = if schema > wanted {
+                            text::WAY_OUT_NEWER.to_string()
+                        } else {
+                            text::VALIDATE_OLDER
+                                .replace("{schema}", &schema.to_string())
+                                .replace("{wanted}", &wanted.to_string())
+                        };
+                        out.push_str(&format!(
+                            "{} {} needs schema {wanted}. {way_out}\n",
+                            text::VALID_BUT_WRONG_SCHEMA,
+                            state.version
+                        ));
+                    }
+                    Outcome::Print(out)
+                }
                 Err(e) => fail(e),
             }
         })

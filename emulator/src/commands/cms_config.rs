@@ -23,7 +23,14 @@ static CMS_ENABLE: ConfigCommand =
         config.cms_enabled = true;
         Ok(Applied::default())
     })
-    .checked(|_, device, _| check_enable(device));
+    .checked(|_, device, _| {
+        let was_enabled = device.state().running.cms_enabled;
+        let checked = check_enable(device);
+        if checked.is_ok() && !was_enabled {
+            device.log(crate::text::log::CMS_ENABLED);
+        }
+        checked
+    });
 
 static NO_CMS_ENABLE: ConfigCommand = ConfigCommand::new(
     "no cms enable",
@@ -32,7 +39,13 @@ static NO_CMS_ENABLE: ConfigCommand = ConfigCommand::new(
         config.cms_enabled = false;
         Ok(Applied::default())
     },
-);
+)
+.checked(|_, device, _| {
+    if device.state().running.cms_enabled {
+        device.log(crate::text::log::CMS_DISABLED);
+    }
+    Ok(None)
+});
 
 static CDM_IP: ConfigCommand = ConfigCommand::new(
     "cdm ip A.B.C.D$address",
@@ -101,9 +114,9 @@ fn check_enable(device: &Device) -> Result<Option<String>, String> {
     let schema = cms.schema().map_err(|e| format!("% Error: {e}"))?;
     if schema != wanted {
         let way_out = if schema > wanted {
-            "Use 'cms database downgrade', or on a standby 'cms database delete' then 'cms database create', or restore a backup of this version."
+            text::WAY_OUT_NEWER
         } else {
-            "Reload to migrate it, or restore a backup of this version."
+            text::WAY_OUT_OLDER
         };
         return Err(format!(
             "{} {schema}, the software {software} needs schema {wanted}. {way_out}",

@@ -84,9 +84,10 @@ fn info(device: &Device) -> String {
                 .map(|ip| ip.to_string())
                 .unwrap_or_else(|| "not set".into());
             row(&mut out, "CDM address:", &cdm);
-            let registration = match &state.registration {
-                Some(r) => format!("registered with {} since {}", r.cdm, ctime(r.since)),
-                None => "not registered".into(),
+            let registration = match (&state.registration, &state.refused) {
+                (Some(r), _) => format!("registered with {} since {}", r.cdm, ctime(r.since)),
+                (None, Some((cdm, why))) => format!("not registered (refused by {cdm}: {why})"),
+                (None, None) => "not registered".into(),
             };
             row(&mut out, "Registration:", &registration);
         }
@@ -112,7 +113,7 @@ fn sync_lines(state: &DeviceState) -> Vec<(&'static str, String)> {
     match standby {
         StandbyState::InSync { at, applied } => {
             lines.push(("Last sync:", ctime(at)));
-            lines.push(("Updates applied:", applied.to_string()));
+            lines.push(("Last change applied:", applied.to_string()));
         }
         StandbyState::VersionMismatch { at, .. } | StandbyState::PrimaryUnreachable { at } => {
             lines.push(("Last poll:", ctime(at)))

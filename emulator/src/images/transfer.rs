@@ -103,6 +103,8 @@ pub enum TransferError {
     Login,
     #[error("file not found on the server: {0}")]
     NotFound(String),
+    #[error("directory not found on the server: {0}")]
+    NoDirectory(String),
     #[error("the server refused the request: {0}")]
     Server(String),
     #[error("the file is larger than {0} bytes")]
@@ -208,7 +210,10 @@ async fn ftp_session(server: &FtpServer<'_>, dir: &str) -> Result<AsyncFtpStream
         .await
         .map_err(|e| ftp_error(e, ""))?;
     if !dir.is_empty() && dir != "." {
-        ftp.cwd(dir).await.map_err(|e| ftp_error(e, dir))?;
+        ftp.cwd(dir).await.map_err(|e| match ftp_error(e, dir) {
+            TransferError::NotFound(d) => TransferError::NoDirectory(d),
+            other => other,
+        })?;
     }
     Ok(ftp)
 }

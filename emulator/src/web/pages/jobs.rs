@@ -7,19 +7,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::html;
 
+use super::to_second;
 use crate::text::gui as text;
 use crate::upgrade::{self, UpgradeError};
 use crate::web::auth::Admin;
 use crate::web::flash::Flash;
 use crate::web::frame::data_window;
 use crate::web::GuiState;
-
-/// A stored time (RFC 3339, nanoseconds) as the GUI shows it: to the second.
-fn to_second(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|_| at.to_string())
-}
 
 pub(in crate::web) async fn jobs_page(
     State(gui): State<GuiState>,

@@ -9,6 +9,7 @@ use axum::Form;
 use maud::html;
 use serde::Deserialize;
 
+use super::to_second;
 use crate::text::gui as text;
 use crate::upgrade::{self, UpgradeError};
 use crate::web::auth::Admin;
@@ -39,7 +40,7 @@ pub(in crate::web) async fn list_page(
                             td.url { (f.url) }
                             td.version { (f.version) }
                             td { (f.size) }
-                            td { (f.registered_at) }
+                            td.registered { (to_second(&f.registered_at)) }
                         }
                     }
                 }
