@@ -209,6 +209,9 @@ pub mod gui {
     pub const DEVICE_INFORMATION: &str = "Device Information";
     /// A standby CDM's state as the primary last heard it (Devices > CDM). [ours]
     pub const STANDBY_STATUS: &str = "Standby Status";
+    /// A failed upgrade's reason under its status message, and in Device Information. [ours]
+    pub const REASON_PREFIX: &str = "Reason: ";
+    pub const LAST_UPGRADE: &str = "Last Upgrade";
     pub const REPORTED: &str = "reported";
     pub const UPDATE_SOFTWARE: &str = "Update Software";
     pub const UPDATE_SOFTWARE_FOR: &str = "Update Software for";

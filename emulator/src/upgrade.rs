@@ -56,6 +56,9 @@ pub struct DeviceView {
     /// The "Software Version" column: an upgrade's status message while one is under way or failed,
     /// the version otherwise.
     pub software_version: String,
+    /// Why the job whose message the Software Version column shows failed (only then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub version: String,
     pub status: String,
     /// A standby CDM: its state as it last reported it to this primary (`in sync`, `updating:
@@ -334,11 +337,15 @@ pub fn devices(cms: &Cms) -> Result<Vec<DeviceView>, UpgradeError> {
                 Some(j) if !heard_from_since(&d.last_seen, j) => j.status.clone(),
                 _ => d.version.clone(),
             };
+            let reason = last
+                .filter(|j| j.status == text::FAILED && software_version == j.status)
+                .and_then(|j| j.reason.clone());
             DeviceView {
                 name: d.name,
                 kind: d.kind,
                 ip: d.ip,
                 software_version,
+                reason,
                 version: d.version,
                 status: d.status,
                 standby_status: None,

@@ -218,6 +218,18 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
         column(&devices, "ce3", "software_version"),
         "Prepositioned Download Failed"
     );
+    // the Devices page gives the reason with it
+    assert_eq!(
+        column(&devices, "ce3", "reason"),
+        "the image server 10.1.1.100 cannot be reached from this device"
+    );
+    let ce1 = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "ce1")
+        .unwrap();
+    assert_eq!(ce1.get("reason"), None, "a successful job has none: {ce1}");
     lab.advance(Duration::from_secs(31));
     let devices = get(api, "/api/devices").await;
     for ce in ["ce1", "ce2"] {

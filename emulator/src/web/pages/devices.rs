@@ -57,7 +57,13 @@ pub(super) fn device_table(devices: &[&DeviceView], standby_column: bool) -> Mar
                     td { a.edit href={ "/device/" (d.name) } { (text::EDIT) } }
                     td.name { (d.name) }
                     td { (d.ip) }
-                    td.version { (d.software_version) }
+                    td.version {
+                        (d.software_version)
+                        @if let Some(reason) = &d.reason {
+                            br;
+                            small.reason { (text::REASON_PREFIX) (reason) }
+                        }
+                    }
                     td.status { (d.status) }
                     @if standby_column {
                         td.standby { (d.standby_status.as_deref().unwrap_or("-")) }
@@ -94,6 +100,9 @@ fn device_information(d: &DeviceView) -> Markup {
             tr { th { "Type" } td { (kind_name(kind_of(d))) } }
             tr { th { "IP Address" } td { (d.ip) } }
             tr { th { "Software Version" } td.version { (d.version) } }
+            @if let Some(reason) = &d.reason {
+                tr { th { (text::LAST_UPGRADE) } td.reason { (d.software_version) ": " (reason) } }
+            }
             tr { th { "Status" } td.status { (d.status) } }
             @if let Some(standby) = &d.standby_status {
                 tr {
