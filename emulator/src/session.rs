@@ -7,8 +7,9 @@
 
 use std::sync::Arc;
 
-use cli_grammar::{render_error, render_help, Parsed};
+use cli_grammar::{render_error, render_help, Help, HelpItem, ParseError, Parsed};
 
+use crate::commands::pipe::{self, PipeError};
 use crate::commands::{
     self, Applied, Args, ConfigMode, Ctx, Mode, Next, Outcome, Place, Question, SessionState,
     TermSettings,
@@ -188,13 +189,52 @@ impl Session {
             return String::new();
         }
         let kind = self.device.identity.kind;
+        let prompt_width = self.prompt().chars().count();
+        if let (Mode::Exec, (command, Some(at))) = (self.state.mode, pipe::split(line)) {
+            // after a show command's `|`: the modifiers, then the pattern
+            let grammar = commands::exec_grammar(self.privileged(), kind);
+            return match grammar.parse(command) {
+                Parsed::Match(m) if m.id.syntax.starts_with("show") => {
+                    let (rows, partial) = pipe::help(line, at);
+                    let items = rows
+                        .into_iter()
+                        .map(|(token, help)| HelpItem { token, help })
+                        .collect();
+                    render_help(&Help { items, partial })
+                }
+                Parsed::Error(e) => render_error(&e, prompt_width, line),
+                _ => {
+                    let at = line.find('|').unwrap_or(0);
+                    render_error(&ParseError::Invalid { at }, prompt_width, line)
+                }
+            };
+        }
         let help = match self.state.mode {
             Mode::Exec => commands::exec_grammar(self.privileged(), kind).help(line),
             Mode::Config(mode) => commands::config_grammar(mode, kind).help(line),
         };
         match help {
-            Ok(help) => render_help(&help),
-            Err(e) => render_error(&e, self.prompt().chars().count(), line),
+            Ok(mut help) => {
+                // a complete show command may be followed by an output modifier
+                let ends_a_show = matches!(self.state.mode, Mode::Exec)
+                    && help.items.iter().any(|i| i.token == "<cr>")
+                    && matches!(
+                        commands::exec_grammar(self.privileged(), kind).parse(line),
+                        Parsed::Match(m) if m.id.syntax.starts_with("show")
+                    );
+                if ends_a_show && !help.partial {
+                    let at = help.items.len() - 1;
+                    help.items.insert(
+                        at,
+                        HelpItem {
+                            token: "|".into(),
+                            help: pipe::PIPE_HELP.into(),
+                        },
+                    );
+                }
+                render_help(&help)
+            }
+            Err(e) => render_error(&e, prompt_width, line),
         }
     }
 
@@ -255,10 +295,49 @@ impl Session {
     /// whether it goes into the history (not the line of a `do`, whose `do ...` line is there).
     fn exec_line(&mut self, line: &str, caret_offset: usize, remember: bool) -> Reply {
         let kind = self.device.identity.kind;
-        let m = match commands::exec_grammar(self.privileged(), kind).parse(line) {
-            Parsed::Empty => return Reply::text(""),
+        // `show ... | include PATTERN`: the command before the `|`, the modifier after it
+        let (command_text, pipe_at) = pipe::split(line);
+        let m = match commands::exec_grammar(self.privileged(), kind).parse(command_text) {
+            Parsed::Empty if pipe_at.is_none() => return Reply::text(""),
+            Parsed::Empty => {
+                let at = line.find('|').unwrap_or(0);
+                return Reply::fail(render_error(
+                    &ParseError::Invalid { at },
+                    caret_offset,
+                    line,
+                ));
+            }
             Parsed::Error(e) => return Reply::fail(render_error(&e, caret_offset, line)),
             Parsed::Match(m) => m,
+        };
+        let pipe = match pipe_at {
+            None => None,
+            Some(_) if !m.id.syntax.starts_with("show") => {
+                let at = line.find('|').unwrap_or(0);
+                return Reply::fail(render_error(
+                    &ParseError::Invalid { at },
+                    caret_offset,
+                    line,
+                ));
+            }
+            Some(at) => match pipe::parse(line, at) {
+                Ok(pipe) => Some(pipe),
+                Err(PipeError::Invalid { at }) => {
+                    return Reply::fail(render_error(
+                        &ParseError::Invalid { at },
+                        caret_offset,
+                        line,
+                    ))
+                }
+                Err(PipeError::Incomplete) => {
+                    return Reply::fail(render_error(&ParseError::Incomplete, caret_offset, line))
+                }
+                Err(PipeError::BadPattern { at, why }) => {
+                    let caret = render_error(&ParseError::Invalid { at }, caret_offset, line);
+                    let caret = caret.lines().next().unwrap_or_default();
+                    return Reply::fail(format!("{caret}\n{}{why}\n", msg::BAD_PATTERN));
+                }
+            },
         };
         if remember {
             self.remember(line);
@@ -271,6 +350,10 @@ impl Session {
             session: &mut self.state,
         };
         let outcome = (command.run)(&Args::new(&matched, command.syntax), &mut ctx);
+        let outcome = match (outcome, pipe) {
+            (Outcome::Print(text), Some(pipe)) => Outcome::Print(pipe.apply(&text)),
+            (outcome, _) => outcome,
+        };
         self.carry_out(outcome, command)
     }
 

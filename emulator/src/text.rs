@@ -17,6 +17,8 @@ pub mod prompt {
 
 /// One-line messages printed by commands.
 pub mod msg {
+    /// An output modifier's pattern that is not a regular expression. [ours, IOS style]
+    pub const BAD_PATTERN: &str = "% Invalid regular expression: ";
     /// `write memory`, `copy running-config startup-config`. [ours, IOS style]
     pub const BUILDING_CONFIGURATION: &str = "Building configuration...";
     /// [ours, IOS style]

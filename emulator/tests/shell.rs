@@ -386,3 +386,80 @@ fn every_prompt_the_shell_prints_is_recognised_as_waiting_for_input() {
         }
     }
 }
+
+/// Output modifiers after a show command, typed at a terminal: the filtered output, `?` after the
+/// command and after `|`, and errors with their caret.
+#[test]
+fn output_modifiers_filter_show_commands() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "terminal length 0\r");
+    let out = feed(&mut sh, "show running-config | include ^hostname\r");
+    assert_eq!(
+        out,
+        "show running-config | include ^hostname\r\nhostname ce1\r\nce1#"
+    );
+    let out = feed(&mut sh, "show version | begin ^Version\r");
+    assert!(
+        out.starts_with("show version | begin ^Version\r\nVersion: ce565-5.1.3\r\n"),
+        "{out:?}"
+    );
+    let all = feed(&mut sh, "show running-config\r");
+    let out = feed(&mut sh, "show running-config | exclude hostname\r");
+    assert!(
+        !out.contains("hostname ce1") && all.contains("hostname ce1"),
+        "{out:?}"
+    );
+    assert_eq!(
+        out.lines().count() + 1,
+        all.lines().count(),
+        "one line less: {out:?}"
+    );
+    // ? after a complete show command offers |, and after | the modifiers
+    let help = feed(&mut sh, "show version ?");
+    assert!(
+        help.contains("  |     Output modifiers\r\n  <cr>\r\n"),
+        "{help:?}"
+    );
+    feed(&mut sh, "\x15");
+    let help = feed(&mut sh, "show version | ?");
+    for row in [
+        "  begin    Begin with the line that matches",
+        "  exclude  Exclude lines that match",
+        "  include  Include lines that match",
+        "  section  Filter a section of output",
+    ] {
+        assert!(help.contains(row), "{help:?}");
+    }
+    feed(&mut sh, "\x15");
+    // errors: not a modifier, no pattern, a pattern that is not a regular expression, a | after
+    // a command that is not a show command
+    let out = feed(&mut sh, "show version | grep x\r");
+    assert!(
+        out.contains(&format!(
+            "\r\n{}^\r\n% Invalid input detected at '^' marker.\r\n",
+            " ".repeat(4 + 15)
+        )),
+        "{out:?}"
+    );
+    assert!(feed(&mut sh, "show version | include\r").contains("% Incomplete command.\r\n"));
+    let out = feed(&mut sh, "show version | include (x\r");
+    assert!(
+        out.contains(&format!(
+            "\r\n{}^\r\n% Invalid regular expression: unclosed group\r\n",
+            " ".repeat(4 + 23)
+        )),
+        "{out:?}"
+    );
+    let out = feed(&mut sh, "write memory | include OK\r");
+    assert!(
+        out.contains("% Invalid input detected at '^' marker."),
+        "{out:?}"
+    );
+    assert!(!f
+        .device
+        .state()
+        .log
+        .iter()
+        .any(|(_, l)| l.contains("Configuration saved")));
+}

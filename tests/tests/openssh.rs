@@ -23,6 +23,24 @@ fn exec_show_version_succeeds() {
     assert!(!run.stdout.contains("ce1#"), "{}", run.describe());
 }
 
+/// `ssh ce1 'show running-config | include ^hostname'`, as a script greps a device: only the
+/// matching line comes back; a modifier that is not one is a CLI error (exit status 1).
+#[test]
+fn exec_with_an_output_modifier_returns_the_matching_lines() {
+    let lab = TestLab::start();
+    let run = ssh_exec(lab.port("ce1"), "show running-config | include ^hostname");
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert_eq!(run.stdout.trim_end(), "hostname ce1", "{}", run.describe());
+    let run = ssh_exec(lab.port("ce1"), "show running-config | grep hostname");
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        run.stdout
+            .contains("% Invalid input detected at '^' marker."),
+        "{}",
+        run.describe()
+    );
+}
+
 #[test]
 fn exec_cli_error_exits_with_status_1() {
     let lab = TestLab::start();

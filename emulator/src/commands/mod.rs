@@ -23,6 +23,7 @@ pub mod context;
 pub mod copy;
 pub mod files;
 pub mod outcome;
+pub mod pipe;
 pub mod show;
 pub mod system;
 pub mod unit;
