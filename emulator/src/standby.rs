@@ -87,7 +87,7 @@ impl StandbyState {
         "not yet polled",
     ];
 
-    /// The state in one line: `show cms info`'s `Sync status:`, the GUI's Standby Status, the log.
+    /// The state in one line: `show cms info`'s `Standby sync status`, the GUI's Standby Status, the log.
     pub fn line(&self) -> String {
         match self {
             StandbyState::CmsDisabled { why: None } => "CMS disabled".into(),

@@ -61,6 +61,9 @@ pub mod msg {
 
 /// CMS messages (spec §7). [ours unless marked; the backup lines follow real ACNS output in spirit]
 pub mod cms {
+    /// The two blocks of `show cms info`. [recalled: ACNS/WAAS, contract §12]
+    pub const INFO_REGISTRATION: &str = "Device registration information :";
+    pub const INFO_SERVICES: &str = "CMS services information :";
     pub const BACKUP_CREATING: &str = "Creating database backup file";
     pub const BACKUP_READY: &str =
         "is ready. Use the `copy' commands to move the backup file to a remote host.";

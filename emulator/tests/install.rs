@@ -178,7 +178,7 @@ async fn a_cdm_install_backs_up_its_database_which_copy_disk_ftp_takes_off_the_b
         &["configure terminal", "cms enable", "end", "show cms info"],
     )
     .await;
-    assert!(out.contains("CMS services:               running"), "{out}");
+    assert!(out.contains("Service cms_cdm is running"), "{out}");
 }
 
 #[tokio::test]

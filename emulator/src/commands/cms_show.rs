@@ -43,56 +43,96 @@ static SHOW_CMS_DEVICES: ExecCommand = ExecCommand::new(
 .privileged()
 .only(CDM_ONLY);
 
-/// `show cms info`.
+/// `show cms info`, in the layout ACNS (and WAAS after it) prints [recalled, contract §12]: a
+/// "Device registration information :" block of `Name = value` rows, then "CMS services
+/// information :" with a line per service. Rows marked [ours] carry the lab's extra state (a CDM's
+/// database, a standby's replication, why a registration was refused or a service is held).
 fn info(device: &Device) -> String {
     let state = device.state();
     let mut out = String::new();
     let row = |out: &mut String, k: &str, v: &str| {
-        let _ = writeln!(out, "{k:<28}{v}");
+        let _ = writeln!(out, "{k:<37}= {v}");
     };
-    let service = match state.cms_service() {
-        CmsService::Running => "running".to_string(),
-        CmsService::Disabled => "disabled".to_string(),
-        CmsService::Held(why) => format!("not running ({why})"),
+    let kind = device.identity.kind;
+    let id = match &state.registration {
+        Some(r) => r.device_id.clone(),
+        None => format!("{}-{}", kind.label(), device.identity.name),
     };
-    let id = format!("{}-{}", device.identity.kind.label(), device.identity.name);
-    match state.running.cdm_role {
-        Some(role) if device.identity.kind == crate::config::DeviceKind::Cdm => {
-            row(&mut out, "Device role:", &format!("CDM {}", role.as_str()));
-            row(&mut out, "Device ID:", &id);
-            row(&mut out, "CMS services:", &service);
-            row(&mut out, "CMS database:", &database_line(&state));
-            if role == crate::config::CdmRole::Standby {
-                let primary = state
-                    .running
-                    .cdm_ip
-                    .map(|ip| ip.to_string())
-                    .unwrap_or_else(|| "not set".into());
-                row(&mut out, "Primary CDM:", &primary);
-                for (k, v) in sync_lines(&state) {
-                    row(&mut out, k, &v);
+    let cdm_ip = state
+        .running
+        .cdm_ip
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "none".into());
+    out.push_str(text::INFO_REGISTRATION);
+    out.push('\n');
+    row(&mut out, "Device Id", &id);
+    row(&mut out, "Device registered as", kind_name(kind));
+    let services: &[&str] = match (kind, state.running.cdm_role) {
+        (crate::config::DeviceKind::Cdm, role) => {
+            let role = role.unwrap_or(crate::config::CdmRole::Primary);
+            let role = match role {
+                crate::config::CdmRole::Primary => "Primary",
+                crate::config::CdmRole::Standby => "Standby",
+            };
+            row(&mut out, "Current CDM role", role);
+            if role == "Standby" {
+                row(&mut out, "Current CDM address", &cdm_ip);
+            }
+            row(&mut out, "CMS database", &database_line(&state));
+            for (k, v) in sync_lines(&state) {
+                row(&mut out, k, &v);
+            }
+            &["cms_httpd", "cms_cdm"]
+        }
+        (crate::config::DeviceKind::Ce, _) | (crate::config::DeviceKind::Cr, _) => {
+            row(&mut out, "Current CDM address", &cdm_ip);
+            match (&state.registration, &state.refused) {
+                (Some(r), _) => {
+                    row(&mut out, "Registered with CDM", &r.cdm.to_string());
+                    row(&mut out, "Status", "Online");
+                    row(&mut out, "Time of last config-sync", &ctime(r.since));
+                }
+                (None, refused) => {
+                    row(&mut out, "Registered with CDM", "none");
+                    row(&mut out, "Status", "Offline");
+                    if let Some((cdm, why)) = refused {
+                        row(
+                            &mut out,
+                            "Registration refused",
+                            &format!("by {cdm}: {why}"),
+                        );
+                    }
                 }
             }
+            if kind == crate::config::DeviceKind::Cr {
+                &["cms_cr"]
+            } else {
+                &["cms_ce"]
+            }
         }
-        _ => {
-            row(&mut out, "Device role:", device.identity.kind.label());
-            row(&mut out, "Device ID:", &id);
-            row(&mut out, "CMS services:", &service);
-            let cdm = state
-                .running
-                .cdm_ip
-                .map(|ip| ip.to_string())
-                .unwrap_or_else(|| "not set".into());
-            row(&mut out, "CDM address:", &cdm);
-            let registration = match (&state.registration, &state.refused) {
-                (Some(r), _) => format!("registered with {} since {}", r.cdm, ctime(r.since)),
-                (None, Some((cdm, why))) => format!("not registered (refused by {cdm}: {why})"),
-                (None, None) => "not registered".into(),
-            };
-            row(&mut out, "Registration:", &registration);
-        }
+    };
+    out.push('\n');
+    out.push_str(text::INFO_SERVICES);
+    out.push('\n');
+    for service in services {
+        let line = match state.cms_service() {
+            CmsService::Running => format!("Service {service} is running"),
+            CmsService::Disabled => format!("Service {service} is not running"),
+            CmsService::Held(why) => format!("Service {service} is not running ({why})"),
+        };
+        out.push_str(&line);
+        out.push('\n');
     }
     out
+}
+
+/// The words `Device registered as` uses for a kind.
+fn kind_name(kind: crate::config::DeviceKind) -> &'static str {
+    match kind {
+        crate::config::DeviceKind::Cdm => "Content Distribution Manager",
+        crate::config::DeviceKind::Ce => "Content Engine",
+        crate::config::DeviceKind::Cr => "Content Router",
+    }
 }
 
 fn database_line(state: &DeviceState) -> String {
@@ -109,21 +149,21 @@ fn sync_lines(state: &DeviceState) -> Vec<(&'static str, String)> {
     let Some(standby) = state.standby_state() else {
         return Vec::new();
     };
-    let mut lines = vec![("Sync status:", standby.line())];
+    let mut lines = vec![("Standby sync status", standby.line())];
     match standby {
         StandbyState::InSync { at, applied } => {
-            lines.push(("Last sync:", ctime(at)));
-            lines.push(("Last change applied:", applied.to_string()));
+            lines.push(("Last sync", ctime(at)));
+            lines.push(("Last change applied", applied.to_string()));
         }
         StandbyState::VersionMismatch { at, .. } | StandbyState::PrimaryUnreachable { at } => {
-            lines.push(("Last poll:", ctime(at)))
+            lines.push(("Last poll", ctime(at)))
         }
         StandbyState::Updating { .. }
         | StandbyState::CmsDisabled { .. }
         | StandbyState::NotYetPolled => {}
     }
     if let Some(requested) = state.standby.full_update_requested {
-        lines.push(("Full update requested:", ctime(requested)));
+        lines.push(("Full update requested", ctime(requested)));
     }
     lines
 }
