@@ -155,12 +155,13 @@ impl Config {
             out.push_str("!\n");
         }
         for (name, user) in &self.users {
+            // two lines, as ACNS writes a user [recalled, contract §12]
             let _ = writeln!(
                 out,
-                "username {name} password 1 {} privilege {}",
-                obscure_password(&user.password),
-                user.privilege
+                "username {name} password 1 {}",
+                obscure_password(&user.password)
             );
+            let _ = writeln!(out, "username {name} privilege {}", user.privilege);
         }
         out.push_str("!\n");
         if let Some(role) = self.cdm_role {
@@ -253,6 +254,7 @@ mod tests {
         assert!(text.contains("device mode content-engine\n"));
         assert!(text.contains("hostname ce1\n"));
         assert!(text.contains("username admin password 1 "));
+        assert!(text.contains("\nusername admin privilege 15\n"), "{text}");
         assert!(text.contains("interface GigabitEthernet 1/0\n"));
         assert!(!text.contains("cdm role"));
     }

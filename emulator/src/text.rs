@@ -39,6 +39,9 @@ pub mod msg {
     pub const BAD_FILE_NAME: &str = "% Error: invalid file name: ";
     /// `no username` for the last privilege-15 account. [ours]
     pub const LAST_ADMIN: &str = "% Error: cannot remove the last privilege 15 user.";
+    /// `username NAME privilege N` for a user without a password yet. [ours]
+    pub const NO_SUCH_USER: &str =
+        "% Error: set a password first ('username NAME password ...'); no such user: ";
     /// A hostname with characters other than `[A-Za-z0-9._-]`, or too long. [ours]
     pub const BAD_HOSTNAME: &str =
         "% Error: a hostname is 1 to 63 characters of letters, digits, '.', '_' and '-'.";

@@ -463,3 +463,53 @@ fn output_modifiers_filter_show_commands() {
         .iter()
         .any(|(_, l)| l.contains("Configuration saved")));
 }
+
+/// Accounts as ACNS writes them: two lines, the password then the privilege; both forms are
+/// accepted, and the two lines read back (a reload's replay) into the same account.
+#[test]
+fn accounts_are_written_as_two_lines_and_read_back() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    feed(&mut sh, "terminal length 0\r");
+    feed(&mut sh, "configure terminal\r");
+    let out = feed(&mut sh, "username ghost privilege 3\r");
+    assert!(
+        out.contains(
+            "% Error: set a password first ('username NAME password ...'); no such user: ghost"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        feed(&mut sh, "username oper2 password secret\r"),
+        "username oper2 password secret\r\nce1(config)#"
+    );
+    feed(&mut sh, "username oper2 privilege 5\r");
+    feed(&mut sh, "username one password pw privilege 2\r");
+    feed(&mut sh, "end\r");
+    let out = feed(
+        &mut sh,
+        "show running-config | include ^username (oper2|one) \r",
+    );
+    let lines: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("username"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{out:?}");
+    assert!(
+        lines[0].starts_with("username one password 1 ") && lines[1] == "username one privilege 2",
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("username oper2 password 1 ")
+            && lines[3] == "username oper2 privilege 5",
+        "{lines:?}"
+    );
+    // the rendered configuration replays into the same accounts, without errors
+    let running = f.device.state().running.clone();
+    let text = running.render(f.device.state().version);
+    let (replayed, errors) = acnslab::commands::load_config_text(&text, "ce1", DeviceKind::Ce);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(replayed.users, running.users);
+    assert_eq!(replayed.users["oper2"].privilege, 5);
+}

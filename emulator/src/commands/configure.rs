@@ -18,6 +18,7 @@ pub(super) static CONFIG: &[&ConfigCommand] = &[
     &NO_IP_DEFAULT_GATEWAY,
     &USERNAME,
     &USERNAME_OBSCURED,
+    &USERNAME_PRIVILEGE,
     &NO_USERNAME,
     &DEVICE_MODE,
     &DO,
@@ -97,8 +98,11 @@ static NO_IP_DEFAULT_GATEWAY: ConfigCommand = ConfigCommand::new(
     },
 );
 
+/// `username NAME password ...` sets a password (a new user gets privilege 0 unless the line says
+/// otherwise); ACNS writes a user as two lines, `username NAME password 1 OBSCURED` then `username
+/// NAME privilege N` [recalled, contract §12]; the one-line form with `privilege` is accepted too.
 static USERNAME: ConfigCommand = ConfigCommand::new(
-    "username NAME password PASSWORD privilege (0-15)$privilege",
+    "username NAME password PASSWORD [privilege (0-15)$privilege]",
     &[
         H_USERNAME,
         H_USER_NAME,
@@ -114,7 +118,7 @@ static USERNAME: ConfigCommand = ConfigCommand::new(
 );
 
 static USERNAME_OBSCURED: ConfigCommand = ConfigCommand::new(
-    "username NAME password 1 OBSCURED privilege (0-15)$privilege",
+    "username NAME password 1 OBSCURED [privilege (0-15)$privilege]",
     &[
         H_USERNAME,
         H_USER_NAME,
@@ -131,9 +135,25 @@ static USERNAME_OBSCURED: ConfigCommand = ConfigCommand::new(
     },
 );
 
+static USERNAME_PRIVILEGE: ConfigCommand = ConfigCommand::new(
+    "username NAME privilege (0-15)$privilege",
+    &[H_USERNAME, H_USER_NAME, H_PRIVILEGE, H_PRIV_LEVEL],
+    |args, config, _| {
+        let name = args.word("name");
+        let Some(password) = config.users.get(name).map(|u| u.password.clone()) else {
+            return Err(format!("{}{name}", msg::NO_SUCH_USER));
+        };
+        set_user(config, args, password)
+    },
+);
+
+/// Sets `NAME`'s password and, if the line gives one, privilege (else the user's own, 0 if new).
 fn set_user(config: &mut Config, args: &Args<'_>, password: String) -> Result<Applied, String> {
     let name = args.word("name").to_string();
-    let privilege = args.number("privilege") as u8;
+    let privilege = match args.opt_number("privilege") {
+        Some(privilege) => privilege as u8,
+        None => config.users.get(&name).map_or(0, |u| u.privilege),
+    };
     if privilege < 15 && is_last_admin(config, &name) {
         return Err(msg::LAST_ADMIN.into());
     }
