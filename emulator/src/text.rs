@@ -64,6 +64,14 @@ pub mod msg {
 
 /// CMS messages (spec §7). [ours unless marked; the backup lines follow real ACNS output in spirit]
 pub mod cms {
+    /// What `cms enable` and `no cms enable` print [recalled: WAAS 4.x, ACNS's descendant].
+    pub const SENDING_REGISTRATION: &str =
+        "Sending device registration request to Content Distribution Manager";
+    pub const REQUESTING_FULL_UPDATE: &str =
+        "Requesting a full data update from the primary Content Distribution Manager";
+    pub const PRESERVE_CONFIG: &str = "Please preserve running configuration using 'copy running-config startup-config'.\nOtherwise management services will not be started on reload.";
+    pub const SERVICES_ENABLED: &str = "management services enabled";
+    pub const SERVICES_DISABLED: &str = "management services disabled";
     /// The two blocks of `show cms info`. [recalled: ACNS/WAAS, contract §12]
     pub const INFO_REGISTRATION: &str = "Device registration information :";
     pub const INFO_SERVICES: &str = "CMS services information :";

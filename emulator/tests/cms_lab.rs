@@ -754,3 +754,36 @@ async fn the_standbys_state_is_the_same_in_show_cms_info_the_api_and_the_log() {
         ("Online".into(), "in sync".into())
     );
 }
+
+/// `cms enable` and `no cms enable` say what they do, as ACNS's descendant WAAS does: a CE sends
+/// its registration, a standby asks for the full update, each reminds to save the configuration.
+#[tokio::test]
+async fn cms_enable_and_disable_say_what_they_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let out = cli(&lab, "ce1", &["configure terminal", "no cms enable"]);
+    assert!(
+        out.ends_with("ce1(config)#management services disabled\nce1(config)#"),
+        "{out}"
+    );
+    let out = cli(&lab, "ce1", &["configure terminal", "cms enable"]);
+    for line in [
+        "Registering Content Engine...",
+        "Sending device registration request to Content Distribution Manager 10.1.1.5",
+        "Please preserve running configuration using 'copy running-config startup-config'.",
+        "management services enabled",
+    ] {
+        assert!(out.contains(line), "{line:?} in {out}");
+    }
+    // enabling what is enabled says nothing
+    let again = cli(&lab, "ce1", &["configure terminal", "cms enable"]);
+    assert!(!again.contains("management services"), "{again}");
+    cli(&lab, "cdm2", &["configure terminal", "no cms enable"]);
+    let out = cli(&lab, "cdm2", &["configure terminal", "cms enable"]);
+    assert!(
+        out.contains(
+            "Requesting a full data update from the primary Content Distribution Manager 10.1.1.5"
+        ),
+        "{out}"
+    );
+}

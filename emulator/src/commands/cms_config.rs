@@ -25,12 +25,48 @@ static CMS_ENABLE: ConfigCommand =
     })
     .checked(|_, device, _| {
         let was_enabled = device.state().running.cms_enabled;
-        let checked = check_enable(device);
-        if checked.is_ok() && !was_enabled {
-            device.log(crate::text::log::CMS_ENABLED);
+        let checked = check_enable(device)?;
+        if was_enabled {
+            return Ok(checked);
         }
-        checked
+        device.log(crate::text::log::CMS_ENABLED);
+        let mut notice = checked.unwrap_or_default();
+        for line in enable_messages(device) {
+            notice.push_str(&line);
+            notice.push('\n');
+        }
+        Ok(Some(notice))
     });
+
+/// What `cms enable` says when it starts the services [recalled: the WAAS 4.x wording, ACNS's
+/// descendant, with the lab's device names]: a CE or CR sends its registration, a standby asks
+/// for the full update, and every device reminds to save the configuration.
+fn enable_messages(device: &Device) -> Vec<String> {
+    let state = device.state();
+    let cdm = state.running.cdm_ip.map(|ip| ip.to_string());
+    let mut lines = Vec::new();
+    match (device.identity.kind, state.running.cdm_role) {
+        (DeviceKind::Cdm, Some(CdmRole::Standby)) => {
+            if let Some(cdm) = &cdm {
+                lines.push(format!("{} {cdm}", text::REQUESTING_FULL_UPDATE));
+            }
+        }
+        (DeviceKind::Cdm, _) => {}
+        (kind, _) => {
+            let name = match kind {
+                DeviceKind::Cr => "Content Router",
+                _ => "Content Engine",
+            };
+            lines.push(format!("Registering {name}..."));
+            if let Some(cdm) = &cdm {
+                lines.push(format!("{} {cdm}", text::SENDING_REGISTRATION));
+            }
+        }
+    }
+    lines.push(text::PRESERVE_CONFIG.into());
+    lines.push(text::SERVICES_ENABLED.into());
+    lines
+}
 
 static NO_CMS_ENABLE: ConfigCommand = ConfigCommand::new(
     "no cms enable",
@@ -43,6 +79,7 @@ static NO_CMS_ENABLE: ConfigCommand = ConfigCommand::new(
 .checked(|_, device, _| {
     if device.state().running.cms_enabled {
         device.log(crate::text::log::CMS_DISABLED);
+        return Ok(Some(format!("{}\n", text::SERVICES_DISABLED)));
     }
     Ok(None)
 });
