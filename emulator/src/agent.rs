@@ -63,13 +63,17 @@ fn poll_edge(device: &Device, network: &Network) {
                 .registration
                 .as_ref()
                 .is_some_and(|r| r.cdm == cdm_ip && r.device_id == device_id);
-            if !keep {
-                let since = device.clock().now();
-                state.registration = Some(Registration {
-                    cdm: cdm_ip,
-                    device_id,
-                    since,
-                });
+            let now = device.clock().now();
+            match state.registration.as_mut() {
+                Some(r) if keep => r.synced = now,
+                _ => {
+                    state.registration = Some(Registration {
+                        cdm: cdm_ip,
+                        device_id,
+                        since: now,
+                        synced: now,
+                    });
+                }
             }
             state.refused = None;
         }

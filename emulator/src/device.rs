@@ -171,6 +171,8 @@ pub struct Registration {
     pub cdm: Ipv4Addr,
     pub device_id: String,
     pub since: DateTime<Utc>,
+    /// The last time the CDM answered this device's poll (`Time of last config-sync`).
+    pub synced: DateTime<Utc>,
 }
 
 /// A standby's state as its primary last heard it (`Message::StandbyStatus`).

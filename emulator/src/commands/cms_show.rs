@@ -90,7 +90,7 @@ fn info(device: &Device) -> String {
                 (Some(r), _) => {
                     row(&mut out, "Registered with CDM", &r.cdm.to_string());
                     row(&mut out, "Status", "Online");
-                    row(&mut out, "Time of last config-sync", &ctime(r.since));
+                    row(&mut out, "Time of last config-sync", &ctime(r.synced));
                 }
                 (None, refused) => {
                     row(&mut out, "Registered with CDM", "none");
