@@ -59,18 +59,13 @@ fn poll_edge(device: &Device, network: &Network) {
     match answer {
         Ok(Answer::Registered { device_id, cdms }) => {
             state.known_cdms = cdms;
-            let keep = state
-                .registration
-                .as_ref()
-                .is_some_and(|r| r.cdm == cdm_ip && r.device_id == device_id);
             let now = device.clock().now();
             match state.registration.as_mut() {
-                Some(r) if keep => r.synced = now,
+                Some(r) if r.cdm == cdm_ip && r.device_id == device_id => r.synced = now,
                 _ => {
                     state.registration = Some(Registration {
                         cdm: cdm_ip,
                         device_id,
-                        since: now,
                         synced: now,
                     });
                 }
@@ -265,7 +260,7 @@ fn pull_updates(
 }
 
 /// Logs a standby's new state when it differs from `before`.
-pub fn log_standby_change(
+fn log_standby_change(
     state: &mut crate::device::DeviceState,
     before: Option<StandbyState>,
     now: chrono::DateTime<chrono::Utc>,
@@ -290,10 +285,10 @@ fn report_standby_state(device: &Device, network: &Network, primary: std::net::I
             return;
         };
         let word = state.word();
-        if matches!(state, StandbyState::CmsDisabled { .. }) && s.standby.reported == Some(word) {
-            return;
-        }
         if matches!(state, StandbyState::CmsDisabled { .. }) {
+            if s.standby.reported == Some(word) {
+                return;
+            }
             let now = device.clock().now();
             s.log(
                 now,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::control;
-use crate::lab::{Lab, LabOptions};
+use crate::lab::{Lab, LabOptions, LabOverrides};
 use crate::owned::Tasks;
 use crate::signals::StopSignals;
 use crate::topology::Topology;
@@ -16,9 +16,7 @@ pub fn up(
     topology: Option<PathBuf>,
     state_dir: PathBuf,
     base_port: Option<u16>,
-    speed: Option<f64>,
-    boot_seconds: Option<f64>,
-    rate_kbps: Option<u32>,
+    overrides: LabOverrides,
 ) -> Result<(), String> {
     let topology = topology
         .map(|path| Topology::load(&path))
@@ -31,9 +29,7 @@ pub fn up(
         options.cdm_http = Some(crate::api::service());
         options.topology = topology;
         options.base_port = base_port;
-        options.speed = speed;
-        options.boot_seconds = boot_seconds;
-        options.rate_kbps = rate_kbps;
+        overrides.apply(&mut options);
         let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
         let socket = control::socket_path(lab.state_dir());
         let sockets = Tasks::new();

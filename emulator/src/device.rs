@@ -170,7 +170,6 @@ impl DeviceState {
 pub struct Registration {
     pub cdm: Ipv4Addr,
     pub device_id: String,
-    pub since: DateTime<Utc>,
     /// The last time the CDM answered this device's poll (`Time of last config-sync`).
     pub synced: DateTime<Utc>,
 }

@@ -274,16 +274,8 @@ pub struct StartArgs {
     /// SSH port of the first device (the others follow).
     #[arg(long, default_value_t = 2201)]
     pub base_port: u16,
-    /// Lab clock speed factor (1 = real time).
-    #[arg(long)]
-    pub speed: Option<f64>,
-    /// Reboot duration in lab seconds.
-    #[arg(long)]
-    pub boot_seconds: Option<f64>,
-    /// Rate of every image server's link, in kilobits per lab second (default: the exercise's
-    /// topology, 1544 unless it says otherwise; 0: no limit).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::topology::MAX_RATE_KBPS)))]
-    pub rate_kbps: Option<u32>,
+    #[command(flatten)]
+    pub lab: crate::lab::LabOverrides,
 }
 
 /// `acnslab exercise start`: checks the file, starts its lab (fresh), runs the setup, prints the
@@ -298,9 +290,7 @@ pub fn start(args: StartArgs) -> Result<(), String> {
         options.cdm_http = Some(crate::api::service());
         options.topology = Some(exercise.topology.clone());
         options.base_port = Some(args.base_port);
-        options.speed = args.speed;
-        options.boot_seconds = args.boot_seconds;
-        options.rate_kbps = args.rate_kbps;
+        args.lab.apply(&mut options);
         let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
         if let Err(f) = crate::scenario::runner::run_steps(&lab, &exercise.setup).await {
             lab.shutdown().await;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::cms::replication::{self, UpdateReply, UpdateRequest};
-use crate::cms::DeviceRow;
+use crate::cms::{Cms, CmsError, DeviceRow};
 use crate::config::{CdmRole, DeviceKind};
 use crate::device::{CmsService, Device, Kick, Power, StandbyReport};
 use crate::release::{cdm_accepts, Version};
@@ -303,19 +303,13 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
                 // A device this CDM knew is Offline here now, on the version it runs (a CE
                 // downgraded to 4.2.9, a CE left behind by a CDM upgraded first).
                 if let Ok(Some(row)) = cms.device(&name) {
-                    let now_row = DeviceRow {
+                    let offline = DeviceRow {
                         version: version.to_string(),
                         status: "Offline".into(),
                         last_seen: now.to_rfc3339(),
-                        ..row.clone()
+                        ..row
                     };
-                    let same_but_time = DeviceRow {
-                        last_seen: row.last_seen.clone(),
-                        ..now_row.clone()
-                    } == row;
-                    if !same_but_time {
-                        cms.upsert_device(&now_row).ok()?;
-                    }
+                    write_device(cms, &offline).ok()?;
                 }
                 return Some(Answer::Refused(format!(
                     "the CDM runs {cdm_version} and does not manage devices on {version}"
@@ -329,17 +323,8 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
                 status: "Online".into(),
                 last_seen: now.to_rfc3339(),
             };
-            let unchanged_but_time = cms.device(&name).ok().flatten().is_some_and(|old| {
-                DeviceRow {
-                    last_seen: row.last_seen.clone(),
-                    ..old
-                } == row
-            });
-            // A refresh that changes nothing but the time is not worth a replicated change; the
-            // time is kept in memory for the sweep.
-            if !unchanged_but_time {
-                cms.upsert_device(&row).ok()?;
-            }
+            // The time of a refresh that changes nothing else is kept in memory, for the sweep.
+            write_device(cms, &row).ok()?;
             heard = Some(name.clone());
             let cdms = cms
                 .cdm_addresses()
@@ -353,15 +338,7 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
             }
         }
         Message::Offline { name } => {
-            if let Ok(Some(row)) = cms.device(&name) {
-                if row.status != "Offline" {
-                    cms.upsert_device(&DeviceRow {
-                        status: "Offline".into(),
-                        ..row
-                    })
-                    .ok()?;
-                }
-            }
+            mark_offline(cms, &name).ok()?;
             Answer::Done
         }
         Message::Probe => Answer::Done,
@@ -394,15 +371,7 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
         Message::StandbyStatus { name, word, .. } => {
             // A standby whose CMS stopped is offline for the primary, as a device is.
             if word == StandbyState::CMS_DISABLED {
-                if let Ok(Some(row)) = cms.device(&name) {
-                    if row.status != "Offline" {
-                        let offline = DeviceRow {
-                            status: "Offline".into(),
-                            ..row
-                        };
-                        cms.upsert_device(&offline).ok()?;
-                    }
-                }
+                mark_offline(cms, &name).ok()?;
             }
             Answer::Done
         }
@@ -414,6 +383,35 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
         state.heard_from.insert(name, now);
     }
     Some(answer)
+}
+
+/// Writes a device's row, unless the stored one differs from it only in `last_seen`: a refresh
+/// that changes nothing else is not worth a replicated change.
+fn write_device(cms: &mut Cms, row: &DeviceRow) -> Result<(), CmsError> {
+    let only_time = cms.device(&row.name)?.is_some_and(|old| {
+        DeviceRow {
+            last_seen: row.last_seen.clone(),
+            ..old
+        } == *row
+    });
+    if !only_time {
+        cms.upsert_device(row)?;
+    }
+    Ok(())
+}
+
+/// Marks a known device Offline on this CDM (nothing if it has no row).
+fn mark_offline(cms: &mut Cms, name: &str) -> Result<(), CmsError> {
+    match cms.device(name)? {
+        Some(row) => write_device(
+            cms,
+            &DeviceRow {
+                status: "Offline".into(),
+                ..row
+            },
+        ),
+        None => Ok(()),
+    }
 }
 
 /// The primary's sweep: devices not heard from since `stale_before` are marked Offline.

@@ -194,7 +194,7 @@ impl Session {
             // after a show command's `|`: the modifiers, then the pattern
             let grammar = commands::exec_grammar(self.privileged(), kind);
             return match grammar.parse(command) {
-                Parsed::Match(m) if m.id.syntax.starts_with("show") => {
+                Parsed::Match(m) if pipe::follows(m.id.syntax) => {
                     let (rows, partial) = pipe::help(line, at);
                     let items = rows
                         .into_iter()
@@ -203,10 +203,7 @@ impl Session {
                     render_help(&Help { items, partial })
                 }
                 Parsed::Error(e) => render_error(&e, prompt_width, line),
-                _ => {
-                    let at = line.find('|').unwrap_or(0);
-                    render_error(&ParseError::Invalid { at }, prompt_width, line)
-                }
+                _ => render_error(&ParseError::Invalid { at: at - 1 }, prompt_width, line),
             };
         }
         let help = match self.state.mode {
@@ -220,7 +217,7 @@ impl Session {
                     && help.items.iter().any(|i| i.token == "<cr>")
                     && matches!(
                         commands::exec_grammar(self.privileged(), kind).parse(line),
-                        Parsed::Match(m) if m.id.syntax.starts_with("show")
+                        Parsed::Match(m) if pipe::follows(m.id.syntax)
                     );
                 if ends_a_show && !help.partial {
                     let at = help.items.len() - 1;
@@ -299,45 +296,19 @@ impl Session {
         let (command_text, pipe_at) = pipe::split(line);
         let m = match commands::exec_grammar(self.privileged(), kind).parse(command_text) {
             Parsed::Empty if pipe_at.is_none() => return Reply::text(""),
-            Parsed::Empty => {
-                let at = line.find('|').unwrap_or(0);
-                return Reply::fail(render_error(
-                    &ParseError::Invalid { at },
-                    caret_offset,
-                    line,
-                ));
-            }
+            Parsed::Empty => None,
             Parsed::Error(e) => return Reply::fail(render_error(&e, caret_offset, line)),
-            Parsed::Match(m) => m,
+            Parsed::Match(m) => Some(m),
         };
-        let pipe = match pipe_at {
+        let syntax = m.as_ref().map(|m| m.id.syntax);
+        let pipe = match pipe_at.map(|at| pipe::parse(syntax, line, at)) {
             None => None,
-            Some(_) if !m.id.syntax.starts_with("show") => {
-                let at = line.find('|').unwrap_or(0);
-                return Reply::fail(render_error(
-                    &ParseError::Invalid { at },
-                    caret_offset,
-                    line,
-                ));
-            }
-            Some(at) => match pipe::parse(line, at) {
-                Ok(pipe) => Some(pipe),
-                Err(PipeError::Invalid { at }) => {
-                    return Reply::fail(render_error(
-                        &ParseError::Invalid { at },
-                        caret_offset,
-                        line,
-                    ))
-                }
-                Err(PipeError::Incomplete) => {
-                    return Reply::fail(render_error(&ParseError::Incomplete, caret_offset, line))
-                }
-                Err(PipeError::BadPattern { at, why }) => {
-                    let caret = render_error(&ParseError::Invalid { at }, caret_offset, line);
-                    let caret = caret.lines().next().unwrap_or_default();
-                    return Reply::fail(format!("{caret}\n{}{why}\n", msg::BAD_PATTERN));
-                }
-            },
+            Some(Ok(pipe)) => Some(pipe),
+            Some(Err(e)) => return Reply::fail(render_pipe_error(&e, caret_offset, line)),
+        };
+        // (an empty command before a `|` was refused by the modifier's parse)
+        let Some(m) = m else {
+            return Reply::text("");
         };
         if remember {
             self.remember(line);
@@ -455,6 +426,22 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.device.close_session(self.state.id);
+    }
+}
+
+/// A modifier's error as the CLI prints it: the grammar's caret and messages, and for a pattern
+/// that is not a regular expression the caret under it and why.
+fn render_pipe_error(e: &PipeError, caret_offset: usize, line: &str) -> String {
+    match e {
+        PipeError::Invalid { at } => {
+            render_error(&ParseError::Invalid { at: *at }, caret_offset, line)
+        }
+        PipeError::Incomplete => render_error(&ParseError::Incomplete, caret_offset, line),
+        PipeError::BadPattern { at, why } => {
+            let caret = render_error(&ParseError::Invalid { at: *at }, caret_offset, line);
+            let caret = caret.lines().next().unwrap_or_default();
+            format!("{caret}\n{}{why}\n", msg::BAD_PATTERN)
+        }
     }
 }
 

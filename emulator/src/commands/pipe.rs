@@ -57,6 +57,11 @@ pub fn split(line: &str) -> (&str, Option<usize>) {
     }
 }
 
+/// Whether an output modifier may follow the command declared as `syntax`: `show` commands.
+pub fn follows(syntax: &str) -> bool {
+    syntax.starts_with("show")
+}
+
 /// The modifiers a (possibly abbreviated, possibly empty) word may be.
 fn candidates(word: &str) -> Vec<&'static (&'static str, &'static str, Modifier)> {
     let word = word.to_ascii_lowercase();
@@ -66,8 +71,15 @@ fn candidates(word: &str) -> Vec<&'static (&'static str, &'static str, Modifier)
         .collect()
 }
 
-/// Parses the text of `line` from byte `from` (just after the `|`).
-pub fn parse(line: &str, from: usize) -> Result<Pipe, PipeError> {
+/// Parses the text of `line` from byte `from` (just after the `|`) that follows the command
+/// declared as `command` (`None`: no command before the `|`); a `|` no modifier may follow is
+/// invalid where it stands.
+pub fn parse(command: Option<&str>, line: &str, from: usize) -> Result<Pipe, PipeError> {
+    if !command.is_some_and(follows) {
+        return Err(PipeError::Invalid {
+            at: from.saturating_sub(1),
+        });
+    }
     let rest = &line[from..];
     let word_at = from + (rest.len() - rest.trim_start().len());
     let rest = rest.trim_start();
@@ -161,7 +173,9 @@ mod tests {
 
     fn filtered(line: &str) -> String {
         let (_, at) = split(line);
-        parse(line, at.unwrap()).unwrap().apply(CONFIG)
+        parse(Some("show"), line, at.unwrap())
+            .unwrap()
+            .apply(CONFIG)
     }
 
     #[test]
@@ -187,18 +201,21 @@ mod tests {
     #[test]
     fn errors_say_where() {
         let line = "show version | grep x";
-        assert_eq!(parse(line, 14).unwrap_err(), PipeError::Invalid { at: 15 });
         assert_eq!(
-            parse("show version | include", 14).unwrap_err(),
+            parse(Some("show version"), line, 14).unwrap_err(),
+            PipeError::Invalid { at: 15 }
+        );
+        assert_eq!(
+            parse(Some("show version"), "show version | include", 14).unwrap_err(),
             PipeError::Incomplete
         );
         assert_eq!(
-            parse("show version |", 14).unwrap_err(),
+            parse(Some("show version"), "show version |", 14).unwrap_err(),
             PipeError::Incomplete
         );
         // `e` abbreviates only exclude; a pattern that is not a regular expression points at itself
         let line = "show version | e (unclosed";
-        match parse(line, 14) {
+        match parse(Some("show version"), line, 14) {
             Err(PipeError::BadPattern { at, why }) => {
                 assert_eq!(&line[at..], "(unclosed");
                 assert!(why.contains("unclosed"), "{why}");

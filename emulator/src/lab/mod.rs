@@ -61,6 +61,31 @@ pub struct LabOptions {
     pub cdm_http: Option<CdmHttp>,
 }
 
+/// The command-line overrides of a topology's lab settings, the same for `acnslab up` and
+/// `acnslab exercise start`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LabOverrides {
+    /// Lab clock speed factor (1 = real time).
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// Reboot duration in lab seconds.
+    #[arg(long)]
+    pub boot_seconds: Option<f64>,
+    /// Rate of every image server's link, in kilobits per lab second (default: each server's
+    /// `rate_kbps`, 1544 unless the topology says otherwise; 0: no limit).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::topology::MAX_RATE_KBPS)))]
+    pub rate_kbps: Option<u32>,
+}
+
+impl LabOverrides {
+    /// Puts the overrides given into `options`.
+    pub fn apply(&self, options: &mut LabOptions) {
+        options.speed = self.speed;
+        options.boot_seconds = self.boot_seconds;
+        options.rate_kbps = self.rate_kbps;
+    }
+}
+
 impl LabOptions {
     pub fn new(state_dir: impl Into<PathBuf>) -> Self {
         LabOptions {

@@ -32,16 +32,8 @@ enum Command {
         /// SSH port of the first device (the others follow).
         #[arg(long)]
         base_port: Option<u16>,
-        /// Lab clock speed factor (1 = real time).
-        #[arg(long)]
-        speed: Option<f64>,
-        /// Reboot duration in lab seconds.
-        #[arg(long)]
-        boot_seconds: Option<f64>,
-        /// Rate of every image server's link, in kilobits per lab second (default: each server's
-        /// `rate_kbps`, 1544 unless the topology says otherwise; 0: no limit).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(acnslab::topology::MAX_RATE_KBPS)))]
-        rate_kbps: Option<u32>,
+        #[command(flatten)]
+        lab: acnslab::lab::LabOverrides,
     },
     /// A local console on one device of the running lab.
     Console {
@@ -93,17 +85,8 @@ fn main() -> ExitCode {
             topology,
             state_dir,
             base_port,
-            speed,
-            boot_seconds,
-            rate_kbps,
-        } => acnslab::app::up(
-            topology,
-            state_dir,
-            base_port,
-            speed,
-            boot_seconds,
-            rate_kbps,
-        ),
+            lab,
+        } => acnslab::app::up(topology, state_dir, base_port, lab),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
         Command::Record(args) => acnslab::record::run(args).map_err(|e| e.to_string()),
         Command::Run { paths, ssh, junit } => {
