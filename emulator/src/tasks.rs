@@ -198,7 +198,7 @@ pub async fn run(
             let what = format!("{local} to {host}:{}/{file}", dir.trim_end_matches('/'));
             device.log(format!("{} {what}", crate::text::log::UPLOAD_STARTED));
             let uploaded = match addr {
-                Some(addr) => {
+                Ok(addr) => {
                     let mut pace = client.pace(&host);
                     transfer::ftp_upload(
                         &transfer::FtpServer::new(addr, &user, &password),
@@ -209,7 +209,7 @@ pub async fn run(
                     )
                     .await
                 }
-                None => Err(refused()),
+                Err(e) => Err(e),
             };
             match &uploaded {
                 Ok(bytes) => device.log(format!(
@@ -239,12 +239,19 @@ struct NetworkClient<'a> {
 
 impl NetworkClient<'_> {
     /// The loopback endpoint (FTP or HTTP) of the server behind a virtual address or server name,
-    /// as this device reaches it: `None` for an unknown host, `Some(None)` behind a cut link (the
-    /// connection is refused when tried).
-    fn endpoint(&self, host: &str, ftp: bool) -> Option<Option<std::net::SocketAddr>> {
+    /// as this device reaches it: `None` for an unknown host, `Some(Err(..))` when connecting will
+    /// fail (a cut link: refused; the device's own interface down: network unreachable).
+    fn endpoint(
+        &self,
+        host: &str,
+        ftp: bool,
+    ) -> Option<Result<std::net::SocketAddr, TransferError>> {
         match self.network?.server_from(self.device.identity.ip, host) {
-            ServerRoute::Reachable(s) => (if ftp { s.ftp } else { s.http }).map(Some),
-            ServerRoute::Cut => Some(None),
+            ServerRoute::Reachable(s) => (if ftp { s.ftp } else { s.http }).map(Ok),
+            ServerRoute::Cut => Some(Err(refused())),
+            ServerRoute::NoRoute => {
+                Some(Err(TransferError::Connect("network is unreachable".into())))
+            }
             ServerRoute::Unknown => None,
         }
     }
@@ -326,8 +333,8 @@ async fn download(
     };
     let mut pace = client.pace(host);
     let result = match (&via, addr) {
-        (_, None) => Err(refused()),
-        (Via::Ftp { user, password }, Some(addr)) => {
+        (_, Err(e)) => Err(e),
+        (Via::Ftp { user, password }, Ok(addr)) => {
             transfer::ftp_download(
                 &transfer::FtpServer::new(addr, user, password),
                 dir,
@@ -338,7 +345,7 @@ async fn download(
             )
             .await
         }
-        (Via::Http { .. }, Some(addr)) => {
+        (Via::Http { .. }, Ok(addr)) => {
             let path = format!("{}/{}", dir.trim_end_matches('/'), file);
             let path = if path.starts_with('/') {
                 path

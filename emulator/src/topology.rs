@@ -70,6 +70,10 @@ pub struct LabSettings {
     /// Prefix length of the lab network.
     #[serde(default = "default_prefix")]
     pub prefix: u8,
+    /// One-way latency of each node's link to the lab network, in milliseconds (a device or server
+    /// may set its own `latency_ms`). A round trip between two nodes crosses both links twice.
+    #[serde(default = "default_latency_ms")]
+    pub latency_ms: f64,
 }
 
 fn default_base_port() -> u16 {
@@ -90,6 +94,12 @@ fn default_gateway() -> Ipv4Addr {
 fn default_prefix() -> u8 {
     24
 }
+/// A switched LAN: a quarter of a millisecond per link.
+fn default_latency_ms() -> f64 {
+    0.25
+}
+/// The slowest link a topology may give, one way (10 s).
+pub const MAX_LATENCY_MS: f64 = 10_000.0;
 
 impl Default for LabSettings {
     fn default() -> Self {
@@ -101,6 +111,7 @@ impl Default for LabSettings {
             speed: default_speed(),
             gateway: default_gateway(),
             prefix: default_prefix(),
+            latency_ms: default_latency_ms(),
         }
     }
 }
@@ -131,6 +142,9 @@ pub struct DeviceSpec {
     /// Whether CMS starts enabled (default: yes, devices start registered and online).
     #[serde(default = "yes")]
     pub cms: bool,
+    /// One-way latency of this device's link, in milliseconds (default: `lab.latency_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
 }
 
 fn default_disk_mb() -> u64 {
@@ -178,6 +192,9 @@ pub struct ServerSpec {
     /// are instant. 0: as fast as loopback allows.
     #[serde(default = "default_rate_kbps")]
     pub rate_kbps: u32,
+    /// One-way latency of this server's link, in milliseconds (default: `lab.latency_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
 }
 
 fn default_ftp_user() -> String {
@@ -282,6 +299,9 @@ impl Topology {
         if self.lab.prefix > 30 {
             return Err(("prefix".into(), "lab.prefix: must be 0 to 30".into()));
         }
+        if let Some(message) = latency_error(Some(self.lab.latency_ms)) {
+            return Err(("latency_ms".into(), format!("lab.{message}")));
+        }
         let (mut names, mut ips, mut ports) = (HashSet::new(), HashSet::new(), HashSet::new());
         let mut primaries = 0;
         for (index, d) in self.devices.iter().enumerate() {
@@ -314,6 +334,9 @@ impl Topology {
             if d.kind != DeviceKind::Ce && !d.groups.is_empty() {
                 return Err(here("groups: only CEs can join device groups".into()));
             }
+            if let Some(message) = latency_error(d.latency_ms) {
+                return Err(here(message));
+            }
         }
         for (index, s) in self.servers.iter().enumerate() {
             let at = format!("name: {}", s.name);
@@ -336,6 +359,9 @@ impl Topology {
                 return Err(here(format!(
                     "rate_kbps: must be 0 (no limit) to {MAX_RATE_KBPS}"
                 )));
+            }
+            if let Some(message) = latency_error(s.latency_ms) {
+                return Err(here(message));
             }
         }
         if primaries > 1 {
@@ -371,6 +397,13 @@ impl Topology {
     pub fn version_of(&self, index: usize) -> Version {
         self.devices[index].version.unwrap_or(DEFAULT_VERSION)
     }
+}
+
+/// What is wrong with a `latency_ms`, if anything.
+fn latency_error(latency_ms: Option<f64>) -> Option<String> {
+    let ms = latency_ms?;
+    (!(ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&ms)))
+        .then(|| format!("latency_ms: must be 0 to {MAX_LATENCY_MS}"))
 }
 
 /// The 1-based line of the first occurrence of `needle`, or 0.
@@ -420,6 +453,16 @@ mod tests {
                 "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\nservers:\n  - name: s\n    ip: 10.0.0.2\n    rate_kbps: 10000001\n",
                 6,
                 "rate_kbps: must be 0 (no limit) to 10000000",
+            ),
+            (
+                "lab:\n  latency_ms: -1\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n",
+                2,
+                "lab.latency_ms: must be 0 to 10000",
+            ),
+            (
+                "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n    latency_ms: .nan\n",
+                2,
+                "devices[0] (a): latency_ms: must be 0 to 10000",
             ),
         ];
         for (text, line, word) in cases {

@@ -624,7 +624,7 @@ pub async fn run_job(
     let host = meta.url.host();
     let server = match network.server_from(device.identity.ip, host) {
         crate::network::ServerRoute::Reachable(endpoints) => endpoints,
-        crate::network::ServerRoute::Cut => {
+        crate::network::ServerRoute::Cut | crate::network::ServerRoute::NoRoute => {
             let reason = text::SERVER_CUT.replace("{0}", host);
             return report_failed(&cdm, &device, job, step, &reason);
         }

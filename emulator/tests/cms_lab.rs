@@ -179,6 +179,39 @@ async fn an_unreachable_device_is_marked_offline_after_missed_polls() {
 }
 
 #[tokio::test]
+async fn a_shut_interface_cuts_the_device_off_like_a_cut_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let shut = [
+        "configure terminal",
+        "interface GigabitEthernet 1/0",
+        "shutdown",
+        "end",
+    ];
+    let unshut = [
+        "configure terminal",
+        "interface GigabitEthernet 1/0",
+        "no shutdown",
+        "end",
+    ];
+    // the CE's own interface: its polls no longer leave it, and the CDM marks it Offline
+    cli(&lab, "ce1", &shut);
+    lab.advance(POLL * 4);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Offline"));
+    assert_eq!(status(&lab, "cdm1", "cr1").as_deref(), Some("Online"));
+    cli(&lab, "ce1", &unshut);
+    lab.advance(POLL);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
+    // the primary CDM's interface: nothing reaches it, every device goes Offline there
+    cli(&lab, "cdm1", &shut);
+    lab.advance(POLL * 4);
+    cli(&lab, "cdm1", &unshut);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Offline"));
+    lab.advance(POLL);
+    assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
+}
+
+#[tokio::test]
 async fn a_primary_change_reaches_the_standby_after_one_polling_interval() {
     let dir = tempfile::tempdir().unwrap();
     let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;

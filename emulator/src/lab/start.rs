@@ -19,7 +19,7 @@ use crate::config::{CdmRole, Config, DeviceKind, Interface};
 use crate::device::{Device, Identity, Kick, Kicker, PowerEvent};
 use crate::images::server::ImageServer;
 use crate::images::LabImages;
-use crate::network::{Job, LabLink, Network, ServerEndpoints};
+use crate::network::{Job, LabLink, Lan, Network, ServerEndpoints};
 use crate::owned::Tasks;
 use crate::persist::{sync_dir, write_atomic, write_new};
 use crate::release::Version;
@@ -129,6 +129,7 @@ impl Lab {
             keys.push(load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?);
         }
         let mut network = Network::new(devices.iter().cloned());
+        network.set_lan(lan_of(&topology));
         let servers = start_servers(&topology, &dir, &mut network).await?;
         let link = Arc::new(LabLink::new(network));
         let tasks = Tasks::new();
@@ -290,6 +291,22 @@ async fn start_servers(
         servers.push((spec.clone(), embedded, endpoints));
     }
     Ok(servers)
+}
+
+/// The shape of the lab network a topology describes: gateway, prefix, each link's latency.
+fn lan_of(topology: &Topology) -> Lan {
+    let ms = |ms: f64| std::time::Duration::from_secs_f64(ms / 1000.0);
+    let devices = topology.devices.iter().map(|d| (d.ip, d.latency_ms));
+    let servers = topology.servers.iter().map(|s| (s.ip, s.latency_ms));
+    Lan {
+        gateway: Some(topology.lab.gateway),
+        prefix: topology.lab.prefix,
+        latency: ms(topology.lab.latency_ms),
+        latencies: devices
+            .chain(servers)
+            .filter_map(|(ip, latency)| Some((ip, ms(latency?))))
+            .collect(),
+    }
 }
 
 /// The configuration a device gets the first time it is created: hostname, address, gateway, the

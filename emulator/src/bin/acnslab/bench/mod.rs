@@ -163,6 +163,7 @@ pub fn generated_topology(devices: usize, base_port: u16) -> Topology {
             groups: Vec::new(),
             disk_mb: 65_536,
             cms: true,
+            latency_ms: None,
         });
     }
     Topology {
