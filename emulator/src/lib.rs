@@ -23,6 +23,7 @@
 //! - [`exercise`]: graded exercises (`acnslab exercise start|check`): a starting lab and goals.
 //! - [`scenario`]: scenario files (`acnslab run`): procedures replayed on a virtual clock, with faults.
 //! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
+//! - [`probe`]: `ping` and `traceroute` as they run, probe by probe on the lab clock.
 //! - [`install`]: installing an image: checks, automatic CMS backup, pending version.
 //! - [`api`]: the CDM's HTTP API (JSON) over `upgrade`.
 //! - [`web`]: the CDM's web GUI (login, Devices, Device Groups, Software Update), as the guide walks it.
@@ -56,6 +57,7 @@ pub mod lab;
 pub mod network;
 pub mod owned;
 pub mod persist;
+pub mod probe;
 pub mod record;
 pub mod release;
 pub mod scenario;

@@ -52,6 +52,10 @@ pub enum Task {
     },
     /// Install an image already on the disk (`install LOCALFILE`).
     Install { local: String },
+    /// `ping [count N] HOST`: probes a second apart on the lab clock.
+    Ping { host: String, count: u32 },
+    /// `traceroute HOST`.
+    Traceroute { host: String },
     /// `cms database backup`: write a dump into `/local/local1` under the first free name of
     /// `cms::dump_names`, off the device's lock and off the async workers (the database is checked
     /// when the command runs).
@@ -73,6 +77,15 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// A task that printed everything along the way.
+    fn quiet(failed: bool) -> Self {
+        Finished {
+            text: String::new(),
+            failed,
+            reload: false,
+        }
+    }
+
     fn fail(text: impl Into<String>) -> Self {
         let mut text = text.into();
         if !text.ends_with('\n') {
@@ -149,6 +162,14 @@ pub async fn run(
         network,
     };
     match task {
+        Task::Ping { host, count } => {
+            let replied = crate::probe::ping(&device, network, &host, count, out).await;
+            Finished::quiet(!replied)
+        }
+        Task::Traceroute { host } => {
+            let arrived = crate::probe::traceroute(&device, network, &host, out).await;
+            Finished::quiet(!arrived)
+        }
         Task::Install { local } => {
             let Some(path) = device.disk_file(&local) else {
                 return Finished::fail(format!("{}{local}", crate::text::msg::BAD_FILE_NAME));
@@ -211,6 +232,9 @@ pub async fn run(
                 }
                 Err(e) => Err(e),
             };
+            if let Ok(bytes) = &uploaded {
+                client.count(&host, *bytes, false);
+            }
             match &uploaded {
                 Ok(bytes) => device.log(format!(
                     "{} {what} ({bytes} bytes)",
@@ -256,6 +280,19 @@ impl NetworkClient<'_> {
         }
     }
 
+    /// Counts a transfer of `bytes` with the server behind `host` on both interfaces (`download`:
+    /// from the server to this device).
+    fn count(&self, host: &str, bytes: u64, download: bool) {
+        let Some(network) = self.network else { return };
+        let Some(server) = network.server_ip(host) else {
+            return;
+        };
+        let me = self.device.identity.ip;
+        let (from, to) = if download { (server, me) } else { (me, server) };
+        network.traffic().count(to, from, REQUEST_BYTES);
+        network.traffic().count(from, to, bytes);
+    }
+
     /// The pace of a transfer with the server behind `host`: the rate of the lab's link to it on
     /// the device's clock.
     fn pace(&self, host: &str) -> Pace {
@@ -268,6 +305,9 @@ impl NetworkClient<'_> {
         }
     }
 }
+
+/// The bytes a transfer's request takes on the wire (login, commands), for the interface counters.
+const REQUEST_BYTES: u64 = 300;
 
 /// What connecting through a cut link gives.
 fn refused() -> TransferError {
@@ -363,6 +403,9 @@ async fn download(
             failed: true,
             reload: false,
         };
+    }
+    if let Ok(bytes) = &result {
+        client.count(host, *bytes, true);
     }
     match &result {
         Ok(bytes) => device.log(format!(

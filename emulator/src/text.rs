@@ -343,3 +343,40 @@ pub fn disks_details_lines(disk_mb: u64, used_mb: u64) -> Vec<String> {
         ),
     ]
 }
+
+/// The lab network seen from a device: `ping`, `traceroute`, `dnslookup`, `show interface`,
+/// `show ip routes`, `show arp`. ACNS 5.x runs the Linux tools of its day underneath, so `ping` and
+/// `traceroute` print what iputils (ss020927) and LBL traceroute 1.4 print; the layouts below are
+/// [recalled] from those tools and from WAAS 4.x (ACNS's descendant, same CLI), not captured on an
+/// ACNS device. The formatting of numbers is in `crate::probe` and `commands::net`.
+pub mod net {
+    /// `ping` header: `PING HOST (IP) from SRC : 56(84) bytes of data.` [recalled, iputils]
+    pub const PING_DATA: &str = "56(84) bytes of data.";
+    /// `ping` or `traceroute` of a name nothing resolves. [recalled, iputils]
+    pub const PING_UNKNOWN_HOST: &str = "ping: unknown host ";
+    /// [recalled, LBL traceroute]
+    pub const TRACEROUTE_UNKNOWN_HOST: &str = "traceroute: unknown host ";
+    /// `ping` from a device whose interface is down (no route at all). [recalled, iputils]
+    pub const PING_NO_ROUTE: &str = "connect: Network is unreachable";
+    /// `ping` whose device's interface goes down during the run. [recalled, iputils]
+    pub const PING_SENDMSG: &str = "ping: sendmsg: Network is unreachable";
+    /// `traceroute` likewise. [recalled, LBL traceroute]
+    pub const TRACEROUTE_NO_ROUTE: &str = "traceroute: sendto: Network is unreachable";
+    /// ARP found nobody on the subnet. [recalled, iputils]
+    pub const HOST_UNREACHABLE: &str = "Destination Host Unreachable";
+    /// The gateway has no route to the address. [recalled, iputils]
+    pub const NET_UNREACHABLE: &str = "Destination Net Unreachable";
+    /// `dnslookup` answer rows. [recalled, WAAS 4.x]
+    pub const OFFICIAL_HOSTNAME: &str = "official hostname: ";
+    pub const ADDRESS: &str = "          address: ";
+    /// `dnslookup` of a name the lab does not know. [ours]
+    pub const LOOKUP_FAILED: &str = "% Error: host not found: ";
+    /// `show interface` of an interface the device does not have. [ours, IOS style]
+    pub const NO_INTERFACE: &str = "% Error: no such interface: GigabitEthernet ";
+    /// `show ip routes` header. [recalled, WAAS 4.x]
+    pub const ROUTES_HEADER: &str =
+        "Destination      Gateway          Netmask\n---------------- ---------------- ----------------";
+    /// `show arp` header. [recalled, WAAS 4.x]
+    pub const ARP_HEADER: &str =
+        "Protocol  Address          Flags      Hardware Addr     Type  Interface";
+}

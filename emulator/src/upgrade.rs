@@ -684,6 +684,11 @@ pub async fn run_job(
         .map_err(|e| e.to_string()),
         _ => Err(format!("no server at {}", meta.url.host())),
     };
+    if let (Ok(bytes), Some(server_ip)) = (&result, network.server_ip(host)) {
+        network
+            .traffic()
+            .count(server_ip, device.identity.ip, *bytes);
+    }
     let result = result.and_then(|bytes| {
         if !device.still_up(mark) {
             Err(text::POWER_LOST.to_string())

@@ -24,7 +24,10 @@ const LAYERS: &[(&str, &[&str])] = &[
             "device", "standby", "cms", "network", "agent", "images", "install",
         ],
     ),
-    ("commands and jobs", &["commands", "tasks", "upgrade"]),
+    (
+        "commands and jobs",
+        &["commands", "tasks", "probe", "upgrade"],
+    ),
     ("session", &["session", "shell", "driver", "ssh_client"]),
     ("lab runtime", &["lab", "ssh", "signals"]),
     (

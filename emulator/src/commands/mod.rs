@@ -9,7 +9,8 @@
 //!   leads to, questions included.
 //! - Areas: [`show`], [`system`] (modes, terminal, save, reload), [`configure`] (global and
 //!   interface configuration, the startup-config replay), [`cms`], [`cms_show`], [`cms_config`],
-//!   [`copy`] (transfers), [`files`] (`install`, `delfile`, `cpfile`).
+//!   [`copy`] (transfers), [`files`] (`install`, `delfile`, `cpfile`), [`net`] (`ping`,
+//!   `traceroute`, `dnslookup`, `show interface`, `show ip routes`, `show arp`).
 //!
 //! Handlers read and change device state and return an [`Outcome`] or an [`Applied`]; they never
 //! touch sockets or sessions. Adding a command: docs/adding-a-command.md.
@@ -22,6 +23,7 @@ pub mod configure;
 pub mod context;
 pub mod copy;
 pub mod files;
+pub mod net;
 pub mod outcome;
 pub mod pipe;
 pub mod show;
@@ -54,6 +56,7 @@ static EXEC_AREAS: &[&[&ExecCommand]] = &[
     cms::EXEC,
     copy::EXEC,
     files::EXEC,
+    net::EXEC,
 ];
 
 /// Every configuration command, area by area.

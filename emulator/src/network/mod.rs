@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 mod cdm_side;
 mod reach;
+mod traffic;
 pub use cdm_side::{handle, sweep};
 pub use reach::{attached, Lan, Reach};
+pub use traffic::{Counters, Traffic};
 
 use crate::cms::replication::{UpdateReply, UpdateRequest};
 use crate::config::DeviceKind;
@@ -66,6 +68,10 @@ pub enum Answer {
     },
 }
 
+/// The size of a CMS message or its answer on the wire, for the interface counters (an HTTPS
+/// exchange of a few hundred bytes).
+const CMS_MESSAGE_BYTES: u64 = 640;
+
 /// Why a message did not arrive.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
@@ -105,6 +111,7 @@ pub struct Network {
     server_names: HashMap<String, Ipv4Addr>,
     cuts: Mutex<HashSet<(Ipv4Addr, Ipv4Addr)>>,
     lan: Lan,
+    traffic: Traffic,
 }
 
 fn pair(a: Ipv4Addr, b: Ipv4Addr) -> (Ipv4Addr, Ipv4Addr) {
@@ -141,6 +148,37 @@ impl Network {
             Reach::NoRoute => ServerRoute::NoRoute,
             Reach::NoHost | Reach::Lost => ServerRoute::Cut,
         }
+    }
+
+    /// What each address has sent and received.
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
+    }
+
+    /// The address of a host given by address, or by the name of a server or a device of the lab
+    /// (the lab's own names, as its DNS would give them).
+    pub fn resolve(&self, host: &str) -> Option<Ipv4Addr> {
+        if let Ok(ip) = host.parse() {
+            return Some(ip);
+        }
+        self.server_names
+            .get(&host.to_ascii_lowercase())
+            .copied()
+            .or_else(|| {
+                self.devices
+                    .values()
+                    .find(|d| d.identity.name.eq_ignore_ascii_case(host))
+                    .map(|d| d.identity.ip)
+            })
+    }
+
+    /// The lab's name for an address: a server's or a device's topology name.
+    pub fn name_of(&self, ip: Ipv4Addr) -> Option<String> {
+        self.server_names
+            .iter()
+            .find(|(_, &server)| server == ip)
+            .map(|(name, _)| name.clone())
+            .or_else(|| self.devices.get(&ip).map(|d| d.identity.name.clone()))
     }
 
     /// The virtual address of an image server given by address or name.
@@ -190,8 +228,11 @@ impl Network {
             Reach::NoRoute => Err(NetError::NoRoute),
             Reach::Lost if self.is_cut(from, to) => Err(NetError::Cut(to)),
             Reach::Reply { .. } => {
+                self.traffic.count(from, to, CMS_MESSAGE_BYTES);
                 let cdm = self.devices.get(&to).ok_or(NetError::NoAnswer(to))?;
-                handle(cdm, message).ok_or(NetError::NoAnswer(to))
+                let answer = handle(cdm, message).ok_or(NetError::NoAnswer(to))?;
+                self.traffic.count(to, from, CMS_MESSAGE_BYTES);
+                Ok(answer)
             }
             Reach::NoHost | Reach::Lost => Err(NetError::NoAnswer(to)),
         }
