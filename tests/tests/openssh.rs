@@ -150,3 +150,75 @@ fn interactive_tty_session() {
         term.describe()
     );
 }
+
+/// The lab network over OpenSSH on a real clock: `ping` from ce1 to the image server answers a
+/// second at a time; `shutdown` on ce1's interface stops pings, downloads and its registration
+/// (Offline on the CDM, its polls a second apart here); `no shutdown` brings all of it back.
+#[test]
+fn ping_works_until_the_interface_is_shut_and_again_after_no_shutdown() {
+    let mut topology = acnslab::topology::Topology::default_lab();
+    topology.lab.poll_seconds = 1.0;
+    let lab = TestLab::start_with(acnslab_tests::LabSetup {
+        topology: Some(topology),
+        ..Default::default()
+    });
+    let mut term = Terminal::spawn(lab.port("ce1"));
+    term.expect_end("ce1#");
+    term.run("terminal length 0", "ce1#");
+    term.send("ping count 3 images\r");
+    let started = std::time::Instant::now();
+    let first = term.expect("icmp_seq=1 ");
+    assert!(!first.contains("statistics"), "{first:?}");
+    let rest = term.expect_end("ce1#");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "three probes a second apart"
+    );
+    assert!(
+        rest.contains("3 packets transmitted, 3 received, 0% loss"),
+        "{rest:?}"
+    );
+
+    for line in [
+        "configure terminal",
+        "interface GigabitEthernet 1/0",
+        "shutdown",
+        "end",
+    ] {
+        term.send(&format!("{line}\r"));
+    }
+    term.expect_end("ce1#");
+    let out = term.run("ping images", "ce1#");
+    assert!(out.contains("connect: Network is unreachable"), "{out:?}");
+    term.send("copy ftp disk images /images ACNS-5.2.1-K9.bin x.bin\r");
+    term.expect("username");
+    term.send("ftpuser\r");
+    term.expect("password");
+    term.send("ftppass\r");
+    let out = term.expect_end("ce1#");
+    assert!(out.contains("network is unreachable"), "{out:?}");
+    let offline = acnslab_tests::wait_for(std::time::Duration::from_secs(30), || {
+        ssh_exec(lab.port("cdm1"), "show cms devices | include ^ce1 ")
+            .stdout
+            .contains("Offline")
+    });
+    assert!(offline, "ce1 never went Offline on cdm1");
+
+    for line in [
+        "configure terminal",
+        "interface GigabitEthernet 1/0",
+        "no shutdown",
+        "end",
+    ] {
+        term.send(&format!("{line}\r"));
+    }
+    term.expect_end("ce1#");
+    let out = term.run("ping count 1 images", "ce1#");
+    assert!(out.contains("1 received, 0% loss"), "{out:?}");
+    let online = acnslab_tests::wait_for(std::time::Duration::from_secs(30), || {
+        ssh_exec(lab.port("cdm1"), "show cms devices | include ^ce1 ")
+            .stdout
+            .contains("Online")
+    });
+    assert!(online, "ce1 never came back Online on cdm1");
+}
