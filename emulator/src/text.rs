@@ -345,10 +345,11 @@ pub fn disks_details_lines(disk_mb: u64, used_mb: u64) -> Vec<String> {
 }
 
 /// The lab network seen from a device: `ping`, `traceroute`, `dnslookup`, `show interface`,
-/// `show ip routes`, `show arp`. ACNS 5.x runs the Linux tools of its day underneath, so `ping` and
-/// `traceroute` print what iputils (ss020927) and LBL traceroute 1.4 print; the layouts below are
-/// [recalled] from those tools and from WAAS 4.x (ACNS's descendant, same CLI), not captured on an
-/// ACNS device. The formatting of numbers is in `crate::probe` and `commands::net`.
+/// `show ip routes`, `show arp`. ACNS 5.x runs the Linux tools of its day underneath: `ping` prints
+/// the header and replies of iputils and the statistics of the contract (§12: `N packets
+/// transmitted, N packets received, 0% packet loss` / `round-trip min/avg/max`); `traceroute` what
+/// LBL traceroute 1.4 prints. The layouts below are [recalled] from those tools, the contract and
+/// WAAS 4.x (ACNS's descendant, same CLI), not captured on an ACNS device. The formatting of numbers is in `crate::probe` and `commands::net`.
 pub mod net {
     /// `ping` header: `PING HOST (IP) from SRC : 56(84) bytes of data.` [recalled, iputils]
     pub const PING_DATA: &str = "56(84) bytes of data.";

@@ -175,7 +175,7 @@ fn ping_works_until_the_interface_is_shut_and_again_after_no_shutdown() {
         "three probes a second apart"
     );
     assert!(
-        rest.contains("3 packets transmitted, 3 received, 0% loss"),
+        rest.contains("3 packets transmitted, 3 packets received, 0% packet loss"),
         "{rest:?}"
     );
 
@@ -214,7 +214,10 @@ fn ping_works_until_the_interface_is_shut_and_again_after_no_shutdown() {
     }
     term.expect_end("ce1#");
     let out = term.run("ping count 1 images", "ce1#");
-    assert!(out.contains("1 received, 0% loss"), "{out:?}");
+    assert!(
+        out.contains("1 packets received, 0% packet loss"),
+        "{out:?}"
+    );
     let online = acnslab_tests::wait_for(std::time::Duration::from_secs(30), || {
         ssh_exec(lab.port("cdm1"), "show cms devices | include ^ce1 ")
             .stdout

@@ -424,6 +424,19 @@ impl Cms {
             .collect())
     }
 
+    /// The number this CDM knows a device by (the device table's row id): the `Device Id` of
+    /// `show cms info`.
+    pub fn device_id(&self, name: &str) -> Result<Option<i64>, CmsError> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT id FROM devices WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// One device's row.
     pub fn device(&self, name: &str) -> Result<Option<DeviceRow>, CmsError> {
         let row = self

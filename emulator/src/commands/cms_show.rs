@@ -54,9 +54,15 @@ fn info(device: &Device) -> String {
         let _ = writeln!(out, "{k:<37}= {v}");
     };
     let kind = device.identity.kind;
-    let id = match &state.registration {
-        Some(r) => r.device_id.clone(),
-        None => format!("{}-{}", kind.label(), device.identity.name),
+    // the number the CDM knows the device by; a CDM's own, from its database [ours where none]
+    let own_row = || {
+        let cms = state.cms.as_ref()?;
+        cms.device_id(&device.identity.name).ok()?
+    };
+    let id = match (&state.registration, own_row()) {
+        (Some(r), _) => r.device_id.clone(),
+        (None, Some(id)) => id.to_string(),
+        (None, None) => "none".into(),
     };
     let cdm_ip = state
         .running

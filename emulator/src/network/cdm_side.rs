@@ -78,8 +78,9 @@ pub fn handle(cdm: &Device, message: Message) -> Option<Answer> {
                 .iter()
                 .filter_map(|ip| ip.parse().ok())
                 .collect();
+            let device_id = cms.device_id(&name).ok()??;
             Answer::Registered {
-                device_id: format!("{}-{name}", kind.label()),
+                device_id: device_id.to_string(),
                 cdms,
             }
         }
