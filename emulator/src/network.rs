@@ -167,6 +167,17 @@ impl Network {
         self.cuts().contains(&pair(a, b))
     }
 
+    /// Whether a lab host (a running device or a server) at `to` answers `from`: the link is not
+    /// cut. Services the lab does not emulate (NTP) take any such host as their server [ours].
+    pub fn answers(&self, from: Ipv4Addr, to: Ipv4Addr) -> bool {
+        let known = self.servers.contains_key(&to)
+            || self
+                .devices
+                .get(&to)
+                .is_some_and(|d| d.state().power == crate::device::Power::Running);
+        known && !self.is_cut(from, to)
+    }
+
     /// Carries a message from `from` to the CDM at `to` and returns its answer.
     pub fn deliver(
         &self,
