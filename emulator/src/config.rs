@@ -46,6 +46,14 @@ impl DeviceKind {
         Self::ALL.into_iter().find(|k| k.device_mode() == word)
     }
 
+    /// The hostname of a device of this kind with factory settings (after `write erase` and a
+    /// reload, or `no hostname`): its model number, as ACNS does ("the default hostname is the
+    /// model number, e.g. CE-590") [recalled: ACNS command reference]. The lab takes the kind's
+    /// default model, whatever model the topology gives [ours].
+    pub fn factory_hostname(self) -> &'static str {
+        self.default_model()
+    }
+
     /// The model a device of this kind has unless the topology says otherwise.
     pub fn default_model(self) -> &'static str {
         match self {
@@ -87,6 +95,35 @@ pub struct Interface {
     pub shutdown: bool,
 }
 
+/// `clock timezone NAME HOURS MINUTES`: the zone's name and its offset from UTC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timezone {
+    pub name: String,
+    /// -23..=23; the sign also applies to the minutes.
+    pub hours: i8,
+    pub minutes: u8,
+}
+
+impl Timezone {
+    /// The offset from UTC.
+    pub fn offset(&self) -> chrono::Duration {
+        let minutes = i64::from(self.hours.unsigned_abs()) * 60 + i64::from(self.minutes);
+        let sign = if self.hours < 0 { -1 } else { 1 };
+        chrono::Duration::minutes(sign * minutes)
+    }
+}
+
+/// NTP servers a device may have (`ntp server`) [recalled: ACNS command reference, up to four].
+pub const MAX_NTP_SERVERS: usize = 4;
+/// Name servers a device may have (`ip name-server`) [recalled: ACNS, up to eight].
+pub const MAX_NAME_SERVERS: usize = 8;
+/// Syslog hosts a device may have (`logging host`) [recalled: ACNS 5.x, up to four].
+pub const MAX_LOGGING_HOSTS: usize = 4;
+/// ACNS closes an idle CLI session after 15 minutes unless `exec-timeout` says otherwise
+/// [recalled]. The lab enforces only a configured `exec-timeout` [ours]: on a sped-up lab clock
+/// (`--speed 100`) the default would close a session after 9 seconds of thought.
+pub const DEFAULT_EXEC_TIMEOUT: u16 = 15;
+
 /// A device's configuration (running or startup).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -99,6 +136,16 @@ pub struct Config {
     pub cdm_role: Option<CdmRole>,
     pub cdm_ip: Option<Ipv4Addr>,
     pub cms_enabled: bool,
+    pub timezone: Option<Timezone>,
+    pub ntp_servers: Vec<Ipv4Addr>,
+    pub name_servers: Vec<Ipv4Addr>,
+    pub domain_name: Option<String>,
+    pub logging_hosts: Vec<Ipv4Addr>,
+    /// SNMP communities, each read-write (`rw`) or read-only.
+    pub snmp_communities: BTreeMap<String, bool>,
+    /// `exec-timeout`: minutes of inactivity (lab time) after which a CLI session is closed (0:
+    /// never); `None`: not configured (ACNS's default, [`DEFAULT_EXEC_TIMEOUT`], not enforced).
+    pub exec_timeout: Option<u16>,
 }
 
 /// The interfaces every device has (slot/port).
@@ -127,6 +174,13 @@ impl Config {
             cdm_role: (kind == DeviceKind::Cdm).then_some(CdmRole::Primary),
             cdm_ip: None,
             cms_enabled: false,
+            timezone: None,
+            ntp_servers: Vec::new(),
+            name_servers: Vec::new(),
+            domain_name: None,
+            logging_hosts: Vec::new(),
+            snmp_communities: BTreeMap::new(),
+            exec_timeout: None,
         }
     }
 
@@ -139,6 +193,21 @@ impl Config {
         out.push_str("!\n");
         let _ = writeln!(out, "hostname {}", self.hostname);
         out.push_str("!\n");
+        // The order of the blocks follows the running-configs of ACNS's descendant WAAS 4.x
+        // [recalled]: clock timezone and ip domain-name before the interfaces; name servers, NTP
+        // and logging after the default gateway; SNMP after the users. exec-timeout's place [ours].
+        if let Some(tz) = &self.timezone {
+            let _ = writeln!(
+                out,
+                "clock timezone {} {} {}",
+                tz.name, tz.hours, tz.minutes
+            );
+            out.push_str("!\n");
+        }
+        if let Some(domain) = &self.domain_name {
+            let _ = writeln!(out, "ip domain-name {domain}");
+            out.push_str("!\n");
+        }
         for ((slot, port), iface) in &self.interfaces {
             let _ = writeln!(out, "interface GigabitEthernet {slot}/{port}");
             if let Some((addr, mask)) = iface.address {
@@ -154,6 +223,7 @@ impl Config {
             let _ = writeln!(out, "ip default-gateway {gw}");
             out.push_str("!\n");
         }
+        self.render_services(&mut out);
         for (name, user) in &self.users {
             // two lines, as ACNS writes a user [recalled, contract §12]
             let _ = writeln!(
@@ -164,6 +234,13 @@ impl Config {
             let _ = writeln!(out, "username {name} privilege {}", user.privilege);
         }
         out.push_str("!\n");
+        if !self.snmp_communities.is_empty() {
+            for (community, rw) in &self.snmp_communities {
+                let rw = if *rw { " rw" } else { "" };
+                let _ = writeln!(out, "snmp-server community {community}{rw}");
+            }
+            out.push_str("!\n");
+        }
         if let Some(role) = self.cdm_role {
             let _ = writeln!(out, "cdm role {}", role.as_str());
         }
@@ -176,6 +253,31 @@ impl Config {
         out.push_str("!\n");
         let _ = writeln!(out, "{}", text::show::CONFIG_FOOTER);
         out
+    }
+
+    /// Name servers, NTP, syslog hosts and the exec timeout, each block followed by `!`.
+    fn render_services(&self, out: &mut String) {
+        if !self.name_servers.is_empty() {
+            for server in &self.name_servers {
+                let _ = writeln!(out, "ip name-server {server}");
+            }
+            out.push_str("!\n");
+        }
+        if !self.ntp_servers.is_empty() {
+            let servers: Vec<String> = self.ntp_servers.iter().map(|s| s.to_string()).collect();
+            let _ = writeln!(out, "ntp server {}", servers.join(" "));
+            out.push_str("!\n");
+        }
+        if !self.logging_hosts.is_empty() {
+            for host in &self.logging_hosts {
+                let _ = writeln!(out, "logging host {host}");
+            }
+            out.push_str("!\n");
+        }
+        if let Some(minutes) = self.exec_timeout {
+            let _ = writeln!(out, "exec-timeout {minutes}");
+            out.push_str("!\n");
+        }
     }
 }
 

@@ -147,6 +147,11 @@ pub struct DeviceState {
     pub known_cdms: Vec<Ipv4Addr>,
     /// The system log (`show logging`), newest last, bounded.
     pub log: std::collections::VecDeque<(DateTime<Utc>, String)>,
+    /// What `clock set` put between the lab clock and this device's clock (zero until then); kept
+    /// across reloads, as a hardware clock is.
+    pub clock_offset: chrono::Duration,
+    /// CLI sessions opened since the last boot (`show statistics`).
+    pub sessions_since_boot: u64,
     /// Boots since the lab opened the device: work begun before a power loss checks it (see
     /// [`Device::boot_mark`]) and is abandoned, as the real device would have died with it.
     pub boots: u64,
@@ -356,6 +361,8 @@ impl Device {
             heard_from: HashMap::new(),
             known_cdms: Vec::new(),
             boots: 0,
+            clock_offset: chrono::Duration::zero(),
+            sessions_since_boot: 0,
             log: Default::default(),
         };
         let mut state = state;
@@ -487,6 +494,7 @@ impl Device {
         }
         state.running = state.startup.clone();
         state.booted_at = self.clock.now();
+        state.sessions_since_boot = 0;
         // What a standby knew of its primary belongs to the software before the boot.
         state.standby.booted();
         let line = format!("{} {}", crate::text::log::BOOTED, state.version);
@@ -538,6 +546,33 @@ impl Device {
         Ok(())
     }
 
+    /// `write erase`: the startup configuration becomes the factory one (hostname the model
+    /// number, the `admin` account, nothing else), on disk first; the running configuration is
+    /// untouched until the next boot.
+    pub fn erase_startup(&self) -> Result<(), DeviceError> {
+        let kind = self.identity.kind;
+        let factory = Config::factory(kind.factory_hostname(), kind);
+        let mut state = self.state();
+        let path = self.dir.join(STARTUP_FILE);
+        write_atomic(&path, factory.render(state.version).as_bytes())
+            .map_err(|source| DeviceError::Io { path, source })?;
+        state.startup = factory;
+        let now = self.clock.now();
+        state.log(now, crate::text::log::CONFIG_ERASED);
+        Ok(())
+    }
+
+    /// The device's own clock (UTC): the lab clock moved by `clock set`.
+    pub fn time(&self) -> DateTime<Utc> {
+        self.clock.now() + self.state().clock_offset
+    }
+
+    /// `clock set`: from now on the device's clock reads `at` (UTC) plus the lab time passed.
+    pub fn set_time(&self, at: DateTime<Utc>) {
+        let offset = at - self.clock.now();
+        self.state().clock_offset = offset;
+    }
+
     /// Adds a line to the system log, stamped with the lab clock.
     pub fn log(&self, line: impl Into<String>) {
         let now = self.clock.now();
@@ -570,6 +605,7 @@ impl Device {
         let mut state = self.state();
         let id = state.next_session;
         state.next_session += 1;
+        state.sessions_since_boot += 1;
         let since = self.clock.now();
         state.sessions.insert(
             id,

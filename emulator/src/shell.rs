@@ -21,15 +21,20 @@ pub struct Shell {
     pager: Option<Pager>,
     /// A long task runs: input is queued, not read, until [`Shell::finish`].
     busy: bool,
+    /// When the client last sent something, or a long task ended (lab clock): `exec-timeout`
+    /// counts from there.
+    last_activity: chrono::DateTime<chrono::Utc>,
 }
 
 impl Shell {
     pub fn new(session: Session) -> Self {
+        let last_activity = session.device().clock().now();
         Shell {
             editor: LineEditor::new(),
             session,
             pager: None,
             busy: false,
+            last_activity,
         }
     }
 
@@ -53,6 +58,7 @@ impl Shell {
     /// what was typed meanwhile; or, if the task asks for a reload, hands that to the edge.
     pub fn finish(&mut self, ran: crate::driver::Ran) -> Output {
         self.busy = false;
+        self.last_activity = self.session.device().clock().now();
         let mut out = Output::default();
         if ran.after == crate::driver::After::Reload {
             out.action = Some(Action::Reload);
@@ -65,8 +71,14 @@ impl Shell {
         out
     }
 
+    /// Since when the shell is idle: `None` while a long task runs (a download is not idleness).
+    pub fn idle_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        (!self.busy).then_some(self.last_activity)
+    }
+
     /// Feeds client bytes and runs everything they complete.
     pub fn input(&mut self, data: &[u8]) -> Output {
+        self.last_activity = self.session.device().clock().now();
         self.editor.feed(data);
         let mut out = Output::default();
         while !self.busy {

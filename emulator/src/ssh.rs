@@ -109,6 +109,45 @@ async fn run_tasks(
     }
 }
 
+/// How often (lab time) an idle watcher looks again when it has nothing to wait for: no timeout
+/// configured, or a long task running. A change of `exec-timeout` is seen within this time.
+const IDLE_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `exec-timeout`: closes an interactive channel whose shell has been idle for the configured
+/// minutes of lab time (0 or not configured: never; see `config::DEFAULT_EXEC_TIMEOUT`), as ACNS
+/// closes an idle session. Ends with the shell.
+async fn watch_idle(
+    shell: std::sync::Weak<Mutex<Shell>>,
+    handle: Handle,
+    channel: ChannelId,
+    device: Arc<crate::device::Device>,
+) {
+    loop {
+        let Some(alive) = shell.upgrade() else {
+            return;
+        };
+        let idle_since = lock(&alive).idle_since();
+        drop(alive);
+        let minutes = device.state().running.exec_timeout.unwrap_or(0);
+        let now = device.clock().now();
+        let remaining = match idle_since {
+            Some(since) if minutes > 0 => {
+                let deadline = since + chrono::Duration::minutes(i64::from(minutes));
+                (deadline - now).to_std().unwrap_or_default()
+            }
+            _ => IDLE_RECHECK,
+        };
+        if remaining.is_zero() {
+            let text = format!("\n{}\n", crate::text::msg::IDLE_TIMEOUT);
+            let _ = handle.data(channel, to_crlf(&text)).await;
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+            return;
+        }
+        device.clock().sleep(remaining.min(IDLE_RECHECK)).await;
+    }
+}
+
 /// Runs an `exec` request's lines (answers to questions included) through the driver, then sends
 /// the output, the exit status, EOF and close.
 async fn run_exec(
@@ -331,8 +370,15 @@ impl Handler for Connection {
         session.channel_success(channel)?;
         let mut shell = Shell::new(cli);
         session.data(channel, shell.start())?;
+        let shell = Arc::new(Mutex::new(shell));
+        self.node.spawn_task(Box::pin(watch_idle(
+            Arc::downgrade(&shell),
+            session.handle(),
+            channel,
+            self.node.device().clone(),
+        )));
         if let Some(state) = self.channels.get_mut(&channel) {
-            state.shell = Some(Arc::new(Mutex::new(shell)));
+            state.shell = Some(shell);
         }
         Ok(())
     }

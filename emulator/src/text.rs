@@ -13,6 +13,9 @@ pub mod prompt {
     pub const PROCEED_WITH_RELOAD: &str = "Proceed with reload?[confirm]";
     /// `enable` by a user below privilege 15. [seen]
     pub const PASSWORD: &str = "Password:";
+    /// `write erase` confirmation. [recalled: IOS `write erase`; ACNS's wording not seen]
+    pub const ERASE_STARTUP: &str =
+        "Erasing the nvram filesystem will remove all configuration files! Continue? [confirm]";
 }
 
 /// One-line messages printed by commands.
@@ -58,6 +61,38 @@ pub mod msg {
         "The new device mode will take effect after you save the configuration and reload.";
     /// `cms enable` on a CDM whose database schema is not the software's. [ours]
     pub const SCHEMA_MISMATCH: &str = "% Error: the CMS database has schema";
+    /// `write erase` done. [recalled: IOS]
+    pub const ERASE_DONE: &str = "Erase of nvram: complete";
+    /// `write erase` answered with anything but yes. [ours]
+    pub const ERASE_ABORTED: &str = "Erase aborted.";
+    /// `clock timezone` with a zone name that is not one word of letters, digits, `.`, `_`, `-`. [ours]
+    pub const BAD_TIMEZONE_NAME: &str =
+        "% Error: a time zone name is 1 to 63 characters of letters, digits, '.', '_' and '-'.";
+    /// `clock timezone NAME HOURS ...` with hours outside -23..23. [ours]
+    pub const BAD_TIMEZONE_HOURS: &str = "% Error: the hours offset is a number from -23 to 23: ";
+    /// [ours]
+    pub const TOO_MANY_NTP_SERVERS: &str =
+        "% Error: at most 4 NTP servers; remove one first with 'no ntp server A.B.C.D'.";
+    /// [ours]
+    pub const TOO_MANY_NAME_SERVERS: &str =
+        "% Error: at most 8 name servers; remove one first with 'no ip name-server A.B.C.D'.";
+    /// [ours]
+    pub const TOO_MANY_LOGGING_HOSTS: &str =
+        "% Error: at most 4 syslog hosts; remove one first with 'no logging host A.B.C.D'.";
+    /// [ours]
+    pub const BAD_DOMAIN_NAME: &str =
+        "% Error: a domain name is 1 to 63 characters of letters, digits, '.', '_' and '-'.";
+    /// [ours]
+    pub const BAD_COMMUNITY: &str =
+        "% Error: a community string is 1 to 63 characters of letters, digits, '.', '_' and '-'.";
+    /// `clock set` with a time that is not HH:MM:SS. [ours]
+    pub const BAD_TIME: &str = "% Error: the time is hh:mm:ss (24-hour clock): ";
+    /// `clock set` with a month that is not a month's name. [ours]
+    pub const BAD_MONTH: &str = "% Error: the month is its name, e.g. January or Jan: ";
+    /// `clock set` with a day the month does not have. [ours]
+    pub const BAD_DATE: &str = "% Error: no such date: ";
+    /// An idle session closed by `exec-timeout`. [ours, IOS style]
+    pub const IDLE_TIMEOUT: &str = "Session idle timeout expired; closing the session.";
     /// A line of the startup configuration that could not be applied on boot. [ours]
     pub const STARTUP_LINE_REJECTED: &str = "% Error in startup configuration, line ";
 }
@@ -252,6 +287,8 @@ pub mod log {
     pub const BOOTED: &str = "%ACNS-5-BOOT: System booted, software version";
     pub const RELOAD: &str = "%ACNS-5-RELOAD: Reload requested";
     pub const CONFIG_SAVED: &str = "%ACNS-5-CONFIG: Configuration saved to startup-config";
+    pub const CONFIG_ERASED: &str = "%ACNS-5-CONFIG: Startup configuration erased";
+    pub const CLOCK_SET: &str = "%ACNS-5-CLOCK: System clock set to";
     pub const HEADER: &str = "System log (newest last):";
     pub const DOWNLOAD_STARTED: &str = "%ACNS-6-DOWNLOAD: Download started:";
     pub const DOWNLOAD_DONE: &str = "%ACNS-6-DOWNLOAD: Download completed:";
@@ -296,8 +333,9 @@ pub mod version {
 /// Fixed lines of other `show` outputs. [ours unless marked]
 pub mod show {
     pub const PRIVILEGE: &str = "Current privilege level is";
-    pub const CLOCK_PREFIX: &str = "Local time:";
     pub const DEVICE_MODE: &str = "Current device mode:";
+    /// `show device-mode configured`. [recalled: WAAS 4.x]
+    pub const CONFIGURED_DEVICE_MODE: &str = "Configured device mode:";
     pub const CONFIG_HEADER: &str = "! ACNS version";
     pub const CONFIG_FOOTER: &str = "! End of ACNS configuration";
     pub const USERS_HEADER: &str =
@@ -306,6 +344,66 @@ pub mod show {
     pub const DIR_RULE: &str = "--------------  -------------------------  -----------";
     pub const TERMINAL_LENGTH: &str = "Length:";
     pub const TERMINAL_WIDTH: &str = "Width:";
+}
+
+/// `show clock detail`, `show ntp status` [recalled: WAAS 4.x, whose CLI is ACNS's; `Time source` ours].
+pub mod clock {
+    pub const LOCAL: &str = "Local time:";
+    pub const UTC: &str = "UTC time:";
+    pub const EPOCH: &str = "Epoch:";
+    pub const UTC_OFFSET: &str = "UTC offset:";
+    /// [ours]
+    pub const SOURCE: &str = "Time source:";
+    /// [ours]
+    pub const SOURCE_HARDWARE: &str = "hardware clock";
+    /// [ours]
+    pub const SOURCE_MANUAL: &str = "set manually (clock set)";
+    /// [ours]
+    pub const SOURCE_NTP: &str = "NTP server";
+    pub const NTP_DISABLED: &str = "NTP disabled";
+    pub const NTP_ENABLED: &str = "NTP enabled";
+    pub const NTP_SERVER_LIST: &str = "Server list:";
+    /// The `ntpq -p` table ACNS's `show ntp status` prints under the server list.
+    pub const NTP_TABLE_HEADER: &str =
+        "     remote           refid      st t when poll reach   delay   offset  jitter";
+    pub const NTP_TABLE_RULE: &str =
+        "==============================================================================";
+}
+
+/// `show processes`, `show memory` [recalled: WAAS 4.x layouts; figures ours, derived from the
+/// device's state], `show services`, `show statistics ...` [ours, in ACNS style].
+pub mod status {
+    pub const CPU_USAGE: &str = "CPU Usage:";
+    pub const PROCESS_RULE: &str =
+        "--------------------------------------------------------------------";
+    pub const PROCESS_HEADER: &str = "  PID STATE PRI User T  SYS T     COMMAND";
+    pub const PROCESS_HEADER_RULE: &str = "----- ----- --- ------ ------ --------------------";
+    pub const MEMORY_ROWS: [&str; 6] = [
+        "Total physical memory",
+        "Total free memory",
+        "Total memory buffers",
+        "Total cached memory",
+        "Total swap",
+        "Total free swap",
+    ];
+    /// [ours]
+    pub const SERVICES_HEADER: &str = "Service          Protocol  Port   State";
+    /// [ours]
+    pub const SERVICES_RULE: &str = "---------------  --------  -----  ------------------------";
+    /// [ours]
+    pub const RUNNING: &str = "running";
+    /// [ours]
+    pub const NOT_RUNNING: &str = "not running";
+    /// [ours]
+    pub const NOT_CONFIGURED: &str = "not configured";
+    /// `show statistics services` [ours].
+    pub const SERVICES_TITLE: &str = "Services statistics since the last boot:";
+    /// `show statistics tcp` [ours; row names after the Linux netstat counters ACNS's base
+    /// system keeps].
+    pub const TCP_TITLE: &str = "TCP statistics since the last boot:";
+    /// The separator line of `show tech-support` around each command's name.
+    /// [recalled: IOS and ACNS `show tech-support`]
+    pub const TECH_SUPPORT_RULE: &str = "------------------";
 }
 
 /// The `show hardware` body after the version block [ours, shaped like ACNS 5.x].

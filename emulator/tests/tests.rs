@@ -17,3 +17,4 @@ mod layers;
 mod scenarios;
 mod shell;
 mod show_snapshots;
+mod system;

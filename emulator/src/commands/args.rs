@@ -48,6 +48,11 @@ impl<'a> Args<'a> {
             .unwrap_or_else(|| self.missing(name))
     }
 
+    /// An optional `A.B.C.D` placeholder's address.
+    pub fn opt_ipv4(&self, name: &str) -> Option<Ipv4Addr> {
+        self.matched.ipv4(name)
+    }
+
     /// A `(LO-HI)` placeholder's number.
     pub fn number(&self, name: &str) -> u64 {
         self.matched

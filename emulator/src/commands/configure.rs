@@ -13,6 +13,7 @@ use crate::text::msg;
 
 pub(super) static CONFIG: &[&ConfigCommand] = &[
     &HOSTNAME,
+    &NO_HOSTNAME,
     &INTERFACE,
     &IP_DEFAULT_GATEWAY,
     &NO_IP_DEFAULT_GATEWAY,
@@ -44,18 +45,29 @@ const H_GATEWAY_ADDRESS: &str = "Address of the default gateway";
 const H_IP_ADDRESS: &str = "Set the interface IP address";
 const H_SHUTDOWN: &str = "Shut down this interface";
 
+const H_HOSTNAME: &str = "Configure the system's network name";
+const H_HOSTNAME_NAME: &str = "This system's network name";
+
 static HOSTNAME: ConfigCommand = ConfigCommand::new(
     "hostname WORD$name",
-    &[
-        "Configure the system's network name",
-        "This system's network name",
-    ],
+    &[H_HOSTNAME, H_HOSTNAME_NAME],
     |args, config, _| {
         let name = args.word("name");
         if !is_hostname(name) {
             return Err(msg::BAD_HOSTNAME.into());
         }
         config.hostname = name.to_string();
+        Ok(Applied::default())
+    },
+);
+
+/// `no hostname`: back to the factory hostname, the model number [recalled: ACNS command
+/// reference; see `DeviceKind::factory_hostname`].
+static NO_HOSTNAME: ConfigCommand = ConfigCommand::new(
+    "no hostname [WORD$name]",
+    &[H_NO, H_HOSTNAME, H_HOSTNAME_NAME],
+    |_, config, place| {
+        config.hostname = place.kind.factory_hostname().to_string();
         Ok(Applied::default())
     },
 );
@@ -356,6 +368,18 @@ mod tests {
                 config.cdm_ip = Some("10.1.1.5".parse().unwrap());
             }
             config.cms_enabled = true;
+            config.timezone = Some(crate::config::Timezone {
+                name: "JST".into(),
+                hours: -9,
+                minutes: 30,
+            });
+            config.ntp_servers = vec!["10.1.1.100".parse().unwrap(), "10.1.1.101".parse().unwrap()];
+            config.name_servers = vec!["10.1.1.53".parse().unwrap(), "10.1.1.54".parse().unwrap()];
+            config.domain_name = Some("lab.example".into());
+            config.logging_hosts = vec!["10.1.1.99".parse().unwrap()];
+            config.snmp_communities.insert("public".into(), false);
+            config.snmp_communities.insert("private".into(), true);
+            config.exec_timeout = Some(0);
             config.users.insert(
                 "oper".into(),
                 crate::config::User {
@@ -368,6 +392,15 @@ mod tests {
             assert_eq!(errors, vec![], "{text}");
             assert_eq!(loaded, config, "{text}");
         }
+    }
+
+    #[test]
+    fn no_hostname_goes_back_to_the_model_number() {
+        let out = crate::commands::testing::run(
+            DeviceKind::Cdm,
+            &["configure", "no hostname", "do show running-config"],
+        );
+        assert!(out[2].contains("\nhostname CDM-4650\n"), "{}", out[2]);
     }
 
     #[test]

@@ -7,15 +7,19 @@
 //! - [`unit`]: what a command is ([`ExecCommand`], [`ConfigCommand`]); [`args`]: typed, named
 //!   arguments; [`context`]: the session state a handler sees; [`outcome`]: what an EXEC command
 //!   leads to, questions included.
-//! - Areas: [`show`], [`system`] (modes, terminal, save, reload), [`configure`] (global and
-//!   interface configuration, the startup-config replay), [`cms`], [`cms_show`], [`cms_config`],
-//!   [`copy`] (transfers), [`files`] (`install`, `delfile`, `cpfile`), [`net`] (`ping`,
-//!   `traceroute`, `dnslookup`, `show interface`, `show ip routes`, `show arp`).
+//! - Areas: [`show`], [`system`] (modes, terminal, save, erase, reload), [`clock`] (`clock set`,
+//!   `show clock`, `show ntp status`), [`status`] (processes, memory, services, statistics,
+//!   tech-support), [`configure`] (global and interface configuration, the startup-config
+//!   replay), [`services`] (clock timezone, NTP, DNS, syslog, SNMP, exec-timeout), [`cms`],
+//!   [`cms_show`], [`cms_config`], [`copy`] (transfers), [`files`] (`install`, `delfile`,
+//!   `cpfile`), [`net`] (`ping`, `traceroute`, `dnslookup`, `show interface`, `show ip routes`,
+//!   `show arp`).
 //!
 //! Handlers read and change device state and return an [`Outcome`] or an [`Applied`]; they never
 //! touch sockets or sessions. Adding a command: docs/adding-a-command.md.
 
 pub mod args;
+pub mod clock;
 pub mod cms;
 pub mod cms_config;
 pub mod cms_show;
@@ -26,7 +30,9 @@ pub mod files;
 pub mod net;
 pub mod outcome;
 pub mod pipe;
+pub mod services;
 pub mod show;
+pub mod status;
 pub mod system;
 pub mod unit;
 
@@ -51,8 +57,10 @@ pub type ConfigId = &'static ConfigCommand;
 /// Every EXEC command, area by area.
 static EXEC_AREAS: &[&[&ExecCommand]] = &[
     show::EXEC,
+    status::EXEC,
     cms_show::EXEC,
     system::EXEC,
+    clock::EXEC,
     cms::EXEC,
     copy::EXEC,
     files::EXEC,
@@ -60,7 +68,8 @@ static EXEC_AREAS: &[&[&ExecCommand]] = &[
 ];
 
 /// Every configuration command, area by area.
-static CONFIG_AREAS: &[&[&ConfigCommand]] = &[configure::CONFIG, cms_config::CONFIG];
+static CONFIG_AREAS: &[&[&ConfigCommand]] =
+    &[configure::CONFIG, services::CONFIG, cms_config::CONFIG];
 
 /// Every EXEC command.
 pub fn exec_commands() -> impl Iterator<Item = &'static ExecCommand> {

@@ -1,5 +1,6 @@
 //! `show ...` and `dir`: read-only views of device state, formatted as ACNS prints them (fixed texts
-//! come from `crate::text`). The CMS views are in `cms_show`.
+//! come from `crate::text`). The CMS views are in `cms_show`, the clock's in `clock`, the system's
+//! state (processes, memory, services, statistics, tech-support) in `status`.
 
 use std::fmt::Write as _;
 
@@ -13,6 +14,9 @@ use crate::device::Device;
 use crate::release::release;
 use crate::text;
 
+/// The physical memory every device has, in MB (`show hardware`, `show memory`) [ours].
+pub const MEMORY_MB: u32 = 2048;
+
 /// Help of the `show` keyword, shared by every `show` command.
 pub const H_SHOW: &str = "Show running system information";
 
@@ -20,10 +24,10 @@ pub(super) static EXEC: &[&ExecCommand] = &[
     &SHOW_VERSION,
     &SHOW_RUNNING_CONFIG,
     &SHOW_STARTUP_CONFIG,
-    &SHOW_CLOCK,
     &SHOW_HARDWARE,
     &SHOW_DISKS_DETAILS,
     &SHOW_DEVICE_MODE,
+    &SHOW_DEVICE_MODE_CONFIGURED,
     &SHOW_PRIVILEGE,
     &SHOW_USERS,
     &SHOW_TERMINAL,
@@ -58,25 +62,13 @@ static SHOW_STARTUP_CONFIG: ExecCommand = ExecCommand::new(
 )
 .privileged();
 
-static SHOW_CLOCK: ExecCommand = ExecCommand::new(
-    "show clock",
-    &[H_SHOW, "Display the system clock"],
-    |_, ctx| {
-        Outcome::Print(format!(
-            "{} {} UTC\n",
-            text::show::CLOCK_PREFIX,
-            ctime(ctx.device.clock().now())
-        ))
-    },
-);
-
 static SHOW_HARDWARE: ExecCommand = ExecCommand::new(
     "show hardware",
     &[H_SHOW, "Display system hardware information"],
     |_, ctx| {
         let device = ctx.device;
         let mut out = version_block(device);
-        let lines = text::hardware_lines(&device.identity.model, 2048, INTERFACES.len());
+        let lines = text::hardware_lines(&device.identity.model, MEMORY_MB, INTERFACES.len());
         for line in lines {
             let _ = writeln!(out, "{line}");
         }
@@ -104,14 +96,36 @@ static SHOW_DISKS_DETAILS: ExecCommand = ExecCommand::new(
 )
 .privileged();
 
+const H_DEVICE_MODE: &str = "Display the device mode";
+
 static SHOW_DEVICE_MODE: ExecCommand = ExecCommand::new(
     "show device-mode current",
-    &[H_SHOW, "Display the device mode", "Current device mode"],
+    &[H_SHOW, H_DEVICE_MODE, "Current device mode"],
     |_, ctx| {
         Outcome::Print(format!(
             "{} {}\n",
             text::show::DEVICE_MODE,
             ctx.device.identity.kind.device_mode()
+        ))
+    },
+)
+.privileged();
+
+/// The mode the configuration names (`device mode ...`), which a reload with that configuration
+/// saved makes current.
+static SHOW_DEVICE_MODE_CONFIGURED: ExecCommand = ExecCommand::new(
+    "show device-mode configured",
+    &[
+        H_SHOW,
+        H_DEVICE_MODE,
+        "Configured device mode (after save and reload)",
+    ],
+    |_, ctx| {
+        let configured = ctx.device.state().running.device_mode;
+        Outcome::Print(format!(
+            "{} {}\n",
+            text::show::CONFIGURED_DEVICE_MODE,
+            configured.device_mode()
         ))
     },
 )
@@ -302,6 +316,24 @@ mod tests {
     fn show_version_names_the_release_and_the_model() {
         let out = run(DeviceKind::Ce, &["show version"]);
         assert!(out[0].contains("Version: ce565-5.1.3"), "{}", out[0]);
+    }
+
+    #[test]
+    fn show_device_mode_configured_follows_device_mode() {
+        let out = run(
+            DeviceKind::Ce,
+            &[
+                "show device-mode configured",
+                "configure",
+                "device mode content-router",
+                "end",
+                "show device-mode configured",
+                "show device-mode current",
+            ],
+        );
+        assert_eq!(out[0], "Configured device mode: content-engine\n");
+        assert_eq!(out[4], "Configured device mode: content-router\n");
+        assert_eq!(out[5], "Current device mode: content-engine\n");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! EXEC commands that change the session or the device as a whole: `configure`, `enable`,
-//! `disable`, `exit`, `terminal`, `write memory`, `copy ... -config`, `reload` (with its save and
-//! confirm questions).
+//! `disable`, `exit`, `terminal`, `write memory|terminal|erase`, `copy ... -config`, `reload` (with
+//! its save and confirm questions).
 
 use super::args::Args;
 use super::context::{ConfigMode, Ctx, Mode};
@@ -17,6 +17,8 @@ pub(super) static EXEC: &[&ExecCommand] = &[
     &TERMINAL_LENGTH,
     &TERMINAL_WIDTH,
     &WRITE_MEMORY,
+    &WRITE_TERMINAL,
+    &WRITE_ERASE,
     &COPY_RUNNING_STARTUP,
     &COPY_STARTUP_RUNNING,
     &RELOAD,
@@ -33,6 +35,10 @@ pub static ASK_ENABLE_PASSWORD: Ask = Ask {
 };
 static ASK_SAVE_BEFORE_RELOAD: Ask = Ask {
     prompt: prompt::SAVE_BEFORE_RELOAD,
+    input: Input::Answer,
+};
+static ASK_CONFIRM_ERASE: Ask = Ask {
+    prompt: prompt::ERASE_STARTUP,
     input: Input::Answer,
 };
 static ASK_CONFIRM_RELOAD: Ask = Ask {
@@ -109,15 +115,45 @@ static TERMINAL_WIDTH: ExecCommand = ExecCommand::new(
     },
 );
 
+const H_WRITE: &str = "Write running configuration to memory or terminal";
+
 static WRITE_MEMORY: ExecCommand = ExecCommand::new(
     "write [memory]",
-    &[
-        "Write running configuration to memory or terminal",
-        "Write to NV memory",
-    ],
+    &[H_WRITE, "Write to NV memory"],
     |_, ctx| save(ctx.device),
 )
 .privileged();
+
+/// `write terminal`: the running configuration, as `show running-config` prints it.
+static WRITE_TERMINAL: ExecCommand = ExecCommand::new(
+    "write terminal",
+    &[H_WRITE, "Write to terminal"],
+    |_, ctx| {
+        let state = ctx.device.state();
+        Outcome::Print(state.running.render(state.version))
+    },
+)
+.privileged();
+
+/// `write erase`: after a confirmation, the startup configuration becomes the factory one; the
+/// next boot starts from it [ours: what is erased; the question recalled from IOS].
+static WRITE_ERASE: ExecCommand = ExecCommand::new(
+    "write erase",
+    &[H_WRITE, "Erase the startup configuration"],
+    |_, _| {
+        Outcome::ask(&ASK_CONFIRM_ERASE, |answer, ctx| {
+            if yes_no(answer, true) != Some(true) {
+                return Outcome::Print(format!("{}\n", msg::ERASE_ABORTED));
+            }
+            match ctx.device.erase_startup() {
+                Ok(()) => Outcome::Print(format!("{}\n{}\n", msg::OK, msg::ERASE_DONE)),
+                Err(e) => Outcome::Fail(format!("% Error: cannot erase the configuration: {e}")),
+            }
+        })
+    },
+)
+.privileged()
+.asks(&[&ASK_CONFIRM_ERASE]);
 
 static COPY_RUNNING_STARTUP: ExecCommand = ExecCommand::new(
     "copy running-config startup-config",
@@ -204,5 +240,48 @@ pub fn save(device: &Device) -> Outcome {
     match device.save_running() {
         Ok(()) => Outcome::Print(format!("{}\n{}\n", msg::BUILDING_CONFIGURATION, msg::OK)),
         Err(e) => Outcome::Fail(format!("% Error: cannot save the configuration: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::run;
+    use crate::config::DeviceKind;
+
+    #[test]
+    fn write_terminal_prints_the_running_config() {
+        let out = run(
+            DeviceKind::Ce,
+            &["write terminal", "show running-config", "wr t"],
+        );
+        assert!(out[0].starts_with("! ACNS version"), "{}", out[0]);
+        assert_eq!(out[0], out[1]);
+        assert_eq!(out[0], out[2]);
+    }
+
+    #[test]
+    fn write_erase_asks_then_leaves_factory_settings_for_the_next_boot() {
+        let out = run(
+            DeviceKind::Ce,
+            &[
+                "write erase",
+                "no",
+                "show startup-config",
+                "write erase",
+                "",
+                "show startup-config",
+                "show running-config",
+            ],
+        );
+        assert_eq!(out[1], "Erase aborted.\n");
+        assert!(out[2].contains("hostname dev1\n"), "{}", out[2]);
+        assert_eq!(out[4], "[OK]\nErase of nvram: complete\n");
+        assert!(out[5].contains("hostname CE-565\n"), "{}", out[5]);
+        assert!(
+            out[5].contains("username admin privilege 15\n"),
+            "{}",
+            out[5]
+        );
+        assert!(out[6].contains("hostname dev1\n"), "{}", out[6]);
     }
 }

@@ -217,6 +217,12 @@ impl Network {
         self.cuts().contains(&pair(a, b))
     }
 
+    /// Whether a lab host at `to` answers `from` (the rule of [`Network::reach`]). Services the
+    /// lab does not emulate (NTP) take any host that answers as their server [ours].
+    pub fn answers(&self, from: Ipv4Addr, to: Ipv4Addr) -> bool {
+        matches!(self.reach(from, to), Reach::Reply { .. })
+    }
+
     /// Carries a message from `from` to the CDM at `to` and returns its answer.
     pub fn deliver(
         &self,
