@@ -9,7 +9,9 @@
 //!   leads to, questions included.
 //! - Areas: [`show`], [`system`] (modes, terminal, save, reload), [`configure`] (global and
 //!   interface configuration, the startup-config replay), [`cms`], [`cms_show`], [`cms_config`],
-//!   [`copy`] (transfers), [`files`] (`install`, `delfile`, `cpfile`).
+//!   [`copy`] (transfers), [`files`] (what changes the disk: `install`, `delfile`, `cpfile`,
+//!   `rename`, `mkdir`, `rmdir`, `deltree`, `mkfile`), [`directory`] (what looks at it: `cd`,
+//!   `pwd`, `dir`, `ls`, `lls`, `type`, `type-tail`).
 //!
 //! Handlers read and change device state and return an [`Outcome`] or an [`Applied`]; they never
 //! touch sockets or sessions. Adding a command: docs/adding-a-command.md.
@@ -21,6 +23,7 @@ pub mod cms_show;
 pub mod configure;
 pub mod context;
 pub mod copy;
+pub mod directory;
 pub mod files;
 pub mod outcome;
 pub mod pipe;
@@ -54,6 +57,7 @@ static EXEC_AREAS: &[&[&ExecCommand]] = &[
     cms::EXEC,
     copy::EXEC,
     files::EXEC,
+    directory::EXEC,
 ];
 
 /// Every configuration command, area by area.
