@@ -629,15 +629,22 @@ fn remove_leftovers(disk: &Path) {
     }
 }
 
-/// Bytes used by the files of a folder (not recursive).
+/// Bytes used by the files of a folder and of the folders below it (symbolic links not followed).
 pub fn disk_used(path: &Path) -> u64 {
     std::fs::read_dir(path)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
-                .filter_map(|e| e.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
+                .filter_map(|e| Some((e.path(), e.metadata().ok()?)))
+                .map(|(path, meta)| {
+                    if meta.is_dir() {
+                        disk_used(&path)
+                    } else if meta.is_file() {
+                        meta.len()
+                    } else {
+                        0
+                    }
+                })
                 .sum()
         })
         .unwrap_or(0)

@@ -91,7 +91,7 @@ static SHOW_DISKS_DETAILS: ExecCommand = ExecCommand::new(
     ],
     |_, ctx| {
         let device = ctx.device;
-        let used = dir_size(&device.disk_dir()) / (1024 * 1024);
+        let used = crate::device::disk_used(&device.disk_dir()) / (1024 * 1024);
         Outcome::Print(
             text::disks_details_lines(device.identity.disk_mb, used)
                 .iter()
@@ -217,18 +217,6 @@ fn users(ctx: &Ctx<'_>) -> String {
         );
     }
     out
-}
-
-fn dir_size(path: &std::path::Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| if m.is_dir() { 0 } else { m.len() })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
