@@ -655,6 +655,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn disk_used_counts_subdirectories_but_not_through_links() {
+        let disk = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("big"), vec![0u8; 1000]).unwrap();
+        std::fs::write(disk.path().join("a"), b"12345").unwrap();
+        std::fs::create_dir_all(disk.path().join("logs/old")).unwrap();
+        std::fs::write(disk.path().join("logs/old/b"), b"123").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(elsewhere.path(), disk.path().join("link")).unwrap();
+        assert_eq!(disk_used(disk.path()), 8);
+    }
+
+    #[test]
     fn power_state_machine_table() {
         use PowerEffect::*;
         let cases = [
