@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::LabClock;
 use crate::cms::Cms;
 use crate::config::{CdmRole, Config, DeviceKind};
+use crate::disk_path::{DiskPath, PathError};
 use crate::release::{release, Version};
 use crate::standby::{StandbyState, StandbySync};
 
@@ -155,18 +156,25 @@ pub struct DeviceState {
     /// Boots since the lab opened the device: work begun before a power loss checks it (see
     /// [`Device::boot_mark`]) and is abandoned, as the real device would have died with it.
     pub boots: u64,
+    /// Where the system log is also written as syslog lines (`/local1/syslog.txt`).
+    pub syslog: PathBuf,
 }
 
 /// Lines the system log keeps.
 pub const LOG_LINES: usize = 500;
 
 impl DeviceState {
-    /// Adds a line to the system log.
+    /// Adds a line to the system log, and to `/local1/syslog.txt`.
     pub fn log(&mut self, at: DateTime<Utc>, line: impl Into<String>) {
+        let line = line.into();
+        let text = crate::syslog_file::line(at, &self.running.hostname, &line);
+        if let Err(e) = crate::syslog_file::append(&self.syslog, at, &text) {
+            tracing::warn!(path = %self.syslog.display(), error = %e, "syslog.txt not written");
+        }
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
-        self.log.push_back((at, line.into()));
+        self.log.push_back((at, line));
     }
 }
 
@@ -364,6 +372,7 @@ impl Device {
             clock_offset: chrono::Duration::zero(),
             sessions_since_boot: 0,
             log: Default::default(),
+            syslog: dir.join(DISK_DIR).join(crate::syslog_file::NAME),
         };
         let mut state = state;
         for line in rejected {
@@ -434,15 +443,22 @@ impl Device {
         self.dir.join(DISK_DIR)
     }
 
-    /// The host path of a plain file name of `/local/local1` (`name`, `local1/name` or
-    /// `/local/local1/name`; no `/` inside, no `.` or `..`), or `None` for any other name.
+    /// The host path of a name on the disk read from its top (`name`, `sub/name`, `local1/name`,
+    /// `/local1/name`, `/local/local1/name`), or `None` for a name that is not on the disk (see
+    /// [`DiskPath`]) or names the disk itself.
     pub fn disk_file(&self, name: &str) -> Option<PathBuf> {
-        let name = name
-            .strip_prefix("/local/local1/")
-            .or_else(|| name.strip_prefix("local1/"))
-            .unwrap_or(name);
-        let plain = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
-        plain.then(|| self.disk_dir().join(name))
+        self.disk_path(&DiskPath::root(), name)
+            .ok()
+            .filter(|(path, _)| !path.is_root())
+            .map(|(_, host)| host)
+    }
+
+    /// `typed` read from the directory `cwd` of the disk: the path on the disk and on the host, or
+    /// why it is not a name on the disk (outside it, or through a symbolic link).
+    pub fn disk_path(&self, cwd: &DiskPath, typed: &str) -> Result<(DiskPath, PathBuf), PathError> {
+        let path = cwd.resolve(typed)?;
+        let host = path.on_host(&self.disk_dir())?;
+        Ok((path, host))
     }
 
     /// The device's folder in the state directory.
@@ -513,11 +529,15 @@ impl Device {
         }
     }
 
-    /// Gives a file just written to the device's disk the lab clock's time as its modification
-    /// time, so `dir` lists it at lab time (as its name, e.g. a dump's, says).
+    /// Gives a file or directory just written on the device's disk the lab clock's time as its
+    /// modification time, so `dir` lists it at lab time (as its name, e.g. a dump's, says).
     pub fn stamp(&self, path: &Path) {
         let at = std::time::SystemTime::from(self.clock.now());
-        if let Ok(file) = std::fs::File::options().write(true).open(path) {
+        let opened = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .or_else(|_| std::fs::File::open(path));
+        if let Ok(file) = opened {
             let _ = file.set_modified(at);
         }
     }
@@ -645,15 +665,22 @@ fn remove_leftovers(disk: &Path) {
     }
 }
 
-/// Bytes used by the files of a folder (not recursive).
+/// Bytes used by the files of a folder and of the folders below it (symbolic links not followed).
 pub fn disk_used(path: &Path) -> u64 {
     std::fs::read_dir(path)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
-                .filter_map(|e| e.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
+                .filter_map(|e| Some((e.path(), e.metadata().ok()?)))
+                .map(|(path, meta)| {
+                    if meta.is_dir() {
+                        disk_used(&path)
+                    } else if meta.is_file() {
+                        meta.len()
+                    } else {
+                        0
+                    }
+                })
                 .sum()
         })
         .unwrap_or(0)
@@ -662,6 +689,19 @@ pub fn disk_used(path: &Path) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disk_used_counts_subdirectories_but_not_through_links() {
+        let disk = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("big"), vec![0u8; 1000]).unwrap();
+        std::fs::write(disk.path().join("a"), b"12345").unwrap();
+        std::fs::create_dir_all(disk.path().join("logs/old")).unwrap();
+        std::fs::write(disk.path().join("logs/old/b"), b"123").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(elsewhere.path(), disk.path().join("link")).unwrap();
+        assert_eq!(disk_used(disk.path()), 8);
+    }
 
     #[test]
     fn power_state_machine_table() {

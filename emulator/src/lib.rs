@@ -14,6 +14,8 @@
 //! - [`driver`]: runs a line and carries out what it asks (tasks, close, reload), for every front end.
 //! - [`commands`]: the command table (one declaration per command) and the handlers.
 //! - [`device`]: a device's identity, configuration, versions, disk and power state machine.
+//! - [`disk_path`]: where a name typed at the CLI lands on the disk (`/local1`), and nowhere else.
+//! - [`syslog_file`]: `/local1/syslog.txt`, the system log on the disk, bounded.
 //! - [`standby`]: a standby CDM's replication state machine (in sync, updating, version mismatch...).
 //! - [`config`]: configuration as data and its rendering.
 //! - [`persist`]: atomic, optionally durable writes of state files.
@@ -49,6 +51,7 @@ pub mod config;
 pub mod console;
 pub mod control;
 pub mod device;
+pub mod disk_path;
 pub mod driver;
 pub mod exercise;
 pub mod images;
@@ -67,6 +70,7 @@ pub mod signals;
 pub mod ssh;
 pub mod ssh_client;
 pub mod standby;
+pub mod syslog_file;
 pub mod tasks;
 pub mod terminal;
 pub mod text;

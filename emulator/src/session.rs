@@ -128,6 +128,7 @@ impl Session {
                 mode: Mode::Exec,
                 term: TermSettings::default(),
                 history: Vec::new(),
+                cwd: crate::disk_path::DiskPath::root(),
             },
             pending: None,
         }

@@ -16,6 +16,9 @@ pub mod prompt {
     /// `write erase` confirmation. [recalled: IOS `write erase`; ACNS's wording not seen]
     pub const ERASE_STARTUP: &str =
         "Erasing the nvram filesystem will remove all configuration files! Continue? [confirm]";
+    /// `deltree` confirmation, after [`super::files::DELTREE_WARNING`]. [ours, in the style of the
+    /// `cms database delete` question]
+    pub const DELTREE_PROCEED: &str = "Proceed?[no]:";
 }
 
 /// One-line messages printed by commands.
@@ -320,6 +323,44 @@ pub mod log {
         "%ACNS-5-CMS: Full data update from the primary CDM {primary} applied: {rows} rows";
 }
 
+/// The disk commands: `cd`, `pwd`, `dir`, `ls`, `lls`, `type`, `type-tail`, `mkdir`, `rmdir`,
+/// `deltree`, `mkfile`, `rename`, `delfile`, `cpfile`. Their names and arguments are ACNS's [seen:
+/// the command list of the Cisco ACNS Software Command Reference 5.0, cisco.com
+/// docs/app_ntwk_services/waas/acns/v50/command/reference/14623ref.html]; the disk shown as
+/// `/local1` [seen: contract §12]. Layouts and messages as marked.
+pub mod files {
+    /// `dir`'s header and rule. [ours; the column names recalled from WAAS 4.x `dir`]
+    pub const DIR_HEADER: &str = "         size          time of last change             name";
+    pub const DIR_RULE: &str = "--------------  -------------------------  -----------";
+    /// A directory's row in `dir`: a size of 4096 and `<DIR>` before its name [recalled: WAAS 4.x
+    /// `dir`, rows like `4096 Sun Jan 23 01:02:03 2005 <DIR>  logs`; no capture of ours].
+    pub const DIR_MARK: &str = "<DIR>  ";
+    pub const DIR_SIZE: u64 = 4096;
+    /// `lls`: the mode, links and owner columns of `ls -l`. [ours: the `ls -l` layout of the Linux
+    /// the ACNS base system runs]
+    pub const LLS_DIR_MODE: &str = "drwxr-xr-x  2";
+    pub const LLS_FILE_MODE: &str = "-rw-r--r--  1";
+    pub const LLS_OWNER: &str = "admin    root";
+    /// `deltree DIR`, before [`super::prompt::DELTREE_PROCEED`]. [ours]
+    pub const DELTREE_WARNING: &str =
+        "The directory {0} and every file and directory in it will be deleted.";
+    /// `deltree` answered no. [ours]
+    pub const DELTREE_ABORTED: &str = "Directory not deleted.";
+    /// Refusals, each followed by the name as typed. [ours]
+    pub const OUTSIDE: &str = "% Error: only files and directories under /local1 can be named: ";
+    pub const THROUGH_LINK: &str = "% Error: symbolic links under /local1 are not followed: ";
+    pub const IS_A_DIRECTORY: &str =
+        "% Error: is a directory (use 'rmdir' or 'deltree' to delete one): ";
+    pub const NOT_A_DIRECTORY: &str = "% Error: not a directory: ";
+    pub const ALREADY_EXISTS: &str = "% Error: already exists: ";
+    pub const NOT_EMPTY: &str =
+        "% Error: the directory is not empty (use 'deltree' to delete it with its contents): ";
+    pub const BINARY: &str = "% Error: not a text file: ";
+    pub const IO_FAILED: &str = "% Error: cannot complete the operation on ";
+    /// `rmdir`, `deltree` or `rename` of `/local1` itself. [ours]
+    pub const THE_DISK_ITSELF: &str = "% Error: /local1 itself cannot be removed or renamed.";
+}
+
 /// The fixed lines of `show version` [seen: real 5.3.3 capture].
 pub mod version {
     pub const PRODUCT: &str = "Application and Content Networking System Software (ACNS)";
@@ -340,8 +381,6 @@ pub mod show {
     pub const CONFIG_FOOTER: &str = "! End of ACNS configuration";
     pub const USERS_HEADER: &str =
         "    Line       User          Host(s)              Idle       Location";
-    pub const DIR_HEADER: &str = "         size          time of last change             name";
-    pub const DIR_RULE: &str = "--------------  -------------------------  -----------";
     pub const TERMINAL_LENGTH: &str = "Length:";
     pub const TERMINAL_WIDTH: &str = "Width:";
 }

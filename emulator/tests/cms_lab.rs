@@ -407,10 +407,9 @@ async fn restore_refuses_a_truncated_dump_and_keeps_everything() {
     let disk = lab.node("cdm1").unwrap().device().disk_dir();
     let dump = std::fs::read_dir(&disk)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "dump"))
+        .unwrap();
     let bytes = std::fs::read(&dump).unwrap();
     std::fs::write(disk.join("cut.dump"), &bytes[..bytes.len() - 100]).unwrap();
     std::fs::write(disk.join("foreign.dump"), b"not a dump at all").unwrap();

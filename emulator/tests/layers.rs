@@ -15,7 +15,16 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundation: texts, data, formats",
         &[
-            "text", "release", "config", "clock", "terminal", "persist", "topology", "owned",
+            "text",
+            "release",
+            "config",
+            "clock",
+            "terminal",
+            "persist",
+            "topology",
+            "owned",
+            "disk_path",
+            "syslog_file",
         ],
     ),
     (

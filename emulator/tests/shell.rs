@@ -513,3 +513,78 @@ fn accounts_are_written_as_two_lines_and_read_back() {
     assert_eq!(replayed.users, running.users);
     assert_eq!(replayed.users["oper2"].privilege, 5);
 }
+
+#[test]
+fn the_disk_can_be_walked_changed_and_never_left() {
+    let f = fixture(DeviceKind::Ce);
+    let (mut sh, _) = shell(&f, "admin", 15);
+    let disk = f.device.disk_dir();
+    feed(&mut sh, "terminal length 0\r");
+    assert!(feed(&mut sh, "pwd\r").contains("\r\n/local1\r\n"));
+    feed(&mut sh, "mkdir logs\r");
+    feed(&mut sh, "cd local1/logs\r");
+    assert!(feed(&mut sh, "pwd\r").contains("\r\n/local1/logs\r\n"));
+    feed(&mut sh, "mkfile a.txt\r");
+    assert!(disk.join("logs/a.txt").is_file());
+    feed(&mut sh, "rename a.txt /local/local1/logs/b.txt\r");
+    assert!(disk.join("logs/b.txt").is_file() && !disk.join("logs/a.txt").exists());
+    std::fs::write(disk.join("logs/b.txt"), "one\ntwo\nthree\n").unwrap();
+    assert!(feed(&mut sh, "type b.txt\r").contains("\r\none\r\ntwo\r\nthree\r\nce1#"));
+    let out = feed(&mut sh, "type-tail b.txt 2\r");
+    assert!(out.contains("\r\ntwo\r\nthree\r\nce1#"), "{out:?}");
+    feed(&mut sh, "cd ..\r");
+    let out = feed(&mut sh, "dir\r");
+    assert!(out.contains("<DIR>  logs\r\n"), "{out:?}");
+    assert!(out.contains("syslog.txt\r\n"), "{out:?}");
+    // the system log is on the disk too
+    let out = feed(&mut sh, "type-tail /local1/syslog.txt\r");
+    assert!(out.contains("ce1 %ACNS-5-BOOT: System booted"), "{out:?}");
+    // an empty directory goes with rmdir, a full one needs deltree and its question
+    assert!(feed(&mut sh, "rmdir logs\r").contains("% Error: the directory is not empty"));
+    let out = feed(&mut sh, "deltree logs\r");
+    assert!(
+        out.contains("The directory /local1/logs and every file and directory in it will be deleted.\r\nProceed?[no]:"),
+        "{out:?}"
+    );
+    assert!(feed(&mut sh, "\r").contains("Directory not deleted."));
+    assert!(disk.join("logs/b.txt").exists());
+    feed(&mut sh, "deltree logs\r");
+    feed(&mut sh, "yes\r");
+    assert!(!disk.join("logs").exists());
+    feed(&mut sh, "mkdir empty\r");
+    assert!(!feed(&mut sh, "rmdir empty\r").contains("% Error"));
+    assert!(!disk.join("empty").exists());
+    // nothing leaves /local1: the refusal comes before the disk is touched
+    for line in [
+        "cd ..",
+        "cd /etc",
+        "dir ../..",
+        "type /etc/passwd",
+        "type-tail ../../device.json",
+        "mkdir /local/local2",
+        "mkfile ../outside.txt",
+        "delfile /local1/../startup-config",
+        "cpfile syslog.txt /tmp/x",
+        "rename syslog.txt ../x",
+        "deltree /local",
+    ] {
+        let out = feed(&mut sh, &format!("{line}\r"));
+        assert!(
+            out.contains("% Error: only files and directories under /local1 can be named: "),
+            "{line}: {out:?}"
+        );
+    }
+    assert!(f.device.dir().join("startup-config").exists());
+    assert!(!f.device.dir().join("outside.txt").exists());
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(f.device.dir(), disk.join("link")).unwrap();
+        let out = feed(&mut sh, "type link/startup-config\r");
+        assert!(
+            out.contains("% Error: symbolic links under /local1 are not followed"),
+            "{out:?}"
+        );
+        assert!(feed(&mut sh, "cd link\r").contains("% Error: symbolic links"));
+    }
+    assert!(feed(&mut sh, "pwd\r").contains("\r\n/local1\r\n"));
+}

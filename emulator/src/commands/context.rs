@@ -1,10 +1,11 @@
 //! What a handler works on besides its arguments: the device, the lab network it is on, and the state of the session that
-//! typed the line (mode, privilege, terminal settings, history). Handlers change the session
+//! typed the line (mode, privilege, terminal settings, history, current directory). Handlers change the session
 //! through [`Ctx`] and never see a socket; the session (one layer up) owns the state and prints.
 
 use std::sync::Arc;
 
 use crate::device::Device;
+use crate::disk_path::DiskPath;
 use crate::network::Network;
 
 /// Where in configuration a line is applied.
@@ -48,6 +49,8 @@ pub struct SessionState {
     pub term: TermSettings,
     /// Commands typed, oldest first (`show history`).
     pub history: Vec<String>,
+    /// The current directory on the disk (`cd`, `pwd`); relative names start there.
+    pub cwd: DiskPath,
 }
 
 /// What an EXEC handler (or an answer's continuation) gets.

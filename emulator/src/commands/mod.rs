@@ -11,9 +11,10 @@
 //!   `show clock`, `show ntp status`), [`status`] (processes, memory, services, statistics,
 //!   tech-support), [`configure`] (global and interface configuration, the startup-config
 //!   replay), [`services`] (clock timezone, NTP, DNS, syslog, SNMP, exec-timeout), [`cms`],
-//!   [`cms_show`], [`cms_config`], [`copy`] (transfers), [`files`] (`install`, `delfile`,
-//!   `cpfile`), [`net`] (`ping`, `traceroute`, `dnslookup`, `show interface`, `show ip routes`,
-//!   `show arp`).
+//!   [`cms_show`], [`cms_config`], [`copy`] (transfers), [`files`] (what changes the disk:
+//!   `install`, `delfile`, `cpfile`, `rename`, `mkdir`, `rmdir`, `deltree`, `mkfile`),
+//!   [`directory`] (what looks at it: `cd`, `pwd`, `dir`, `ls`, `lls`, `type`, `type-tail`),
+//!   [`net`] (`ping`, `traceroute`, `dnslookup`, `show interface`, `show ip routes`, `show arp`).
 //!
 //! Handlers read and change device state and return an [`Outcome`] or an [`Applied`]; they never
 //! touch sockets or sessions. Adding a command: docs/adding-a-command.md.
@@ -26,6 +27,7 @@ pub mod cms_show;
 pub mod configure;
 pub mod context;
 pub mod copy;
+pub mod directory;
 pub mod files;
 pub mod net;
 pub mod outcome;
@@ -65,6 +67,7 @@ static EXEC_AREAS: &[&[&ExecCommand]] = &[
     copy::EXEC,
     files::EXEC,
     net::EXEC,
+    directory::EXEC,
 ];
 
 /// Every configuration command, area by area.

@@ -1,10 +1,10 @@
-//! `show ...` and `dir`: read-only views of device state, formatted as ACNS prints them (fixed texts
-//! come from `crate::text`). The CMS views are in `cms_show`, the clock's in `clock`, the system's
-//! state (processes, memory, services, statistics, tech-support) in `status`.
+//! `show ...`: read-only views of device state, formatted as ACNS prints them (fixed texts come
+//! from `crate::text`). The CMS views are in `cms_show`, the clock's in `clock`, the system's
+//! state (processes, memory, services, statistics, tech-support) in `status`, the disk's in
+//! `directory`, the network's in `net`.
 
 use std::fmt::Write as _;
 
-use super::args::Args;
 use super::context::Ctx;
 use super::outcome::Outcome;
 use super::unit::ExecCommand;
@@ -33,7 +33,6 @@ pub(super) static EXEC: &[&ExecCommand] = &[
     &SHOW_TERMINAL,
     &SHOW_LOGGING,
     &SHOW_HISTORY,
-    &DIR,
 ];
 
 static SHOW_VERSION: ExecCommand = ExecCommand::new(
@@ -85,7 +84,7 @@ static SHOW_DISKS_DETAILS: ExecCommand = ExecCommand::new(
     ],
     |_, ctx| {
         let device = ctx.device;
-        let used = dir_size(&device.disk_dir()) / (1024 * 1024);
+        let used = crate::device::disk_used(&device.disk_dir()) / (1024 * 1024);
         Outcome::Print(
             text::disks_details_lines(device.identity.disk_mb, used)
                 .iter()
@@ -191,19 +190,6 @@ static SHOW_HISTORY: ExecCommand = ExecCommand::new(
     },
 );
 
-static DIR: ExecCommand = ExecCommand::new(
-    "dir [DIRECTORY]",
-    &[
-        "List files in a directory",
-        "Directory name (default /local/local1)",
-    ],
-    |args: &Args<'_>, ctx| match dir(ctx.device, args.opt_word("directory")) {
-        Ok(text) => Outcome::Print(text),
-        Err(e) => Outcome::Fail(e),
-    },
-)
-.privileged();
-
 /// The `show version` block [seen: real 5.3.3 capture].
 pub fn version_block(device: &Device) -> String {
     let (version, booted_at) = {
@@ -246,65 +232,6 @@ fn users(ctx: &Ctx<'_>) -> String {
         );
     }
     out
-}
-
-const SYSFS: &str = "/local/local1";
-
-fn dir(device: &Device, arg: Option<&str>) -> Result<String, String> {
-    let root = device.disk_dir();
-    let path = match arg.map(|a| a.trim_end_matches('/')) {
-        None | Some("") | Some(SYSFS) | Some(".") => root,
-        Some(sub) => {
-            let rel = sub
-                .strip_prefix(SYSFS)
-                .map(|r| r.trim_start_matches('/'))
-                .unwrap_or(sub);
-            if rel
-                .split('/')
-                .any(|part| part.is_empty() || part == ".." || part == ".")
-            {
-                return Err(format!("{}{sub}", text::msg::NO_SUCH_DIRECTORY));
-            }
-            root.join(rel)
-        }
-    };
-    let entries = std::fs::read_dir(&path)
-        .map_err(|_| format!("{}{}", text::msg::NO_SUCH_DIRECTORY, arg.unwrap_or(SYSFS)))?;
-    let mut rows: Vec<(String, u64, bool, String)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            let modified: chrono::DateTime<chrono::Utc> = meta.modified().ok()?.into();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".tmp") || name.starts_with('.') {
-                return None;
-            }
-            Some((name, meta.len(), meta.is_dir(), ctime(modified)))
-        })
-        .collect();
-    rows.sort();
-    let mut out = format!("{}\n   {}\n", text::show::DIR_HEADER, text::show::DIR_RULE);
-    for (name, size, is_dir, time) in rows {
-        let size = if is_dir {
-            "<DIR>".to_string()
-        } else {
-            size.to_string()
-        };
-        let _ = writeln!(out, "{size:>14}  {time:<25}  {name}");
-    }
-    Ok(out)
-}
-
-fn dir_size(path: &std::path::Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| if m.is_dir() { 0 } else { m.len() })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
