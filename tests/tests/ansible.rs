@@ -1,7 +1,8 @@
 //! Ansible against a lab device, as CLIENTS.md describes it: ansible-playbook from the client venv
 //! (the `ansible` package bundles cisco.ios and ansible.netcommon), `network_cli` over paramiko and
 //! over libssh (ansible-pylibssh),
-//! `cisco.ios.ios_command` and `cisco.ios.ios_config`. The playbook asserts what the device
+//! `cisco.ios.ios_command`, `cisco.ios.ios_config` and `ansible.utils.cli_parse` with the lab's
+//! TextFSM templates. The playbook asserts what the device
 //! answered; the test then asks the lab's own state.
 
 use std::process::Command;
@@ -22,6 +23,17 @@ const PLAYBOOK: &str = r#"
         that:
           - "'VERSION_LINE' in shown.stdout[0]"
           - "'CMS services' in shown.stdout[1]"
+    - name: the routes, parsed by the lab's TextFSM template (docs/parsers.md)
+      ansible.utils.cli_parse:
+        command: show ip routes
+        parser:
+          name: ansible.utils.textfsm
+          template_path: TEMPLATES/cisco_acns_show_ip_routes.textfsm
+        set_fact: routes
+    - name: the default route is there, structured
+      ansible.builtin.assert:
+        that:
+          - "routes | selectattr('DESTINATION', 'equalto', '0.0.0.0') | map(attribute='GATEWAY') | list == ['10.1.1.1']"
     - name: rename the device
       cisco.ios.ios_config:
         lines: [hostname ansible-ce1]
@@ -66,7 +78,13 @@ fn playbook_against_ce1(ssh_type: &str) {
     std::fs::write(dir.path().join("inventory.yml"), inventory).expect("inventory");
     std::fs::write(
         dir.path().join("play.yml"),
-        PLAYBOOK.replace("VERSION_LINE", CE1_VERSION_LINE),
+        PLAYBOOK.replace("VERSION_LINE", CE1_VERSION_LINE).replace(
+            "TEMPLATES",
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../parsers/textfsm")
+                .display()
+                .to_string(),
+        ),
     )
     .expect("playbook");
     let python = client_python();
@@ -86,7 +104,7 @@ fn playbook_against_ce1(ssh_type: &str) {
     );
     run.assert_success();
     assert!(
-        run.stdout.contains("ok=7") && run.stdout.contains("failed=0"),
+        run.stdout.contains("ok=9") && run.stdout.contains("failed=0"),
         "{}",
         run.describe()
     );

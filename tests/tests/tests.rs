@@ -8,6 +8,7 @@ mod exercises;
 mod install_over_ssh;
 mod lifecycle;
 mod openssh;
+mod parsers;
 mod python_clients;
 mod record;
 mod reload;
