@@ -33,6 +33,11 @@ pub trait Host: Send + Sync + 'static {
     fn spawn_task(&self, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>);
 }
 
+/// How a user logs in: a password, or the same password asked keyboard-interactively.
+fn login_methods() -> MethodSet {
+    MethodSet::from(&[MethodKind::Password, MethodKind::KeyboardInteractive][..])
+}
+
 /// The russh server configuration for one device: its host key and the client rules of CLIENTS.md.
 pub fn server_config(host_key: russh::keys::PrivateKey) -> russh::server::Config {
     russh::server::Config {
@@ -40,7 +45,7 @@ pub fn server_config(host_key: russh::keys::PrivateKey) -> russh::server::Config
         auth_rejection_time_initial: Some(std::time::Duration::ZERO),
         keys: vec![host_key],
         nodelay: true,
-        methods: MethodSet::from(&[MethodKind::Password, MethodKind::KeyboardInteractive][..]),
+        methods: login_methods(),
         inactivity_timeout: Some(std::time::Duration::from_secs(3600)),
         server_id: russh::SshId::Standard("SSH-2.0-Cisco-1.25".into()),
         ..Default::default()
@@ -215,7 +220,14 @@ impl Connection {
             }
             None => {
                 tracing::info!(user, "login failed");
-                Auth::reject()
+                // Both methods stay on offer: a client may try again (OpenSSH asks three times),
+                // and paramiko, told that `password` is still allowed, reports a wrong password
+                // at once instead of falling back to keyboard-interactive through a second
+                // service request that russh leaves unanswered (30 s until its timeout).
+                Auth::Reject {
+                    proceed_with_methods: Some(login_methods()),
+                    partial_success: false,
+                }
             }
         }
     }

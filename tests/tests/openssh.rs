@@ -113,6 +113,51 @@ fn wrong_password_is_refused() {
     assert!(!run.stdout.contains("Version:"), "{}", run.describe());
 }
 
+/// A typo is not the end of a login: OpenSSH asks again (three times by default) and the second,
+/// right, password gets in, as on a real device.
+#[test]
+fn a_wrong_password_can_be_typed_again() {
+    let lab = TestLab::start();
+    let dir = tempfile::tempdir().unwrap();
+    let askpass = dir.path().join("typo-then-right.sh");
+    let count = dir.path().join("asked");
+    std::fs::write(
+        &askpass,
+        format!(
+            "#!/bin/sh\nif [ -e {0} ]; then echo default; else touch {0}; echo wrong; fi\n",
+            count.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&askpass, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // the password method alone, asked up to three times (ssh_command allows one)
+    let run = acnslab_tests::run_with_timeout(
+        std::process::Command::new("ssh")
+            .env("SSH_ASKPASS", &askpass)
+            .env("SSH_ASKPASS_REQUIRE", "force")
+            .env("DISPLAY", ":0")
+            .args(["-F", "/dev/null", "-p", &lab.port("ce1").to_string()])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
+            .args(["-o", "LogLevel=ERROR", "-o", "PubkeyAuthentication=no"])
+            .args(["-o", "PreferredAuthentications=password"])
+            .args(["-o", "NumberOfPasswordPrompts=3", "-o", "ConnectTimeout=10"])
+            .arg("admin@127.0.0.1")
+            .arg("show version"),
+        None,
+        acnslab_tests::CLIENT_TIMEOUT,
+    );
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert!(run.stdout.contains(CE1_VERSION_LINE), "{}", run.describe());
+}
+
 #[test]
 fn interactive_tty_session() {
     let lab = TestLab::start();

@@ -104,3 +104,22 @@ fn scrapli_2026_over_openssh_and_libssh2() {
     let device = lab.lab().node("ce2").expect("ce2").device().clone();
     assert_eq!(device.state().startup.hostname, "s26-ssh2");
 }
+
+/// A wrong password is reported as one at once: paramiko raises `AuthenticationException` (not
+/// `BadAuthenticationType` after its auth timeout, which its fall-back to keyboard-interactive met
+/// when the device stopped offering `password` after a failure), netmiko its authentication error.
+#[test]
+fn a_wrong_password_is_reported_at_once_to_paramiko_and_netmiko() {
+    let lab = TestLab::start();
+    let result = run_client("wrong_password.py", &[lab.port("ce1").to_string()]);
+    assert_eq!(
+        result["paramiko"]["error"], "AuthenticationException",
+        "{result:#}"
+    );
+    assert_eq!(
+        result["netmiko"]["error"], "NetmikoAuthenticationException",
+        "{result:#}"
+    );
+    // the figures, for the record (the limit that matters is the one above: no auth timeout)
+    eprintln!("wrong password reported after: {result}");
+}
