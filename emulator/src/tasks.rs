@@ -66,6 +66,34 @@ pub enum Task {
     },
 }
 
+impl Task {
+    /// Whether Ctrl-C may stop the task: transfers and probes may; an install or a backup, once
+    /// begun, runs to its end (stopping it half-way would leave the device between two states).
+    pub fn interruptible(&self) -> bool {
+        matches!(
+            self,
+            Task::Download { .. }
+                | Task::Upload { .. }
+                | Task::Ping { .. }
+                | Task::Traceroute { .. }
+        )
+    }
+}
+
+/// The hidden file a download of `device` lands in until it is complete.
+fn download_temp(device: &Device) -> PathBuf {
+    device
+        .disk_dir()
+        .join(format!(".download-{}", std::process::id()))
+}
+
+/// What an interrupted task leaves behind is removed (a download's partial file).
+pub fn clean_up_interrupted(task: &Task, device: &Device) {
+    if let Task::Download { .. } = task {
+        let _ = std::fs::remove_file(download_temp(device));
+    }
+}
+
 /// How a task ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
@@ -348,9 +376,7 @@ async fn download(
     let Some(addr) = client.endpoint(host, is_ftp) else {
         return Finished::fail(format!("{}{host}", text::UNKNOWN_HOST));
     };
-    let temp: PathBuf = device
-        .disk_dir()
-        .join(format!(".download-{}", std::process::id()));
+    let temp = download_temp(device);
     let mark = device.boot_mark();
     let what = format!("{host}:{}/{file}", dir.trim_end_matches('/'));
     device.log(format!("{} {what}", crate::text::log::DOWNLOAD_STARTED));

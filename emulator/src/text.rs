@@ -37,6 +37,9 @@ pub mod msg {
     pub const ANSWER_YES_OR_NO: &str = "% Please answer 'yes' or 'no'.";
     /// Wrong password at `enable`. [ours, IOS style]
     pub const BAD_SECRET: &str = "% Bad secrets";
+    /// Ctrl-C during a download, an upload, `ping` or `traceroute`: the task stops. [ours, as a
+    /// terminal echoes the interrupt]
+    pub const INTERRUPTED: &str = "^C";
     /// A command run while the device cannot do it (booting). [ours]
     pub const DEVICE_BUSY: &str = "% Error: the device is rebooting; try again when it is up.";
     /// `dir` on a directory that does not exist. [ours]

@@ -483,6 +483,24 @@ impl LabProcess {
         process
     }
 
+    /// The lab's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The lab process's resident memory, in KiB (`VmRSS` of /proc).
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
     /// The SSH port of device number `index` (0 = first).
     pub fn port(&self, index: u16) -> u16 {
         self.base_port + index

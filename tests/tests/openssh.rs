@@ -270,3 +270,20 @@ fn ping_works_until_the_interface_is_shut_and_again_after_no_shutdown() {
     });
     assert!(online, "ce1 never came back Online on cdm1");
 }
+
+/// Ctrl-C stops a long command, as on a terminal: a 100-probe `ping` ends at the interrupt with
+/// `^C` and the prompt, and the session goes on.
+#[test]
+fn ctrl_c_interrupts_a_long_ping() {
+    let lab = TestLab::start();
+    let mut term = Terminal::spawn(lab.port("ce1"));
+    term.expect_end("ce1#");
+    term.send("ping count 100 images\r");
+    term.expect("icmp_seq=1 ");
+    term.send("\x03");
+    let rest = term.expect_end("ce1#");
+    assert!(rest.contains("^C"), "{rest:?}");
+    assert!(!rest.contains("icmp_seq=100 "), "{rest:?}");
+    let out = term.run("show clock", "ce1#");
+    assert!(out.contains("Local time:"), "{out:?}");
+}

@@ -3,6 +3,7 @@
 //! with a name filter, e.g. `cargo test -p acnslab-tests --test integration openssh::`.
 
 mod ansible;
+mod bounds;
 mod cli;
 mod exercises;
 mod install_over_ssh;

@@ -1,7 +1,8 @@
 //! The SSH edge: one russh handler per connection. It authenticates against the device's users,
 //! answers `pty-req`, `shell` and `exec` (always with `channel_success`: paramiko waits for it), and
-//! moves bytes between the channel and a [`Shell`]. Nothing here knows commands; actions the shell
-//! returns (close, reload) are handed to the device's [`Host`] (the lab's node, which implements it).
+//! moves bytes between the channel and a [`Shell`] through the channel's [`pump`] (bounded input
+//! and output, Ctrl-C). Nothing here knows commands; actions the shell returns (close, reload) are
+//! handed to the device's [`Host`] (the lab's node, which implements it).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -10,13 +11,15 @@ use std::sync::Arc;
 use std::sync::Mutex;
 
 use russh::server::{Auth, Handle, Handler, Msg, Response, Session};
-use russh::{Channel, ChannelId, MethodKind, MethodSet};
+use russh::{Channel, ChannelId, ChannelWriteHalf, MethodKind, MethodSet};
 
 use crate::driver::{self, After};
-use crate::session::{Action, Session as CliSession};
+use crate::session::Session as CliSession;
 use crate::shell::Shell;
-use crate::tasks::Task;
 use crate::terminal::to_crlf;
+
+mod pump;
+pub use pump::{HIGH_WATER, MAX_HELD};
 
 /// What an SSH connection needs of the device it serves and of its place in the lab. The lab's
 /// node implements it; the SSH edge knows nothing else of the lab.
@@ -53,65 +56,14 @@ pub fn server_config(host_key: russh::keys::PrivateKey) -> russh::server::Config
 }
 
 struct ChannelState {
-    /// Shared with a long task's runner, which hands the task's result back to the shell.
-    shell: Option<Arc<Mutex<Shell>>>,
+    /// The channel's window-aware writer, until a shell or an exec request takes it.
+    writer: Option<ChannelWriteHalf<Msg>>,
+    /// An interactive channel's pump (its shell, input and output).
+    pump: Option<Arc<pump::Pump>>,
 }
 
 fn lock(shell: &Mutex<Shell>) -> std::sync::MutexGuard<'_, Shell> {
     shell.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Runs long tasks of an interactive channel one after the other, outside the SSH callback: progress
-/// is streamed to the channel, then the shell gets the result (and may start the next task).
-async fn run_tasks(
-    first: Task,
-    shell: Arc<Mutex<Shell>>,
-    handle: Handle,
-    channel: ChannelId,
-    node: Arc<dyn Host>,
-) {
-    let mut next = Some(first);
-    while let Some(task) = next.take() {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
-        let forward_handle = handle.clone();
-        // the progress reaches the channel while the task runs, in order, then the task's end
-        let forward = async move {
-            while let Some(bytes) = rx.recv().await {
-                let _ = forward_handle.data(channel, bytes).await;
-            }
-        };
-        let (tx_done, done) = tokio::sync::oneshot::channel::<()>();
-        node.spawn_task(Box::pin(async move {
-            forward.await;
-            let _ = tx_done.send(());
-        }));
-        let mut progress = |text: &str| {
-            if !text.is_empty() {
-                let _ = tx.send(to_crlf(text));
-            }
-        };
-        let ran = driver::run_task(task, node.device(), Some(&node.lab()), &mut progress).await;
-        drop(tx);
-        let _ = done.await;
-        let output = lock(&shell).finish(ran);
-        if !output.bytes.is_empty() {
-            let _ = handle.data(channel, output.bytes).await;
-        }
-        match output.action {
-            Some(Action::Run(task)) => next = Some(task),
-            Some(Action::Close) => {
-                let _ = handle.exit_status_request(channel, 0).await;
-                let _ = handle.eof(channel).await;
-                let _ = handle.close(channel).await;
-            }
-            Some(Action::Reload) => {
-                let _ = handle.eof(channel).await;
-                let _ = handle.close(channel).await;
-                node.reload();
-            }
-            Some(Action::None) | None => {}
-        }
-    }
 }
 
 /// How often (lab time) an idle watcher looks again when it has nothing to wait for: no timeout
@@ -158,15 +110,20 @@ async fn watch_idle(
 async fn run_exec(
     mut cli: CliSession,
     lines: Vec<String>,
+    writer: ChannelWriteHalf<Msg>,
     handle: Handle,
     channel: ChannelId,
     node: Arc<dyn Host>,
 ) {
     let mut failed = false;
-    let mut output = String::new();
     let mut reload = false;
     for line in lines {
+        let mut output = String::new();
         let ran = driver::run_line(&mut cli, &line, &mut |text: &str| output.push_str(text)).await;
+        // each line's output waits for the client's window before the next line runs
+        if writer.data_bytes(output.into_bytes()).await.is_err() {
+            return;
+        }
         failed |= ran.failed;
         match ran.after {
             After::Open => {}
@@ -178,7 +135,6 @@ async fn run_exec(
         }
     }
     drop(cli);
-    let _ = handle.data(channel, output.into_bytes()).await;
     let _ = handle.exit_status_request(channel, u32::from(failed)).await;
     let _ = handle.eof(channel).await;
     let _ = handle.close(channel).await;
@@ -242,46 +198,15 @@ impl Connection {
             &self.peer,
         ))
     }
-
-    fn act(
-        &mut self,
-        action: Action,
-        channel: ChannelId,
-        session: &mut Session,
-    ) -> Result<(), russh::Error> {
-        match action {
-            Action::None => {}
-            Action::Close => {
-                self.channels.remove(&channel);
-                session.exit_status_request(channel, 0)?;
-                session.eof(channel)?;
-                session.close(channel)?;
-            }
-            Action::Reload => {
-                self.channels.remove(&channel);
-                session.eof(channel)?;
-                session.close(channel)?;
-                self.node.reload();
-            }
-            Action::Run(task) => {
-                let Some(shell) = self.channels.get(&channel).and_then(|c| c.shell.clone()) else {
-                    return Ok(());
-                };
-                self.node.spawn_task(Box::pin(run_tasks(
-                    task,
-                    shell,
-                    session.handle(),
-                    channel,
-                    self.node.clone(),
-                )));
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        for state in self.channels.values() {
+            if let Some(pump) = &state.pump {
+                pump.close();
+            }
+        }
         self.node.forget_connection(self.id);
     }
 }
@@ -324,8 +249,16 @@ impl Handler for Connection {
         reply: russh::server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.channels
-            .insert(channel.id(), ChannelState { shell: None });
+        let id = channel.id();
+        // only the writer is kept: russh then drops what it would forward to a reader
+        let (_reader, writer) = channel.split();
+        self.channels.insert(
+            id,
+            ChannelState {
+                writer: Some(writer),
+                pump: None,
+            },
+        );
         reply.accept().await;
         Ok(())
     }
@@ -379,19 +312,29 @@ impl Handler for Connection {
             session.channel_failure(channel)?;
             return Ok(());
         };
+        let Some(state) = self.channels.get_mut(&channel) else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        let Some(writer) = state.writer.take() else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
         session.channel_success(channel)?;
-        let mut shell = Shell::new(cli);
-        session.data(channel, shell.start())?;
-        let shell = Arc::new(Mutex::new(shell));
+        let shell = Arc::new(Mutex::new(Shell::new(cli)));
         self.node.spawn_task(Box::pin(watch_idle(
             Arc::downgrade(&shell),
             session.handle(),
             channel,
             self.node.device().clone(),
         )));
-        if let Some(state) = self.channels.get_mut(&channel) {
-            state.shell = Some(shell);
-        }
+        state.pump = Some(pump::start(
+            shell,
+            writer,
+            session.handle(),
+            channel,
+            self.node.clone(),
+        ));
         Ok(())
     }
 
@@ -405,6 +348,14 @@ impl Handler for Connection {
             session.channel_failure(channel)?;
             return Ok(());
         };
+        let Some(writer) = self
+            .channels
+            .remove(&channel)
+            .and_then(|mut state| state.writer.take())
+        else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
         session.channel_success(channel)?;
         let text = String::from_utf8_lossy(data).into_owned();
         let lines: Vec<String> = text
@@ -412,10 +363,10 @@ impl Handler for Connection {
             .filter(|c| !c.trim().is_empty())
             .map(str::to_string)
             .collect();
-        self.channels.remove(&channel);
         self.node.spawn_task(Box::pin(run_exec(
             cli,
             lines,
+            writer,
             session.handle(),
             channel,
             self.node.clone(),
@@ -427,17 +378,10 @@ impl Handler for Connection {
         &mut self,
         channel: ChannelId,
         data: &[u8],
-        session: &mut Session,
+        _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let Some(shell) = self.channels.get(&channel).and_then(|c| c.shell.clone()) else {
-            return Ok(());
-        };
-        let output = lock(&shell).input(data);
-        if !output.bytes.is_empty() {
-            session.data(channel, output.bytes)?;
-        }
-        if let Some(action) = output.action {
-            self.act(action, channel, session)?;
+        if let Some(pump) = self.channels.get(&channel).and_then(|c| c.pump.as_ref()) {
+            pump.input(data);
         }
         Ok(())
     }
@@ -447,7 +391,10 @@ impl Handler for Connection {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if self.channels.remove(&channel).is_some() {
+        if let Some(state) = self.channels.remove(&channel) {
+            if let Some(pump) = state.pump {
+                pump.close();
+            }
             session.close(channel)?;
         }
         Ok(())
@@ -458,7 +405,9 @@ impl Handler for Connection {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.channels.remove(&channel);
+        if let Some(pump) = self.channels.remove(&channel).and_then(|s| s.pump) {
+            pump.close();
+        }
         Ok(())
     }
 }

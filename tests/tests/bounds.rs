@@ -1,0 +1,56 @@
+//! Bounded under abuse (issue 15): what a misbehaving client can make the lab hold. Each test
+//! reproduces a defect found by the red-team pass on a real `acnslab up` process and shows the
+//! bound; the figures are printed for the record (`--nocapture`).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use acnslab_tests::{client_python, free_base_port, ssh_exec, LabProcess, CE1_VERSION_LINE};
+
+/// A shell that sends 3,000 `show running-config` (each reply ~90 KB) and never reads a byte
+/// took the lab from 25 MB to 650 MB before output was pumped through the client's window; now
+/// output waits for the window, input beyond 64 KiB is dropped, and the lab stays small.
+#[test]
+fn a_client_that_never_reads_cannot_take_the_labs_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_base_port(5);
+    let lab = LabProcess::start(dir.path(), base, 5, &[]);
+    let ce1 = lab.port(2);
+    let before = lab.rss_kib();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/silent_reader.py");
+    let mut client = Command::new(client_python())
+        .arg(&script)
+        .args([&ce1.to_string(), "1000", "3000", "10"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the silent client");
+    let mut lines = BufReader::new(client.stdout.take().unwrap()).lines();
+    let typed = lines.next().and_then(Result::ok);
+    assert_eq!(
+        typed.as_deref(),
+        Some("typed"),
+        "the client did not get to type"
+    );
+    // while it does not read, the lab's memory is watched
+    let mut peak = before;
+    let until = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < until {
+        peak = peak.max(lab.rss_kib());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let status = client.wait().unwrap();
+    assert!(status.success(), "the client failed");
+    eprintln!(
+        "silent client: lab RSS {} KiB before, peak {} KiB while it did not read",
+        before, peak
+    );
+    assert!(
+        peak < before + 64 * 1024,
+        "the lab grew from {before} KiB to {peak} KiB while a client did not read"
+    );
+    // the device still answers everyone else
+    let run = ssh_exec(ce1, "show version");
+    assert!(run.stdout.contains(CE1_VERSION_LINE), "{}", run.describe());
+    lab.stop();
+}
