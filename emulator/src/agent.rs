@@ -61,12 +61,16 @@ fn poll_edge(device: &Device, network: &Network) {
             state.known_cdms = cdms;
             let now = device.clock().now();
             match state.registration.as_mut() {
-                Some(r) if r.cdm == cdm_ip && r.device_id == device_id => r.synced = now,
+                Some(r) if r.cdm == cdm_ip && r.device_id == device_id => {
+                    r.synced = now;
+                    r.unanswered_since = None;
+                }
                 _ => {
                     state.registration = Some(Registration {
                         cdm: cdm_ip,
                         device_id,
                         synced: now,
+                        unanswered_since: None,
                     });
                 }
             }
@@ -85,7 +89,12 @@ fn poll_edge(device: &Device, network: &Network) {
                 state.refused = refusal;
             }
         }
-        Ok(_) | Err(_) => {}
+        Ok(_) | Err(_) => {
+            let now = device.clock().now();
+            if let Some(r) = state.registration.as_mut() {
+                r.unanswered_since.get_or_insert(now);
+            }
+        }
     }
 }
 

@@ -185,6 +185,9 @@ pub struct Registration {
     pub device_id: String,
     /// The last time the CDM answered this device's poll (`Time of last config-sync`).
     pub synced: DateTime<Utc>,
+    /// Since when the CDM has not answered (a cut link, the device's interface shut, the CDM
+    /// down): `show cms info` then says Offline, as the CDM soon will. `None` while it answers.
+    pub unanswered_since: Option<DateTime<Utc>>,
 }
 
 /// A standby's state as its primary last heard it (`Message::StandbyStatus`).

@@ -188,6 +188,20 @@ async fn a_shut_interface_cuts_the_device_off_like_a_cut_link() {
         "shutdown",
         "end",
     ];
+    let device_id = |lab: &Lab| {
+        let out = cli(lab, "ce1", &["show cms info | include Device Id"]);
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("Device Id"))
+            .unwrap_or_default();
+        line.split('=')
+            .nth(1)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let id = device_id(&lab);
+    assert!(id.parse::<u32>().is_ok(), "{id}");
     let unshut = [
         "configure terminal",
         "interface GigabitEthernet 1/0",
@@ -198,10 +212,22 @@ async fn a_shut_interface_cuts_the_device_off_like_a_cut_link() {
     cli(&lab, "ce1", &shut);
     lab.advance(POLL * 4);
     assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Offline"));
+    // the CE knows it too: its polls go unanswered
+    let info = cli(&lab, "ce1", &["show cms info"]);
+    assert!(
+        info.contains("Status                               = Offline"),
+        "{info}"
+    );
+    assert!(info.contains("CDM not answering since"), "{info}");
     assert_eq!(status(&lab, "cdm1", "cr1").as_deref(), Some("Online"));
     cli(&lab, "ce1", &unshut);
     lab.advance(POLL);
     assert_eq!(status(&lab, "cdm1", "ce1").as_deref(), Some("Online"));
+    assert_eq!(
+        device_id(&lab),
+        id,
+        "Offline and back: the same device for the CDM"
+    );
     // the primary CDM's interface: nothing reaches it, every device goes Offline there
     cli(&lab, "cdm1", &shut);
     lab.advance(POLL * 4);

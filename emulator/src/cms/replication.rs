@@ -196,8 +196,20 @@ pub(crate) fn apply_one(conn: &Connection, change: &Change) -> Result<(), CmsErr
                 )));
             }
             let marks = vec!["?"; columns.len()].join(", ");
+            // an update keeps the row (and its rowid: a device's id stays its id), where
+            // INSERT OR REPLACE would delete it and insert a new one
+            let updates: Vec<String> = columns
+                .iter()
+                .filter(|c| **c != key_column)
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            let on_conflict = if updates.is_empty() {
+                "DO NOTHING".to_string()
+            } else {
+                format!("DO UPDATE SET {}", updates.join(", "))
+            };
             let sql = format!(
-                "INSERT OR REPLACE INTO {} ({}) VALUES ({marks})",
+                "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT({key_column}) {on_conflict}",
                 change.table,
                 columns.join(", ")
             );

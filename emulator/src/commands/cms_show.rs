@@ -95,7 +95,14 @@ fn info(device: &Device) -> String {
             match (&state.registration, &state.refused) {
                 (Some(r), _) => {
                     row(&mut out, "Registered with CDM", &r.cdm.to_string());
-                    row(&mut out, "Status", "Online");
+                    match r.unanswered_since {
+                        None => row(&mut out, "Status", "Online"),
+                        Some(since) => {
+                            row(&mut out, "Status", "Offline");
+                            // [ours] why, in the lab's words
+                            row(&mut out, "CDM not answering since", &ctime(since));
+                        }
+                    }
                     row(&mut out, "Time of last config-sync", &ctime(r.synced));
                 }
                 (None, refused) => {

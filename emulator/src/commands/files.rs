@@ -79,9 +79,21 @@ fn removable_dir(ctx: &Ctx<'_>, typed: &str) -> Result<(DiskPath, PathBuf), Stri
     Ok((path, host))
 }
 
-/// What a failed disk operation prints.
+/// What a failed disk operation prints: the reason in words, never the host's error text.
 fn io_failed(typed: &str, e: &std::io::Error) -> String {
-    format!("{}{typed}: {e}", text::IO_FAILED)
+    use std::io::ErrorKind;
+    let why = match e.kind() {
+        ErrorKind::NotFound => "no such file or directory on the way",
+        ErrorKind::AlreadyExists => "it already exists",
+        ErrorKind::PermissionDenied => "permission denied",
+        ErrorKind::DirectoryNotEmpty => "the directory is not empty",
+        ErrorKind::IsADirectory => "it is a directory",
+        ErrorKind::NotADirectory => "a part of the path is not a directory",
+        ErrorKind::StorageFull => "not enough space on /local1",
+        _ => "the disk refused it",
+    };
+    tracing::warn!(path = typed, error = %e, "disk operation failed");
+    format!("{}{typed}: {why}", text::IO_FAILED)
 }
 
 /// Gives `host` and the directory holding it the lab clock's time, as the device wrote them.

@@ -232,7 +232,7 @@ impl Network {
     ) -> Result<Answer, NetError> {
         match self.reach(from, to) {
             Reach::NoRoute => Err(NetError::NoRoute),
-            Reach::Lost if self.is_cut(from, to) => Err(NetError::Cut(to)),
+            Reach::Lost => Err(NetError::Cut(to)),
             Reach::Reply { .. } => {
                 self.traffic.count(from, to, CMS_MESSAGE_BYTES);
                 let cdm = self.devices.get(&to).ok_or(NetError::NoAnswer(to))?;
@@ -240,7 +240,7 @@ impl Network {
                 self.traffic.count(to, from, CMS_MESSAGE_BYTES);
                 Ok(answer)
             }
-            Reach::NoHost | Reach::Lost => Err(NetError::NoAnswer(to)),
+            Reach::NoHost => Err(NetError::NoAnswer(to)),
         }
     }
 }

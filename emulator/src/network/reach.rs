@@ -24,10 +24,10 @@ pub enum Reach {
     /// The device cannot send: its interface is shut down or holds no lab address (Linux says
     /// `Network is unreachable`).
     NoRoute,
-    /// Nothing on the lab network has the address.
+    /// Nothing on the lab network answers for the address: nobody has it, or the device that has
+    /// it is down, booting or shut down (on a LAN both look the same: ARP gets no answer).
     NoHost,
-    /// The packet leaves and nothing comes back: the link is cut, or the other end is down,
-    /// booting or shut down.
+    /// The packet leaves and nothing comes back: the link is cut.
     Lost,
 }
 
@@ -137,8 +137,12 @@ impl Network {
         if !self.has_node(to) {
             return Reach::NoHost;
         }
-        if self.is_cut(from, to) || !self.node_attached(to) {
+        if self.is_cut(from, to) {
             return Reach::Lost;
+        }
+        // a device that is down or shut answers no ARP: as if nobody had the address
+        if !self.node_attached(to) {
+            return Reach::NoHost;
         }
         Reach::Reply {
             rtt: (self.lan.latency_of(from) + self.lan.latency_of(to)) * 2,
