@@ -899,3 +899,47 @@ async fn transfers_go_at_the_pace_of_the_link() {
     assert_eq!(clock.now(), start);
     server.stop().await;
 }
+
+/// A server that stops sending held a download (and the device, and a CDM job) for ever, while
+/// the lab's memory grew with what was typed meanwhile (issue 15, item 2). Now a server silent
+/// for the transfer's idle limit fails it with the reason, and nothing is left on the disk:
+/// after the headers and 1 MB of a 10 MB body, and before any header at all.
+#[tokio::test]
+async fn a_server_that_goes_silent_fails_the_transfer_with_the_reason() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for send_headers in [true, false] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = socket.read(&mut request).await;
+            if send_headers {
+                let head = "HTTP/1.1 200 OK\r\nContent-Length: 10485760\r\n\r\n";
+                socket.write_all(head.as_bytes()).await.unwrap();
+                socket.write_all(&vec![7u8; 1 << 20]).await.unwrap();
+            }
+            // and then nothing, for longer than any test
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            drop(socket);
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("image.bin");
+        let mut pace = Pace::unlimited().with_idle_timeout(std::time::Duration::from_secs(1));
+        let mut seen = 0;
+        let result =
+            transfer::http_download(addr, "/image.bin", &dest, &mut pace, &mut |n| seen = n).await;
+        assert!(
+            matches!(result, Err(TransferError::Stalled(1))),
+            "headers sent: {send_headers}: {result:?}"
+        );
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            "transfer stalled: the server sent nothing for 1 s"
+        );
+        assert_eq!(seen > 0, send_headers, "progress seen: {seen}");
+        assert!(!dest.exists(), "nothing is left behind");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        server.abort();
+    }
+}

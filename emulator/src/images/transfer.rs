@@ -47,6 +47,22 @@ const PACE_SLACK: Duration = Duration::from_millis(20);
 pub struct Pace {
     link: Option<(LabClock, f64)>,
     started: Option<DateTime<Utc>>,
+    /// How long the server may stay silent before the transfer fails.
+    idle: Duration,
+}
+
+/// How long a server may stay silent (no reply, no data) before a transfer fails with
+/// [`TransferError::Stalled`]: a server that stops mid-way never holds a device for ever.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `step` within the transfer's idle limit.
+async fn within<T>(
+    idle: Duration,
+    step: impl std::future::Future<Output = Result<T, TransferError>>,
+) -> Result<T, TransferError> {
+    tokio::time::timeout(idle, step)
+        .await
+        .map_err(|_| TransferError::Stalled(idle.as_secs()))?
 }
 
 impl Pace {
@@ -55,6 +71,7 @@ impl Pace {
         Pace {
             link: None,
             started: None,
+            idle: IDLE_TIMEOUT,
         }
     }
 
@@ -67,7 +84,14 @@ impl Pace {
         Pace {
             link: Some((clock.clone(), bytes_per_second)),
             started: None,
+            idle: IDLE_TIMEOUT,
         }
+    }
+
+    /// The same pace with another limit on the server's silence (tests).
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Pace {
+        self.idle = idle;
+        self
     }
 
     /// The lab time the link needs for `bytes`, if the transfer is paced.
@@ -111,6 +135,8 @@ pub enum TransferError {
     TooLarge(usize),
     #[error("transfer interrupted: {0}")]
     Interrupted(String),
+    #[error("transfer stalled: the server sent nothing for {0} s")]
+    Stalled(u64),
     #[error("local file error: {0}")]
     Io(#[from] io::Error),
 }
@@ -284,11 +310,14 @@ async fn ftp_retrieve(
     pace: &mut Pace,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64, TransferError> {
-    let mut ftp = ftp_session(server, dir).await?;
-    let mut stream = ftp
-        .retr_as_stream(file)
-        .await
-        .map_err(|e| ftp_error(e, file))?;
+    let idle = pace.idle;
+    let mut ftp = within(idle, ftp_session(server, dir)).await?;
+    let mut stream = within(idle, async {
+        ftp.retr_as_stream(file)
+            .await
+            .map_err(|e| ftp_error(e, file))
+    })
+    .await?;
     let mut buf = vec![0u8; CHUNK];
     let mut total = 0u64;
     pace.allow(0).await;
@@ -296,10 +325,13 @@ async fn ftp_retrieve(
         let mut filled = 0;
         while filled < buf.len() {
             let step = (filled + PACE_STEP).min(buf.len());
-            let n = stream
-                .read(&mut buf[filled..step])
-                .await
-                .map_err(|e| TransferError::Interrupted(describe(&e)))?;
+            let n = within(idle, async {
+                stream
+                    .read(&mut buf[filled..step])
+                    .await
+                    .map_err(|e| TransferError::Interrupted(describe(&e)))
+            })
+            .await?;
             if n == 0 {
                 break;
             }
@@ -378,11 +410,14 @@ pub async fn ftp_upload(
     pace: &mut Pace,
 ) -> Result<u64, TransferError> {
     let mut input = tokio::fs::File::open(src).await?;
-    let mut ftp = ftp_session(server, dir).await?;
-    let mut stream = ftp
-        .put_with_stream(file)
-        .await
-        .map_err(|e| ftp_error(e, dir))?;
+    let idle = pace.idle;
+    let mut ftp = within(idle, ftp_session(server, dir)).await?;
+    let mut stream = within(idle, async {
+        ftp.put_with_stream(file)
+            .await
+            .map_err(|e| ftp_error(e, dir))
+    })
+    .await?;
     let mut buf = vec![0u8; PACE_STEP];
     let mut total = 0u64;
     pace.allow(0).await;
@@ -391,10 +426,13 @@ pub async fn ftp_upload(
         if n == 0 {
             break;
         }
-        stream
-            .write_all(&buf[..n])
-            .await
-            .map_err(|e| TransferError::Interrupted(describe(&e)))?;
+        within(idle, async {
+            stream
+                .write_all(&buf[..n])
+                .await
+                .map_err(|e| TransferError::Interrupted(describe(&e)))
+        })
+        .await?;
         total += n as u64;
         pace.allow(total).await;
     }
@@ -443,11 +481,15 @@ async fn http_retrieve(
         .header("user-agent", "acnslab")
         .body(Empty::<Bytes>::new())
         .map_err(|e| TransferError::Server(e.to_string()))?;
+    let idle = pace.idle;
     let work = async {
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| TransferError::Interrupted(e.to_string()))?;
+        let resp = within(idle, async {
+            sender
+                .send_request(req)
+                .await
+                .map_err(|e| TransferError::Interrupted(e.to_string()))
+        })
+        .await?;
         match resp.status() {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND | StatusCode::GONE => {
@@ -470,7 +512,7 @@ async fn http_retrieve(
         let mut total = 0u64;
         let mut pending: Vec<u8> = Vec::with_capacity(CHUNK);
         pace.allow(0).await;
-        while let Some(frame) = body.frame().await {
+        while let Some(frame) = within(idle, async { Ok(body.frame().await) }).await? {
             let frame = frame.map_err(|e| TransferError::Interrupted(e.to_string()))?;
             if let Ok(data) = frame.into_data() {
                 total += data.len() as u64;
