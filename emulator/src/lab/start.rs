@@ -59,6 +59,7 @@ impl Lab {
                 server.rate_kbps = rate;
             }
         }
+        topology.recheck("the command-line overrides")?;
         let text = serde_norway::to_string(&topology).unwrap_or_default();
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
