@@ -311,9 +311,9 @@ impl Topology {
         for (index, d) in self.devices.iter().enumerate() {
             let at = format!("name: {}", d.name);
             let here = |msg: String| (at.clone(), format!("devices[{index}] ({}): {msg}", d.name));
-            if !crate::config::is_hostname(&d.name) {
+            if !is_plain_name(&d.name) {
                 return Err(here(
-                    "name: 1 to 63 letters, digits, '.', '_' or '-'".into(),
+                    "name: 1 to 63 letters, digits, '.', '_' or '-', not starting with '.' (it is a folder name under devices/)".into(),
                 ));
             }
             if !names.insert(d.name.to_ascii_lowercase()) {
@@ -348,7 +348,7 @@ impl Topology {
         for (index, s) in self.servers.iter().enumerate() {
             let at = format!("name: {}", s.name);
             let here = |msg: String| (at.clone(), format!("servers[{index}] ({}): {msg}", s.name));
-            if !crate::config::is_hostname(&s.name) || !names.insert(s.name.to_ascii_lowercase()) {
+            if !is_plain_name(&s.name) || !names.insert(s.name.to_ascii_lowercase()) {
                 return Err(here(
                     "name: invalid or used by another device or server".into(),
                 ));
@@ -437,6 +437,20 @@ pub fn parse_in_range(text: &str, range: (f64, f64)) -> Result<f64, String> {
     check_range(value, range)
 }
 
+/// Whether `name` can name a device or server: a hostname (`config::is_hostname`) that is also a
+/// plain folder name under `devices/` or `servers/`, so never `.`, `..` or a hidden name.
+pub fn is_plain_name(name: &str) -> bool {
+    crate::config::is_hostname(name) && !name.starts_with('.')
+}
+
+/// Whether `path` stays below the folder it is relative to: not absolute, no `.` or `..` parts.
+pub fn is_inner_path(path: &Path) -> bool {
+    path.components().next().is_some()
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
 /// What is wrong with a `latency_ms`, if anything.
 fn latency_error(latency_ms: Option<f64>) -> Option<String> {
     let ms = latency_ms?;
@@ -448,6 +462,11 @@ fn latency_error(latency_ms: Option<f64>) -> Option<String> {
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
+        .or_else(|| {
+            // `name: '..'`: the same key with its value quoted
+            text.lines()
+                .position(|l| l.replace(['\'', '"'], "").contains(needle))
+        })
         .map(|i| i + 1)
         .unwrap_or(0)
 }
@@ -478,6 +497,25 @@ mod tests {
             .unwrap_err()
             .contains("not a number"));
         assert!(parse_in_range("1e300", BOOT_SECONDS_RANGE).is_err());
+    }
+
+    #[test]
+    fn names_that_leave_their_folder_are_refused() {
+        for name in [".", "..", ".hidden", "a/b", "..."] {
+            let text = format!("devices:\n  - name: ok\n    kind: ce\n    ip: 10.0.0.1\n  - name: '{name}'\n    kind: ce\n    ip: 10.0.0.2\n");
+            let e = Topology::parse(&text, "t.yaml").unwrap_err();
+            assert!(
+                e.to_string().starts_with("t.yaml:5: devices[1]"),
+                "{name}: {e}"
+            );
+            let text = format!("devices:\n  - name: ok\n    kind: ce\n    ip: 10.0.0.1\nservers:\n  - name: '{name}'\n    ip: 10.0.0.2\n");
+            let e = Topology::parse(&text, "t.yaml").unwrap_err();
+            assert!(
+                e.to_string().starts_with("t.yaml:6: servers[0]"),
+                "{name}: {e}"
+            );
+        }
+        assert!(is_plain_name("ce-1.lab") && is_plain_name("a..b"));
     }
 
     #[test]

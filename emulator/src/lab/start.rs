@@ -251,10 +251,11 @@ async fn start_servers(
                 },
             )
         } else {
-            let folder = spec
-                .folder
-                .clone()
-                .unwrap_or_else(|| dir.join("servers").join(&spec.name));
+            // A relative folder is one of the state directory's.
+            let folder = match &spec.folder {
+                Some(folder) => dir.join(folder),
+                None => dir.join("servers").join(&spec.name),
+            };
             std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
             let images = LabImages {
                 current: topology
