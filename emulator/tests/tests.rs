@@ -15,6 +15,7 @@ mod images;
 mod install;
 mod layers;
 mod scenarios;
+mod security;
 mod shell;
 mod show_snapshots;
 mod system;

@@ -546,9 +546,13 @@ impl BackupSource {
             .path
             .with_extension(format!("db.image-{:08x}", rand::random::<u32>()));
         // The header's schema is read from the image itself, so header and body always agree.
-        let taken = conn
-            .execute("VACUUM INTO ?1", params![image.to_string_lossy()])
-            .map_err(CmsError::from)
+        // VACUUM INTO fills an empty file: made first, private.
+        let taken = crate::persist::write_new(&image, b"")
+            .map_err(io(&image))
+            .and_then(|()| {
+                conn.execute("VACUUM INTO ?1", params![image.to_string_lossy()])
+                    .map_err(CmsError::from)
+            })
             .and_then(|_| {
                 let schema = meta(&Connection::open(&image)?, "schema_version")?;
                 let body = std::fs::read(&image).map_err(io(&image))?;
@@ -589,6 +593,8 @@ fn remove_backup_images(path: &Path) {
 
 fn connect(path: &Path) -> Result<Connection, CmsError> {
     let conn = Connection::open(path)?;
+    // Before the WAL files exist: SQLite gives them the database file's mode.
+    crate::persist::make_private(path).map_err(io(path))?;
     // WAL with synchronous=NORMAL: a killed process (or an OS crash) leaves a consistent database
     // that SQLite recovers on the next open; only a power loss may lose the last commits. It saves
     // the fsyncs of every transaction, which upgrade jobs make many of.

@@ -21,6 +21,8 @@ pub trait CdmAccess: Send + Sync + 'static {
     fn node(&self, name: &str) -> Option<Arc<Node>>;
     /// Runs an upgrade job as one of the lab's owned tasks (stopped with the lab).
     fn spawn_job(&self, job: Pin<Box<dyn Future<Output = ()> + Send>>);
+    /// The loopback address this CDM's HTTP port listens on.
+    fn http_addr(&self) -> Option<std::net::SocketAddr>;
 }
 
 /// The lab as one CDM's HTTP front ends hold it.
@@ -50,6 +52,10 @@ impl CdmAccess for LabCdm {
         if !self.cdm.tasks.stopping() {
             self.cdm.tasks.spawn(job);
         }
+    }
+
+    fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.cdm.api_addr
     }
 }
 

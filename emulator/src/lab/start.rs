@@ -34,6 +34,16 @@ impl Lab {
     pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
         let dir = options.state_dir.clone();
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
+        // an older version left 0644.
+        let tightened = crate::persist::tighten_tree(&dir).map_err(io_error(&dir))?;
+        if tightened > 0 {
+            tracing::warn!(
+                state_dir = %dir.display(),
+                tightened,
+                "files and folders of the state directory were readable by others: now 0600/0700"
+            );
+        }
         let mut topology = match options.topology {
             Some(t) => t,
             None => {

@@ -1,0 +1,142 @@
+//! Issue 15, "bounded and safe under abuse", the parts on a shared host: the lab's secrets are
+//! private to its user (modes 0600/0700, also for files an older lab left 0644), the CDM's HTTP
+//! port answers only requests addressed to it (`Host`, DNS rebinding) and refuses cross-origin
+//! state changes (CSRF). Real lab, real HTTP over TCP.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::util::default_lab;
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn secrets(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = vec![dir.join("lab.json"), dir.join("topology.yaml")];
+    for device in ["cdm1", "cdm2", "ce1", "cr1"] {
+        let d = dir.join("devices").join(device);
+        files.push(d.join("ssh_host_ed25519_key"));
+        files.push(d.join("startup-config"));
+        files.push(d.join("device.json"));
+    }
+    files.push(dir.join("devices/cdm1/cms.db"));
+    files
+}
+
+#[tokio::test]
+async fn lab_json_host_keys_and_cms_files_are_private_and_old_ones_are_tightened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("state");
+    let lab = default_lab(&dir).await;
+    assert_eq!(mode(&dir), 0o700);
+    for file in secrets(&dir) {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    lab.shutdown().await;
+    // a lab made before: everything readable by others
+    for file in secrets(&dir) {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let lab = default_lab(&dir).await;
+    assert_eq!(mode(&dir), 0o700);
+    for file in secrets(&dir) {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    lab.shutdown().await;
+}
+
+/// One raw HTTP/1.1 request with the given extra header lines; the status and the body.
+async fn raw(addr: &str, method: &str, path: &str, headers: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = if method == "POST" { "{}" } else { "" };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_cdm_http_port_refuses_foreign_hosts_and_cross_origin_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = default_lab(tmp.path()).await;
+    let api = lab.info().devices[0].api.clone().unwrap();
+    let port = api.rsplit(':').next().unwrap().to_string();
+
+    // the names this host reaches it by
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let (status, body) = raw(&api, "GET", "/api/devices", &format!("Host: {host}\r\n")).await;
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1
+    let (status, body) = raw(
+        &api,
+        "GET",
+        "/api/devices",
+        &format!("Host: evil.example:{port}\r\n"),
+    )
+    .await;
+    assert_eq!(status, 421, "{body}");
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        error["error"].as_str().unwrap().contains("evil.example"),
+        "{body}"
+    );
+    let (status, _) = raw(
+        &api,
+        "GET",
+        "/login",
+        &format!("Host: evil.example:{port}\r\n"),
+    )
+    .await;
+    assert_eq!(status, 421);
+
+    // CSRF: a form or fetch from another origin that would change state
+    let own = format!("Host: 127.0.0.1:{port}\r\n");
+    let (status, body) = raw(
+        &api,
+        "POST",
+        "/api/files",
+        &format!("{own}Origin: http://evil.example\r\n"),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("cross-origin"), "{body}");
+    let (status, _) = raw(&api, "POST", "/login", &format!("{own}Origin: null\r\n")).await;
+    assert_eq!(status, 403);
+    // the same origin passes the guard (and reaches the route, which finds the body wanting)
+    let (status, body) = raw(
+        &api,
+        "POST",
+        "/api/files",
+        &format!("{own}Origin: http://127.0.0.1:{port}\r\n"),
+    )
+    .await;
+    assert!(status != 403 && status != 421, "{status} {body}");
+    // the library's own client still works
+    let (status, _) = acnslab::api::call(api.parse().unwrap(), "GET", "/api/devices", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    lab.shutdown().await;
+}
