@@ -98,6 +98,11 @@ pub mod msg {
     pub const IDLE_TIMEOUT: &str = "Session idle timeout expired; closing the session.";
     /// A line of the startup configuration that could not be applied on boot. [ours]
     pub const STARTUP_LINE_REJECTED: &str = "% Error in startup configuration, line ";
+    /// A device folder whose startup-config is empty: the device starts with factory settings. [ours]
+    pub const STARTUP_EMPTY: &str =
+        "% Warning: the startup configuration is empty; starting with factory settings: ";
+    /// A device folder without its versions file: the topology's version is used. [ours]
+    pub const VERSIONS_MISSING: &str = "% Warning: the software versions file is missing; starting with the topology's version {version}: ";
 }
 
 /// CMS messages (spec §7). [ours unless marked; the backup lines follow real ACNS output in spirit]

@@ -8,6 +8,7 @@ mod bench;
 mod cdm_upgrades;
 mod cms_lab;
 mod crash;
+mod damaged;
 mod docs_cli;
 mod exercises;
 mod help_snapshots;

@@ -133,8 +133,10 @@ pub enum LabError {
     Server { server: String, message: String },
     #[error("no embedded image server named {0}")]
     NoServer(String),
-    #[error("{path}: bad SSH host key: {message}")]
+    #[error("{path}: the device's SSH host key cannot be used: {message}. Remove the file to have a new key made at the next start (clients will see a changed host key), or put an unencrypted OpenSSH ed25519 key there")]
     HostKey { path: PathBuf, message: String },
+    #[error("{dir}: the state directory has devices/ but no topology.yaml, so the lab it holds is not known. Start it with --topology FILE (the topology it was made with), or use another --state-dir for a new lab")]
+    NoTopology { dir: PathBuf },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {

@@ -50,6 +50,9 @@ impl Lab {
                 let stored = dir.join(TOPOLOGY_FILE);
                 if stored.exists() {
                     Topology::load(&stored)?
+                } else if dir.join("devices").is_dir() {
+                    // never a default lab over the devices of another
+                    return Err(LabError::NoTopology { dir });
                 } else {
                     Topology::default_lab()
                 }
@@ -356,7 +359,16 @@ fn load_or_create_host_key(path: &Path) -> Result<russh::keys::PrivateKey, LabEr
         message,
     };
     match std::fs::read_to_string(path) {
-        Ok(text) => russh::keys::PrivateKey::from_openssh(text).map_err(|e| bad(e.to_string())),
+        Ok(text) => {
+            let key =
+                russh::keys::PrivateKey::from_openssh(text).map_err(|e| bad(e.to_string()))?;
+            if key.is_encrypted() {
+                return Err(bad(
+                    "it is protected by a passphrase, which the lab cannot give".into(),
+                ));
+            }
+            Ok(key)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let seed: [u8; 32] = rand::random();
             let key = russh::keys::PrivateKey::from(Ed25519Keypair::from_seed(&seed));
