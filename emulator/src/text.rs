@@ -227,6 +227,8 @@ pub mod gui {
     pub const LOGIN: &str = "Login";
     pub const LOGOUT: &str = "Logout";
     pub const LOGIN_FAILED: &str = "Login failed: wrong username or password.";
+    /// Too many failed logins: the window is locked for a while. [ours]
+    pub const LOGIN_LOCKED: &str = "Too many failed logins: try again in {seconds} seconds.";
     pub const MENU_CDMS: &str = "Devices > CDM";
     pub const MENU_CES: &str = "Devices > Content Engines";
     pub const MENU_CRS: &str = "Devices > Content Routers";

@@ -140,3 +140,47 @@ async fn the_cdm_http_port_refuses_foreign_hosts_and_cross_origin_changes() {
     assert_eq!(status, 200);
     lab.shutdown().await;
 }
+
+/// A form POST; the status and the `location` it redirects to.
+async fn post_form(addr: &str, path: &str, form: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let location = response
+        .lines()
+        .find_map(|l| l.strip_prefix("location: "))
+        .unwrap_or_default()
+        .to_string();
+    (status, location)
+}
+
+/// Issue 15 item 10: the web login allowed ~8,700 guesses a second.
+#[tokio::test]
+async fn web_logins_are_locked_after_five_failures_in_a_minute() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = default_lab(tmp.path()).await;
+    let api = lab.info().devices[0].api.clone().unwrap();
+    let (_, first) = post_form(&api, "/login", "username=admin&password=default").await;
+    assert_eq!(first, "/devices/ce", "the right password logs in");
+    for _ in 0..5 {
+        let (status, location) = post_form(&api, "/login", "username=admin&password=guess").await;
+        assert_eq!(status, 303);
+        assert!(location.contains("Login%20failed"), "{location}");
+    }
+    let (_, location) = post_form(&api, "/login", "username=admin&password=default").await;
+    assert!(
+        location.contains("Too%20many%20failed%20logins"),
+        "{location}"
+    );
+    lab.shutdown().await;
+}
