@@ -184,3 +184,45 @@ async fn web_logins_are_locked_after_five_failures_in_a_minute() {
     );
     lab.shutdown().await;
 }
+
+/// Sends half a request head, a byte every second, and returns how long the server kept the
+/// connection (it closes it, or `None` after `give_up`).
+async fn slowloris(addr: String, give_up: std::time::Duration) -> Option<std::time::Duration> {
+    let started = std::time::Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    let mut buf = [0u8; 512];
+    while started.elapsed() < give_up {
+        if stream.write_all(b"X").await.is_err() {
+            return Some(started.elapsed());
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(1), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+            // a 408 or similar: the server is closing
+            Ok(Ok(_)) => return Some(started.elapsed()),
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+/// Issue 15 item 10: no header-read timeout on the API or the image HTTP server (slowloris).
+#[tokio::test]
+async fn the_http_servers_close_a_client_that_never_finishes_its_headers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = default_lab(tmp.path()).await;
+    let info = lab.info();
+    let api = info.devices[0].api.clone().unwrap();
+    let images = info.servers[0].http.clone().unwrap();
+    let limit = acnslab::images::server::HEADER_READ_TIMEOUT;
+    let give_up = limit + std::time::Duration::from_secs(10);
+    let (api_kept, images_kept) = tokio::join!(slowloris(api, give_up), slowloris(images, give_up));
+    for (server, kept) in [("api", api_kept), ("images", images_kept)] {
+        let kept = kept.unwrap_or_else(|| panic!("{server}: still open after {give_up:?}"));
+        assert!(
+            kept >= limit - std::time::Duration::from_secs(1),
+            "{server}: {kept:?}"
+        );
+    }
+    lab.shutdown().await;
+}

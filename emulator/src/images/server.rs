@@ -355,6 +355,11 @@ fn split_handle(stream: TcpStream) -> io::Result<(TcpStream, std::net::TcpStream
 
 type Body = BoxBody<Bytes, io::Error>;
 
+/// How long an HTTP server of the lab (this one, a CDM's API) waits for a request's headers,
+/// from the connection or the end of the previous request: a client that sends them a byte at a
+/// time (slowloris) or never is closed after this.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Accepts HTTP connections until stopped; each runs as one of `tasks` (dropped when they stop).
 async fn http_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
     let root = Arc::new(inner.folder.clone());
@@ -366,6 +371,8 @@ async fn http_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
         tasks.spawn(async move {
             let service = hyper::service::service_fn(move |req| serve(root.clone(), req));
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
