@@ -393,7 +393,7 @@ fn simple(status: StatusCode, text: &str) -> Response<Body> {
 
 /// Maps a request path to a file under `root`; `None` for anything that could leave the folder.
 fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(path)?;
+    let decoded = super::meta::percent_decode(path)?;
     let rel = Path::new(decoded.trim_start_matches('/'));
     if decoded.contains('\\') || decoded.contains('\0') {
         return None;
@@ -402,23 +402,6 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
         return None;
     }
     Some(root.join(rel))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 async fn serve(root: Arc<PathBuf>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
