@@ -253,6 +253,11 @@ impl Topology {
 
     /// Parses and checks a topology text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Self, TopologyError> {
+        crate::yaml_limits::check(text).map_err(|e| TopologyError {
+            file: file.to_string(),
+            line: e.line,
+            message: e.message,
+        })?;
         let topology: Topology = serde_norway::from_str(text).map_err(|e| TopologyError {
             file: file.to_string(),
             line: e.location().map(|l| l.line()).unwrap_or(0),
@@ -516,6 +521,18 @@ mod tests {
             );
         }
         assert!(is_plain_name("ce-1.lab") && is_plain_name("a..b"));
+    }
+
+    #[test]
+    fn a_deeply_nested_file_is_refused_at_once() {
+        let started = std::time::Instant::now();
+        let text = format!("devices: []\nlab: {}", "{a: ".repeat(100_000));
+        let e = Topology::parse(&text, "t.yaml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:2: collections nested more than 64 deep"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

@@ -162,6 +162,19 @@ fn a_server_folder_outside_the_lab_is_refused_and_nothing_is_touched() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }
 
+/// Issue 15 item 10: a 100k-deep nested YAML took 48 s to reject.
+#[test]
+fn a_deeply_nested_scenario_is_refused_at_once_with_its_line() {
+    let started = std::time::Instant::now();
+    let text = format!("name: x\nsteps: {}", "{a: ".repeat(100_000));
+    let e = scenario::parse(&text, Path::new("x.yaml")).unwrap_err();
+    assert_eq!(
+        (e.line, e.message.as_str()),
+        (2, "collections nested more than 64 deep")
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
+
 /// A minimal well-formedness check: every tag closes in order, attributes are quoted, text holds
 /// no raw `<` or stray `&`.
 fn well_formed(xml: &str) -> Result<(), String> {
