@@ -119,6 +119,7 @@ mod tests {
             "scenarios",
             "emulator/tests/fixtures/scenarios",
             "emulator/tests/fixtures/exercises",
+            "scenarios/exercises",
         ] {
             let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("..")
