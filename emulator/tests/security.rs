@@ -45,8 +45,13 @@ async fn lab_json_host_keys_and_cms_files_are_private_and_old_ones_are_tightened
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // a file of the user's own in the state directory is not the lab's to change
+    let own = dir.join("notes.txt");
+    std::fs::write(&own, "mine").unwrap();
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o644)).unwrap();
     let lab = default_lab(&dir).await;
     assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&own), 0o644);
     for file in secrets(&dir) {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }

@@ -36,7 +36,7 @@ impl Lab {
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
         // an older version left 0644.
-        let tightened = crate::persist::tighten_tree(&dir).map_err(io_error(&dir))?;
+        let tightened = tighten_state_dir(&dir).map_err(io_error(&dir))?;
         if tightened > 0 {
             tracing::warn!(
                 state_dir = %dir.display(),
@@ -380,6 +380,26 @@ fn load_or_create_host_key(path: &Path) -> Result<russh::keys::PrivateKey, LabEr
         }
         Err(e) => Err(io_error(path)(e)),
     }
+}
+
+/// Takes away other users' access to the state directory and what the lab keeps in it (its own
+/// files, `devices/`, `servers/`): only those, as the directory may hold other files of the user.
+/// Returns how many files and folders were tightened.
+fn tighten_state_dir(dir: &Path) -> std::io::Result<usize> {
+    let mut tightened = 0;
+    if std::fs::metadata(dir)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0)?
+    {
+        crate::persist::make_private(dir)?;
+        tightened += 1;
+    }
+    for name in [TOPOLOGY_FILE, "lab.json", "devices", "servers"] {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            tightened += crate::persist::tighten_tree(&path)?;
+        }
+    }
+    Ok(tightened)
 }
 
 /// Each device holds a listening socket and its sessions: lift the soft open-file limit to the hard one.
