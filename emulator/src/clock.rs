@@ -73,8 +73,8 @@ impl LabClock {
                 origin_lab,
                 speed,
             } => {
-                let lab_elapsed = origin.elapsed().mul_f64(*speed);
-                *origin_lab + chrono::Duration::from_std(lab_elapsed).unwrap_or_default()
+                let lab_elapsed = scale(origin.elapsed(), *speed);
+                later(*origin_lab, lab_elapsed)
             }
             Inner::Virtual(time) => lock(time).now,
         }
@@ -83,13 +83,12 @@ impl LabClock {
     /// Waits until `duration` of lab time has passed.
     pub async fn sleep(&self, duration: Duration) {
         match &*self.inner {
-            Inner::Real { speed, .. } => tokio::time::sleep(duration.div_f64(*speed)).await,
+            Inner::Real { speed, .. } => tokio::time::sleep(scale(duration, 1.0 / *speed)).await,
             Inner::Virtual(time) => {
                 let fired = {
                     let mut time = lock(time);
                     let (tx, rx) = oneshot::channel();
-                    let deadline =
-                        time.now + chrono::Duration::from_std(duration).unwrap_or_default();
+                    let deadline = later(time.now, duration);
                     if deadline <= time.now {
                         return;
                     }
@@ -110,7 +109,7 @@ impl LabClock {
             return;
         };
         let mut time = lock(time);
-        let target = time.now + chrono::Duration::from_std(duration).unwrap_or_default();
+        let target = later(time.now, duration);
         while let Some(entry) = time.timers.first_entry() {
             if entry.key().0 > target {
                 break;
@@ -129,6 +128,25 @@ impl LabClock {
             Inner::Real { .. } => 0,
         }
     }
+}
+
+/// `t` plus `d`, saturating at the last date chrono can hold instead of panicking (a huge
+/// duration, or a fast clock running long).
+pub fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `d` times `factor`, saturating at `Duration::MAX` (and 0 for a factor that is not a positive
+/// number) instead of panicking as `Duration::mul_f64` does.
+pub fn scale(d: Duration, factor: f64) -> Duration {
+    let secs = d.as_secs_f64() * factor;
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
 }
 
 fn lock(time: &Mutex<VirtualTime>) -> std::sync::MutexGuard<'_, VirtualTime> {
@@ -185,6 +203,75 @@ mod tests {
     fn ctime_matches_acns() {
         let t = Utc.with_ymd_and_hms(2026, 11, 25, 10, 35, 47).unwrap();
         assert_eq!(ctime(t), "Wed Nov 25 10:35:47 2026");
+    }
+
+    #[test]
+    fn huge_durations_saturate_instead_of_panicking() {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(later(start, Duration::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(
+            later(DateTime::<Utc>::MAX_UTC, Duration::from_secs(1)),
+            DateTime::<Utc>::MAX_UTC
+        );
+        // 9e12 s fits a chrono Duration but not a date
+        assert_eq!(
+            later(start, Duration::from_secs(9_000_000_000_000)),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert_eq!(
+            later(start, Duration::from_secs(1)),
+            start + chrono::Duration::seconds(1)
+        );
+        assert_eq!(
+            scale(Duration::from_secs(40), 2e11),
+            Duration::from_secs(8_000_000_000_000)
+        );
+        assert_eq!(scale(Duration::from_secs(1), 1e300), Duration::MAX);
+        assert_eq!(scale(Duration::MAX, 1e300), Duration::MAX);
+        assert_eq!(scale(Duration::from_secs(1), 1.0 / 1e-300), Duration::MAX);
+        assert_eq!(scale(Duration::from_secs(1), f64::NAN), Duration::ZERO);
+        assert_eq!(
+            scale(Duration::from_secs(3), 0.5),
+            Duration::from_millis(1500)
+        );
+    }
+
+    #[test]
+    fn a_virtual_clock_advanced_by_a_huge_duration_stops_at_the_last_date() {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let clock = LabClock::virtual_at(start);
+        clock.advance(Duration::from_secs(u64::MAX));
+        assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+    }
+
+    #[tokio::test]
+    async fn a_virtual_sleep_of_a_huge_duration_waits_instead_of_returning_at_once() {
+        let clock = LabClock::virtual_at(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let sleeper = tokio::spawn({
+            let clock = clock.clone();
+            async move { clock.sleep(Duration::MAX).await }
+        });
+        while clock.pending_timers() < 1 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!sleeper.is_finished());
+        clock.advance(Duration::MAX);
+        sleeper.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_real_clock_at_an_absurd_speed_saturates() {
+        let clock = LabClock::real(1e300);
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+        // a sleep at a tiny speed is capped, not a panic
+        let slow = LabClock::real(1e-300);
+        let sleep = slow.sleep(Duration::from_secs(1));
+        assert!(tokio::time::timeout(Duration::from_millis(10), sleep)
+            .await
+            .is_err());
     }
 
     #[tokio::test]

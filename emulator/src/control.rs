@@ -12,13 +12,15 @@
 //! A console session is the device's console line: user `admin`, privilege 15. A reply whose prompt
 //! is a question (`[confirm]`, `Save?[yes]:`, FTP login) has `"question": true`; a reply that closes
 //! the session because the device reloads (`reload`, an install) has `"reloading": true`. `now` and
-//! `power` work with or without an open device (`acnslab record` uses them).
+//! `power` work with or without an open device (`acnslab record` uses them). A request line longer
+//! than [`MAX_LINE`] is answered with an error and the connection is closed (it is never buffered
+//! whole).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::device::Power;
@@ -90,11 +92,71 @@ pub async fn serve(path: PathBuf, lab: Arc<Lab>, tasks: Tasks) -> std::io::Resul
     }
 }
 
+/// The longest request line the control socket reads: 64 KiB (a CLI line is at most a few KB).
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// The next line of `reader` without its line end, `None` at the end of the stream; a line
+/// longer than `max` bytes is an `InvalidData` error as soon as `max` is passed, so at most `max`
+/// bytes (and the reader's buffer) are ever held.
+async fn next_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    max: usize,
+) -> std::io::Result<Option<String>> {
+    let mut line = Vec::new();
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            if line.is_empty() {
+                return Ok(None);
+            }
+            break;
+        }
+        let (part, end) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        if line.len() + part.len() > max {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("request line longer than {max} bytes"),
+            ));
+        }
+        line.extend_from_slice(part);
+        let used = end.unwrap_or(part.len());
+        reader.consume(used);
+        if end.is_some() {
+            break;
+        }
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    String::from_utf8(line)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
+    let mut reader = BufReader::new(read);
     let mut console: Option<(Arc<Node>, Session)> = None;
-    while let Some(text) = lines.next_line().await? {
+    loop {
+        let text = match next_line(&mut reader, MAX_LINE).await {
+            Ok(Some(text)) => text,
+            Ok(None) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                let reply = Reply {
+                    error: Some(format!("bad request: {e}")),
+                    closed: true,
+                    ..Default::default()
+                };
+                let mut bytes = serde_json::to_vec(&reply).unwrap_or_default();
+                bytes.push(b'\n');
+                write.write_all(&bytes).await?;
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         let reply = match serde_json::from_str::<Request>(&text) {
             Err(e) => Reply {
                 error: Some(format!("bad request: {e}")),
@@ -291,6 +353,32 @@ impl ConsoleClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15 item 10: the control socket buffered a 300 MB line.
+    #[tokio::test]
+    async fn request_lines_are_bounded_and_read_as_before() {
+        let text = b"{\"now\": null}\r\nsecond\nlast";
+        let mut reader = BufReader::with_capacity(4, &text[..]);
+        assert_eq!(
+            next_line(&mut reader, 64).await.unwrap().as_deref(),
+            Some(r#"{"now": null}"#)
+        );
+        assert_eq!(
+            next_line(&mut reader, 64).await.unwrap().as_deref(),
+            Some("second")
+        );
+        assert_eq!(
+            next_line(&mut reader, 64).await.unwrap().as_deref(),
+            Some("last")
+        );
+        assert_eq!(next_line(&mut reader, 64).await.unwrap(), None);
+        // a line without an end is refused once it passes the bound, without reading it all
+        let endless = tokio::io::repeat(b'x');
+        let mut reader = BufReader::new(endless);
+        let e = next_line(&mut reader, MAX_LINE).await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("longer than 65536 bytes"), "{e}");
+    }
 
     #[test]
     fn requests_read_as_documented() {

@@ -304,7 +304,17 @@ impl Device {
         let startup_path = dir.join(STARTUP_FILE);
         let brand_new = !startup_path.exists();
         let mut rejected = Vec::new();
+        // Damaged state is started with what there is, and said (docs/topology.md, "Damaged state").
+        let mut damaged = Vec::new();
         let startup = match std::fs::read_to_string(&startup_path) {
+            Ok(text) if text.trim().is_empty() => {
+                damaged.push(format!(
+                    "{}{}",
+                    crate::text::msg::STARTUP_EMPTY,
+                    startup_path.display()
+                ));
+                read_config(&text, &identity.name, identity.kind).0
+            }
             Ok(text) => {
                 let (config, errors) = read_config(&text, &identity.name, identity.kind);
                 for (line, message) in errors {
@@ -333,6 +343,14 @@ impl Device {
                 })?
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !brand_new {
+                    damaged.push(format!(
+                        "{}{}",
+                        crate::text::msg::VERSIONS_MISSING
+                            .replace("{version}", &version.to_string()),
+                        persisted_path.display()
+                    ));
+                }
                 let p = Persisted {
                     version,
                     pending_version: None,
@@ -378,7 +396,10 @@ impl Device {
             syslog: dir.join(DISK_DIR).join(crate::syslog_file::NAME),
         };
         let mut state = state;
-        for line in rejected {
+        for line in &damaged {
+            tracing::warn!(device = %identity.name, "{line}");
+        }
+        for line in damaged.into_iter().chain(rejected) {
             let now = clock.now();
             state.log(now, line);
         }

@@ -86,6 +86,9 @@ pub fn load(path: &Path) -> Result<Exercise, ScenarioError> {
     parse(&text, path)
 }
 
+/// The most points one goal may give.
+pub const MAX_POINTS: u32 = 1000;
+
 /// Parses and checks an exercise text; `path` names it in errors.
 pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioError> {
     let err = |line: usize, message: String| ScenarioError {
@@ -128,10 +131,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioError> {
         let line = lines.get(i).copied().unwrap_or(goals_at);
         check_against(&g.check, &topology)
             .map_err(|m| err(line, format!("goal {}: {m}", i + 1)))?;
-        if g.points == Some(0) {
+        if g.points.is_some_and(|p| !(1..=MAX_POINTS).contains(&p)) {
             return Err(err(
                 line,
-                format!("goal {}: points must be at least 1", i + 1),
+                format!("goal {}: points must be 1 to {MAX_POINTS}", i + 1),
             ));
         }
         goals.push(Goal {
@@ -172,11 +175,16 @@ pub struct Grade {
 
 impl Grade {
     pub fn score(&self) -> u32 {
-        self.goals.iter().filter(|g| g.met).map(|g| g.points).sum()
+        self.goals
+            .iter()
+            .filter(|g| g.met)
+            .fold(0u32, |sum, g| sum.saturating_add(g.points))
     }
 
     pub fn total(&self) -> u32 {
-        self.goals.iter().map(|g| g.points).sum()
+        self.goals
+            .iter()
+            .fold(0u32, |sum, g| sum.saturating_add(g.points))
     }
 
     pub fn all_met(&self) -> bool {
@@ -210,7 +218,7 @@ impl Grade {
             "Score: {} of {} points ({}%), {met} of {} goals met",
             self.score(),
             self.total(),
-            self.score() * 100 / total,
+            u64::from(self.score()) * 100 / u64::from(total),
             self.goals.len()
         );
         out

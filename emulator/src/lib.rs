@@ -77,3 +77,4 @@ pub mod text;
 pub mod topology;
 pub mod upgrade;
 pub mod web;
+pub mod yaml_limits;

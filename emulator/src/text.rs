@@ -101,6 +101,11 @@ pub mod msg {
     pub const IDLE_TIMEOUT: &str = "Session idle timeout expired; closing the session.";
     /// A line of the startup configuration that could not be applied on boot. [ours]
     pub const STARTUP_LINE_REJECTED: &str = "% Error in startup configuration, line ";
+    /// A device folder whose startup-config is empty: the device starts with factory settings. [ours]
+    pub const STARTUP_EMPTY: &str =
+        "% Warning: the startup configuration is empty; starting with factory settings: ";
+    /// A device folder without its versions file: the topology's version is used. [ours]
+    pub const VERSIONS_MISSING: &str = "% Warning: the software versions file is missing; starting with the topology's version {version}: ";
 }
 
 /// CMS messages (spec §7). [ours unless marked; the backup lines follow real ACNS output in spirit]
@@ -225,6 +230,8 @@ pub mod gui {
     pub const LOGIN: &str = "Login";
     pub const LOGOUT: &str = "Logout";
     pub const LOGIN_FAILED: &str = "Login failed: wrong username or password.";
+    /// Too many failed logins: the window is locked for a while. [ours]
+    pub const LOGIN_LOCKED: &str = "Too many failed logins: try again in {seconds} seconds.";
     pub const MENU_CDMS: &str = "Devices > CDM";
     pub const MENU_CES: &str = "Devices > Content Engines";
     pub const MENU_CRS: &str = "Devices > Content Routers";

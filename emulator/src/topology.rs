@@ -253,6 +253,11 @@ impl Topology {
 
     /// Parses and checks a topology text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Self, TopologyError> {
+        crate::yaml_limits::check(text).map_err(|e| TopologyError {
+            file: file.to_string(),
+            line: e.line,
+            message: e.message,
+        })?;
         let topology: Topology = serde_norway::from_str(text).map_err(|e| TopologyError {
             file: file.to_string(),
             line: e.location().map(|l| l.line()).unwrap_or(0),
@@ -273,6 +278,16 @@ impl Topology {
         Ok(topology)
     }
 
+    /// Checks a topology again after it was changed in code (the command-line overrides of
+    /// `acnslab up`); `source` names where the change came from.
+    pub fn recheck(&self, source: &str) -> Result<(), TopologyError> {
+        self.check().map_err(|(_, message)| TopologyError {
+            file: source.to_string(),
+            line: 0,
+            message,
+        })
+    }
+
     /// Rules serde cannot express. The error carries text to find the line by, and the message.
     fn check(&self) -> Result<(), (String, String)> {
         if self.devices.is_empty() {
@@ -281,20 +296,14 @@ impl Topology {
                 "devices: a lab needs at least one device".into(),
             ));
         }
-        if !(self.lab.speed.is_finite() && self.lab.speed > 0.0) {
-            return Err(("speed".into(), "lab.speed: must be a number above 0".into()));
-        }
-        if !(self.lab.boot_seconds.is_finite() && self.lab.boot_seconds >= 0.0) {
-            return Err((
-                "boot_seconds".into(),
-                "lab.boot_seconds: must be 0 or more".into(),
-            ));
-        }
-        if !(self.lab.poll_seconds.is_finite() && self.lab.poll_seconds >= 1.0) {
-            return Err((
-                "poll_seconds".into(),
-                "lab.poll_seconds: must be 1 or more".into(),
-            ));
+        for (key, value, range) in [
+            ("speed", self.lab.speed, SPEED_RANGE),
+            ("boot_seconds", self.lab.boot_seconds, BOOT_SECONDS_RANGE),
+            ("poll_seconds", self.lab.poll_seconds, POLL_SECONDS_RANGE),
+        ] {
+            if let Err(message) = check_range(value, range) {
+                return Err((key.into(), format!("lab.{key}: {message}")));
+            }
         }
         if self.lab.prefix > 30 {
             return Err(("prefix".into(), "lab.prefix: must be 0 to 30".into()));
@@ -307,9 +316,9 @@ impl Topology {
         for (index, d) in self.devices.iter().enumerate() {
             let at = format!("name: {}", d.name);
             let here = |msg: String| (at.clone(), format!("devices[{index}] ({}): {msg}", d.name));
-            if !crate::config::is_hostname(&d.name) {
+            if !is_plain_name(&d.name) {
                 return Err(here(
-                    "name: 1 to 63 letters, digits, '.', '_' or '-'".into(),
+                    "name: 1 to 63 letters, digits, '.', '_' or '-', not starting with '.' (it is a folder name under devices/)".into(),
                 ));
             }
             if !names.insert(d.name.to_ascii_lowercase()) {
@@ -331,6 +340,9 @@ impl Topology {
                 (_, Some(_)) => return Err(here("role: only a CDM has a role".into())),
                 (_, None) => {}
             }
+            if !(1..=MAX_DISK_MB).contains(&d.disk_mb) {
+                return Err(here(format!("disk_mb: must be 1 to {MAX_DISK_MB}")));
+            }
             if d.kind != DeviceKind::Ce && !d.groups.is_empty() {
                 return Err(here("groups: only CEs can join device groups".into()));
             }
@@ -341,7 +353,7 @@ impl Topology {
         for (index, s) in self.servers.iter().enumerate() {
             let at = format!("name: {}", s.name);
             let here = |msg: String| (at.clone(), format!("servers[{index}] ({}): {msg}", s.name));
-            if !crate::config::is_hostname(&s.name) || !names.insert(s.name.to_ascii_lowercase()) {
+            if !is_plain_name(&s.name) || !names.insert(s.name.to_ascii_lowercase()) {
                 return Err(here(
                     "name: invalid or used by another device or server".into(),
                 ));
@@ -399,6 +411,51 @@ impl Topology {
     }
 }
 
+/// The allowed lab clock speeds (`lab.speed`, `--speed`): a thousandth of real time to ten
+/// thousand times faster. Outside, the lab clock's arithmetic or the scheduler's timers overflow
+/// long before anything useful happens.
+pub const SPEED_RANGE: (f64, f64) = (0.001, 10_000.0);
+/// The allowed reboot durations (`lab.boot_seconds`, `--boot-seconds`), lab seconds: up to a day.
+pub const BOOT_SECONDS_RANGE: (f64, f64) = (0.0, 86_400.0);
+/// The allowed agent poll intervals (`lab.poll_seconds`), lab seconds: 1 s to a day.
+pub const POLL_SECONDS_RANGE: (f64, f64) = (1.0, 86_400.0);
+/// The largest device disk (`disk_mb`): 16 TiB.
+pub const MAX_DISK_MB: u64 = 16 * 1024 * 1024;
+
+/// Whether `value` is a finite number within `range` (inclusive); the error says the range.
+pub fn check_range(value: f64, (min, max): (f64, f64)) -> Result<f64, String> {
+    if value.is_finite() && (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "must be a number from {min} to {max} (got {value:?})"
+        ))
+    }
+}
+
+/// A command-line value parser for a number within `range` (`--speed`, `--boot-seconds`).
+pub fn parse_in_range(text: &str, range: (f64, f64)) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    check_range(value, range)
+}
+
+/// Whether `name` can name a device or server: a hostname (`config::is_hostname`) that is also a
+/// plain folder name under `devices/` or `servers/`, so never `.`, `..` or a hidden name.
+pub fn is_plain_name(name: &str) -> bool {
+    crate::config::is_hostname(name) && !name.starts_with('.')
+}
+
+/// Whether `path` stays below the folder it is relative to: not absolute, no `.` or `..` parts.
+pub fn is_inner_path(path: &Path) -> bool {
+    path.components().next().is_some()
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
 /// What is wrong with a `latency_ms`, if anything.
 fn latency_error(latency_ms: Option<f64>) -> Option<String> {
     let ms = latency_ms?;
@@ -410,6 +467,11 @@ fn latency_error(latency_ms: Option<f64>) -> Option<String> {
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
+        .or_else(|| {
+            // `name: '..'`: the same key with its value quoted
+            text.lines()
+                .position(|l| l.replace(['\'', '"'], "").contains(needle))
+        })
         .map(|i| i + 1)
         .unwrap_or(0)
 }
@@ -427,6 +489,50 @@ mod tests {
         assert_eq!(t.port_of(4), 2205);
         // its image server is behind a T1
         assert_eq!(t.servers[0].rate_kbps, 1544);
+    }
+
+    #[test]
+    fn flag_values_are_checked_against_the_same_ranges() {
+        assert_eq!(parse_in_range("2.5", SPEED_RANGE), Ok(2.5));
+        for bad in ["2e11", "1e-300", "NaN", "inf", "-1"] {
+            let e = parse_in_range(bad, SPEED_RANGE).unwrap_err();
+            assert!(e.contains("from 0.001 to 10000"), "{bad}: {e}");
+        }
+        assert!(parse_in_range("x", BOOT_SECONDS_RANGE)
+            .unwrap_err()
+            .contains("not a number"));
+        assert!(parse_in_range("1e300", BOOT_SECONDS_RANGE).is_err());
+    }
+
+    #[test]
+    fn names_that_leave_their_folder_are_refused() {
+        for name in [".", "..", ".hidden", "a/b", "..."] {
+            let text = format!("devices:\n  - name: ok\n    kind: ce\n    ip: 10.0.0.1\n  - name: '{name}'\n    kind: ce\n    ip: 10.0.0.2\n");
+            let e = Topology::parse(&text, "t.yaml").unwrap_err();
+            assert!(
+                e.to_string().starts_with("t.yaml:5: devices[1]"),
+                "{name}: {e}"
+            );
+            let text = format!("devices:\n  - name: ok\n    kind: ce\n    ip: 10.0.0.1\nservers:\n  - name: '{name}'\n    ip: 10.0.0.2\n");
+            let e = Topology::parse(&text, "t.yaml").unwrap_err();
+            assert!(
+                e.to_string().starts_with("t.yaml:6: servers[0]"),
+                "{name}: {e}"
+            );
+        }
+        assert!(is_plain_name("ce-1.lab") && is_plain_name("a..b"));
+    }
+
+    #[test]
+    fn a_deeply_nested_file_is_refused_at_once() {
+        let started = std::time::Instant::now();
+        let text = format!("devices: []\nlab: {}", "{a: ".repeat(100_000));
+        let e = Topology::parse(&text, "t.yaml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:2: collections nested more than 64 deep"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]
@@ -449,6 +555,31 @@ mod tests {
             ),
             ("devices:\n  - name: r\n    kind: cr\n    role: primary\n    ip: 10.0.0.1\n", 2, "role"),
             ("lab:\n  speed: 0\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n", 2, "speed"),
+            (
+                "lab:\n  base_port: 0\n  speed: 1e-300\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n",
+                3,
+                "t.yaml:3: lab.speed: must be a number from 0.001 to 10000 (got 1e-300)",
+            ),
+            (
+                "lab:\n  boot_seconds: 1e300\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n",
+                2,
+                "lab.boot_seconds: must be a number from 0 to 86400",
+            ),
+            (
+                "lab:\n  poll_seconds: 1e300\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n",
+                2,
+                "lab.poll_seconds: must be a number from 1 to 86400",
+            ),
+            (
+                "lab:\n  poll_seconds: .inf\ndevices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n",
+                2,
+                "lab.poll_seconds",
+            ),
+            (
+                "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n    disk_mb: 18446744073709551615\n",
+                2,
+                "disk_mb: must be 1 to 16777216",
+            ),
             (
                 "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\nservers:\n  - name: s\n    ip: 10.0.0.2\n    rate_kbps: 10000001\n",
                 6,

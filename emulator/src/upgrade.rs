@@ -196,7 +196,8 @@ pub async fn fetch(
 }
 
 /// Registers a meta file URL whose content was fetched (`bytes`). The same URL twice is refused,
-/// even if the file behind it changed; an image URL is refused.
+/// even if the file behind it changed, also when written otherwise (a query, `//`, `%6D`, the
+/// default port); an image URL is refused.
 pub fn register(
     cms: &mut Cms,
     url: &str,
@@ -209,7 +210,8 @@ pub fn register(
     let text = String::from_utf8_lossy(bytes);
     let parsed = meta::parse(&text, url).map_err(|e| BadRequest(e.to_string()))?;
     let rows = cms.rows("update_files").map_err(unavailable)?;
-    if rows.iter().any(|r| text_of(r, "url") == url) {
+    let same_file = |other: &str| url_identity(other) == url_identity(url);
+    if rows.iter().any(|r| same_file(&text_of(r, "url"))) {
         return Err(Conflict(text::ALREADY_REGISTERED.into()));
     }
     // A new registration never takes the id of a deleted one that jobs still name.
@@ -235,6 +237,14 @@ pub fn register(
     let view = file_view(&row);
     cms.put("update_files", row).map_err(unavailable)?;
     Ok(view)
+}
+
+/// What the duplicate-URL rule compares: the file a URL names (`ImageUrl::identity`), so that
+/// `...meta?x=1` or `...//meta` is the same URL; the text itself when it does not parse.
+fn url_identity(url: &str) -> String {
+    url.parse::<ImageUrl>()
+        .map(|u| u.identity())
+        .unwrap_or_else(|_| url.to_string())
 }
 
 /// Deletes a registration.

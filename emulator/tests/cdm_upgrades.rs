@@ -120,6 +120,19 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
         .as_str()
         .unwrap()
         .contains("already registered"));
+    // issue 15 item 10: the same file written otherwise was a new registration
+    for same in [
+        format!("{META_521}?x=1"),
+        format!("{META_521}#top"),
+        META_521.replace("/meta/", "//meta/./"),
+        META_521.replace("10.1.1.100", "10.1.1.100:80"),
+        META_521.replace("/meta/", "/%6Deta/"),
+    ] {
+        let (status, body) = call(api, "POST", "/api/files", Some(json!({ "url": same })))
+            .await
+            .unwrap();
+        assert_eq!(status, 409, "{same}: {body}");
+    }
     let image = "http://10.1.1.100/images/ACNS-5.2.1-K9.bin";
     let (status, body) = call(api, "POST", "/api/files", Some(json!({ "url": image })))
         .await

@@ -464,6 +464,89 @@ async fn restore_refuses_a_truncated_dump_and_keeps_everything() {
     assert_eq!(rows(&lab, "cdm1"), before);
 }
 
+/// A dump whose database is changed by `sql` (the same header, a recomputed checksum).
+fn crafted(good: &std::path::Path, dest: &std::path::Path, sql: &str) {
+    let bytes = std::fs::read(good).unwrap();
+    let (header, body) = acnslab::cms::dump::decode(&bytes).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("x.db");
+    std::fs::write(&db, body).unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+    let body = std::fs::read(&db).unwrap();
+    std::fs::write(dest, acnslab::cms::dump::encode(&header, &body)).unwrap();
+}
+
+/// Issue 15 item 8: a dump missing a table, or with wrong columns, restored; `validate` called the
+/// wrong-columns one valid; afterwards CEs could not register.
+#[tokio::test]
+async fn restore_and_validate_refuse_a_database_without_the_schemas_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let before = rows(&lab, "cdm1");
+    cli(
+        &lab,
+        "cdm1",
+        &[
+            "configure terminal",
+            "no cms enable",
+            "end",
+            "cms database backup",
+        ],
+    );
+    let disk = lab.node("cdm1").unwrap().device().disk_dir();
+    let good = std::fs::read_dir(&disk)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "dump"))
+        .unwrap();
+    let wrong_columns =
+        "DROP TABLE jobs; CREATE TABLE jobs (id INTEGER PRIMARY KEY, device INTEGER);";
+    crafted(&good, &disk.join("no-jobs.dump"), "DROP TABLE jobs;");
+    crafted(&good, &disk.join("columns.dump"), wrong_columns);
+    cli(&lab, "cdm1", &["cms database delete", "yes"]);
+    for (file, says) in [
+        ("no-jobs.dump", "table jobs is missing"),
+        (
+            "columns.dump",
+            "table jobs: column device is INTEGER (want TEXT NOT NULL)",
+        ),
+    ] {
+        let out = cli(&lab, "cdm1", &[&format!("cms database restore {file}")]);
+        assert!(out.contains("% Error:"), "{file}: {out}");
+        assert!(
+            out.contains("does not have the tables of schema 5.1"),
+            "{out}"
+        );
+        assert!(out.contains(says), "{file}: {out}");
+        let device = lab.node("cdm1").unwrap().device().clone();
+        assert!(!device.state().cms.as_ref().unwrap().exists(), "{file}");
+    }
+    let name = good.file_name().unwrap().to_string_lossy().into_owned();
+    cli(&lab, "cdm1", &[&format!("cms database restore {name}")]);
+    let out = cli(&lab, "cdm1", &["cms database validate"]);
+    assert!(!out.contains("% Error"), "{out}");
+    // the live database's columns changed behind the CDM's back: validate says so
+    let db = lab.node("cdm1").unwrap().device().dir().join("cms.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("ALTER TABLE update_files DROP COLUMN meta;")
+        .unwrap();
+    let out = cli(&lab, "cdm1", &["cms database validate"]);
+    assert!(
+        out.contains("table update_files: column meta (TEXT NOT NULL DEFAULT '') is missing"),
+        "{out}"
+    );
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("ALTER TABLE update_files ADD COLUMN meta TEXT NOT NULL DEFAULT '';")
+        .unwrap();
+    cli(&lab, "cdm1", &["configure terminal", "cms enable", "end"]);
+    assert_eq!(rows(&lab, "cdm1"), before);
+}
+
 #[tokio::test]
 async fn cms_database_commands_need_their_preconditions() {
     let dir = tempfile::tempdir().unwrap();

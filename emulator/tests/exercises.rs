@@ -97,3 +97,14 @@ async fn the_recovery_exercise_is_open_at_start_and_solved_by_a_restore() {
     assert_solved("03", &before, &after);
     assert!(!before.goals[0].met, "{}", before.render());
 }
+
+/// Issue 15 item 7: points of u32::MAX made the score's sum and percentage overflow.
+#[test]
+fn points_out_of_range_are_refused_with_their_line() {
+    let text = "name: x\ngoals:\n  - goal: a\n    check: {device: ce1, version: 5.1.3}\n    points: 4294967295\n";
+    let e = exercise::parse(text, Path::new("x.yaml")).unwrap_err();
+    assert_eq!((e.file.as_str(), e.line), ("x.yaml", 3), "{e}");
+    assert!(e.message.contains("points must be 1 to 1000"), "{e}");
+    let ok = text.replace("4294967295", "1000");
+    exercise::parse(&ok, Path::new("x.yaml")).unwrap();
+}

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "owned",
             "disk_path",
             "syslog_file",
+            "yaml_limits",
         ],
     ),
     (

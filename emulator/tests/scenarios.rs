@@ -133,6 +133,48 @@ fn semantic_errors_point_at_their_step() {
     assert!(e.message.contains("bad regex"), "{e}");
 }
 
+/// Issue 15 item 5: a scenario's server `folder` outside its lab, with `truncate_server_file`,
+/// emptied a file outside any lab. Now the file is refused before anything runs.
+#[test]
+fn a_server_folder_outside_the_lab_is_refused_and_nothing_is_touched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim.bin");
+    std::fs::write(&victim, "precious").unwrap();
+    let text = format!(
+        "name: escape\ntopology:\n  devices:\n    - name: ce1\n      kind: ce\n      ip: 10.1.1.10\n  servers:\n    - name: images\n      ip: 10.1.1.100\n      folder: {}\nsteps:\n  - truncate_server_file: {{server: images, file: victim.bin, keep: 0}}\n",
+        tmp.path().display()
+    );
+    let e = scenario::parse(&text, Path::new("x.yaml")).unwrap_err();
+    assert_eq!((e.file.as_str(), e.line), ("x.yaml", 10), "{e}");
+    assert!(
+        e.message.contains("inside the lab's state directory"),
+        "{e}"
+    );
+    let e = scenario::parse(
+        &text.replace(&tmp.path().display().to_string(), "../../.."),
+        Path::new("x.yaml"),
+    )
+    .unwrap_err();
+    assert_eq!(e.line, 10, "{e}");
+    let e =
+        parse_error("  - truncate_server_file: {server: images, file: ../victim.bin, keep: 0}\n");
+    assert_eq!(e.line, 3, "{e}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
+
+/// Issue 15 item 10: a 100k-deep nested YAML took 48 s to reject.
+#[test]
+fn a_deeply_nested_scenario_is_refused_at_once_with_its_line() {
+    let started = std::time::Instant::now();
+    let text = format!("name: x\nsteps: {}", "{a: ".repeat(100_000));
+    let e = scenario::parse(&text, Path::new("x.yaml")).unwrap_err();
+    assert_eq!(
+        (e.line, e.message.as_str()),
+        (2, "collections nested more than 64 deep")
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
+
 /// A minimal well-formedness check: every tag closes in order, attributes are quoted, text holds
 /// no raw `<` or stray `&`.
 fn well_formed(xml: &str) -> Result<(), String> {

@@ -5,6 +5,7 @@
 //! rename, so a killed process leaves either the old or the new database, never a broken one.
 //! It knows nothing about sessions, sockets or the network.
 
+mod conform;
 pub mod dump;
 pub mod replication;
 pub mod schema;
@@ -41,6 +42,8 @@ pub enum CmsError {
     },
     #[error("the database is damaged: {0}")]
     Damaged(String),
+    #[error("the database does not have the tables of schema {schema}: {problems}")]
+    WrongShape { schema: Schema, problems: String },
     #[error("{0} backups were already taken this minute; try again in a minute")]
     NoFreeName(u32),
 }
@@ -194,13 +197,15 @@ impl Cms {
             let conn = Connection::open(&probe)?;
             let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
             let schema = meta(&conn, "schema_version")?;
-            Ok::<_, CmsError>((ok, schema))
+            let shape = conform::differences(&conn, header.schema)?;
+            Ok::<_, CmsError>((ok, schema, shape))
         })();
         let _ = std::fs::remove_file(&probe);
-        let (ok, schema) = verdict.map_err(|e| CmsError::Damaged(e.to_string()))?;
+        let (ok, schema, shape) = verdict.map_err(|e| CmsError::Damaged(e.to_string()))?;
         if ok != "ok" || schema.as_deref() != Some(&header.schema.to_string()) {
             return Err(CmsError::Damaged(format!("integrity check: {ok}")));
         }
+        wrong_shape(header.schema, shape)?;
         Ok((header, body.to_vec()))
     }
 
@@ -235,12 +240,7 @@ impl Cms {
         if !schema::is_known(schema) {
             return Err(CmsError::UnknownSchema(schema));
         }
-        for (table, _) in schema::REPLICATED {
-            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map_err(|e| CmsError::Damaged(format!("table {table}: {e}")))?;
-        }
+        wrong_shape(schema, conform::differences(conn, schema)?)?;
         Ok(schema)
     }
 
@@ -546,9 +546,13 @@ impl BackupSource {
             .path
             .with_extension(format!("db.image-{:08x}", rand::random::<u32>()));
         // The header's schema is read from the image itself, so header and body always agree.
-        let taken = conn
-            .execute("VACUUM INTO ?1", params![image.to_string_lossy()])
-            .map_err(CmsError::from)
+        // VACUUM INTO fills an empty file: made first, private.
+        let taken = crate::persist::write_new(&image, b"")
+            .map_err(io(&image))
+            .and_then(|()| {
+                conn.execute("VACUUM INTO ?1", params![image.to_string_lossy()])
+                    .map_err(CmsError::from)
+            })
             .and_then(|_| {
                 let schema = meta(&Connection::open(&image)?, "schema_version")?;
                 let body = std::fs::read(&image).map_err(io(&image))?;
@@ -587,8 +591,22 @@ fn remove_backup_images(path: &Path) {
     }
 }
 
+/// The error for a database whose tables are not those of `schema` (`problems` from
+/// `conform::differences`), if there are any.
+fn wrong_shape(schema: Schema, problems: Vec<String>) -> Result<(), CmsError> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(CmsError::WrongShape {
+        schema,
+        problems: problems.join("; "),
+    })
+}
+
 fn connect(path: &Path) -> Result<Connection, CmsError> {
     let conn = Connection::open(path)?;
+    // Before the WAL files exist: SQLite gives them the database file's mode.
+    crate::persist::make_private(path).map_err(io(path))?;
     // WAL with synchronous=NORMAL: a killed process (or an OS crash) leaves a consistent database
     // that SQLite recovers on the next open; only a power loss may lose the last commits. It saves
     // the fsyncs of every transaction, which upgrade jobs make many of.

@@ -72,6 +72,52 @@ impl ImageUrl {
     pub fn is_http(&self) -> bool {
         matches!(self, ImageUrl::Http { .. })
     }
+
+    /// The file the URL names on its server, as one text: two URLs with the same identity fetch
+    /// the same file (the duplicate-URL rule compares these). The host in lower case, the port
+    /// always given, the path percent-decoded with empty and `.` segments dropped, and for HTTP
+    /// without its query or fragment, which the server does not look at (`...meta?x=1`).
+    pub fn identity(&self) -> String {
+        let (scheme, path) = match self {
+            ImageUrl::Ftp { dir, file, .. } => ("ftp", format!("{dir}/{file}")),
+            ImageUrl::Http { path, .. } => (
+                "http",
+                path.split(['?', '#'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+        };
+        let decoded = percent_decode(&path).unwrap_or(path);
+        let segments: Vec<&str> = decoded
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
+        format!(
+            "{scheme}://{}:{}/{}",
+            self.host().to_ascii_lowercase(),
+            self.port(),
+            segments.join("/")
+        )
+    }
+}
+
+/// `%XX` sequences decoded; `None` for a bad sequence or a result that is not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 impl fmt::Display for ImageUrl {
@@ -359,5 +405,39 @@ pub fn looks_like_image(bytes: &[u8]) -> bool {
         Ok(_) => false,
         // A multi-byte character cut at the 4096-byte boundary is still text.
         Err(e) => e.error_len().is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImageUrl;
+
+    fn identity(url: &str) -> String {
+        url.parse::<ImageUrl>().unwrap().identity()
+    }
+
+    #[test]
+    fn urls_naming_the_same_file_have_one_identity() {
+        let base = identity("http://10.1.1.100/meta/a.meta");
+        assert_eq!(base, "http://10.1.1.100:80/meta/a.meta");
+        for same in [
+            "http://10.1.1.100/meta/a.meta?x=1",
+            "http://10.1.1.100/meta/a.meta#f",
+            "HTTP://10.1.1.100:80/meta//./a.meta",
+            "http://10.1.1.100/%6Deta/a.meta",
+        ] {
+            assert_eq!(identity(same), base, "{same}");
+        }
+        for other in [
+            "http://10.1.1.100/meta/b.meta",
+            "http://10.1.1.100:8080/meta/a.meta",
+            "ftp://10.1.1.100/meta/a.meta",
+        ] {
+            assert_ne!(identity(other), base, "{other}");
+        }
+        assert_eq!(
+            identity("ftp://Images/dir//a.meta"),
+            identity("ftp://images:21/dir/a.meta")
+        );
     }
 }

@@ -355,6 +355,11 @@ fn split_handle(stream: TcpStream) -> io::Result<(TcpStream, std::net::TcpStream
 
 type Body = BoxBody<Bytes, io::Error>;
 
+/// How long an HTTP server of the lab (this one, a CDM's API) waits for a request's headers,
+/// from the connection or the end of the previous request: a client that sends them a byte at a
+/// time (slowloris) or never is closed after this.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Accepts HTTP connections until stopped; each runs as one of `tasks` (dropped when they stop).
 async fn http_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
     let root = Arc::new(inner.folder.clone());
@@ -366,6 +371,8 @@ async fn http_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
         tasks.spawn(async move {
             let service = hyper::service::service_fn(move |req| serve(root.clone(), req));
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -386,7 +393,7 @@ fn simple(status: StatusCode, text: &str) -> Response<Body> {
 
 /// Maps a request path to a file under `root`; `None` for anything that could leave the folder.
 fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(path)?;
+    let decoded = super::meta::percent_decode(path)?;
     let rel = Path::new(decoded.trim_start_matches('/'));
     if decoded.contains('\\') || decoded.contains('\0') {
         return None;
@@ -395,23 +402,6 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
         return None;
     }
     Some(root.join(rel))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 async fn serve(root: Arc<PathBuf>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {

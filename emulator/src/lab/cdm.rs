@@ -21,6 +21,8 @@ pub trait CdmAccess: Send + Sync + 'static {
     fn node(&self, name: &str) -> Option<Arc<Node>>;
     /// Runs an upgrade job as one of the lab's owned tasks (stopped with the lab).
     fn spawn_job(&self, job: Pin<Box<dyn Future<Output = ()> + Send>>);
+    /// The loopback address this CDM's HTTP port listens on.
+    fn http_addr(&self) -> Option<std::net::SocketAddr>;
 }
 
 /// The lab as one CDM's HTTP front ends hold it.
@@ -51,21 +53,51 @@ impl CdmAccess for LabCdm {
             self.cdm.tasks.spawn(job);
         }
     }
+
+    fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.cdm.api_addr
+    }
 }
 
 /// Serves `router` on a CDM's HTTP `listener` until `stop`: then it stops accepting, lets the
-/// requests under way finish and closes its connections (axum's graceful shutdown), and ends.
+/// requests under way finish and closes its connections, and ends once they are closed. Each
+/// connection has the header-read timeout of the lab's HTTP servers
+/// (`images::server::HEADER_READ_TIMEOUT`), which `axum::serve` cannot set.
 pub(super) async fn serve_http(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     stop: tokio_util::sync::CancellationToken,
 ) {
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await;
-    if let Err(e) = served {
-        tracing::error!(error = %e, "CDM HTTP server stopped");
+    let connections = tokio_util::task::TaskTracker::new();
+    let mut backoff = crate::owned::Backoff::default();
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = backoff.accept("CDM HTTP", || listener.accept()) => accepted,
+        };
+        let (router, stop) = (router.clone(), stop.clone());
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let mut router = router.clone();
+                async move { tower_service::Service::call(&mut router, request).await }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(crate::images::server::HEADER_READ_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
     }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
 }
 
 /// Creates the upgrade jobs of `target` to registered file `file` and starts them in the

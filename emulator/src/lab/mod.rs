@@ -65,16 +65,24 @@ pub struct LabOptions {
 /// `acnslab exercise start`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LabOverrides {
-    /// Lab clock speed factor (1 = real time).
-    #[arg(long)]
+    /// Lab clock speed factor (1 = real time; 0.001 to 10000).
+    #[arg(long, value_parser = speed_flag)]
     pub speed: Option<f64>,
-    /// Reboot duration in lab seconds.
-    #[arg(long)]
+    /// Reboot duration in lab seconds (0 to 86400).
+    #[arg(long, value_parser = boot_seconds_flag)]
     pub boot_seconds: Option<f64>,
     /// Rate of every image server's link, in kilobits per lab second (default: each server's
     /// `rate_kbps`, 1544 unless the topology says otherwise; 0: no limit).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::topology::MAX_RATE_KBPS)))]
     pub rate_kbps: Option<u32>,
+}
+
+fn speed_flag(text: &str) -> Result<f64, String> {
+    crate::topology::parse_in_range(text, crate::topology::SPEED_RANGE)
+}
+
+fn boot_seconds_flag(text: &str) -> Result<f64, String> {
+    crate::topology::parse_in_range(text, crate::topology::BOOT_SECONDS_RANGE)
 }
 
 impl LabOverrides {
@@ -125,8 +133,10 @@ pub enum LabError {
     Server { server: String, message: String },
     #[error("no embedded image server named {0}")]
     NoServer(String),
-    #[error("{path}: bad SSH host key: {message}")]
+    #[error("{path}: the device's SSH host key cannot be used: {message}. Remove the file to have a new key made at the next start (clients will see a changed host key), or put an unencrypted OpenSSH ed25519 key there")]
     HostKey { path: PathBuf, message: String },
+    #[error("{dir}: the state directory has devices/ but no topology.yaml, so the lab it holds is not known. Start it with --topology FILE (the topology it was made with), or use another --state-dir for a new lab")]
+    NoTopology { dir: PathBuf },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {
@@ -193,7 +203,7 @@ impl Lab {
     /// in time order, before returning. On a real clock it only runs what is due now.
     pub fn advance(&self, duration: Duration) {
         let clock = &self.inner.clock;
-        let target = clock.now() + chrono::Duration::from_std(duration).unwrap_or_default();
+        let target = crate::clock::later(clock.now(), duration);
         if clock.is_virtual() {
             while let Some(at) = self.inner.link.next_due().filter(|at| *at <= target) {
                 let step = (at - clock.now()).to_std().unwrap_or_default();
@@ -262,4 +272,45 @@ impl Drop for Lab {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        lab: super::LabOverrides,
+    }
+
+    #[test]
+    fn out_of_range_flags_are_refused_with_the_range() {
+        let ok = Flags::try_parse_from(["up", "--speed", "60", "--boot-seconds", "0"]).unwrap();
+        assert_eq!((ok.lab.speed, ok.lab.boot_seconds), (Some(60.0), Some(0.0)));
+        for args in [
+            ["up", "--speed", "2e11"],
+            ["up", "--speed", "1e-300"],
+            ["up", "--boot-seconds", "1e300"],
+            ["up", "--boot-seconds=-1", "--speed=1"],
+        ] {
+            let e = Flags::try_parse_from(args).err().unwrap().to_string();
+            assert!(e.contains("must be a number from"), "{args:?}: {e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lab_refuses_out_of_range_overrides_given_in_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = super::LabOptions::new(dir.path());
+        let mut topology = crate::topology::Topology::default_lab();
+        topology.lab.base_port = 0;
+        options.topology = Some(topology);
+        options.speed = Some(2e11);
+        let e = super::Lab::start(options).await.err().unwrap().to_string();
+        assert!(
+            e.contains("lab.speed: must be a number from 0.001 to 10000"),
+            "{e}"
+        );
+    }
 }

@@ -33,14 +33,16 @@ impl Inner {
     fn run(&self, job: Job) {
         let interval = chrono::Duration::from_std(self.poll_interval).unwrap_or_default();
         let now = self.clock.now();
+        let next = crate::clock::later(now, self.poll_interval);
         match job {
             Job::Poll(i) => {
                 crate::agent::poll(&self.nodes[i].device, &self.link.network);
-                self.link.schedule(now + interval, Job::Poll(i));
+                self.link.schedule(next, Job::Poll(i));
             }
             Job::Sweep(i) => {
-                crate::network::sweep(&self.nodes[i].device, now - interval * 3);
-                self.link.schedule(now + interval, Job::Sweep(i));
+                let since = now.checked_sub_signed(interval * 3).unwrap_or(now);
+                crate::network::sweep(&self.nodes[i].device, since);
+                self.link.schedule(next, Job::Sweep(i));
             }
             Job::Boot(i) => self.nodes[i].boot_complete(),
         }

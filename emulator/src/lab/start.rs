@@ -34,12 +34,25 @@ impl Lab {
     pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
         let dir = options.state_dir.clone();
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
+        // an older version left 0644.
+        let tightened = tighten_state_dir(&dir).map_err(io_error(&dir))?;
+        if tightened > 0 {
+            tracing::warn!(
+                state_dir = %dir.display(),
+                tightened,
+                "files and folders of the state directory were readable by others: now 0600/0700"
+            );
+        }
         let mut topology = match options.topology {
             Some(t) => t,
             None => {
                 let stored = dir.join(TOPOLOGY_FILE);
                 if stored.exists() {
                     Topology::load(&stored)?
+                } else if dir.join("devices").is_dir() {
+                    // never a default lab over the devices of another
+                    return Err(LabError::NoTopology { dir });
                 } else {
                     Topology::default_lab()
                 }
@@ -59,6 +72,7 @@ impl Lab {
                 server.rate_kbps = rate;
             }
         }
+        topology.recheck("the command-line overrides")?;
         let text = serde_norway::to_string(&topology).unwrap_or_default();
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
@@ -250,10 +264,11 @@ async fn start_servers(
                 },
             )
         } else {
-            let folder = spec
-                .folder
-                .clone()
-                .unwrap_or_else(|| dir.join("servers").join(&spec.name));
+            // A relative folder is one of the state directory's.
+            let folder = match &spec.folder {
+                Some(folder) => dir.join(folder),
+                None => dir.join("servers").join(&spec.name),
+            };
             std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
             let images = LabImages {
                 current: topology
@@ -344,7 +359,16 @@ fn load_or_create_host_key(path: &Path) -> Result<russh::keys::PrivateKey, LabEr
         message,
     };
     match std::fs::read_to_string(path) {
-        Ok(text) => russh::keys::PrivateKey::from_openssh(text).map_err(|e| bad(e.to_string())),
+        Ok(text) => {
+            let key =
+                russh::keys::PrivateKey::from_openssh(text).map_err(|e| bad(e.to_string()))?;
+            if key.is_encrypted() {
+                return Err(bad(
+                    "it is protected by a passphrase, which the lab cannot give".into(),
+                ));
+            }
+            Ok(key)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let seed: [u8; 32] = rand::random();
             let key = russh::keys::PrivateKey::from(Ed25519Keypair::from_seed(&seed));
@@ -356,6 +380,26 @@ fn load_or_create_host_key(path: &Path) -> Result<russh::keys::PrivateKey, LabEr
         }
         Err(e) => Err(io_error(path)(e)),
     }
+}
+
+/// Takes away other users' access to the state directory and what the lab keeps in it (its own
+/// files, `devices/`, `servers/`): only those, as the directory may hold other files of the user.
+/// Returns how many files and folders were tightened.
+fn tighten_state_dir(dir: &Path) -> std::io::Result<usize> {
+    let mut tightened = 0;
+    if std::fs::metadata(dir)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0)?
+    {
+        crate::persist::make_private(dir)?;
+        tightened += 1;
+    }
+    for name in [TOPOLOGY_FILE, "lab.json", "devices", "servers"] {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            tightened += crate::persist::tighten_tree(&path)?;
+        }
+    }
+    Ok(tightened)
 }
 
 /// Each device holds a listening socket and its sessions: lift the soft open-file limit to the hard one.

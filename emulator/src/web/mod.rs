@@ -15,7 +15,9 @@
 //!
 //! The folder:
 //! - `auth`: administrator login and logout, the login sessions of this CDM (in [`Gui`]), the
-//!   [`auth::Admin`] extractor that sends everyone else to the login window;
+//!   [`auth::Admin`] extractor that sends everyone else to the login window; sessions expire
+//!   (idle 30 minutes, 12 hours in all);
+//! - `lockout`: five failed logins within a minute lock the login window for a minute;
 //! - `frame`: the frame of every window (header, menu, note or error) and `data_window`, a window
 //!   whose data comes from the primary's database;
 //! - `flash`: the note or error a form's redirect carries (`?note=` / `?error=`);
@@ -27,6 +29,7 @@
 mod auth;
 mod flash;
 mod frame;
+mod lockout;
 mod pages;
 mod run_show;
 
@@ -39,10 +42,12 @@ use axum::Router;
 use crate::lab::CdmShared as Shared;
 use pages::{devices, groups, jobs, software};
 
-/// What every page handler gets: the lab access of the API and this CDM's login sessions.
+/// What every page handler gets: the lab access of the API, this CDM's login sessions and its
+/// login lockout.
 pub(crate) struct Gui {
     lab: Shared,
     logins: auth::Logins,
+    lockout: lockout::Lockout,
 }
 
 /// The router's state.
@@ -51,7 +56,11 @@ type GuiState = Arc<Gui>;
 /// The page routes of the CDM that `lab` serves, with their state (its login sessions).
 pub fn routes(lab: Shared) -> Router {
     let logins = auth::Logins::new(&lab.cdm().spec().name);
-    let state: GuiState = Arc::new(Gui { lab, logins });
+    let state: GuiState = Arc::new(Gui {
+        lab,
+        logins,
+        lockout: lockout::Lockout::default(),
+    });
     Router::new()
         .route("/", get(|| async { Redirect::to("/devices/ce") }))
         .route("/login", get(auth::login_page).post(auth::login))

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+/// The longest duration a scenario file may give: ten years of lab time (3650d).
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+
 /// A lab-clock duration written as `30s`, `5m`, `1h`, `1h30m`, `2d` (or a bare number of seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dur(pub Duration);
@@ -28,7 +31,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         if digits == 0 {
             return Err(bad());
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        let n: u64 = rest[..digits].parse().map_err(|_| too_long(text))?;
         rest = &rest[digits..];
         let unit = rest
             .chars()
@@ -36,16 +39,30 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .collect::<String>();
         rest = &rest[unit.len()..];
         let d = match unit.as_str() {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            "d" => Duration::from_secs(n * 86400),
+            "ms" => Some(Duration::from_millis(n)),
+            "s" => Some(Duration::from_secs(n)),
+            "m" => n.checked_mul(60).map(Duration::from_secs),
+            "h" => n.checked_mul(3600).map(Duration::from_secs),
+            "d" => n.checked_mul(86400).map(Duration::from_secs),
             _ => return Err(bad()),
         };
-        total += d;
+        total = d
+            .and_then(|d| total.checked_add(d))
+            .ok_or_else(|| too_long(text))?;
     }
-    Ok(total)
+    within_bounds(total, text)
+}
+
+fn too_long(text: &str) -> String {
+    format!("duration '{text}' is too long: the most is 3650d")
+}
+
+fn within_bounds(d: Duration, text: &str) -> Result<Duration, String> {
+    if d > MAX_DURATION {
+        Err(too_long(text))
+    } else {
+        Ok(d)
+    }
 }
 
 impl<'de> Deserialize<'de> for Dur {
@@ -59,7 +76,9 @@ impl<'de> Deserialize<'de> for Dur {
         match Raw::deserialize(d)
             .map_err(|_| serde::de::Error::custom("bad duration: use 30s, 5m, 1h or 1h30m"))?
         {
-            Raw::Secs(s) => Ok(Dur(Duration::from_secs(s))),
+            Raw::Secs(s) => within_bounds(Duration::from_secs(s), &s.to_string())
+                .map(Dur)
+                .map_err(serde::de::Error::custom),
             Raw::Text(t) => parse_duration(&t)
                 .map(Dur)
                 .map_err(serde::de::Error::custom),
@@ -80,5 +99,24 @@ mod tests {
         assert!(parse_duration("5 minutes").is_err());
         assert!(parse_duration("m5").is_err());
         assert!(parse_duration("").is_err());
+        assert_eq!(parse_duration("3650d"), Ok(MAX_DURATION));
+    }
+
+    #[test]
+    fn huge_durations_are_refused_not_overflowed() {
+        for text in [
+            "3651d",
+            "18446744073709551615d",
+            "99999999999999999999s",
+            "1e300s",
+        ] {
+            let e = parse_duration(text).unwrap_err();
+            assert!(
+                e.contains("3650d") || e.contains("bad duration"),
+                "{text}: {e}"
+            );
+        }
+        let e = serde_norway::from_str::<Dur>("18446744073709551615").unwrap_err();
+        assert!(e.to_string().contains("3650d"), "{e}");
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::yaml::{block_of, line_of_key};
 use super::ScenarioError;
-use crate::topology::Topology;
+use crate::topology::{is_inner_path, Topology};
 
 /// The virtual clock's start when the file names none (the time of the behaviour spec's examples).
 pub fn default_start() -> DateTime<Utc> {
@@ -74,6 +74,23 @@ pub(crate) fn lab_of(
     } else {
         Topology::default_lab()
     };
+    // A scenario's server folders stay inside the lab's state directory: its fault steps write there.
+    for s in &topology.servers {
+        if let Some(folder) = s.folder.as_deref().filter(|f| !is_inner_path(f)) {
+            let shown = folder.display().to_string();
+            let line = text
+                .lines()
+                .position(|l| l.contains("folder") && l.contains(&shown))
+                .map_or(1, |i| i + 1);
+            return Err(err(
+                line,
+                format!(
+                    "servers ({}): folder: '{}' must be a relative path inside the lab's state directory (no '..', not absolute)",
+                    s.name, shown
+                ),
+            ));
+        }
+    }
     // A scenario's lab never takes fixed ports: many may run at once.
     topology.lab.base_port = 0;
     for d in &mut topology.devices {
@@ -109,6 +126,36 @@ pub(super) fn start_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_folders_outside_the_state_directory_are_refused_with_their_line() {
+        for folder in ["/tmp/victim", "../victim", "images/../../x", "."] {
+            let text = format!(
+                "name: t\ntopology:\n  devices:\n    - name: a\n      kind: ce\n      ip: 10.0.0.1\n  servers:\n    - name: s\n      ip: 10.0.0.2\n      folder: {folder}\n"
+            );
+            let value: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+            let e = lab_of(
+                &text,
+                Path::new("x.yaml"),
+                false,
+                value.get("topology"),
+                None,
+            )
+            .unwrap_err();
+            assert_eq!((e.file.as_str(), e.line), ("x.yaml", 10), "{folder}: {e}");
+            assert!(e.message.contains("must be a relative path inside"), "{e}");
+        }
+        let text = "topology:\n  devices:\n    - name: a\n      kind: ce\n      ip: 10.0.0.1\n  servers:\n    - name: s\n      ip: 10.0.0.2\n      folder: mine/images\n";
+        let value: serde_norway::Value = serde_norway::from_str(text).unwrap();
+        assert!(lab_of(
+            text,
+            Path::new("x.yaml"),
+            false,
+            value.get("topology"),
+            None
+        )
+        .is_ok());
+    }
 
     #[test]
     fn the_default_start_is_the_spec_examples_time() {

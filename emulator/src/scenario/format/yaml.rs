@@ -12,6 +12,11 @@ pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(
     text: &str,
     path: &Path,
 ) -> Result<T, ScenarioError> {
+    crate::yaml_limits::check(text).map_err(|e| ScenarioError {
+        file: path.display().to_string(),
+        line: e.line,
+        message: e.message,
+    })?;
     serde_norway::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line()).unwrap_or(0);
         let message = e.to_string();

@@ -3,6 +3,7 @@
 //! `*_server_file` steps and the `file_exists`/`file_absent` checks. Owns no network or power
 //! faults (those are one call on the lab each, in the run loop).
 
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
@@ -18,11 +19,22 @@ impl Runner<'_> {
         text: &str,
     ) -> Result<(), String> {
         let text = self.subst(text)?;
-        let path = self.server_folder(server)?.join(file);
+        let folder = self.server_folder(server)?;
+        let path = folder.join(file);
         if let Some(dir) = path.parent() {
+            // no folder is made through a link that leaves the server's folder
+            let mut existing = dir;
+            while !existing.exists() {
+                existing = existing.parent().unwrap_or(&folder);
+            }
+            contained(&folder, &existing.join("x"))?;
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+        let path = contained(&folder, &path)?;
+        let mut f = open_no_link(&path, true)?;
+        f.set_len(0)
+            .and_then(|()| f.write_all(text.as_bytes()))
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 
     fn server_folder(&self, server: &str) -> Result<PathBuf, String> {
@@ -44,7 +56,7 @@ impl Runner<'_> {
         };
         let matches = matching_files(&dir, pattern);
         match matches.len() {
-            1 => Ok(dir.join(&matches[0])),
+            1 => contained(&folder, &dir.join(&matches[0])),
             0 => Err(format!("no file matching '{file}' on server {server}")),
             _ => Err(format!(
                 "'{file}' matches {} files on server {server}: {}",
@@ -58,7 +70,7 @@ impl Runner<'_> {
         let dir = self.device(device).disk_dir();
         let matches = matching_files(&dir, pattern);
         match matches.len() {
-            1 => Ok(dir.join(&matches[0])),
+            1 => contained(&dir, &dir.join(&matches[0])),
             0 => Err(format!(
                 "no file matching '{pattern}' in /local/local1 of {device}"
             )),
@@ -112,8 +124,52 @@ fn name_pattern(pattern: &str) -> Option<GlobMatcher> {
         .map(|g| g.compile_matcher())
 }
 
+/// `path`, checked to lie inside `root` once every symbolic link on the way is followed, and not
+/// to be a link itself: a fault step never touches a file outside the lab's folders.
+pub(super) fn contained(root: &Path, path: &Path) -> Result<PathBuf, String> {
+    let outside = || {
+        format!(
+            "{}: refused, it leads outside {} (a symbolic link or '..')",
+            path.display(),
+            root.display()
+        )
+    };
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(outside());
+    }
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(outside());
+    };
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", parent.display()))?;
+    if !parent.starts_with(&root) || name == ".." {
+        return Err(outside());
+    }
+    Ok(parent.join(name))
+}
+
+/// Opens `path` for reading and writing (creating it if `create`) without following a symbolic
+/// link in its last part: a link put there after [`contained`] looked is refused, not followed.
+fn open_no_link(path: &Path, create: bool) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(create)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 pub(super) fn corrupt(path: &Path) -> Result<(), String> {
-    let mut bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut f = open_no_link(path, false)?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     if bytes.is_empty() {
         return Err(format!(
             "{}: empty file, nothing to corrupt",
@@ -126,28 +182,59 @@ pub(super) fn corrupt(path: &Path) -> Result<(), String> {
     for i in (mid..end.min(mid + 16)).chain(end.saturating_sub(4)..end) {
         bytes[i] ^= 0x5a;
     }
-    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+    f.seek(SeekFrom::Start(0))
+        .and_then(|_| f.write_all(&bytes))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub(super) fn truncate(path: &Path, how: Truncate) -> Result<(), String> {
-    let len = std::fs::metadata(path)
+    let f = open_no_link(path, false)?;
+    let len = f
+        .metadata()
         .map_err(|e| format!("{}: {e}", path.display()))?
         .len();
     let to = match how {
         Truncate::Drop(n) => len.saturating_sub(n),
         Truncate::Keep(n) => n.min(len),
     };
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
     f.set_len(to)
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::glob;
+    use super::{contained, corrupt, glob, truncate, Truncate};
+
+    #[test]
+    fn fault_steps_never_touch_a_file_outside_their_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (folder, outside) = (tmp.path().join("server"), tmp.path().join("victim"));
+        std::fs::create_dir_all(folder.join("images")).unwrap();
+        std::fs::write(&outside, "precious").unwrap();
+        std::os::unix::fs::symlink(&outside, folder.join("images/link.bin")).unwrap();
+        std::os::unix::fs::symlink(tmp.path(), folder.join("up")).unwrap();
+        std::fs::write(folder.join("images/real.bin"), "image").unwrap();
+        for path in [
+            folder.join("images/link.bin"),
+            folder.join("up/victim"),
+            folder.join("images/../../victim"),
+            outside.clone(),
+        ] {
+            let e = contained(&folder, &path).unwrap_err();
+            assert!(
+                e.contains("refused, it leads outside"),
+                "{}: {e}",
+                path.display()
+            );
+        }
+        let inside = contained(&folder, &folder.join("images/real.bin")).unwrap();
+        truncate(&inside, Truncate::Keep(2)).unwrap();
+        assert_eq!(std::fs::read(&inside).unwrap(), b"im");
+        // even a path that was not checked is not followed through its last link
+        assert!(truncate(&folder.join("images/link.bin"), Truncate::Keep(0)).is_err());
+        assert!(corrupt(&folder.join("images/link.bin")).is_err());
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+    }
 
     #[test]
     fn a_star_matches_any_run_and_the_rest_itself() {

@@ -1,6 +1,9 @@
 //! The CDM's HTTP API (JSON; see docs/api.md): what the guide does in the CDM GUI, for scripts,
 //! scenario files and `acnslab cdm`. Each CDM listens on loopback; only the primary answers, a
 //! standby says so (503). Handlers call `upgrade` and the lab; they hold no state of their own.
+//! `guard` checks `Host` and `Origin` on every request, API and web pages alike.
+
+mod guard;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -27,8 +30,10 @@ impl IntoResponse for UpgradeError {
     }
 }
 
-/// The routes: the JSON API under `/api`, the web pages (`crate::web`) elsewhere.
+/// The routes: the JSON API under `/api`, the web pages (`crate::web`) elsewhere, all behind the
+/// `Host`/`Origin` guard of the port they are served on.
 pub fn router(lab: Shared) -> Router {
+    let port = lab.http_addr().map(|a| a.port());
     Router::new()
         .route("/api/devices", get(devices))
         .route("/api/groups", get(groups))
@@ -39,6 +44,7 @@ pub fn router(lab: Shared) -> Router {
         .route("/api/jobs/{id}", get(job))
         .with_state(lab.clone())
         .merge(crate::web::routes(lab))
+        .layer(axum::middleware::from_fn_with_state(port, guard::check))
 }
 
 /// What a CDM serves on its HTTP port: the API and the web pages (for [`crate::lab::LabOptions`]).

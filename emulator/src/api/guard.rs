@@ -1,0 +1,146 @@
+//! Who may talk to a CDM's HTTP port (the API and the web pages). A request must name the port in
+//! its `Host` header as loopback does (`127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`): a web
+//! page that reaches loopback through a name of its own (DNS rebinding) is answered 421. A
+//! state-changing request (anything but GET, HEAD, OPTIONS) that a browser sends from another
+//! origin (`Origin`, or `Sec-Fetch-Site: cross-site`) is answered 403, so a page elsewhere cannot
+//! post forms or API calls to the lab (CSRF). Refusals are JSON errors. Knows nothing of routes.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// The names a client on this host reaches the port by.
+const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
+/// The middleware: `port` is the port the router is served on (`None`: not known, no check).
+pub(super) async fn check(
+    State(port): State<Option<u16>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(port) = port {
+        if let Err((code, message)) = verdict(port, request.method(), request.headers()) {
+            tracing::warn!(%message, "CDM HTTP request refused");
+            return (code, Json(json!({ "error": message }))).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Whether a request with these headers may reach the routes of the port `port`.
+fn verdict(port: u16, method: &Method, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
+    let own = |authority: &str| {
+        LOOPBACK_NAMES
+            .iter()
+            .any(|name| authority.eq_ignore_ascii_case(&format!("{name}:{port}")))
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if !own(host) {
+        return Err((
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "Host '{host}' is not this server: use 127.0.0.1:{port}, localhost:{port} or [::1]:{port}"
+            ),
+        ));
+    }
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let same = origin.strip_prefix("http://").is_some_and(own);
+        if !same {
+            return Err((
+                StatusCode::FORBIDDEN,
+                format!("cross-origin request from '{origin}' refused"),
+            ));
+        }
+    } else if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.to_str().unwrap_or_default(), "same-origin" | "none") {
+            return Err((
+                StatusCode::FORBIDDEN,
+                "cross-site request refused".to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn only_the_ports_own_names_and_origins_pass() {
+        let post = Method::POST;
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST:8080",
+            "[::1]:8080",
+        ] {
+            assert!(
+                verdict(8080, &Method::GET, &headers(&[("host", host)])).is_ok(),
+                "{host}"
+            );
+        }
+        for host in [
+            "evil.example:8080",
+            "127.0.0.1:8081",
+            "127.0.0.1",
+            "localhost.evil:8080",
+        ] {
+            let (code, message) =
+                verdict(8080, &Method::GET, &headers(&[("host", host)])).unwrap_err();
+            assert_eq!(code, StatusCode::MISDIRECTED_REQUEST, "{host}");
+            assert!(message.contains(host), "{message}");
+        }
+        assert!(verdict(8080, &Method::GET, &HeaderMap::new()).is_err());
+        let own = [
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://localhost:8080"),
+        ];
+        assert!(verdict(8080, &post, &headers(&own)).is_ok());
+        for origin in [
+            "http://evil.example",
+            "null",
+            "http://127.0.0.1:9",
+            "https://127.0.0.1:8080",
+        ] {
+            let h = headers(&[("host", "127.0.0.1:8080"), ("origin", origin)]);
+            assert_eq!(
+                verdict(8080, &post, &h).unwrap_err().0,
+                StatusCode::FORBIDDEN,
+                "{origin}"
+            );
+            // reading is left to the browser's same-origin rule
+            assert!(verdict(8080, &Method::GET, &h).is_ok());
+        }
+        let h = headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")]);
+        assert_eq!(
+            verdict(8080, &post, &h).unwrap_err().0,
+            StatusCode::FORBIDDEN
+        );
+        // scripts and curl send neither
+        assert!(verdict(
+            8080,
+            &Method::DELETE,
+            &headers(&[("host", "127.0.0.1:8080")])
+        )
+        .is_ok());
+    }
+}
