@@ -123,13 +123,12 @@ static NTP_SERVER: ConfigCommand = ConfigCommand::new(
         H_NTP_ADDRESS,
     ],
     |args, config, _| {
-        let mut servers = config.ntp_servers.clone();
-        add_unique(&mut servers, ntp_addresses(args));
-        if servers.len() > MAX_NTP_SERVERS {
-            return Err(msg::TOO_MANY_NTP_SERVERS.into());
-        }
-        config.ntp_servers = servers;
-        Ok(Applied::default())
+        add_bounded(
+            &mut config.ntp_servers,
+            ntp_addresses(args),
+            MAX_NTP_SERVERS,
+            msg::TOO_MANY_NTP_SERVERS,
+        )
     },
 );
 
@@ -155,13 +154,12 @@ static IP_NAME_SERVER: ConfigCommand = ConfigCommand::new(
     "ip name-server A.B.C.D$server",
     &[H_IP, H_NAME_SERVER, H_NAME_SERVER_ADDRESS],
     |args, config, _| {
-        let mut servers = config.name_servers.clone();
-        add_unique(&mut servers, [args.ipv4("server")]);
-        if servers.len() > MAX_NAME_SERVERS {
-            return Err(msg::TOO_MANY_NAME_SERVERS.into());
-        }
-        config.name_servers = servers;
-        Ok(Applied::default())
+        add_bounded(
+            &mut config.name_servers,
+            [args.ipv4("server")],
+            MAX_NAME_SERVERS,
+            msg::TOO_MANY_NAME_SERVERS,
+        )
     },
 );
 
@@ -201,13 +199,12 @@ static LOGGING_HOST: ConfigCommand = ConfigCommand::new(
     "logging host A.B.C.D$host",
     &[H_LOGGING, H_LOGGING_HOST, H_LOGGING_ADDRESS],
     |args, config, _| {
-        let mut hosts = config.logging_hosts.clone();
-        add_unique(&mut hosts, [args.ipv4("host")]);
-        if hosts.len() > MAX_LOGGING_HOSTS {
-            return Err(msg::TOO_MANY_LOGGING_HOSTS.into());
-        }
-        config.logging_hosts = hosts;
-        Ok(Applied::default())
+        add_bounded(
+            &mut config.logging_hosts,
+            [args.ipv4("host")],
+            MAX_LOGGING_HOSTS,
+            msg::TOO_MANY_LOGGING_HOSTS,
+        )
     },
 );
 
@@ -263,13 +260,25 @@ static NO_EXEC_TIMEOUT: ConfigCommand = ConfigCommand::new(
     },
 );
 
-/// Appends the addresses of `new` that `list` does not have yet, in order.
-fn add_unique(list: &mut Vec<Ipv4Addr>, new: impl IntoIterator<Item = Ipv4Addr>) {
+/// Appends the addresses of `new` that `list` does not have yet, in order, unless the list would
+/// then hold more than `max` (ACNS's limit for that list): then `too_many` and nothing changes.
+fn add_bounded(
+    list: &mut Vec<Ipv4Addr>,
+    new: impl IntoIterator<Item = Ipv4Addr>,
+    max: usize,
+    too_many: &str,
+) -> Result<Applied, String> {
+    let mut grown = list.clone();
     for address in new {
-        if !list.contains(&address) {
-            list.push(address);
+        if !grown.contains(&address) {
+            grown.push(address);
         }
     }
+    if grown.len() > max {
+        return Err(too_many.into());
+    }
+    *list = grown;
+    Ok(Applied::default())
 }
 
 #[cfg(test)]
