@@ -34,15 +34,21 @@ impl Inner {
         let interval = chrono::Duration::from_std(self.poll_interval).unwrap_or_default();
         let now = self.clock.now();
         let next = crate::clock::later(now, self.poll_interval);
+        // At the clock's last date (it saturates there) a job would be due again at once, forever.
+        let again = |job| {
+            if next > now {
+                self.link.schedule(next, job);
+            }
+        };
         match job {
             Job::Poll(i) => {
                 crate::agent::poll(&self.nodes[i].device, &self.link.network);
-                self.link.schedule(next, Job::Poll(i));
+                again(Job::Poll(i));
             }
             Job::Sweep(i) => {
                 let since = now.checked_sub_signed(interval * 3).unwrap_or(now);
                 crate::network::sweep(&self.nodes[i].device, since);
-                self.link.schedule(next, Job::Sweep(i));
+                again(Job::Sweep(i));
             }
             Job::Boot(i) => self.nodes[i].boot_complete(),
         }
