@@ -54,3 +54,45 @@ fn a_client_that_never_reads_cannot_take_the_labs_memory() {
     assert!(run.stdout.contains(CE1_VERSION_LINE), "{}", run.describe());
     lab.stop();
 }
+
+/// Connections that never log in took a descriptor and ~11 KB each for up to an hour, with no
+/// bound (issue 15, item 3). Now a device keeps at most 32 waiting to log in: the 33rd and later
+/// are closed at once (they read EOF instead of the SSH banner), the other devices serve as
+/// before, and the device serves again as soon as the flood goes.
+#[test]
+fn a_flood_of_connections_that_never_log_in_is_capped_per_device() {
+    use std::io::Read;
+    let lab = acnslab_tests::TestLab::start();
+    let ce1 = lab.port("ce1");
+    let flood: Vec<std::net::TcpStream> = (0..100)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", ce1)).unwrap())
+        .collect();
+    let banner = |socket: &std::net::TcpStream| {
+        let mut socket = socket.try_clone().unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let n = socket.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let banners: Vec<String> = flood.iter().map(banner).collect();
+    assert!(
+        banners[0].starts_with("SSH-2.0-"),
+        "the first ones wait to log in"
+    );
+    assert_eq!(banners[99], "", "the last one is closed at once");
+    let waiting = banners.iter().filter(|b| b.starts_with("SSH-2.0-")).count();
+    assert_eq!(waiting, acnslab::ssh::MAX_UNAUTHENTICATED);
+    // the other devices serve as before
+    let run = ssh_exec(lab.port("ce2"), "show version");
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    drop(flood);
+    // and ce1 again, once the flood is gone
+    let served = acnslab_tests::wait_for(Duration::from_secs(10), || {
+        ssh_exec(ce1, "show version")
+            .stdout
+            .contains(CE1_VERSION_LINE)
+    });
+    assert!(served, "ce1 did not serve again after the flood");
+}

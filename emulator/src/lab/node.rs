@@ -42,6 +42,8 @@ pub struct Node {
     pub(super) listener: Mutex<Option<CancellationToken>>,
     pub(super) connections: Mutex<HashMap<u64, russh::server::Handle>>,
     pub(super) next_connection: AtomicU64,
+    /// Connections that have not logged in yet (bounded, see `ssh::MAX_UNAUTHENTICATED`).
+    pub(super) pre_login: Arc<crate::ssh::PreLogin>,
     pub(super) me: Weak<Node>,
 }
 
@@ -162,8 +164,14 @@ impl Node {
 
     /// Serves one SSH connection, owned by the lab, in a span naming the device and the peer.
     fn connect(self: &Arc<Self>, socket: tokio::net::TcpStream, peer: SocketAddr) {
+        let Some(ticket) = self.pre_login.admit() else {
+            // closed at once: a flood of connections that never log in holds nothing more
+            tracing::debug!(device = %self.spec.name, %peer, "too many connections waiting to log in; closed");
+            drop(socket);
+            return;
+        };
         let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
-        let handler = crate::ssh::Connection::new(self.clone(), Some(peer), id);
+        let handler = crate::ssh::Connection::new(self.clone(), Some(peer), id, ticket.clone());
         let config = self.ssh.clone();
         let span = tracing::info_span!(
             "ssh",
@@ -176,12 +184,39 @@ impl Node {
             async move {
                 tracing::debug!("connected");
                 let _ = socket.set_nodelay(true);
-                match russh::server::run_stream(config, socket, handler).await {
-                    Ok(session) => match session.await {
-                        Ok(()) => tracing::debug!("closed"),
-                        Err(e) => tracing::debug!(error = %e, "ssh session ended with an error"),
-                    },
-                    Err(e) => tracing::debug!(error = %e, "ssh handshake failed"),
+                let grace = tokio::time::sleep(crate::ssh::LOGIN_GRACE);
+                tokio::pin!(grace);
+                let session = tokio::select! {
+                    started = russh::server::run_stream(config, socket, handler) => started,
+                    _ = &mut grace => {
+                        tracing::debug!("no login within the grace time; closed");
+                        return;
+                    }
+                };
+                let session = match session {
+                    Ok(session) => session,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "ssh handshake failed");
+                        return;
+                    }
+                };
+                tokio::pin!(session);
+                let ended = tokio::select! {
+                    ended = &mut session => Some(ended),
+                    _ = &mut grace, if !ticket.is_logged_in() => None,
+                };
+                let ended = match ended {
+                    Some(ended) => ended,
+                    None if !ticket.is_logged_in() => {
+                        tracing::debug!("no login within the grace time; closed");
+                        return;
+                    }
+                    None => session.await,
+                };
+                drop(ticket);
+                match ended {
+                    Ok(()) => tracing::debug!("closed"),
+                    Err(e) => tracing::debug!(error = %e, "ssh session ended with an error"),
                 }
             }
             .instrument(span),

@@ -175,6 +175,7 @@ impl Lab {
                 listener: Mutex::new(None),
                 connections: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
+                pre_login: Default::default(),
                 me: me.clone(),
             });
             nodes.push(node);

@@ -150,10 +150,81 @@ pub struct Connection {
     id: u64,
     user: Option<(String, u8)>,
     channels: HashMap<ChannelId, ChannelState>,
+    /// Its place among the device's connections that have not logged in yet.
+    ticket: Arc<PreLoginTicket>,
+}
+
+/// Connections of one device that may be waiting to log in at once; more are closed at once
+/// (a flood of idle connections takes no more of the lab than this). [ours; OpenSSH's
+/// MaxStartups starts refusing at 10]
+pub const MAX_UNAUTHENTICATED: usize = 32;
+/// How long a connection may take to log in before it is closed. [ours; OpenSSH's
+/// LoginGraceTime is 120 s]
+pub const LOGIN_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The connections of a device that have not logged in yet.
+#[derive(Default)]
+pub struct PreLogin {
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl PreLogin {
+    /// A place for a new connection, or `None` when [`MAX_UNAUTHENTICATED`] are waiting.
+    pub fn admit(self: &Arc<Self>) -> Option<Arc<PreLoginTicket>> {
+        use std::sync::atomic::Ordering;
+        self.waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_UNAUTHENTICATED).then_some(n + 1)
+            })
+            .ok()?;
+        Some(Arc::new(PreLoginTicket {
+            gate: self.clone(),
+            logged_in: std::sync::atomic::AtomicBool::new(false),
+        }))
+    }
+
+    /// How many are waiting now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// One connection's place in [`PreLogin`], given back when it logs in or goes.
+pub struct PreLoginTicket {
+    gate: Arc<PreLogin>,
+    logged_in: std::sync::atomic::AtomicBool,
+}
+
+impl PreLoginTicket {
+    fn log_in(&self) {
+        if !self
+            .logged_in
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            self.gate
+                .waiting
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+
+    pub fn is_logged_in(&self) -> bool {
+        self.logged_in.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+impl Drop for PreLoginTicket {
+    fn drop(&mut self) {
+        self.log_in();
+    }
 }
 
 impl Connection {
-    pub fn new(node: Arc<dyn Host>, peer: Option<SocketAddr>, id: u64) -> Self {
+    pub fn new(
+        node: Arc<dyn Host>,
+        peer: Option<SocketAddr>,
+        id: u64,
+        ticket: Arc<PreLoginTicket>,
+    ) -> Self {
         let peer = peer
             .map(|p| p.ip().to_string())
             .unwrap_or_else(|| "unknown".into());
@@ -163,6 +234,7 @@ impl Connection {
             id,
             user: None,
             channels: HashMap::new(),
+            ticket,
         }
     }
 
@@ -239,6 +311,7 @@ impl Handler for Connection {
     }
 
     async fn auth_succeeded(&mut self, session: &mut Session) -> Result<(), Self::Error> {
+        self.ticket.log_in();
         self.node.remember_connection(self.id, session.handle());
         Ok(())
     }
