@@ -57,6 +57,7 @@ pub mod exercise;
 pub mod images;
 pub mod install;
 pub mod lab;
+pub mod lockout;
 pub mod network;
 pub mod owned;
 pub mod persist;

@@ -96,3 +96,17 @@ fn a_flood_of_connections_that_never_log_in_is_capped_per_device() {
     });
     assert!(served, "ce1 did not serve again after the flood");
 }
+
+/// SSH logins had a 200 ms delay but no lockout: 185 guesses a second with 50 connections
+/// (issue 15, item 10). Now ten failures within a minute lock the device's logins for a minute,
+/// the right password too; the other devices are not affected.
+#[test]
+fn ten_wrong_passwords_lock_a_devices_logins_for_a_minute() {
+    let lab = acnslab_tests::TestLab::start();
+    let guessed =
+        acnslab_tests::run_client("guesses.py", &[lab.port("ce1").to_string(), "10".into()]);
+    assert_eq!(guessed["right"], "refused", "{guessed:#}");
+    let other = acnslab_tests::run_client("guesses.py", &[lab.port("ce2").to_string(), "1".into()]);
+    assert_eq!(other["right"], "accepted", "{other:#}");
+    eprintln!("ten guesses: {guessed}");
+}

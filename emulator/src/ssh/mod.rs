@@ -162,10 +162,26 @@ pub const MAX_UNAUTHENTICATED: usize = 32;
 /// LoginGraceTime is 120 s]
 pub const LOGIN_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The connections of a device that have not logged in yet.
-#[derive(Default)]
+/// Failed SSH logins of one device within [`LOGIN_FAILURE_WINDOW`] after which every login is
+/// refused for that window. [ours: a human's typos stay far below it; a guesser gets ten tries a
+/// minute instead of ~185 a second]
+pub const MAX_LOGIN_FAILURES: usize = 10;
+/// See [`MAX_LOGIN_FAILURES`].
+pub const LOGIN_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A device's logins: the connections that have not logged in yet, and the recent failures.
 pub struct PreLogin {
     waiting: std::sync::atomic::AtomicUsize,
+    failures: crate::lockout::Lockout,
+}
+
+impl Default for PreLogin {
+    fn default() -> Self {
+        PreLogin {
+            waiting: Default::default(),
+            failures: crate::lockout::Lockout::new(MAX_LOGIN_FAILURES, LOGIN_FAILURE_WINDOW),
+        }
+    }
 }
 
 impl PreLogin {
@@ -239,6 +255,19 @@ impl Connection {
     }
 
     fn check(&mut self, user: &str, password: &str) -> Auth {
+        let now = std::time::Instant::now();
+        let failures = &self.ticket.gate.failures;
+        if let Some(wait) = failures.wait(now) {
+            tracing::info!(
+                user,
+                wait_s = wait.as_secs(),
+                "login refused: too many failures"
+            );
+            return Auth::Reject {
+                proceed_with_methods: Some(login_methods()),
+                partial_success: false,
+            };
+        }
         match self.node.device().authenticate(user, password) {
             Some(privilege) => {
                 tracing::Span::current().record("user", user);
@@ -247,6 +276,7 @@ impl Connection {
                 Auth::Accept
             }
             None => {
+                failures.failed(now);
                 tracing::info!(user, "login failed");
                 // Both methods stay on offer: a client may try again (OpenSSH asks three times),
                 // and paramiko, told that `password` is still allowed, reports a wrong password

@@ -29,7 +29,6 @@
 mod auth;
 mod flash;
 mod frame;
-mod lockout;
 mod pages;
 mod run_show;
 
@@ -47,7 +46,7 @@ use pages::{devices, groups, jobs, software};
 pub(crate) struct Gui {
     lab: Shared,
     logins: auth::Logins,
-    lockout: lockout::Lockout,
+    lockout: crate::lockout::Lockout,
 }
 
 /// The router's state.
@@ -59,7 +58,7 @@ pub fn routes(lab: Shared) -> Router {
     let state: GuiState = Arc::new(Gui {
         lab,
         logins,
-        lockout: lockout::Lockout::default(),
+        lockout: crate::lockout::Lockout::default(),
     });
     Router::new()
         .route("/", get(|| async { Redirect::to("/devices/ce") }))

@@ -1,44 +1,63 @@
-//! The login lockout of one CDM's web GUI: after [`MAX_FAILURES`] failed logins within
-//! [`WINDOW`], every login (right or wrong) is refused until [`WINDOW`] has passed since the last
-//! failure. Every client of a lab is on loopback, so the count is per CDM, not per address: a
-//! password guesser gets a handful of tries a minute instead of thousands a second. Real time
-//! (`Instant`), not the lab clock: a fast or virtual lab clock must not shorten it. Pure: the
-//! caller passes the time in.
+//! A login lockout (a CDM's web GUI, a device's SSH logins): after `max_failures` failed logins
+//! within `window`, every login (right or wrong) is refused until `window` has passed since the
+//! last failure. Every client of a lab is on loopback, so the count is per CDM or device, not per
+//! address: a password guesser gets a handful of tries a minute instead of thousands a second.
+//! Real time (`Instant`), not the lab clock: a fast or virtual lab clock must not shorten it.
+//! Pure: the caller passes the time in.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed logins allowed within [`WINDOW`].
+/// The web GUI's rule: five failed logins within a minute.
 pub const MAX_FAILURES: usize = 5;
 /// How far back failures count, and how long a lockout lasts after the last one.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
-/// The recent failures of one CDM's logins.
-#[derive(Default)]
-pub(super) struct Lockout {
+/// The recent failures of one login window.
+pub struct Lockout {
     failures: Mutex<VecDeque<Instant>>,
+    max_failures: usize,
+    window: Duration,
+}
+
+impl Default for Lockout {
+    /// [`MAX_FAILURES`] within [`WINDOW`].
+    fn default() -> Self {
+        Lockout::new(MAX_FAILURES, WINDOW)
+    }
 }
 
 impl Lockout {
+    /// Locks after `max_failures` failed logins within `window`, for `window` after the last.
+    pub fn new(max_failures: usize, window: Duration) -> Self {
+        Lockout {
+            failures: Mutex::new(VecDeque::new()),
+            max_failures: max_failures.max(1),
+            window,
+        }
+    }
+
     /// `None` when a login may be tried at `now`; else how long until it may.
-    pub(super) fn wait(&self, now: Instant) -> Option<Duration> {
+    pub fn wait(&self, now: Instant) -> Option<Duration> {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         while failures
             .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW)
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
         {
             failures.pop_front();
         }
         let last = *failures.back()?;
-        (failures.len() >= MAX_FAILURES)
-            .then(|| WINDOW.saturating_sub(now.saturating_duration_since(last)))
+        (failures.len() >= self.max_failures).then(|| {
+            self.window
+                .saturating_sub(now.saturating_duration_since(last))
+        })
     }
 
-    /// A failed login at `now` (the list never holds more than [`MAX_FAILURES`]).
-    pub(super) fn failed(&self, now: Instant) {
+    /// A failed login at `now` (the list never holds more than `max_failures`).
+    pub fn failed(&self, now: Instant) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() == MAX_FAILURES {
+        if failures.len() >= self.max_failures {
             failures.pop_front();
         }
         failures.push_back(now);
