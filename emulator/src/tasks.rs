@@ -311,14 +311,9 @@ impl NetworkClient<'_> {
     /// Counts a transfer of `bytes` with the server behind `host` on both interfaces (`download`:
     /// from the server to this device).
     fn count(&self, host: &str, bytes: u64, download: bool) {
-        let Some(network) = self.network else { return };
-        let Some(server) = network.server_ip(host) else {
-            return;
-        };
-        let me = self.device.identity.ip;
-        let (from, to) = if download { (server, me) } else { (me, server) };
-        network.traffic().count(to, from, REQUEST_BYTES);
-        network.traffic().count(from, to, bytes);
+        if let Some(network) = self.network {
+            network.count_transfer(self.device.identity.ip, host, bytes, download);
+        }
     }
 
     /// The pace of a transfer with the server behind `host`: the rate of the lab's link to it on
@@ -333,9 +328,6 @@ impl NetworkClient<'_> {
         }
     }
 }
-
-/// The bytes a transfer's request takes on the wire (login, commands), for the interface counters.
-const REQUEST_BYTES: u64 = 300;
 
 /// What connecting through a cut link gives.
 fn refused() -> TransferError {

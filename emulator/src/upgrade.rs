@@ -694,10 +694,8 @@ pub async fn run_job(
         .map_err(|e| e.to_string()),
         _ => Err(format!("no server at {}", meta.url.host())),
     };
-    if let (Ok(bytes), Some(server_ip)) = (&result, network.server_ip(host)) {
-        network
-            .traffic()
-            .count(server_ip, device.identity.ip, *bytes);
+    if let Ok(bytes) = &result {
+        network.count_transfer(device.identity.ip, host, *bytes, true);
     }
     let result = result.and_then(|bytes| {
         if !device.still_up(mark) {

@@ -103,7 +103,7 @@ const NTP_ADDRESSES: [&str; 4] = ["server1", "server2", "server3", "server4"];
 
 /// The addresses given to `ntp server` or `no ntp server`, in order.
 fn ntp_addresses(args: &Args<'_>) -> Vec<Ipv4Addr> {
-    std::iter::once(args.ipv4("server1"))
+    std::iter::once(args.ipv4(NTP_ADDRESSES[0]))
         .chain(
             NTP_ADDRESSES[1..]
                 .iter()

@@ -72,6 +72,9 @@ pub enum Answer {
 /// exchange of a few hundred bytes).
 const CMS_MESSAGE_BYTES: u64 = 640;
 
+/// The bytes a transfer's request takes on the wire (login, commands), for the interface counters.
+const TRANSFER_REQUEST_BYTES: u64 = 300;
+
 /// Why a message did not arrive.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
@@ -158,18 +161,12 @@ impl Network {
     /// The address of a host given by address, or by the name of a server or a device of the lab
     /// (the lab's own names, as its DNS would give them).
     pub fn resolve(&self, host: &str) -> Option<Ipv4Addr> {
-        if let Ok(ip) = host.parse() {
-            return Some(ip);
-        }
-        self.server_names
-            .get(&host.to_ascii_lowercase())
-            .copied()
-            .or_else(|| {
-                self.devices
-                    .values()
-                    .find(|d| d.identity.name.eq_ignore_ascii_case(host))
-                    .map(|d| d.identity.ip)
-            })
+        self.address_or_server_name(host).or_else(|| {
+            self.devices
+                .values()
+                .find(|d| d.identity.name.eq_ignore_ascii_case(host))
+                .map(|d| d.identity.ip)
+        })
     }
 
     /// The lab's name for an address: a server's or a device's topology name.
@@ -181,22 +178,39 @@ impl Network {
             .or_else(|| self.devices.get(&ip).map(|d| d.identity.name.clone()))
     }
 
+    /// `host` as an address, or the address of the server of that name.
+    fn address_or_server_name(&self, host: &str) -> Option<Ipv4Addr> {
+        host.parse()
+            .ok()
+            .or_else(|| self.server_names.get(&host.to_ascii_lowercase()).copied())
+    }
+
     /// The virtual address of an image server given by address or name.
     pub fn server_ip(&self, host: &str) -> Option<Ipv4Addr> {
-        let ip = host
-            .parse()
-            .ok()
-            .or_else(|| self.server_names.get(&host.to_ascii_lowercase()).copied())?;
+        let ip = self.address_or_server_name(host)?;
         self.servers.contains_key(&ip).then_some(ip)
     }
 
     /// The image server behind a virtual address or server name.
     pub fn server(&self, host: &str) -> Option<ServerEndpoints> {
-        let ip = host
-            .parse()
-            .ok()
-            .or_else(|| self.server_names.get(&host.to_ascii_lowercase()).copied())?;
-        self.servers.get(&ip).copied()
+        self.servers
+            .get(&self.address_or_server_name(host)?)
+            .copied()
+    }
+
+    /// Counts a transfer of `bytes` between the device at `device` and the server behind `host`
+    /// on both interfaces, with its request (`download`: from the server to the device).
+    pub fn count_transfer(&self, device: Ipv4Addr, host: &str, bytes: u64, download: bool) {
+        let Some(server) = self.server_ip(host) else {
+            return;
+        };
+        let (from, to) = if download {
+            (server, device)
+        } else {
+            (device, server)
+        };
+        self.traffic.count(to, from, TRANSFER_REQUEST_BYTES);
+        self.traffic.count(from, to, bytes);
     }
 
     fn cuts(&self) -> std::sync::MutexGuard<'_, HashSet<(Ipv4Addr, Ipv4Addr)>> {

@@ -62,8 +62,9 @@ struct ChannelState {
     pump: Option<Arc<pump::Pump>>,
 }
 
-fn lock(shell: &Mutex<Shell>) -> std::sync::MutexGuard<'_, Shell> {
-    shell.lock().unwrap_or_else(|p| p.into_inner())
+/// A lock of the SSH edge's state, whatever a panicking holder left.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// How often (lab time) an idle watcher looks again when it has nothing to wait for: no timeout
@@ -212,7 +213,8 @@ pub struct PreLoginTicket {
 }
 
 impl PreLoginTicket {
-    fn log_in(&self) {
+    /// Gives the place back (the connection logged in, or went); once.
+    fn give_back(&self) {
         if !self
             .logged_in
             .swap(true, std::sync::atomic::Ordering::AcqRel)
@@ -230,7 +232,7 @@ impl PreLoginTicket {
 
 impl Drop for PreLoginTicket {
     fn drop(&mut self) {
-        self.log_in();
+        self.give_back();
     }
 }
 
@@ -341,7 +343,7 @@ impl Handler for Connection {
     }
 
     async fn auth_succeeded(&mut self, session: &mut Session) -> Result<(), Self::Error> {
-        self.ticket.log_in();
+        self.ticket.give_back();
         self.node.remember_connection(self.id, session.handle());
         Ok(())
     }

@@ -17,14 +17,14 @@
 //! the connection's [`Handle`].
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use russh::server::{Handle, Msg};
 use russh::{ChannelId, ChannelWriteHalf};
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
-use super::Host;
+use super::{lock, Host};
 use crate::driver::{self, After, Ran};
 use crate::session::Action;
 use crate::shell::Shell;
@@ -37,10 +37,6 @@ pub const HIGH_WATER: usize = 256 * 1024;
 pub const MAX_HELD: usize = 64 * 1024;
 /// Ctrl-C.
 const INTERRUPT: u8 = 0x03;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 #[derive(Default)]
 struct Inbox {
