@@ -41,6 +41,7 @@
 //!
 //! `acnslab bench` is no part of the library: it lives in the binary (`src/bin/acnslab/bench/`).
 
+pub mod admission;
 pub mod agent;
 pub mod api;
 pub mod app;

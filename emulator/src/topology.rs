@@ -74,6 +74,93 @@ pub struct LabSettings {
     /// may set its own `latency_ms`). A round trip between two nodes crosses both links twice.
     #[serde(default = "default_latency_ms")]
     pub latency_ms: f64,
+    /// How many connections the lab holds at once (docs/security.md).
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
+    pub limits: Limits,
+}
+
+/// How many connections the lab holds at once, and for how long before login (`lab.limits`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Connections of every kind (SSH, HTTP, FTP) the lab holds at once. Default: what the
+    /// process's limit on open files leaves once the lab's own files and listeners are counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u32>,
+    /// SSH connections of the whole lab waiting to log in. Default: half of `connections`, at
+    /// most 256, so that a flood that never logs in leaves the other half to sessions, the API
+    /// and transfers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unauthenticated: Option<u32>,
+    /// SSH connections of one device waiting to log in (OpenSSH's MaxStartups starts refusing at
+    /// 10).
+    #[serde(default = "default_unauthenticated_per_device")]
+    pub unauthenticated_per_device: u32,
+    /// Seconds a connection may take to log in before it is closed (OpenSSH: 120).
+    #[serde(default = "default_login_grace_seconds")]
+    pub login_grace_seconds: u32,
+    /// Connections of one HTTP or FTP listener (a CDM's API and GUI, an image server).
+    #[serde(default = "default_connections_per_listener")]
+    pub connections_per_listener: u32,
+}
+
+fn default_unauthenticated_per_device() -> u32 {
+    32
+}
+fn default_login_grace_seconds() -> u32 {
+    60
+}
+fn default_connections_per_listener() -> u32 {
+    64
+}
+
+/// The allowed values of each `lab.limits` key: (key, least, most).
+pub const LIMIT_RANGES: [(&str, u32, u32); 5] = [
+    ("connections", 16, 1_000_000),
+    ("unauthenticated", 1, 1_000_000),
+    ("unauthenticated_per_device", 1, 10_000),
+    ("login_grace_seconds", 1, 3_600),
+    ("connections_per_listener", 1, 100_000),
+];
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connections: None,
+            unauthenticated: None,
+            unauthenticated_per_device: default_unauthenticated_per_device(),
+            login_grace_seconds: default_login_grace_seconds(),
+            connections_per_listener: default_connections_per_listener(),
+        }
+    }
+}
+
+impl Limits {
+    fn is_default(&self) -> bool {
+        *self == Limits::default()
+    }
+
+    /// The first key out of its range, as an error message.
+    fn check(&self) -> Result<(), (String, String)> {
+        let values = [
+            self.connections,
+            self.unauthenticated,
+            Some(self.unauthenticated_per_device),
+            Some(self.login_grace_seconds),
+            Some(self.connections_per_listener),
+        ];
+        for ((key, least, most), value) in LIMIT_RANGES.into_iter().zip(values) {
+            if let Some(value) = value {
+                if !(least..=most).contains(&value) {
+                    return Err((
+                        key.into(),
+                        format!("lab.limits.{key}: must be {least} to {most} (got {value})"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn default_base_port() -> u16 {
@@ -112,6 +199,7 @@ impl Default for LabSettings {
             gateway: default_gateway(),
             prefix: default_prefix(),
             latency_ms: default_latency_ms(),
+            limits: Limits::default(),
         }
     }
 }
@@ -311,6 +399,7 @@ impl Topology {
         if let Some(message) = latency_error(Some(self.lab.latency_ms)) {
             return Err(("latency_ms".into(), format!("lab.{message}")));
         }
+        self.lab.limits.check()?;
         let (mut names, mut ips, mut ports) = (HashSet::new(), HashSet::new(), HashSet::new());
         let mut primaries = 0;
         for (index, d) in self.devices.iter().enumerate() {

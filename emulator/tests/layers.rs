@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "syslog_file",
             "yaml_limits",
             "lockout",
+            "admission",
         ],
     ),
     (

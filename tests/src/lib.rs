@@ -438,13 +438,26 @@ impl LabProcess {
     /// Starts `acnslab up --state-dir DIR --base-port PORT --boot-seconds 1 EXTRA...` and waits until
     /// the `devices` ports accept connections. `EXTRA` may set `--boot-seconds` itself.
     pub fn start(state_dir: &Path, base_port: u16, devices: u16, extra: &[&str]) -> LabProcess {
+        Self::start_with_open_files(state_dir, base_port, devices, extra, None)
+    }
+
+    /// [`LabProcess::start`] with the process's limit on open files (soft and hard, as
+    /// `prlimit --nofile=N` sets it) when `open_files` is given.
+    pub fn start_with_open_files(
+        state_dir: &Path,
+        base_port: u16,
+        devices: u16,
+        extra: &[&str],
+        open_files: Option<u64>,
+    ) -> LabProcess {
         use std::os::unix::process::CommandExt;
         let boot: &[&str] = if extra.contains(&"--boot-seconds") {
             &[]
         } else {
             &["--boot-seconds", "1"]
         };
-        let mut child = Command::new(acnslab_binary())
+        let mut command = Command::new(acnslab_binary());
+        command
             .arg("up")
             .arg("--state-dir")
             .arg(state_dir)
@@ -454,9 +467,25 @@ impl LabProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .expect("start acnslab up");
+            .process_group(0);
+        if let Some(limit) = open_files {
+            let limit = libc::rlimit {
+                rlim_cur: limit as libc::rlim_t,
+                rlim_max: limit as libc::rlim_t,
+            };
+            // SAFETY: setrlimit is async-signal-safe; it only touches the child's own limits.
+            #[allow(unsafe_code)]
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let mut child = command.spawn().expect("start acnslab up");
         let stdout = spawn_reader(child.stdout.take().expect("piped stdout"));
         let stderr = spawn_reader(child.stderr.take().expect("piped stderr"));
         let mut process = LabProcess {
@@ -486,6 +515,29 @@ impl LabProcess {
     /// The lab's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// CPU time the lab process has used so far (user and system), from /proc.
+    pub fn cpu_time(&self) -> Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // the fields after the command name (which may hold spaces) in parentheses
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the command name
+        let total = ticks(11) + ticks(12);
+        // SAFETY: sysconf has no preconditions.
+        #[allow(unsafe_code)]
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Duration::from_millis(total * 1000 / per_second)
     }
 
     /// The lab process's resident memory, in KiB (`VmRSS` of /proc).

@@ -83,7 +83,8 @@ fn a_flood_of_connections_that_never_log_in_is_capped_per_device() {
     );
     assert_eq!(banners[99], "", "the last one is closed at once");
     let waiting = banners.iter().filter(|b| b.starts_with("SSH-2.0-")).count();
-    assert_eq!(waiting, acnslab::ssh::MAX_UNAUTHENTICATED);
+    let per_device = acnslab::topology::Limits::default().unauthenticated_per_device;
+    assert_eq!(waiting, per_device as usize);
     // the other devices serve as before
     let run = ssh_exec(lab.port("ce2"), "show version");
     assert_eq!(run.code(), 0, "{}", run.describe());
@@ -109,4 +110,111 @@ fn ten_wrong_passwords_lock_a_devices_logins_for_a_minute() {
     let other = acnslab_tests::run_client("guesses.py", &[lab.port("ce2").to_string(), "1".into()]);
     assert_eq!(other["right"], "accepted", "{other:#}");
     eprintln!("ten guesses: {guessed}");
+}
+
+/// Descriptors ran out and the whole lab stopped (issue 15, item 3): under `prlimit --nofile=200`
+/// a few hundred connections that never log in left every device, the API and the control socket
+/// silent (and the control socket dead for good after one failed accept). Now the lab keeps a
+/// share of its descriptors for what is already logged in, its API and its control socket:
+/// connections waiting to log in are bounded lab-wide as well as per device, and every accepted
+/// connection within the number the descriptor limit allows.
+#[test]
+fn when_descriptors_run_short_the_lab_keeps_serving() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let devices = 8u16;
+    let base = free_base_port(devices);
+    let mut topology =
+        String::from("devices:\n  - {name: cdm1, kind: cdm, role: primary, ip: 10.1.1.5}\n");
+    for i in 1..devices {
+        topology.push_str(&format!(
+            "  - {{name: ce{i}, kind: ce, ip: 10.1.1.{}}}\n",
+            10 + i
+        ));
+    }
+    topology.push_str("servers:\n  - {name: images, ip: 10.1.1.100}\n");
+    let file = dir.path().join("topology.yaml");
+    std::fs::write(&file, topology).unwrap();
+    let state = dir.path().join("state");
+    let lab = LabProcess::start_with_open_files(
+        &state,
+        base,
+        devices,
+        &["--topology", file.to_str().unwrap()],
+        Some(200),
+    );
+    // a session logged in before the flood
+    let mut before = acnslab_tests::Terminal::open(lab.port(1), "ce1#");
+    // the flood: 40 idle connections on every device, 320 in all, more than the descriptor limit
+    let mut flood = Vec::new();
+    for _ in 0..40 {
+        for i in 0..devices {
+            if let Ok(socket) = std::net::TcpStream::connect(("127.0.0.1", lab.port(i))) {
+                flood.push(socket);
+            }
+        }
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let cpu = lab.cpu_time();
+    assert!(
+        cpu > Duration::ZERO,
+        "the lab's CPU time is read (it did start)"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let busy = lab.cpu_time() - cpu;
+    eprintln!(
+        "flood of {} connections under 200 descriptors: the lab used {:?} of CPU in 3 s",
+        flood.len(),
+        busy
+    );
+    assert!(
+        busy < Duration::from_millis(1500),
+        "the lab spun while out of descriptors: {busy:?} of CPU in 3 s"
+    );
+    // the session logged in before still runs commands
+    let shown = before.run("show version", "ce1#");
+    assert!(shown.contains("Version"), "{}", before.describe());
+    // the API answers
+    let devices_listed = acnslab_tests::run_acnslab(
+        &["cdm", "--state-dir", state.to_str().unwrap(), "devices"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(devices_listed.code(), 0, "{}", devices_listed.describe());
+    assert!(
+        devices_listed.stdout.contains("ce7"),
+        "{}",
+        devices_listed.describe()
+    );
+    // the control socket answers
+    let mut control = std::os::unix::net::UnixStream::connect(state.join("control.sock"))
+        .expect("connect to the control socket");
+    control
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    control.write_all(b"{\"now\": null}\n").unwrap();
+    let mut reply = [0u8; 256];
+    let n = control.read(&mut reply).unwrap_or(0);
+    let reply = String::from_utf8_lossy(&reply[..n]);
+    assert!(reply.contains("\"output\""), "control socket: {reply:?}");
+    // and once the flood goes, every device takes logins again
+    drop(flood);
+    for i in 0..devices {
+        let served = acnslab_tests::wait_for(Duration::from_secs(20), || {
+            ssh_exec(lab.port(i), "show version").code() == 0
+        });
+        assert!(
+            served,
+            "device {i} did not take logins again after the flood"
+        );
+    }
+    drop(before);
+    let (_, _, err) = lab.stop();
+    eprintln!(
+        "{}",
+        err.lines()
+            .filter(|l| l.contains("limit"))
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

@@ -14,6 +14,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use crate::admission::Gate;
 use crate::owned::{Backoff, Tasks};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
@@ -52,8 +53,34 @@ struct Inner {
     password: String,
     ftp_addr: SocketAddr,
     http_addr: SocketAddr,
+    gates: ServerGates,
     running: tokio::sync::Mutex<Option<Running>>,
 }
+
+/// How many connections the servers take at once: a place in `ftp` or `http` for each
+/// connection (each inside the lab's connections), and for an FTP session one more in
+/// `connections` for its data connection.
+#[derive(Clone)]
+pub struct ServerGates {
+    pub ftp: Arc<Gate>,
+    pub http: Arc<Gate>,
+    pub connections: Arc<Gate>,
+}
+
+impl ServerGates {
+    /// The gates of a server on its own (not part of a lab): `per_listener` connections each.
+    pub fn alone(per_listener: usize) -> ServerGates {
+        let connections = Gate::new("connections of the image server", per_listener * 4);
+        ServerGates {
+            ftp: Gate::inside(&connections, "FTP connections", per_listener),
+            http: Gate::inside(&connections, "HTTP connections", per_listener),
+            connections,
+        }
+    }
+}
+
+/// Connections per listener of a server started on its own ([`ImageServer::start`]).
+const CONNECTIONS_ALONE: usize = 64;
 
 /// The servers' accept loops and connections, stopped together.
 struct Running {
@@ -76,6 +103,19 @@ impl ImageServer {
         user: &str,
         password: &str,
     ) -> Result<Self, ServerError> {
+        let gates = ServerGates::alone(CONNECTIONS_ALONE);
+        Self::start_limited(folder, ftp_port, http_port, user, password, gates).await
+    }
+
+    /// [`ImageServer::start`] within `gates` (a lab's).
+    pub async fn start_limited(
+        folder: PathBuf,
+        ftp_port: u16,
+        http_port: u16,
+        user: &str,
+        password: &str,
+        gates: ServerGates,
+    ) -> Result<Self, ServerError> {
         if !folder.is_dir() {
             return Err(ServerError::Folder(folder));
         }
@@ -92,6 +132,7 @@ impl ImageServer {
             password: password.to_string(),
             ftp_addr: local(&ftp, ftp_port),
             http_addr: local(&http, http_port),
+            gates,
             running: tokio::sync::Mutex::new(None),
         });
         *inner.running.lock().await = Some(Inner::spawn(&inner, ftp, http));
@@ -197,10 +238,24 @@ async fn ftp_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
     });
     let mut backoff = Backoff::default();
     loop {
-        let (stream, _) = backoff.accept("FTP", || listener.accept()).await;
+        let (stream, peer) = backoff.accept("FTP", || listener.accept()).await;
+        // a place for the session and one for its data connection
+        let passes = inner
+            .gates
+            .ftp
+            .enter()
+            .and_then(|control| Ok((control, inner.gates.connections.enter()?)));
+        let passes = match passes {
+            Ok(passes) => passes,
+            Err(refused) => {
+                refused.log("FTP", peer);
+                continue;
+            }
+        };
         let root = inner.folder.clone();
         let auth = auth.clone();
         tasks.spawn(async move {
+            let _passes = passes;
             // Keep a handle on the control socket so a stop cuts the session (the FTP server's
             // own tasks hold the stream).
             let Ok((stream, control)) = split_handle(stream) else {
@@ -365,10 +420,18 @@ async fn http_accept(inner: Arc<Inner>, listener: TcpListener, tasks: Tasks) {
     let root = Arc::new(inner.folder.clone());
     let mut backoff = Backoff::default();
     loop {
-        let (stream, _) = backoff.accept("HTTP", || listener.accept()).await;
+        let (stream, peer) = backoff.accept("HTTP", || listener.accept()).await;
+        let pass = match inner.gates.http.enter() {
+            Ok(pass) => pass,
+            Err(refused) => {
+                refused.log("HTTP", peer);
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let root = root.clone();
         tasks.spawn(async move {
+            let _pass = pass;
             let service = hyper::service::service_fn(move |req| serve(root.clone(), req));
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())

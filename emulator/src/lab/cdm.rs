@@ -62,21 +62,31 @@ impl CdmAccess for LabCdm {
 /// Serves `router` on a CDM's HTTP `listener` until `stop`: then it stops accepting, lets the
 /// requests under way finish and closes its connections, and ends once they are closed. Each
 /// connection has the header-read timeout of the lab's HTTP servers
-/// (`images::server::HEADER_READ_TIMEOUT`), which `axum::serve` cannot set.
+/// (`images::server::HEADER_READ_TIMEOUT`), which `axum::serve` cannot set, and takes a place in
+/// `gate` (closed at once when there is none).
 pub(super) async fn serve_http(
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    gate: std::sync::Arc<crate::admission::Gate>,
     stop: tokio_util::sync::CancellationToken,
 ) {
     let connections = tokio_util::task::TaskTracker::new();
     let mut backoff = crate::owned::Backoff::default();
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = stop.cancelled() => break,
             accepted = backoff.accept("CDM HTTP", || listener.accept()) => accepted,
         };
+        let pass = match gate.enter() {
+            Ok(pass) => pass,
+            Err(refused) => {
+                refused.log("CDM HTTP", peer);
+                continue;
+            }
+        };
         let (router, stop) = (router.clone(), stop.clone());
         connections.spawn(async move {
+            let _pass = pass;
             let service = hyper::service::service_fn(move |request| {
                 let mut router = router.clone();
                 async move { tower_service::Service::call(&mut router, request).await }

@@ -20,6 +20,7 @@
 
 mod cdm;
 mod info;
+pub mod limits;
 mod node;
 mod scheduler;
 mod start;
@@ -116,6 +117,8 @@ pub enum LabError {
     Topology(#[from] TopologyError),
     #[error(transparent)]
     Device(#[from] DeviceError),
+    #[error(transparent)]
+    Limits(#[from] limits::LimitsError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use super::lock;
+use crate::admission::Gate;
 use crate::device::{Device, PowerEffect, PowerEvent};
 use crate::network::{Job, LabLink};
 use crate::owned::{Backoff, Tasks};
@@ -40,9 +41,13 @@ pub struct Node {
     pub(super) tasks: Tasks,
     /// Stops the current listener (a reboot closes the port).
     pub(super) listener: Mutex<Option<CancellationToken>>,
-    pub(super) connections: Mutex<HashMap<u64, russh::server::Handle>>,
+    /// The handles of its open SSH connections, by connection id (a reload closes them).
+    pub(super) handles: Mutex<HashMap<u64, russh::server::Handle>>,
     pub(super) next_connection: AtomicU64,
-    /// Connections that have not logged in yet (bounded, see `ssh::MAX_UNAUTHENTICATED`).
+    /// Every connection the lab holds (`lab.limits.connections`): an SSH connection takes a
+    /// place for as long as it is open.
+    pub(super) connections: Arc<Gate>,
+    /// Connections that have not logged in yet (`lab.limits.unauthenticated_per_device`).
     pub(super) pre_login: Arc<crate::ssh::PreLogin>,
     pub(super) me: Weak<Node>,
 }
@@ -164,15 +169,23 @@ impl Node {
 
     /// Serves one SSH connection, owned by the lab, in a span naming the device and the peer.
     fn connect(self: &Arc<Self>, socket: tokio::net::TcpStream, peer: SocketAddr) {
-        let Some(ticket) = self.pre_login.admit() else {
-            // closed at once: a flood of connections that never log in holds nothing more
-            tracing::debug!(device = %self.spec.name, %peer, "too many connections waiting to log in; closed");
-            drop(socket);
-            return;
+        // closed at once when the lab or the device is at a limit: a flood of connections that
+        // never log in holds nothing more
+        let admitted = self
+            .connections
+            .enter()
+            .and_then(|pass| Ok((pass, self.pre_login.admit()?)));
+        let (pass, ticket) = match admitted {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                refused.log(&self.spec.name, peer);
+                return;
+            }
         };
         let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
         let handler = crate::ssh::Connection::new(self.clone(), Some(peer), id, ticket.clone());
         let config = self.ssh.clone();
+        let login_grace = self.pre_login.grace();
         let span = tracing::info_span!(
             "ssh",
             device = %self.spec.name,
@@ -184,7 +197,7 @@ impl Node {
             async move {
                 tracing::debug!("connected");
                 let _ = socket.set_nodelay(true);
-                let grace = tokio::time::sleep(crate::ssh::LOGIN_GRACE);
+                let grace = tokio::time::sleep(login_grace);
                 tokio::pin!(grace);
                 let session = tokio::select! {
                     started = russh::server::run_stream(config, socket, handler) => started,
@@ -214,6 +227,7 @@ impl Node {
                     None => session.await,
                 };
                 drop(ticket);
+                drop(pass);
                 match ended {
                     Ok(()) => tracing::debug!("closed"),
                     Err(e) => tracing::debug!(error = %e, "ssh session ended with an error"),
@@ -230,15 +244,15 @@ impl Node {
     }
 
     pub(crate) fn remember_connection(&self, id: u64, handle: russh::server::Handle) {
-        lock(&self.connections).insert(id, handle);
+        lock(&self.handles).insert(id, handle);
     }
 
     pub(crate) fn forget_connection(&self, id: u64) {
-        lock(&self.connections).remove(&id);
+        lock(&self.handles).remove(&id);
     }
 
     pub(super) fn close_connections(&self) {
-        let handles: Vec<_> = lock(&self.connections).drain().map(|(_, h)| h).collect();
+        let handles: Vec<_> = lock(&self.handles).drain().map(|(_, h)| h).collect();
         for handle in handles {
             self.tasks.spawn(async move {
                 // Let clients take in the last output and the channel close first: OpenSSH drops
@@ -257,7 +271,7 @@ impl Node {
 
     /// Number of SSH connections open on the device.
     pub fn connection_count(&self) -> usize {
-        lock(&self.connections).len()
+        lock(&self.handles).len()
     }
 }
 

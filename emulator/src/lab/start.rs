@@ -12,12 +12,13 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use super::cdm::{fail_interrupted_jobs, seed_groups, serve_http, LabCdm};
+use super::limits::LabGates;
 use super::scheduler::scheduler;
 use super::{io_error, Inner, Lab, LabError, LabOptions, Node};
 use crate::clock::LabClock;
 use crate::config::{CdmRole, Config, DeviceKind, Interface};
 use crate::device::{Device, Identity, Kick, Kicker, PowerEvent};
-use crate::images::server::ImageServer;
+use crate::images::server::{ImageServer, ServerGates};
 use crate::images::LabImages;
 use crate::network::{Job, LabLink, Lan, Network, ServerEndpoints};
 use crate::owned::Tasks;
@@ -73,10 +74,11 @@ impl Lab {
             }
         }
         topology.recheck("the command-line overrides")?;
+        let gates = LabGates::new(&topology, crate::admission::descriptor_limit())?;
+        tracing::info!("connections: {}", gates.describe());
         let text = serde_norway::to_string(&topology).unwrap_or_default();
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
-        raise_open_file_limit();
         crate::persist::set_durable_writes(topology.lab.durable);
 
         let clock = options
@@ -144,7 +146,7 @@ impl Lab {
         }
         let mut network = Network::new(devices.iter().cloned());
         network.set_lan(lan_of(&topology));
-        let servers = start_servers(&topology, &dir, &mut network).await?;
+        let servers = start_servers(&topology, &dir, &mut network, &gates).await?;
         let link = Arc::new(LabLink::new(network));
         let tasks = Tasks::new();
         let mut nodes = Vec::with_capacity(devices.len());
@@ -173,9 +175,13 @@ impl Lab {
                 boot_time,
                 tasks: tasks.clone(),
                 listener: Mutex::new(None),
-                connections: Mutex::new(HashMap::new()),
+                handles: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
-                pre_login: Default::default(),
+                connections: gates.connections.clone(),
+                pre_login: Arc::new(crate::ssh::PreLogin::new(
+                    gates.waiting_to_log_in(&spec.name),
+                    gates.login_grace,
+                )),
                 me: me.clone(),
             });
             nodes.push(node);
@@ -230,7 +236,11 @@ impl Lab {
                 });
                 // It ends by itself once its connections are closed; the lab's shutdown waits.
                 let router = http(access);
-                tasks.spawn_graceful(|stop| serve_http(listener, router, stop));
+                let gate = gates.listener(format_args!(
+                    "the HTTP API of {}",
+                    inner.nodes[index].spec.name
+                ));
+                tasks.spawn_graceful(|stop| serve_http(listener, router, gate, stop));
             }
         }
         let lab = Lab { inner, tasks };
@@ -248,6 +258,7 @@ async fn start_servers(
     topology: &Topology,
     dir: &Path,
     network: &mut Network,
+    gates: &LabGates,
 ) -> Result<Vec<(ServerSpec, Option<ImageServer>, ServerEndpoints)>, LabError> {
     let mut servers = Vec::new();
     for spec in &topology.servers {
@@ -287,12 +298,17 @@ async fn start_servers(
             };
             crate::images::populate_lab_folder(&folder, &images)
                 .map_err(|e| fail(e.to_string()))?;
-            let server = ImageServer::start(
+            let server = ImageServer::start_limited(
                 folder,
                 spec.ftp_port,
                 spec.http_port,
                 &spec.user,
                 &spec.password,
+                ServerGates {
+                    ftp: gates.listener(format_args!("the FTP server of {}", spec.name)),
+                    http: gates.listener(format_args!("the HTTP server of {}", spec.name)),
+                    connections: gates.connections.clone(),
+                },
             )
             .await
             .map_err(|e| fail(e.to_string()))?;
@@ -401,21 +417,4 @@ fn tighten_state_dir(dir: &Path) -> std::io::Result<usize> {
         }
     }
     Ok(tightened)
-}
-
-/// Each device holds a listening socket and its sessions: lift the soft open-file limit to the hard one.
-fn raise_open_file_limit() {
-    #[allow(unsafe_code)]
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max;
-            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
 }

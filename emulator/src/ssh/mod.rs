@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use russh::server::{Auth, Handle, Handler, Msg, Response, Session};
 use russh::{Channel, ChannelId, ChannelWriteHalf, MethodKind, MethodSet};
 
+use crate::admission::{Gate, Pass, Refused};
 use crate::driver::{self, After};
 use crate::session::Session as CliSession;
 use crate::shell::Shell;
@@ -155,14 +156,6 @@ pub struct Connection {
     ticket: Arc<PreLoginTicket>,
 }
 
-/// Connections of one device that may be waiting to log in at once; more are closed at once
-/// (a flood of idle connections takes no more of the lab than this). [ours; OpenSSH's
-/// MaxStartups starts refusing at 10]
-pub const MAX_UNAUTHENTICATED: usize = 32;
-/// How long a connection may take to log in before it is closed. [ours; OpenSSH's
-/// LoginGraceTime is 120 s]
-pub const LOGIN_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Failed SSH logins of one device within [`LOGIN_FAILURE_WINDOW`] after which every login is
 /// refused for that window. [ours: a human's typos stay far below it; a guesser gets ten tries a
 /// minute instead of ~185 a second]
@@ -170,45 +163,50 @@ pub const MAX_LOGIN_FAILURES: usize = 10;
 /// See [`MAX_LOGIN_FAILURES`].
 pub const LOGIN_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// A device's logins: the connections that have not logged in yet, and the recent failures.
+/// A device's logins: the connections that have not logged in yet (a gate of `lab.limits`:
+/// `unauthenticated_per_device` inside the lab's `unauthenticated`), how long each has to log in,
+/// and the recent failures.
 pub struct PreLogin {
-    waiting: std::sync::atomic::AtomicUsize,
+    waiting: Arc<Gate>,
+    grace: std::time::Duration,
     failures: crate::lockout::Lockout,
 }
 
-impl Default for PreLogin {
-    fn default() -> Self {
+impl PreLogin {
+    pub fn new(waiting: Arc<Gate>, grace: std::time::Duration) -> Self {
         PreLogin {
-            waiting: Default::default(),
+            waiting,
+            grace,
             failures: crate::lockout::Lockout::new(MAX_LOGIN_FAILURES, LOGIN_FAILURE_WINDOW),
         }
     }
-}
 
-impl PreLogin {
-    /// A place for a new connection, or `None` when [`MAX_UNAUTHENTICATED`] are waiting.
-    pub fn admit(self: &Arc<Self>) -> Option<Arc<PreLoginTicket>> {
-        use std::sync::atomic::Ordering;
-        self.waiting
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_UNAUTHENTICATED).then_some(n + 1)
-            })
-            .ok()?;
-        Some(Arc::new(PreLoginTicket {
-            gate: self.clone(),
+    /// A place for a new connection, or why there is none (the device's or the lab's
+    /// connections waiting to log in are at their limit).
+    pub fn admit(self: &Arc<Self>) -> Result<Arc<PreLoginTicket>, Refused> {
+        let pass = self.waiting.enter()?;
+        Ok(Arc::new(PreLoginTicket {
+            logins: self.clone(),
+            pass: std::sync::Mutex::new(Some(pass)),
             logged_in: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
     /// How many are waiting now.
     pub fn waiting(&self) -> usize {
-        self.waiting.load(std::sync::atomic::Ordering::Acquire)
+        self.waiting.taken()
+    }
+
+    /// How long a connection may take to log in before it is closed.
+    pub fn grace(&self) -> std::time::Duration {
+        self.grace
     }
 }
 
 /// One connection's place in [`PreLogin`], given back when it logs in or goes.
 pub struct PreLoginTicket {
-    gate: Arc<PreLogin>,
+    logins: Arc<PreLogin>,
+    pass: std::sync::Mutex<Option<Pass>>,
     logged_in: std::sync::atomic::AtomicBool,
 }
 
@@ -219,9 +217,7 @@ impl PreLoginTicket {
             .logged_in
             .swap(true, std::sync::atomic::Ordering::AcqRel)
         {
-            self.gate
-                .waiting
-                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            lock(&self.pass).take();
         }
     }
 
@@ -258,7 +254,7 @@ impl Connection {
 
     fn check(&mut self, user: &str, password: &str) -> Auth {
         let now = std::time::Instant::now();
-        let failures = &self.ticket.gate.failures;
+        let failures = &self.ticket.logins.failures;
         if let Some(wait) = failures.wait(now) {
             tracing::info!(
                 user,
