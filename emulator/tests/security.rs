@@ -211,6 +211,48 @@ async fn slowloris(addr: String, give_up: std::time::Duration) -> Option<std::ti
     None
 }
 
+/// A request whose body stops arriving held its connection (and a handler) for ever; now the CDM
+/// answers 400 once no piece of the body has come for `BODY_READ_TIMEOUT`.
+#[tokio::test]
+async fn the_cdm_fails_a_request_whose_body_stops_arriving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = default_lab(tmp.path()).await;
+    let api = lab.info().devices[0].api.clone().unwrap();
+    let started = std::time::Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(&api).await.unwrap();
+    let host = api.clone();
+    stream
+        .write_all(
+            format!(
+                "POST /api/files HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"url\": \"ftp://"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let limit = acnslab::lab::BODY_READ_TIMEOUT;
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(limit + std::time::Duration::from_secs(10), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => reply.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let waited = started.elapsed();
+    assert!(read.is_ok(), "still open after {waited:?}");
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    assert!(
+        waited >= limit - std::time::Duration::from_secs(1),
+        "answered after {waited:?}: {reply}"
+    );
+    lab.shutdown().await;
+}
+
 /// Issue 15 item 10: no header-read timeout on the API or the image HTTP server (slowloris).
 #[tokio::test]
 async fn the_http_servers_close_a_client_that_never_finishes_its_headers() {

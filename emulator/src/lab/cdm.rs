@@ -59,17 +59,25 @@ impl CdmAccess for LabCdm {
     }
 }
 
+/// How long a CDM's HTTP port waits for the next piece of a request body (a JSON or form body is
+/// a few hundred bytes: it comes at once from any real client).
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves `router` on a CDM's HTTP `listener` until `stop`: then it stops accepting, lets the
 /// requests under way finish and closes its connections, and ends once they are closed. Each
 /// connection has the header-read timeout of the lab's HTTP servers
 /// (`images::server::HEADER_READ_TIMEOUT`), which `axum::serve` cannot set, and takes a place in
-/// `gate` (closed at once when there is none).
+/// `gate` (closed at once when there is none); a request body that stops arriving for
+/// [`BODY_READ_TIMEOUT`] fails its request (400) instead of holding the connection.
 pub(super) async fn serve_http(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     gate: std::sync::Arc<crate::admission::Gate>,
     stop: tokio_util::sync::CancellationToken,
 ) {
+    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        BODY_READ_TIMEOUT,
+    ));
     let connections = tokio_util::task::TaskTracker::new();
     let mut backoff = crate::owned::Backoff::default();
     loop {

@@ -37,7 +37,7 @@ use crate::network::{LabLink, Network, ServerEndpoints};
 use crate::owned::Tasks;
 use crate::topology::{ServerSpec, Topology, TopologyError};
 
-pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared};
+pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared, BODY_READ_TIMEOUT};
 pub use info::{DeviceInfo, LabInfo, ServerInfo};
 pub use node::Node;
 
