@@ -113,15 +113,7 @@ pub enum CdmCommand {
 
 /// `acnslab cdm`.
 pub fn cdm(args: CdmArgs) -> Result<(), String> {
-    let info_path = args.state_dir.join("lab.json");
-    let text = std::fs::read_to_string(&info_path).map_err(|e| {
-        format!(
-            "{}: {e} (is a lab running with this --state-dir?)",
-            info_path.display()
-        )
-    })?;
-    let info: crate::lab::LabInfo =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", info_path.display()))?;
+    let info = crate::lab::LabInfo::running(&args.state_dir).map_err(|e| e.to_string())?;
     let cdm = info
         .devices
         .iter()

@@ -268,6 +268,8 @@ pub enum ControlError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    NotRunning(#[from] crate::lab::NoLab),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("the lab closed the console")]
@@ -303,6 +305,7 @@ impl ConsoleClient {
 
     /// Connects to the lab in `state_dir` without opening a device (for `now` and `power`).
     pub fn connect(state_dir: &Path) -> Result<Self, ControlError> {
+        crate::lab::LabInfo::running(state_dir)?;
         let path = socket_path(state_dir);
         let stream = std::os::unix::net::UnixStream::connect(&path)
             .map_err(|source| ControlError::NoLab { path, source })?;

@@ -365,6 +365,13 @@ fn fresh_state_dir(dir: &Path, restart: bool) -> Result<(), String> {
     if entries.next().is_none() {
         return Ok(());
     }
+    if crate::lab::lock::is_running(dir) {
+        return Err(format!(
+            "{}: a lab is running in this state directory; stop it first (`acnslab down --state-dir {}`), or choose another --state-dir",
+            dir.display(),
+            dir.display()
+        ));
+    }
     let ours = dir.join("lab.json").exists() || dir.join("topology.yaml").exists();
     match (restart, ours) {
         (true, true) => std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display())),

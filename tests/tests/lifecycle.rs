@@ -160,3 +160,113 @@ fn bad_topology_names_file_and_line_and_starts_nothing() {
         assert!(!state.exists(), "case {i}: no state directory is created");
     }
 }
+
+/// Two labs on one state directory (issue 11, item 1): a second `acnslab up` started a second lab
+/// on the same device files, overwrote `lab.json` and removed the first lab's control socket. Now
+/// it is refused at once, naming the running lab, and the first stays fully reachable; after the
+/// first stops (or is killed) the tools say so in words instead of `Connection refused`.
+#[test]
+fn a_second_lab_on_the_same_state_directory_is_refused_and_the_first_keeps_serving() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().join("state");
+    let base = free_base_port(5);
+    let lab = LabProcess::start(&dir, base, 5, &[]);
+    let info_before = std::fs::read_to_string(dir.join("lab.json")).unwrap();
+    let other = free_base_port(5);
+    let second = run_acnslab(
+        &[
+            "up",
+            "--state-dir",
+            dir.to_str().unwrap(),
+            "--base-port",
+            &other.to_string(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_ne!(second.code(), 0, "{}", second.describe());
+    assert!(
+        second
+            .stderr
+            .contains("a lab is already running in this state directory")
+            && second.stderr.contains(&format!("pid {}", lab.pid()))
+            && second
+                .stderr
+                .contains(&format!("SSH ports {base}-{}", base + 4)),
+        "{}",
+        second.describe()
+    );
+    assert!(!is_listening(other), "the second lab listened");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("lab.json")).unwrap(),
+        info_before,
+        "lab.json changed"
+    );
+    // the first lab: SSH, console (control socket) and cdm (API) all answer
+    let run = ssh_exec(lab.port(CE1), "show version");
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let console = acnslab_tests::run_with_timeout(
+        std::process::Command::new(acnslab_tests::acnslab_binary()).args([
+            "console",
+            "ce1",
+            "--state-dir",
+            dir.to_str().unwrap(),
+        ]),
+        Some(b"show clock\nexit\n".as_slice()),
+        Duration::from_secs(20),
+    );
+    assert!(
+        console.stdout.contains("Local time"),
+        "console: {}",
+        console.describe()
+    );
+    let cdm = run_acnslab(
+        &["cdm", "--state-dir", dir.to_str().unwrap(), "devices"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(cdm.code(), 0, "{}", cdm.describe());
+    let pid = lab.pid();
+    let (status, _, stderr) = lab.stop();
+    assert!(status.success(), "{stderr}");
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("lab.json")).unwrap()).unwrap();
+    assert_eq!(info["running"], false, "{info}");
+    let cdm = run_acnslab(
+        &["cdm", "--state-dir", dir.to_str().unwrap(), "devices"],
+        Duration::from_secs(20),
+    );
+    assert_ne!(cdm.code(), 0);
+    assert!(
+        cdm.stderr.contains(&format!(
+            "no lab is running in {} (pid {pid} was stopped)",
+            dir.display()
+        )) && cdm.stderr.contains("acnslab up --state-dir"),
+        "{}",
+        cdm.describe()
+    );
+    // killed: lab.json still says running, the tools know better
+    let lab = LabProcess::start(&dir, base, 5, &[]);
+    let pid = lab.pid();
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    assert!(wait_for_closed(base, 5), "ports still open after kill -9");
+    let console = acnslab_tests::run_with_timeout(
+        std::process::Command::new(acnslab_tests::acnslab_binary()).args([
+            "console",
+            "ce1",
+            "--state-dir",
+            dir.to_str().unwrap(),
+        ]),
+        Some(b"exit\n".as_slice()),
+        Duration::from_secs(20),
+    );
+    assert!(
+        console.stderr.contains(&format!(
+            "no lab is running in {} (pid {pid} ended without stopping: killed or crashed)",
+            dir.display()
+        )),
+        "{}",
+        console.describe()
+    );
+    drop(lab);
+}

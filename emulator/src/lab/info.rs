@@ -32,6 +32,10 @@ pub struct DeviceInfo {
 pub struct LabInfo {
     pub state_dir: PathBuf,
     pub pid: u32,
+    /// Whether the lab was running when this was written: a lab that stops rewrites it `false`;
+    /// one that was killed leaves `true` (ask [`super::lock::is_running`]).
+    #[serde(default)]
+    pub running: bool,
     pub devices: Vec<DeviceInfo>,
     /// Image servers: virtual address and where FTP and HTTP really listen.
     #[serde(default)]
@@ -49,6 +53,61 @@ pub struct ServerInfo {
     pub password: String,
     /// The folder an embedded server serves.
     pub folder: Option<PathBuf>,
+}
+
+/// Why no running lab was found in a state directory, in words for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum NoLab {
+    #[error("no lab in {} (it has no lab.json); start one with `acnslab up --state-dir {}`", .0.display(), .0.display())]
+    Never(PathBuf),
+    #[error("no lab is running in {} (pid {pid} {how}); start it again with `acnslab up --state-dir {}`", .dir.display(), .dir.display())]
+    Stopped {
+        dir: PathBuf,
+        pid: u32,
+        how: &'static str,
+    },
+    #[error("{}: {message}", .path.display())]
+    Unreadable { path: PathBuf, message: String },
+}
+
+impl LabInfo {
+    /// `DIR/lab.json` as the lab last wrote it, running or not.
+    pub fn read(dir: &std::path::Path) -> Result<LabInfo, NoLab> {
+        let path = dir.join("lab.json");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(NoLab::Never(dir.to_path_buf()))
+            }
+            Err(e) => {
+                return Err(NoLab::Unreadable {
+                    path,
+                    message: e.to_string(),
+                })
+            }
+        };
+        serde_json::from_str(&text).map_err(|e| NoLab::Unreadable {
+            path,
+            message: e.to_string(),
+        })
+    }
+
+    /// The lab running in `dir`, or why there is none.
+    pub fn running(dir: &std::path::Path) -> Result<LabInfo, NoLab> {
+        let info = Self::read(dir)?;
+        if super::lock::is_running(dir) {
+            return Ok(info);
+        }
+        Err(NoLab::Stopped {
+            dir: dir.to_path_buf(),
+            pid: info.pid,
+            how: if info.running {
+                "ended without stopping: killed or crashed"
+            } else {
+                "was stopped"
+            },
+        })
+    }
 }
 
 impl Lab {
@@ -93,6 +152,7 @@ impl Lab {
         LabInfo {
             state_dir: self.inner.state_dir.clone(),
             pid: std::process::id(),
+            running: !self.tasks.stopping(),
             devices,
             servers,
         }

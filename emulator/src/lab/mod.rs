@@ -21,6 +21,7 @@
 mod cdm;
 mod info;
 pub mod limits;
+pub mod lock;
 mod node;
 mod scheduler;
 mod start;
@@ -38,7 +39,7 @@ use crate::owned::Tasks;
 use crate::topology::{ServerSpec, Topology, TopologyError};
 
 pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared, BODY_READ_TIMEOUT};
-pub use info::{DeviceInfo, LabInfo, ServerInfo};
+pub use info::{DeviceInfo, LabInfo, NoLab, ServerInfo};
 pub use node::Node;
 
 /// How to start a lab.
@@ -136,6 +137,8 @@ pub enum LabError {
     Server { server: String, message: String },
     #[error("no embedded image server named {0}")]
     NoServer(String),
+    #[error(transparent)]
+    Locked(#[from] lock::LockError),
     #[error("{path}: the device's SSH host key cannot be used: {message}. Remove the file to have a new key made at the next start (clients will see a changed host key), or put an unencrypted OpenSSH ed25519 key there")]
     HostKey { path: PathBuf, message: String },
     #[error("{dir}: the state directory has devices/ but no topology.yaml, so the lab it holds is not known. Start it with --topology FILE (the topology it was made with), or use another --state-dir for a new lab")]
@@ -154,6 +157,8 @@ pub struct Lab {
     inner: Arc<Inner>,
     /// Every task of the lab (scheduler, API servers, listeners, connections, CLI tasks).
     tasks: Tasks,
+    /// The state directory's lock, held until the lab has stopped.
+    lock: Mutex<Option<lock::StateDirLock>>,
 }
 
 struct Inner {
@@ -256,6 +261,11 @@ impl Lab {
             node.close_connections();
         }
         self.tasks.shutdown(SHUTDOWN_GRACE).await;
+        // lab.json says the lab stopped, then another may start in the directory
+        if let Err(e) = self.write_info() {
+            tracing::warn!(error = %e, "cannot mark lab.json stopped");
+        }
+        lock(&self.lock).take();
     }
 
     /// Number of the lab's tasks still running (listeners, connections, scheduler, ...).

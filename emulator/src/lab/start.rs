@@ -35,6 +35,8 @@ impl Lab {
     pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
         let dir = options.state_dir.clone();
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        // one lab per state directory: a second is refused before it changes anything
+        let lock = super::lock::StateDirLock::acquire(&dir)?;
         // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
         // an older version left 0644.
         let tightened = tighten_state_dir(&dir).map_err(io_error(&dir))?;
@@ -243,7 +245,11 @@ impl Lab {
                 tasks.spawn_graceful(|stop| serve_http(listener, router, gate, stop));
             }
         }
-        let lab = Lab { inner, tasks };
+        let lab = Lab {
+            inner,
+            tasks,
+            lock: Mutex::new(Some(lock)),
+        };
         lab.write_info()?;
         if created {
             sync_dir(&lab.inner.state_dir).map_err(io_error(&lab.inner.state_dir))?;

@@ -260,21 +260,8 @@ struct LabFacts {
 /// Why a recording could not start, go on, or be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error(
-        "no running lab in {dir}: {}: {source} (start one with `acnslab up --state-dir {dir}`)",
-        .path.display(),
-        dir = .dir.display()
-    )]
-    NoLab {
-        dir: PathBuf,
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: {source}", .path.display())]
-    BadLabInfo {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    NoLab(#[from] crate::lab::NoLab),
     #[error("no device named {device:?} in the lab of {} (its devices: {names})", .dir.display())]
     NoDevice {
         device: String,
@@ -314,17 +301,7 @@ pub enum RecordError {
 
 impl LabFacts {
     fn read(state_dir: &Path, device: &str) -> Result<LabFacts, RecordError> {
-        let info_path = state_dir.join("lab.json");
-        let text = std::fs::read_to_string(&info_path).map_err(|source| RecordError::NoLab {
-            dir: state_dir.to_path_buf(),
-            path: info_path.clone(),
-            source,
-        })?;
-        let info: crate::lab::LabInfo =
-            serde_json::from_str(&text).map_err(|source| RecordError::BadLabInfo {
-                path: info_path.clone(),
-                source,
-            })?;
+        let info = crate::lab::LabInfo::running(state_dir)?;
         let kind = match info.devices.iter().find(|d| d.name == device) {
             Some(d) => d.kind,
             None => {

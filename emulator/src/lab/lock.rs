@@ -1,0 +1,139 @@
+//! One lab per state directory: a running lab holds an exclusive lock on `DIR/lab.lock` (an
+//! advisory `flock`, released by the kernel when the process ends however it ends), so a second
+//! `acnslab up` on the same directory is refused before it changes anything, and tools tell a
+//! running lab from a stopped or killed one without trusting `lab.json`'s pid.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::info::LabInfo;
+
+const LOCK_FILE: &str = "lab.lock";
+
+/// The lock of a running lab's state directory; released on drop.
+#[derive(Debug)]
+pub struct StateDirLock {
+    file: File,
+}
+
+/// Why the lock was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("{}: a lab is already running in this state directory{}; stop it with `acnslab down --state-dir {}`, or use another --state-dir", .dir.display(), describe(.running.as_ref()), .dir.display())]
+    Running {
+        dir: PathBuf,
+        running: Option<LabInfo>,
+    },
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// ` (pid N; SSH ports A-B, web W)` from the running lab's `lab.json`, when it can be read.
+fn describe(running: Option<&LabInfo>) -> String {
+    let Some(info) = running else {
+        return String::new();
+    };
+    let port = |addr: &str| addr.rsplit_once(':').map(|(_, p)| p.to_string());
+    let ssh: Vec<String> = info.devices.iter().filter_map(|d| port(&d.ssh)).collect();
+    let web: Vec<String> = info
+        .devices
+        .iter()
+        .filter_map(|d| d.api.as_deref().and_then(port))
+        .collect();
+    let ssh = match (ssh.first(), ssh.last()) {
+        (Some(first), Some(last)) if first != last => format!("; SSH ports {first}-{last}"),
+        (Some(only), _) => format!("; SSH port {only}"),
+        _ => String::new(),
+    };
+    let web = if web.is_empty() {
+        String::new()
+    } else {
+        format!(", web {}", web.join(", "))
+    };
+    format!(" (pid {}{ssh}{web})", info.pid)
+}
+
+impl StateDirLock {
+    /// Takes the lock of `dir` (which exists), or says which lab holds it.
+    pub fn acquire(dir: &Path) -> Result<StateDirLock, LockError> {
+        let path = dir.join(LOCK_FILE);
+        let io = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = open(&path).map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(LockError::Running {
+                    dir: dir.to_path_buf(),
+                    running: LabInfo::read(dir).ok(),
+                })
+            }
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
+        // the holder's pid, for people looking at the file
+        let _ = file.set_len(0);
+        let _ = writeln!(file, "{}", std::process::id());
+        Ok(StateDirLock { file })
+    }
+}
+
+impl Drop for StateDirLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Whether a lab runs in `dir` now: its lock is held. `false` when there is no lock file (no lab
+/// ever ran there) or nobody holds it (the lab stopped, or was killed).
+pub fn is_running(dir: &Path) -> bool {
+    let Ok(file) = File::open(dir.join(LOCK_FILE)) else {
+        return false;
+    };
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
+        }
+        Err(TryLockError::WouldBlock) => true,
+        Err(TryLockError::Error(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_on_the_same_directory_is_refused_until_the_first_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!is_running(dir.path()), "no lock file yet");
+        let first = StateDirLock::acquire(dir.path()).unwrap();
+        assert!(is_running(dir.path()));
+        let e = StateDirLock::acquire(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("a lab is already running in this state directory")
+                && e.contains("acnslab down --state-dir"),
+            "{e}"
+        );
+        drop(first);
+        assert!(!is_running(dir.path()));
+        let _again = StateDirLock::acquire(dir.path()).unwrap();
+    }
+}
