@@ -2,6 +2,7 @@
 //! a measuring tool that is no part of the library.
 
 mod bench;
+mod measure;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
