@@ -19,4 +19,5 @@ mod scenarios;
 mod security;
 mod shell;
 mod show_snapshots;
+mod soak;
 mod system;

@@ -1,7 +1,10 @@
-//! The `acnslab` command: a thin clap front end over the library, and `acnslab bench` (`bench/`),
-//! a measuring tool that is no part of the library.
+//! The `acnslab` command: a thin clap front end over the library, and two measuring tools that are
+//! no part of the library: `acnslab bench` (`bench/`) and `acnslab soak` (`soak/`), which share
+//! `measure/`.
 
 mod bench;
+mod measure;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +73,9 @@ enum Command {
     },
     /// Measure start-up time, memory per device, SSH latency and server CPU (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// Hold N logged-in SSH sessions for T minutes; print the lab's RSS, CPU and latency over time
+    /// (see docs/benchmarks.md).
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +104,7 @@ fn main() -> ExitCode {
             acnslab::scenario::run_cli(paths, transport, junit)
         }
         Command::Bench(args) => bench::run(args),
+        Command::Soak(args) => soak::run(args),
         Command::Image { command } => acnslab::images::cli::run(command),
         Command::Cdm(args) => acnslab::app::cdm(args),
         Command::Exercise { command } => acnslab::exercise::run(command),

@@ -7,10 +7,13 @@ use std::io::{BufRead, Write as _};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use acnslab::ssh_client::{login, CliShell, ClientError, Ending};
+use acnslab::ssh_client::{login, CliShell, ClientError};
 
-use super::figures::{cpu_seconds, round3, ClientReport, Percentiles};
-use super::{BenchArgs, COMMAND, OP_TIMEOUT, PASSWORD, PROBES, USERNAME};
+use super::figures::ClientReport;
+use super::{BenchArgs, COMMAND, OP_TIMEOUT, PROBES};
+use crate::measure::cli::{run_line, PASSWORD, USERNAME};
+use crate::measure::percentiles::{round3, Percentiles};
+use crate::measure::process::Process;
 
 /// Failures by kind, with a few examples.
 #[derive(Default)]
@@ -48,7 +51,7 @@ pub(super) fn client_main(args: &BenchArgs, concurrent: bool) -> Result<(), Stri
     // A runtime like the lab's (one worker per core): client and lab share the machine's cores, as
     // they do when any client runs on the lab's host. The client's CPU is reported.
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    let cpu0 = cpu_seconds();
+    let cpu0 = Process::Current.cpu_seconds();
     let report = runtime.block_on(async {
         say("STARTED");
         wait_for_go().await;
@@ -59,7 +62,7 @@ pub(super) fn client_main(args: &BenchArgs, concurrent: bool) -> Result<(), Stri
         }
     });
     let mut report = report;
-    report.client_cpu_s = round3(cpu_seconds() - cpu0);
+    report.client_cpu_s = round3(Process::Current.cpu_seconds() - cpu0);
     let json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
     say(&format!("RESULT {json}"));
     Ok(())
@@ -67,11 +70,7 @@ pub(super) fn client_main(args: &BenchArgs, concurrent: bool) -> Result<(), Stri
 
 /// Runs the measured command; a reply that ends the session is a failure.
 async fn run(cli: &mut CliShell, port: u16) -> Result<(), ClientError> {
-    let exchange = cli.send(COMMAND).await?;
-    match exchange.ending {
-        Ending::Waiting { .. } => Ok(()),
-        Ending::Closed { .. } => Err(ClientError::Closed { addr: addr(port) }),
-    }
+    run_line(cli, COMMAND, addr(port)).await
 }
 
 fn addr(port: u16) -> SocketAddr {

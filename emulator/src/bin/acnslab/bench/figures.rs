@@ -5,45 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Latency percentiles, milliseconds.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Percentiles {
-    pub n: usize,
-    pub mean: f64,
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub max: f64,
-}
-
-impl Percentiles {
-    /// From durations in seconds; linear interpolation between ranks (as the peer harness does).
-    pub fn of(samples: &[f64]) -> Self {
-        let mut v: Vec<f64> = samples.iter().map(|s| s * 1000.0).collect();
-        if v.is_empty() {
-            return Percentiles::default();
-        }
-        v.sort_by(f64::total_cmp);
-        let pct = |p: f64| {
-            let k = (v.len() - 1) as f64 * p / 100.0;
-            let f = k.floor() as usize;
-            let c = (f + 1).min(v.len() - 1);
-            v[f] + (v[c] - v[f]) * (k - f as f64)
-        };
-        Percentiles {
-            n: v.len(),
-            mean: round3(v.iter().sum::<f64>() / v.len() as f64),
-            p50: round3(pct(50.0)),
-            p95: round3(pct(95.0)),
-            p99: round3(pct(99.0)),
-            max: round3(v[v.len() - 1]),
-        }
-    }
-}
-
-pub(super) fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
+use crate::measure::percentiles::{round3, Percentiles};
+use crate::measure::process::Process;
 
 /// Memory of this process, KiB.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -55,33 +18,11 @@ pub struct Memory {
 
 impl Memory {
     pub fn now() -> Self {
-        let field = |path: &str, key: &str| {
-            std::fs::read_to_string(path).ok().and_then(|text| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix(key))
-                    .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-            })
-        };
         Memory {
-            rss_kb: field("/proc/self/status", "VmRSS:").unwrap_or(0),
-            pss_kb: field("/proc/self/smaps_rollup", "Pss:"),
+            rss_kb: Process::Current.rss_kb().unwrap_or(0),
+            pss_kb: Process::Current.pss_kb(),
         }
     }
-}
-
-/// CPU time (user + system) this process has used so far, all threads, seconds.
-pub fn cpu_seconds() -> f64 {
-    #[allow(unsafe_code)]
-    // SAFETY: getrusage only writes the struct we pass; an all-zero rusage is a valid value.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
-            return 0.0;
-        }
-        usage
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// A lab start: wall time and memory before and after.
@@ -322,16 +263,4 @@ pub fn table(r: &BenchReport) -> String {
         out.push_str(&format!("  error: {example}\n"));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_interpolate_like_the_peer_harness() {
-        let p = Percentiles::of(&[0.001, 0.002, 0.003, 0.004]);
-        assert_eq!((p.n, p.p50, p.max), (4, 2.5, 4.0));
-        assert_eq!(Percentiles::of(&[]).n, 0);
-    }
 }

@@ -12,10 +12,13 @@ use acnslab::lab::{Lab, LabOptions};
 use serde::Deserialize;
 
 use super::figures::{
-    cpu_seconds, round3, table, BenchReport, ClientReport, ConcurrentFigures, Memory,
-    SequentialFigures, ServerCpu, StartFigures,
+    table, BenchReport, ClientReport, ConcurrentFigures, Memory, SequentialFigures, ServerCpu,
+    StartFigures,
 };
-use super::{generated_topology, BenchArgs};
+use super::BenchArgs;
+use crate::measure::percentiles::round3;
+use crate::measure::process::Process;
+use crate::measure::topology::generated_topology;
 
 pub(super) fn run_lab(args: &BenchArgs) -> Result<(), String> {
     let (state_dir, temporary) = match &args.state_dir {
@@ -105,11 +108,11 @@ fn bench_lab(args: &BenchArgs, state_dir: &Path) -> Result<BenchReport, String> 
 /// Starts a lab and measures it; memory "after" is taken once the listener tasks have run.
 async fn start_measured(options: LabOptions, n: usize) -> Result<(Lab, StartFigures), String> {
     let before = Memory::now();
-    let cpu0 = cpu_seconds();
+    let cpu0 = Process::Current.cpu_seconds();
     let t0 = Instant::now();
     let lab = Lab::start(options).await.map_err(|e| e.to_string())?;
     let wall = t0.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu0;
+    let cpu = Process::Current.cpu_seconds() - cpu0;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let after = Memory::now();
     Ok((lab, StartFigures::new(n, wall, cpu, before, after)))
@@ -216,10 +219,10 @@ fn sequential_phase(args: &BenchArgs) -> Result<SequentialFigures, String> {
     }
     let mut child = ClientChild::spawn(args, "client-sequential", &[])?;
     child.expect("STARTED")?;
-    let cpu0 = cpu_seconds();
+    let cpu0 = Process::Current.cpu_seconds();
     child.go();
     let client: ClientReport = child.finish()?;
-    let total = cpu_seconds() - cpu0;
+    let total = Process::Current.cpu_seconds() - cpu0;
     let ok = client.sessions_ok;
     Ok(SequentialFigures {
         server_cpu: ServerCpu {
@@ -242,19 +245,19 @@ fn concurrent_phase(args: &BenchArgs) -> Result<ConcurrentFigures, String> {
     }
     let mut child = ClientChild::spawn(args, "client-concurrent", &[])?;
     child.expect("STARTED")?;
-    let cpu0 = cpu_seconds();
+    let cpu0 = Process::Current.cpu_seconds();
     child.go();
     child.expect("READY")?;
-    let cpu1 = cpu_seconds();
+    let cpu1 = Process::Current.cpu_seconds();
     child.go();
     child.expect("PROBED")?;
-    let cpu_probes = cpu_seconds();
+    let cpu_probes = Process::Current.cpu_seconds();
     child.go();
     child.expect("DONE")?;
-    let cpu2 = cpu_seconds();
+    let cpu2 = Process::Current.cpu_seconds();
     child.go();
     let client: ClientReport = child.finish()?;
-    let cpu3 = cpu_seconds();
+    let cpu3 = Process::Current.cpu_seconds();
     let sessions = (cpu1 - cpu0) + (cpu3 - cpu2);
     let probes = cpu_probes - cpu1;
     let commands = cpu2 - cpu_probes;

@@ -17,30 +17,23 @@
 //!
 //! The parts: `figures` (what is measured, and the table printed), `lab` (the lab process: the
 //! phases and the child processes), `client` (the client processes, through the library's
-//! `ssh_client`).
+//! `ssh_client`); the generated topology, percentiles and /proc readings are shared with
+//! `acnslab soak` (`crate::measure`).
 
 mod client;
 mod figures;
 mod lab;
 
-use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use acnslab::config::{CdmRole, DeviceKind};
-use acnslab::topology::{DeviceSpec, LabSettings, Topology};
-
+use crate::measure::topology::{check_ports, MAX_DEVICES};
 use client::client_main;
 use lab::{resume_main, run_lab};
 
-/// Largest lab the bench starts (ports must stay below the ephemeral range, 32768).
-pub const MAX_DEVICES: usize = 10_000;
 const MAX_CONCURRENCY: usize = 1_000;
 const MAX_SESSIONS: usize = 100_000;
 const MAX_COMMANDS: usize = 10_000;
-const FIRST_EPHEMERAL_PORT: u32 = 32_768;
-const USERNAME: &str = "admin";
-const PASSWORD: &str = "default";
 const COMMAND: &str = "show version";
 /// Sessions opened one by one while the concurrent sessions are open.
 const PROBES: usize = 20;
@@ -109,13 +102,7 @@ fn check(args: &BenchArgs) -> Result<(), String> {
     if args.devices == 0 || args.devices > MAX_DEVICES {
         return Err(format!("--devices: 1 to {MAX_DEVICES}"));
     }
-    let last = u32::from(args.base_port) + args.devices as u32 - 1;
-    if args.base_port < 1024 || last >= FIRST_EPHEMERAL_PORT {
-        return Err(format!(
-            "--base-port: ports {}..={last} must lie within 1024..32767",
-            args.base_port
-        ));
-    }
+    check_ports(args.devices, args.base_port).map_err(|e| e.to_string())?;
     if args.sessions > MAX_SESSIONS {
         return Err(format!("--sessions: at most {MAX_SESSIONS}"));
     }
@@ -131,69 +118,9 @@ fn check(args: &BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The generated topology: `cdm1` (primary) and `cdm2` (standby) from 5 devices up, then CEs and
-/// CRs, three CEs for each CR; addresses in 10.1.0.0/16, gateway 10.1.0.1.
-pub fn generated_topology(devices: usize, base_port: u16) -> Topology {
-    let mut specs = Vec::with_capacity(devices);
-    let (mut ces, mut crs) = (0, 0);
-    for i in 0..devices {
-        let ip = Ipv4Addr::new(10, 1, (i / 250) as u8, (i % 250 + 2) as u8);
-        let (name, kind, role) = if devices >= 5 && i < 2 {
-            let role = if i == 0 {
-                CdmRole::Primary
-            } else {
-                CdmRole::Standby
-            };
-            (format!("cdm{}", i + 1), DeviceKind::Cdm, Some(role))
-        } else if i % 4 == 3 {
-            crs += 1;
-            (format!("cr{crs}"), DeviceKind::Cr, None)
-        } else {
-            ces += 1;
-            (format!("ce{ces}"), DeviceKind::Ce, None)
-        };
-        specs.push(DeviceSpec {
-            name,
-            kind,
-            role,
-            ip,
-            model: None,
-            version: None,
-            port: None,
-            groups: Vec::new(),
-            disk_mb: 65_536,
-            cms: true,
-            latency_ms: None,
-        });
-    }
-    Topology {
-        lab: LabSettings {
-            base_port,
-            gateway: Ipv4Addr::new(10, 1, 0, 1),
-            prefix: 16,
-            ..LabSettings::default()
-        },
-        devices: specs,
-        servers: Vec::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn generated_topology_is_mostly_ces_and_crs_and_valid() {
-        let t = generated_topology(1000, 20_000);
-        let text = serde_norway::to_string(&t).unwrap();
-        let parsed = Topology::parse(&text, "gen").unwrap();
-        let count = |k| parsed.devices.iter().filter(|d| d.kind == k).count();
-        assert_eq!(count(DeviceKind::Cdm), 2);
-        assert!(count(DeviceKind::Ce) > 700 && count(DeviceKind::Cr) > 200);
-        assert_eq!(parsed.port_of(999), 20_999);
-        let small = generated_topology(3, 20_000);
-        assert!(small.devices.iter().all(|d| d.kind != DeviceKind::Cdm));
-    }
 
     #[test]
     fn ports_must_stay_below_the_ephemeral_range() {
