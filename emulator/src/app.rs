@@ -31,6 +31,8 @@ pub fn up(
         options.base_port = base_port;
         overrides.apply(&mut options);
         let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
+        // before the control socket: `up --detach` returns once the socket is there
+        crate::lifecycle::list::register(lab.state_dir());
         let socket = control::socket_path(lab.state_dir());
         let sockets = Tasks::new();
         let serving = (socket.clone(), lab.clone(), sockets.clone());

@@ -8,6 +8,7 @@
 //! -> {"complete": "sh ver"}             <- {"line": "sh version "}
 //! -> {"now": null}                      <- {"output": "2026-11-26T09:02:05.250Z"}   (the lab clock)
 //! -> {"power": "ce1"}                   <- {"output": "rebooting"}   (running | booting | rebooting)
+//! -> {"status": null}                   <- {"devices": [{"name": "cdm1", "power": "running", ...}]}
 //! ```
 //! A console session is the device's console line: user `admin`, privilege 15. A reply whose prompt
 //! is a question (`[confirm]`, `Save?[yes]:`, FTP login) has `"question": true`; a reply that closes
@@ -23,7 +24,6 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::device::Power;
 use crate::driver::{self, After};
 use crate::lab::{Lab, Node};
 use crate::owned::{Backoff, Tasks};
@@ -41,6 +41,8 @@ pub enum Request {
     Now,
     /// A device's power state.
     Power(String),
+    /// Every device now (`acnslab status`, `acnslab inspect`).
+    Status,
 }
 
 /// The answer to a request.
@@ -64,6 +66,9 @@ pub struct Reply {
     pub line: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The answer to `{"status": null}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<crate::lab::DeviceStatus>>,
 }
 
 /// How long a front end, when it ends, waits for the clients of its local sockets (console,
@@ -169,13 +174,17 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 ..Default::default()
             },
+            Ok(Request::Status) => Reply {
+                devices: Some(lab.status()),
+                ..Default::default()
+            },
             Ok(Request::Power(name)) => match lab.node(&name) {
                 None => Reply {
                     error: Some(format!("no device named {name:?} in this lab")),
                     ..Default::default()
                 },
                 Some(node) => Reply {
-                    output: power_word(node.device().state().power).into(),
+                    output: node.device().state().power.word().into(),
                     ..Default::default()
                 },
             },
@@ -224,7 +233,7 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                         line: Some(session.complete(&line)),
                         ..Default::default()
                     },
-                    Request::Open(_) | Request::Now | Request::Power(_) => {
+                    Request::Open(_) | Request::Now | Request::Power(_) | Request::Status => {
                         unreachable!("handled above")
                     }
                 },
@@ -248,15 +257,6 @@ fn prompt_reply(session: &Session, output: String) -> Reply {
         secret: kind == InputKind::Secret,
         question: kind != InputKind::Command,
         ..Default::default()
-    }
-}
-
-/// The word of a power state, as `{"power": ..}` answers it.
-pub fn power_word(power: Power) -> &'static str {
-    match power {
-        Power::Running => "running",
-        Power::Booting => "booting",
-        Power::Rebooting => "rebooting",
     }
 }
 
@@ -336,6 +336,15 @@ impl ConsoleClient {
         match reply.error {
             Some(e) => Err(ControlError::Refused(e)),
             None => Ok(reply.output),
+        }
+    }
+
+    /// Every device of the lab now (`{"status": null}`).
+    pub fn status(&mut self) -> Result<Vec<crate::lab::DeviceStatus>, ControlError> {
+        let reply = self.request(&Request::Status)?;
+        match reply.error {
+            Some(e) => Err(ControlError::Refused(e)),
+            None => Ok(reply.devices.unwrap_or_default()),
         }
     }
 

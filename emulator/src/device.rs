@@ -36,6 +36,17 @@ pub enum Power {
     Rebooting,
 }
 
+impl Power {
+    /// The state in one word, as the control socket, `acnslab status` and scenario checks say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Power::Running => "running",
+            Power::Booting => "booting",
+            Power::Rebooting => "rebooting",
+        }
+    }
+}
+
 /// What can happen to a device's power state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerEvent {

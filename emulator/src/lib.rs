@@ -58,6 +58,7 @@ pub mod exercise;
 pub mod images;
 pub mod install;
 pub mod lab;
+pub mod lifecycle;
 pub mod lockout;
 pub mod network;
 pub mod owned;

@@ -45,7 +45,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "front ends",
         &[
-            "api", "web", "control", "console", "scenario", "exercise", "record",
+            "api",
+            "web",
+            "control",
+            "console",
+            "scenario",
+            "exercise",
+            "record",
+            "lifecycle",
         ],
     ),
     ("binary", &["app"]),

@@ -270,3 +270,105 @@ fn a_second_lab_on_the_same_state_directory_is_refused_and_the_first_keeps_servi
     );
     drop(lab);
 }
+
+/// `up --detach`, `status`, `inspect`, `list` and `down` (issue 11, item 2), over real processes
+/// as a CI job would use them: `up --detach` returns once every device serves, with the table;
+/// `status --json` says running with each device; `down` stops the lab and waits; `status` then
+/// says why nothing runs, with exit status 1.
+#[test]
+fn up_detach_status_inspect_list_and_down_round_trip() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().join("state");
+    let registry = state.path().join("registry");
+    let base = free_base_port(5);
+    let dir_arg = dir.to_str().unwrap();
+    let acnslab = |args: &[&str]| {
+        acnslab_tests::run_with_timeout(
+            std::process::Command::new(acnslab_tests::acnslab_binary())
+                .args(args)
+                .env("ACNSLAB_REGISTRY", &registry),
+            None,
+            Duration::from_secs(150),
+        )
+    };
+    let up = acnslab(&[
+        "up",
+        "--detach",
+        "--state-dir",
+        dir_arg,
+        "--base-port",
+        &base.to_string(),
+        "--boot-seconds",
+        "1",
+    ]);
+    assert_eq!(up.code(), 0, "{}", up.describe());
+    assert!(
+        up.stdout.contains("lab running in the background") && up.stdout.contains("ce1 "),
+        "{}",
+        up.describe()
+    );
+    // it serves at once, and is not a child of the command that started it
+    let run = ssh_exec(base + CE1, "show version");
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let status = acnslab(&["status", "--json", "--state-dir", dir_arg]);
+    assert_eq!(status.code(), 0, "{}", status.describe());
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(json["running"], true, "{json}");
+    let names: Vec<&str> = json["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cdm1", "cdm2", "ce1", "ce2", "cr1"]);
+    let ce1 = &json["devices"][2];
+    assert_eq!(ce1["ssh"], format!("127.0.0.1:{}", base + CE1));
+    assert_eq!(ce1["version"], "5.1.3");
+    let inspect = acnslab(&["inspect", "ce1", "--state-dir", dir_arg]);
+    assert!(
+        inspect.stdout.contains("hostname") && inspect.stdout.contains("CE-565"),
+        "{}",
+        inspect.describe()
+    );
+    let list = acnslab(&["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(listed[0]["running"], true, "{listed}");
+    assert_eq!(
+        listed[0]["state_dir"].as_str().unwrap(),
+        dir.canonicalize().unwrap().to_str().unwrap()
+    );
+    let down = acnslab(&["down", "--state-dir", dir_arg]);
+    assert_eq!(down.code(), 0, "{}", down.describe());
+    assert!(down.stdout.contains("lab stopped"), "{}", down.describe());
+    assert!(!is_listening(base + CE1), "still listening after down");
+    let status = acnslab(&["status", "--state-dir", dir_arg]);
+    assert_eq!(status.code(), 1, "{}", status.describe());
+    assert!(
+        status.stdout.contains("no lab is running in") && status.stdout.contains("was stopped"),
+        "{}",
+        status.describe()
+    );
+    // a second down is not an error: the lab is down either way
+    let again = acnslab(&["down", "--state-dir", dir_arg]);
+    assert_eq!(again.code(), 0, "{}", again.describe());
+    // a lab that fails to start: its own error, from the detached process's log
+    let taken = std::net::TcpListener::bind(("127.0.0.1", base)).unwrap();
+    let bad = acnslab(&[
+        "up",
+        "--detach",
+        "--state-dir",
+        dir_arg,
+        "--base-port",
+        &base.to_string(),
+    ]);
+    drop(taken);
+    assert!(
+        bad.stderr.contains("the lab did not start")
+            && bad
+                .stderr
+                .contains(&format!("cannot listen on 127.0.0.1:{base}")),
+        "{}",
+        bad.describe()
+    );
+    assert_ne!(bad.code(), 0, "{}", bad.describe());
+}

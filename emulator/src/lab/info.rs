@@ -166,11 +166,18 @@ impl Lab {
 
     /// The start-up table: name, kind, role, virtual IP, and the ssh command.
     pub fn table(&self) -> String {
+        self.info().table()
+    }
+}
+
+impl LabInfo {
+    /// The start-up table `acnslab up` prints (also `up --detach`, from `lab.json`).
+    pub fn table(&self) -> String {
         let mut out = format!(
             "{:<12} {:<5} {:<8} {:<16} {}\n",
             "NAME", "KIND", "ROLE", "IP", "SSH"
         );
-        for d in self.info().devices {
+        for d in &self.devices {
             let (host, port) = d.ssh.rsplit_once(':').unwrap_or((&d.ssh, ""));
             let role = d.role.map(|r| r.as_str()).unwrap_or("-");
             // A CDM's web pages and API (primary only answers; the standby says so).
@@ -190,9 +197,17 @@ impl Lab {
                 port
             ));
         }
-        for s in self.info().servers {
-            let ftp = s.ftp.map(|a| format!("ftp {a}")).unwrap_or_default();
-            let http = s.http.map(|a| format!("  http {a}")).unwrap_or_default();
+        for s in &self.servers {
+            let ftp = s
+                .ftp
+                .as_ref()
+                .map(|a| format!("ftp {a}"))
+                .unwrap_or_default();
+            let http = s
+                .http
+                .as_ref()
+                .map(|a| format!("  http {a}"))
+                .unwrap_or_default();
             out.push_str(&format!(
                 "{:<12} {:<5} {:<8} {:<16} {ftp}{http} ({}/{})\n",
                 s.name, "IMG", "-", s.ip, s.username, s.password

@@ -25,6 +25,7 @@ pub mod lock;
 mod node;
 mod scheduler;
 mod start;
+mod status;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ use crate::topology::{ServerSpec, Topology, TopologyError};
 pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared, BODY_READ_TIMEOUT};
 pub use info::{DeviceInfo, LabInfo, NoLab, ServerInfo};
 pub use node::Node;
+pub use status::DeviceStatus;
 
 /// How to start a lab.
 #[derive(Clone)]

@@ -37,6 +37,41 @@ enum Command {
         base_port: Option<u16>,
         #[command(flatten)]
         lab: acnslab::lab::LabOverrides,
+        /// Run the lab in the background (output in STATE_DIR/lab.log); return once every device
+        /// accepts SSH. `acnslab down` stops it.
+        #[arg(long)]
+        detach: bool,
+    },
+    /// Stop the lab of a state directory (SIGTERM) and wait until it has stopped.
+    Down {
+        #[arg(long, default_value = "acnslab-state")]
+        state_dir: PathBuf,
+    },
+    /// Whether the lab of a state directory runs, and each device now (exit status 1 if it does not run).
+    Status {
+        #[arg(long, default_value = "acnslab-state")]
+        state_dir: PathBuf,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The labs acnslab up started (its registry), and those found in the folders given.
+    List {
+        /// Folders to look in (each folder and its subfolders).
+        folders: Vec<PathBuf>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything the running lab knows of one device.
+    Inspect {
+        /// Device name, e.g. ce1.
+        device: String,
+        #[arg(long, default_value = "acnslab-state")]
+        state_dir: PathBuf,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// A local console on one device of the running lab.
     Console {
@@ -78,9 +113,23 @@ enum Command {
     Soak(soak::SoakArgs),
 }
 
+/// Prints what a lifecycle verb says; `Err` when it did not succeed (the text is on stdout then:
+/// a `status` of a lab that does not run still prints it, and exits 1).
+fn print_outcome(outcome: Result<acnslab::lifecycle::Outcome, String>) -> Result<(), String> {
+    let outcome = outcome?;
+    print!("{}", outcome.text);
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    if outcome.success {
+        Ok(())
+    } else {
+        std::process::exit(1)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
@@ -88,11 +137,37 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Up {
+            detach: true,
+            state_dir,
+            ..
+        } => {
+            let args: Vec<std::ffi::OsString> = std::env::args_os()
+                .skip(1)
+                .filter(|a| a != "--detach")
+                .collect();
+            print_outcome(acnslab::lifecycle::detach::detach(&state_dir, &args))
+        }
+        Command::Up {
             topology,
             state_dir,
             base_port,
             lab,
+            detach: false,
         } => acnslab::app::up(topology, state_dir, base_port, lab),
+        Command::Down { state_dir } => print_outcome(acnslab::lifecycle::down::down(&state_dir)),
+        Command::Status { state_dir, json } => {
+            print_outcome(acnslab::lifecycle::status::status(&state_dir, json))
+        }
+        Command::List { folders, json } => {
+            print_outcome(acnslab::lifecycle::list::list(&folders, json))
+        }
+        Command::Inspect {
+            device,
+            state_dir,
+            json,
+        } => print_outcome(acnslab::lifecycle::inspect::inspect(
+            &state_dir, &device, json,
+        )),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
         Command::Record(args) => acnslab::record::run(args).map_err(|e| e.to_string()),
         Command::Run { paths, ssh, junit } => {

@@ -2,19 +2,11 @@
 //! registration, sync, the CMS database and its rows, files on disk); one line per mismatch.
 //! Reads state only: changes nothing.
 
-use crate::device::{Device, Power};
+use crate::device::Device;
 use crate::lab::Lab;
 
 use super::super::format::Check;
 use super::faults::matching_files;
-
-pub(super) fn power_word(p: Power) -> &'static str {
-    match p {
-        Power::Running => "running",
-        Power::Booting => "booting",
-        Power::Rebooting => "rebooting",
-    }
-}
 
 fn miss(
     misses: &mut Vec<String>,
@@ -54,13 +46,8 @@ pub fn check(lab: &Lab, c: &Check) -> Vec<String> {
             }
         }
         if let Some(p) = &c.power {
-            if power_word(state.power) != p {
-                miss(
-                    &mut misses,
-                    &format!("{d} power"),
-                    p,
-                    power_word(state.power),
-                );
+            if state.power.word() != p {
+                miss(&mut misses, &format!("{d} power"), p, state.power.word());
             }
         }
         if let Some(want) = &c.cms {

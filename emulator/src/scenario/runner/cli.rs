@@ -13,7 +13,6 @@ use crate::driver::{self, After};
 use crate::session::InputKind;
 
 use super::super::format::Step;
-use super::checks::power_word;
 use super::{Failure, Runner, Transport, SSH_TIMEOUT};
 
 impl Runner<'_> {
@@ -32,7 +31,7 @@ impl Runner<'_> {
                 Some(device),
                 format!(
                     "cannot connect to {device}: it is {} (its port refuses connections until boot completes; add a `wait:` or an `until: {{device: {device}, power: running, timeout: ..}}`)",
-                    power_word(power)
+                    power.word()
                 ),
             ));
         }
