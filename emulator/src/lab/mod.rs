@@ -22,6 +22,7 @@ mod cdm;
 mod info;
 pub mod limits;
 pub mod lock;
+mod memory;
 mod node;
 mod scheduler;
 mod start;

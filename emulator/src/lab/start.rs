@@ -228,6 +228,7 @@ impl Lab {
         seed_groups(&inner, &topology);
         fail_interrupted_jobs(&inner);
         tasks.spawn(scheduler(inner.clone()));
+        tasks.spawn(super::memory::return_memory(gates.connections.clone()));
         if let Some(http) = &options.cdm_http {
             for (index, _, listener) in api_listeners {
                 let listener =
