@@ -215,6 +215,11 @@ pub mod upgrade {
     pub const CDM_CLI_ONLY: &str =
         "a Content Distribution Manager cannot be upgraded from the CDM; use the CLI (copy ftp install)";
     pub const NOT_PRIMARY: &str = "this CDM is not the primary; use the primary CDM";
+    /// What the API and the GUI say of a name or id that is not there [ours].
+    pub const NO_SUCH_DEVICE: &str = "no device {0}";
+    pub const NO_SUCH_GROUP: &str = "no device group {0}";
+    pub const NO_SUCH_FILE: &str = "no registered update file {0}";
+    pub const NO_SUCH_JOB: &str = "no job {0}";
 }
 
 /// The CDM's web GUI (`crate::web`): windows, menu, panes and buttons, named as the guide names them
