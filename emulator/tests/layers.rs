@@ -45,7 +45,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "front ends",
         &[
-            "api", "web", "control", "console", "scenario", "exercise", "record",
+            "api",
+            "web",
+            "cdm_login",
+            "control",
+            "console",
+            "scenario",
+            "exercise",
+            "record",
         ],
     ),
     ("binary", &["app"]),

@@ -43,7 +43,7 @@ pub fn router(lab: Shared) -> Router {
         .route("/api/jobs", get(jobs))
         .route("/api/jobs/{id}", get(job))
         .with_state(lab.clone())
-        .merge(crate::web::routes(lab))
+        .merge(crate::web::routes(lab, Default::default()))
         .layer(axum::middleware::from_fn_with_state(port, guard::check))
 }
 
