@@ -139,9 +139,8 @@ async fn the_cdm_http_port_refuses_foreign_hosts_and_cross_origin_changes() {
     .await;
     assert!(status != 403 && status != 421, "{status} {body}");
     // the library's own client still works
-    let (status, _) = acnslab::api::call(api.parse().unwrap(), "GET", "/api/devices", None)
-        .await
-        .unwrap();
+    let client = acnslab::api::Client::of(&lab.info().devices[0]).unwrap();
+    let (status, _) = client.call("GET", "/api/devices", None).await.unwrap();
     assert_eq!(status, 200);
     lab.shutdown().await;
 }

@@ -1,8 +1,10 @@
 //! The CDM's HTTP API (JSON; see docs/api.md): what the guide does in the CDM GUI, for scripts,
 //! scenario files and `acnslab cdm`. Each CDM listens on loopback; only the primary answers, a
 //! standby says so (503). Handlers call `upgrade` and the lab; they hold no state of their own.
-//! `guard` checks `Host` and `Origin` on every request, API and web pages alike.
+//! `guard` checks `Host` and `Origin` on every request, API and web pages alike; `client` is the
+//! client `acnslab cdm`, the scenario runner and the tests call the API with.
 
+mod client;
 mod guard;
 
 use axum::extract::{Path, State};
@@ -12,6 +14,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+
+pub use client::{Auth, CallError, Client};
 
 use crate::lab::{register_file, start_upgrade, CdmHttp, CdmShared};
 use crate::upgrade::{self, Target, UpgradeError};
@@ -131,76 +135,4 @@ async fn job(State(lab): State<Shared>, Path(id): Path<i64>) -> Answer<upgrade::
         .find(|j| j.id == id)
         .map(Json)
         .ok_or_else(|| UpgradeError::NotFound(format!("no job {id}")))
-}
-
-/// Why a call to a CDM's API got no answer.
-#[derive(Debug, thiserror::Error)]
-pub enum CallError {
-    #[error("{addr}: {source}")]
-    Connect {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("{source}")]
-    Http {
-        addr: std::net::SocketAddr,
-        source: hyper::Error,
-    },
-    #[error("bad request: {0}")]
-    Request(#[from] axum::http::Error),
-    #[error("bad JSON from the CDM: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
-/// A client call to a CDM's API: `method` `path` with an optional JSON body; returns the status
-/// code and the JSON answer (`null` when empty). Used by `acnslab cdm` and the tests.
-pub async fn call(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> Result<(u16, serde_json::Value), CallError> {
-    use http_body_util::{BodyExt, Full};
-    let http = |source| CallError::Http { addr, source };
-    let stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(|source| CallError::Connect { addr, source })?;
-    let io = hyper_util::rt::TokioIo::new(stream);
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(http)?;
-    // Driven beside the request in this task; once it ends it stays pending, so the request side
-    // decides the outcome.
-    let drive = async move {
-        let _ = connection.await;
-        std::future::pending::<std::convert::Infallible>().await
-    };
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
-    let request = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", addr.to_string())
-        .header("content-type", "application/json")
-        .body(Full::new(bytes::Bytes::from(payload)))?;
-    let exchange = async {
-        let response = sender.send_request(request).await.map_err(http)?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(http)?
-            .to_bytes();
-        Ok::<_, CallError>((status, bytes))
-    };
-    let (status, bytes) = tokio::select! {
-        answered = exchange => answered?,
-        never = drive => match never {},
-    };
-    let value = if bytes.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&bytes)?
-    };
-    Ok((status, value))
 }
