@@ -460,15 +460,18 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
     let dir = tempfile::tempdir().unwrap();
     let (_lab, _api) = lab(dir.path()).await;
     let state_dir = dir.path().to_path_buf();
-    let run = move |command: CdmCommand| {
+    let run_as = move |password: Option<&str>, command: CdmCommand| {
         let args = CdmArgs {
             state_dir: state_dir.clone(),
             cdm: None,
             json: false,
+            user: None,
+            password: password.map(str::to_string),
             command,
         };
         std::thread::spawn(move || cdm(args)).join().unwrap()
     };
+    let run = |command: CdmCommand| run_as(None, command);
     let register = || CdmCommand::Register {
         url: META_521.into(),
         user: None,
@@ -478,6 +481,20 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
     let again = run(register()).unwrap_err();
     assert!(again.contains("already registered"), "{again}");
     assert_eq!(run(CdmCommand::Devices), Ok(()));
+    assert_eq!(run(CdmCommand::Device { name: "ce1".into() }), Ok(()));
+    assert_eq!(run(CdmCommand::File { id: 1 }), Ok(()));
+    let absent = run(CdmCommand::Group {
+        name: "core".into(),
+    })
+    .unwrap_err();
+    assert_eq!(absent, "no device group core");
+    // lab.json's password logs in; another one is refused, with a hint
+    let refused = run_as(Some("guess"), CdmCommand::Devices).unwrap_err();
+    assert!(
+        refused
+            .starts_with("Login failed: wrong username or password. (give --user and --password"),
+        "{refused}"
+    );
     let upgrade = CdmCommand::Upgrade {
         file: 1,
         device: Some("ce1".into()),
@@ -497,6 +514,8 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
         state_dir: missing.path().into(),
         cdm: None,
         json: false,
+        user: None,
+        password: None,
         command: CdmCommand::Devices,
     };
     assert!(std::thread::spawn(move || cdm(args))

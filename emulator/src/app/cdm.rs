@@ -1,14 +1,15 @@
 //! `acnslab cdm ...`: the CDM GUI's functions from a shell, through the CDM's HTTP API. Reads
-//! `lab.json` of the running lab for the CDM's API address and its administrator account, asks,
-//! and prints the answer as a table (`super::cdm_tables`) or, with `--json`, as the API's JSON. A
-//! refusal is the `error` message, exit status 1.
+//! `lab.json` of the running lab for the CDM's API address and its administrator account (HTTP
+//! Basic on every call; `--user`/`--password` when the account changed since the lab started),
+//! asks, and prints the answer as a table (`super::cdm_tables`) or, with `--json`, as the API's
+//! JSON. A refusal is the `error` message, exit status 1.
 
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
 use super::cdm_tables as tables;
-use crate::api::Client;
+use crate::api::{Auth, Client};
 
 /// `acnslab cdm ...`: the CDM GUI's functions from a shell, through the CDM's HTTP API.
 #[derive(Debug, Clone, clap::Args)]
@@ -22,6 +23,12 @@ pub struct CdmArgs {
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The CDM account to log in with (default: lab.json's, `admin`).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Its password (default: lab.json's, the one the CDM had when the lab started).
+    #[arg(long)]
+    pub password: Option<String>,
     #[command(subcommand)]
     pub command: CdmCommand,
 }
@@ -31,10 +38,16 @@ pub struct CdmArgs {
 pub enum CdmCommand {
     /// Devices with their Software Version column and status.
     Devices,
+    /// One device, as in `devices`.
+    Device { name: String },
     /// Device groups and their members.
     Groups,
+    /// One device group.
+    Group { name: String },
     /// Registered software update files (meta file URLs).
     Files,
+    /// One registered file.
+    File { id: i64 },
     /// Register a meta file URL (System > Software Update).
     Register {
         url: String,
@@ -84,6 +97,10 @@ pub fn cdm(args: CdmArgs) -> Result<(), String> {
         })
         .ok_or_else(|| "no such CDM in this lab".to_string())?;
     let client = Client::of(cdm).ok_or_else(|| "bad API address in lab.json".to_string())?;
+    let client = client.with_auth(Auth::Basic {
+        user: args.user.unwrap_or_else(|| cdm.username.clone()),
+        password: args.password.unwrap_or_else(|| cdm.password.clone()),
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -105,10 +122,15 @@ async fn ask(
     if status < 400 {
         return Ok(value);
     }
-    Err(value["error"]
+    let message = value["error"]
         .as_str()
         .map(str::to_string)
-        .unwrap_or_else(|| format!("HTTP {status}")))
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    Err(if status == 401 {
+        format!("{message} (give --user and --password if the CDM's account changed since the lab started)")
+    } else {
+        message
+    })
 }
 
 /// What to print: a table, or the API's JSON.
@@ -125,11 +147,23 @@ async fn run(client: &Client, command: CdmCommand, json: bool) -> Result<(), Str
             ask(client, "GET", "/api/devices", None).await?,
             tables::devices,
         ),
+        CdmCommand::Device { name } => {
+            let path = format!("/api/devices/{}", segment(&name));
+            shown(ask(client, "GET", &path, None).await?, tables::device)
+        }
         CdmCommand::Groups => shown(
             ask(client, "GET", "/api/groups", None).await?,
             tables::groups,
         ),
+        CdmCommand::Group { name } => {
+            let path = format!("/api/groups/{}", segment(&name));
+            shown(ask(client, "GET", &path, None).await?, tables::group)
+        }
         CdmCommand::Files => shown(ask(client, "GET", "/api/files", None).await?, tables::files),
+        CdmCommand::File { id } => {
+            let file = ask(client, "GET", &format!("/api/files/{id}"), None).await?;
+            shown(file, tables::file)
+        }
         CdmCommand::Register {
             url,
             user,
@@ -170,6 +204,11 @@ async fn run(client: &Client, command: CdmCommand, json: bool) -> Result<(), Str
     };
     print!("{out}");
     Ok(())
+}
+
+/// A name as one path segment (`/` and the like percent-encoded).
+fn segment(name: &str) -> String {
+    percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// `--wait`: prints each job's new status messages until every job has ended; fails (exit status

@@ -44,6 +44,10 @@ pub(super) fn devices(list: &Value) -> String {
     table(list, DEVICE_COLUMNS)
 }
 
+pub(super) fn device(one: &Value) -> String {
+    table(&Value::Array(vec![one.clone()]), DEVICE_COLUMNS)
+}
+
 /// A group's members as one cell, `ce1, ce2`.
 fn group_row(g: &Value) -> Value {
     let members: Vec<&str> = g["devices"]
@@ -63,6 +67,10 @@ pub(super) fn groups(list: &Value) -> String {
         .map(group_row)
         .collect();
     table(&Value::Array(rows), GROUP_COLUMNS)
+}
+
+pub(super) fn group(one: &Value) -> String {
+    table(&Value::Array(vec![group_row(one)]), GROUP_COLUMNS)
 }
 
 pub(super) fn files(list: &Value) -> String {
@@ -198,7 +206,7 @@ mod tests {
              ce1     CE    10.1.1.10   Prepositioned Download Failed  Online\n"
         );
         assert_eq!(
-            groups(&json!([{"name": "edge", "devices": ["ce1", "ce2"]}])),
+            group(&json!({"name": "edge", "devices": ["ce1", "ce2"]})),
             "Device Group  Devices\nedge          ce1, ce2\n"
         );
         assert_eq!(started(&json!([1, 2])), "jobs started: 1, 2\n");
