@@ -37,7 +37,7 @@ pub enum UpgradeError {
 use UpgradeError::*;
 
 /// A registered software update file (a meta file URL).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FileView {
     pub id: i64,
     pub url: String,
@@ -48,7 +48,7 @@ pub struct FileView {
 }
 
 /// A device as the CDM's Devices page shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeviceView {
     pub name: String,
     pub kind: String,
@@ -71,14 +71,14 @@ pub struct DeviceView {
 }
 
 /// A device group and its members.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GroupView {
     pub name: String,
     pub devices: Vec<String>,
 }
 
 /// An upgrade job with its status history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JobView {
     pub id: i64,
     pub device: String,

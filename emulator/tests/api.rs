@@ -1,8 +1,8 @@
 //! Issue 11 item 5, the CDM's HTTP API as a REST client meets it: logins with the CDM's own
 //! administrator account (HTTP Basic, bearer tokens from `POST /api/login`), refused without
 //! (401 and its challenge), wrong passwords counted in the web GUI's lockout; the single-resource
-//! GETs; one JSON error shape for every failure under `/api/`, the HTTP layer's too. Real lab,
-//! real HTTP over TCP.
+//! GETs; one JSON error shape for every failure under `/api/`, the HTTP layer's too; the OpenAPI
+//! document, each route of it answering. Real lab, real HTTP over TCP.
 
 use acnslab::api::{Auth, Client};
 use acnslab::lab::Lab;
@@ -145,6 +145,10 @@ async fn an_anonymous_call_is_refused_with_the_basic_challenge() {
     let (_, admin) = cdm(&lab, 0);
     let (_, files) = admin.call("GET", "/api/files", None).await.unwrap();
     assert_eq!(files, json!([]), "nothing was registered");
+    // the document stays open
+    let reply = raw(&addr, "GET", "/api/openapi.json", &[], b"").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.json()["openapi"].as_str().unwrap().starts_with("3."));
     // the standby asks for a login too, then says it is not the primary
     let (standby_addr, standby) = cdm(&lab, 1);
     let reply = raw(&standby_addr, "GET", "/api/devices", &[], b"").await;
@@ -386,5 +390,38 @@ async fn the_http_layers_refusals_are_json_under_api_only() {
     let reply = raw(&addr, "GET", "/nothing-here", &[], b"").await;
     assert_eq!(reply.status, 404);
     assert!(reply.header("content-type")[0].starts_with("text/html"));
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_route_of_the_document_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = default_lab(tmp.path()).await;
+    let (_, admin) = cdm(&lab, 0);
+    let anonymous = admin.with_auth(Auth::Anonymous);
+    let (status, doc) = anonymous
+        .call("GET", "/api/openapi.json", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 12, "{:?}", paths.keys().collect::<Vec<_>>());
+    let mut asked = 0;
+    for (path, item) in paths {
+        let concrete = path.replace("{name}", "ce1").replace("{id}", "1");
+        for method in item.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let (status, body) = admin.call(&method, &concrete, None).await.unwrap();
+            let no_route = body["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("no such API path"));
+            assert!(
+                status != 405 && !no_route,
+                "{method} {concrete}: {status} {body}"
+            );
+            asked += 1;
+        }
+    }
+    assert_eq!(asked, 14);
     lab.shutdown().await;
 }

@@ -17,7 +17,7 @@ use axum_extra::headers::authorization::{Basic, Bearer};
 use axum_extra::headers::{Authorization, HeaderMapExt};
 use serde::{Deserialize, Serialize};
 
-use super::errors::ApiError;
+use super::errors::{ApiError, ErrorBody};
 use super::ApiState;
 use crate::cdm_login::{Door, Refused, IDLE, LIFETIME};
 use crate::text::api as text;
@@ -82,7 +82,7 @@ fn check_basic(api: &ApiState, basic: &Basic) -> Result<(), Denied> {
     Ok(())
 }
 
-/// Middleware of every route but `POST /api/login`: Basic
+/// Middleware of every route but `POST /api/login` and `GET /api/openapi.json`: Basic
 /// credentials of the administrator, or a live token.
 pub(super) async fn require_login(
     State(api): State<ApiState>,
@@ -108,16 +108,19 @@ pub(super) async fn require_login(
 }
 
 /// The account of `POST /api/login` as a JSON body (instead of HTTP Basic).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LoginRequest {
+    #[schema(example = "admin")]
     username: String,
+    #[schema(example = "default")]
     password: String,
 }
 
 /// A login: the token to send as `Authorization: Bearer TOKEN`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Token {
+    #[schema(example = "6f1c0a4d2b9e8f7a6c5d4e3f2a1b0c9d")]
     token: String,
     /// Always `Bearer`.
     token_type: &'static str,
@@ -128,6 +131,18 @@ pub(super) struct Token {
 }
 
 /// Log in: a bearer token for the CDM's administrator account.
+#[utoipa::path(
+    post,
+    path = "/api/login",
+    tag = "login",
+    security((), ("basic" = [])),
+    request_body(content = Option<LoginRequest>, description = "the account, unless given by HTTP Basic"),
+    responses(
+        (status = 200, description = "logged in", body = Token),
+        (status = 401, description = "wrong or no credentials", body = ErrorBody),
+        (status = 429, description = "logins locked after failures; see Retry-After", body = ErrorBody),
+    )
+)]
 pub(super) async fn login(
     State(api): State<ApiState>,
     headers: HeaderMap,
@@ -162,6 +177,12 @@ pub(super) async fn login(
 }
 
 /// Log out: the bearer token of the request stops being a login (with HTTP Basic: nothing to end).
+#[utoipa::path(
+    post,
+    path = "/api/logout",
+    tag = "login",
+    responses((status = 204, description = "logged out"))
+)]
 pub(super) async fn logout(State(api): State<ApiState>, headers: HeaderMap) -> StatusCode {
     if let Some(Authorization(bearer)) = headers.typed_get::<Authorization<Bearer>>() {
         api.tokens.end(bearer.token());

@@ -13,7 +13,7 @@ use crate::lab::DeviceInfo;
 /// How a [`Client`] says who it is.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
-    /// No credentials: only `POST /api/login` (with a body) answers.
+    /// No credentials: only `GET /api/openapi.json` and `POST /api/login` (with a body) answer.
     Anonymous,
     /// HTTP Basic with a CDM account, sent with every request.
     Basic { user: String, password: String },

@@ -16,9 +16,10 @@ use crate::text::api as text;
 use crate::upgrade::UpgradeError;
 
 /// The body of every refusal.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, for a person to read.
+    #[schema(example = "no device ce9")]
     pub error: String,
 }
 

@@ -1,13 +1,15 @@
 //! The handlers of the API's resources: devices, groups, registered files, upgrades and jobs, each
 //! a thin call to `upgrade` (rules, answer shapes) or `lab` (registering, starting jobs) on the
-//! primary CDM, its answer as JSON. Knows nothing of logins or of the HTTP layer's errors.
+//! primary CDM, its answer as JSON. Each carries its OpenAPI description (`#[utoipa::path]`),
+//! which `super::openapi` gathers (and completes with the refusals every route gives: 401, 429,
+//! 413). Knows nothing of logins or of the HTTP layer's errors.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 
-use super::errors::ApiError;
+use super::errors::{ApiError, ErrorBody};
 use super::ApiState;
 use crate::lab::{register_file, start_upgrade};
 use crate::upgrade::{self, DeviceView, FileView, GroupView, JobView, Target, UpgradeError};
@@ -15,6 +17,15 @@ use crate::upgrade::{self, DeviceView, FileView, GroupView, JobView, Target, Upg
 type Answer<T> = Result<Json<T>, ApiError>;
 
 /// The CDM's device list: the Devices page, with its Software Version column.
+#[utoipa::path(
+    get,
+    path = "/api/devices",
+    tag = "devices",
+    responses(
+        (status = 200, description = "every device the CDM knows", body = [DeviceView]),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn devices(State(api): State<ApiState>) -> Answer<Vec<DeviceView>> {
     let cdm = api.lab.cdm();
     let reports = upgrade::standby_reports(cdm.device());
@@ -23,6 +34,17 @@ pub(super) async fn devices(State(api): State<ApiState>) -> Answer<Vec<DeviceVie
 }
 
 /// One device, as in the device list.
+#[utoipa::path(
+    get,
+    path = "/api/devices/{name}",
+    tag = "devices",
+    params(("name" = String, Path, description = "the device's name", example = "ce1")),
+    responses(
+        (status = 200, description = "the device", body = DeviceView),
+        (status = 404, description = "no such device", body = ErrorBody),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn device(
     State(api): State<ApiState>,
     Path(name): Path<String>,
@@ -35,6 +57,15 @@ pub(super) async fn device(
 }
 
 /// The device groups and their members.
+#[utoipa::path(
+    get,
+    path = "/api/groups",
+    tag = "groups",
+    responses(
+        (status = 200, description = "every device group", body = [GroupView]),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn groups(State(api): State<ApiState>) -> Answer<Vec<GroupView>> {
     Ok(Json(upgrade::with_primary(
         api.lab.cdm().device(),
@@ -43,6 +74,17 @@ pub(super) async fn groups(State(api): State<ApiState>) -> Answer<Vec<GroupView>
 }
 
 /// One device group, as in the group list.
+#[utoipa::path(
+    get,
+    path = "/api/groups/{name}",
+    tag = "groups",
+    params(("name" = String, Path, description = "the group's name", example = "edge")),
+    responses(
+        (status = 200, description = "the group", body = GroupView),
+        (status = 404, description = "no such group", body = ErrorBody),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn group(
     State(api): State<ApiState>,
     Path(name): Path<String>,
@@ -54,6 +96,15 @@ pub(super) async fn group(
 }
 
 /// The registered software update files (System > Software Update).
+#[utoipa::path(
+    get,
+    path = "/api/files",
+    tag = "files",
+    responses(
+        (status = 200, description = "every registered file", body = [FileView]),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn files(State(api): State<ApiState>) -> Answer<Vec<FileView>> {
     Ok(Json(upgrade::with_primary(
         api.lab.cdm().device(),
@@ -62,6 +113,18 @@ pub(super) async fn files(State(api): State<ApiState>) -> Answer<Vec<FileView>> 
 }
 
 /// One registered file, as in the file list.
+#[utoipa::path(
+    get,
+    path = "/api/files/{id}",
+    tag = "files",
+    params(("id" = i64, Path, description = "the registration's id")),
+    responses(
+        (status = 200, description = "the registration", body = FileView),
+        (status = 400, description = "the id is not an integer", body = ErrorBody),
+        (status = 404, description = "no such registration", body = ErrorBody),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn file(State(api): State<ApiState>, Path(id): Path<i64>) -> Answer<FileView> {
     Ok(Json(upgrade::with_primary(
         api.lab.cdm().device(),
@@ -70,10 +133,11 @@ pub(super) async fn file(State(api): State<ApiState>, Path(id): Path<i64>) -> An
 }
 
 /// A meta file URL to register.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RegisterRequest {
     /// `ftp://` or `http://` URL of a meta file on an image server of the lab.
+    #[schema(example = "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta")]
     url: String,
     /// The FTP server's login (default `anonymous`).
     #[serde(default)]
@@ -83,6 +147,21 @@ pub(super) struct RegisterRequest {
 }
 
 /// Register a meta file URL: the CDM fetches and checks it.
+#[utoipa::path(
+    post,
+    path = "/api/files",
+    tag = "files",
+    request_body = RegisterRequest,
+    responses(
+        (status = 200, description = "registered", body = FileView),
+        (status = 400, description = "not a meta file, an image URL, no server there, a failed FTP login, a bad body", body = ErrorBody),
+        (status = 404, description = "the file is not on the server", body = ErrorBody),
+        (status = 409, description = "the URL is already registered", body = ErrorBody),
+        (status = 415, description = "the body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "a field missing, unknown or mistyped", body = ErrorBody),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn register(
     State(api): State<ApiState>,
     Json(req): Json<RegisterRequest>,
@@ -98,6 +177,17 @@ pub(super) async fn register(
 }
 
 /// Delete a registration.
+#[utoipa::path(
+    delete,
+    path = "/api/files/{id}",
+    tag = "files",
+    params(("id" = i64, Path, description = "the registration's id")),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 404, description = "no such registration", body = ErrorBody),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn unregister(
     State(api): State<ApiState>,
     Path(id): Path<i64>,
@@ -107,13 +197,14 @@ pub(super) async fn unregister(
 }
 
 /// An upgrade to start: a registered file and exactly one of `device` and `group`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UpgradeRequest {
     /// The registration's id.
     file: i64,
     /// A CE or CR registered with this CDM.
     #[serde(default)]
+    #[schema(example = "ce1")]
     device: Option<String>,
     /// A device group: one job per CE of it.
     #[serde(default)]
@@ -121,6 +212,21 @@ pub(super) struct UpgradeRequest {
 }
 
 /// Start upgrade jobs: one per device, run in the background.
+#[utoipa::path(
+    post,
+    path = "/api/upgrades",
+    tag = "upgrades",
+    request_body = UpgradeRequest,
+    responses(
+        (status = 200, description = "the new jobs' ids", body = [i64]),
+        (status = 400, description = "neither or both of device and group, a CDM as target, an empty group, a bad body", body = ErrorBody),
+        (status = 404, description = "no such file, device or group", body = ErrorBody),
+        (status = 409, description = "a single device this CDM cannot upgrade, saying why", body = ErrorBody),
+        (status = 415, description = "the body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "a field missing, unknown or mistyped", body = ErrorBody),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn upgrade_request(
     State(api): State<ApiState>,
     Json(req): Json<UpgradeRequest>,
@@ -138,6 +244,15 @@ pub(super) async fn upgrade_request(
 }
 
 /// The upgrade jobs, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/jobs",
+    tag = "upgrades",
+    responses(
+        (status = 200, description = "every job", body = [JobView]),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn jobs(State(api): State<ApiState>) -> Answer<Vec<JobView>> {
     Ok(Json(upgrade::with_primary(
         api.lab.cdm().device(),
@@ -146,6 +261,18 @@ pub(super) async fn jobs(State(api): State<ApiState>) -> Answer<Vec<JobView>> {
 }
 
 /// One job with its status history.
+#[utoipa::path(
+    get,
+    path = "/api/jobs/{id}",
+    tag = "upgrades",
+    params(("id" = i64, Path, description = "the job's id")),
+    responses(
+        (status = 200, description = "the job", body = JobView),
+        (status = 400, description = "the id is not an integer", body = ErrorBody),
+        (status = 404, description = "no such job", body = ErrorBody),
+        (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
+    )
+)]
 pub(super) async fn job(State(api): State<ApiState>, Path(id): Path<i64>) -> Answer<JobView> {
     Ok(Json(upgrade::with_primary(
         api.lab.cdm().device(),

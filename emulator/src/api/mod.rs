@@ -8,6 +8,7 @@
 //! - `auth`: logins: HTTP Basic with the CDM's administrator account or a bearer token from
 //!   `POST /api/login`, checked as the GUI checks them (`crate::cdm_login`, one lockout for both);
 //! - `errors`: one error shape, `{"error": "..."}`, for the CDM's refusals and the HTTP layer's;
+//! - `openapi`: the OpenAPI 3 document (utoipa), `GET /api/openapi.json`;
 //! - `client`: the client `acnslab cdm`, the scenario runner and the tests call the API with;
 //! - `guard`: `Host` and `Origin` on every request, API and web pages alike.
 
@@ -16,6 +17,7 @@ mod client;
 mod errors;
 mod guard;
 mod handlers;
+mod openapi;
 
 use std::sync::Arc;
 
@@ -72,11 +74,13 @@ where
     }
 }
 
-/// Every route of the API, once; the router is built from this table.
+/// Every route of the API, once. The router is built from this table, and a test keeps the
+/// OpenAPI document the same.
 fn routes() -> Vec<Route> {
     use Access::{Admin, Open};
     use Method as M;
     vec![
+        route(M::GET, "/api/openapi.json", Open, openapi::openapi_json),
         route(M::POST, "/api/login", Open, auth::login),
         route(M::POST, "/api/logout", Admin, auth::logout),
         route(M::GET, "/api/devices", Admin, handlers::devices),
