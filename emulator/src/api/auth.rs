@@ -6,7 +6,7 @@
 //! cookie is not taken, so no web page can call the API with a browser's login. Refusals: 401
 //! with the `WWW-Authenticate` challenges, or 429 with `Retry-After` while logins are locked.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -27,14 +27,14 @@ enum Denied {
     /// No usable credentials, wrong ones, or a token that is no login: 401.
     Unauthorized(String),
     /// Logins are locked for this long after failures: 429.
-    Locked(Refused),
+    Locked(Duration),
 }
 
 impl From<Refused> for Denied {
     fn from(refused: Refused) -> Denied {
         match refused {
             Refused::Wrong => Denied::Unauthorized(refused.to_string()),
-            Refused::Locked(_) => Denied::Locked(refused),
+            Refused::Locked(wait) => Denied::Locked(wait),
         }
     }
 }
@@ -53,17 +53,14 @@ impl IntoResponse for Denied {
                 }
                 response
             }
-            Denied::Locked(refused) => {
-                let wait = match refused {
-                    Refused::Locked(wait) => wait.as_secs().max(1),
-                    Refused::Wrong => 1,
-                };
+            Denied::Locked(wait) => {
+                let message = Refused::Locked(wait).to_string();
                 let mut response =
-                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused.to_string())
-                        .into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(wait.as_secs().max(1)),
+                );
                 response
             }
         }
