@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use acnslab::api::call;
+use acnslab::api::Client;
 use acnslab::clock::LabClock;
 use acnslab::lab::{Lab, LabOptions};
 use acnslab::release::Version;
@@ -49,26 +49,27 @@ async fn run(ces: usize) {
     let t = Instant::now();
     let lab = Lab::start(options).await.unwrap();
     let started = t.elapsed();
-    let api = lab.info().devices[0].api.clone().unwrap().parse().unwrap();
+    let api = Client::of(&lab.info().devices[0]).unwrap();
 
     let t = Instant::now();
     let url = "http://10.1.0.100/meta/ACNS-5.2.1-K9-http.meta";
-    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": url })))
+    let (status, file) = api
+        .call("POST", "/api/files", Some(json!({ "url": url })))
         .await
         .unwrap();
     assert_eq!(status, 200, "{file}");
-    let (status, ids) = call(
-        api,
-        "POST",
-        "/api/upgrades",
-        Some(json!({ "file": file["id"], "group": "edge" })),
-    )
-    .await
-    .unwrap();
+    let (status, ids) = api
+        .call(
+            "POST",
+            "/api/upgrades",
+            Some(json!({ "file": file["id"], "group": "edge" })),
+        )
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{ids}");
     let jobs_started = t.elapsed();
     loop {
-        let (_, jobs) = call(api, "GET", "/api/jobs", None).await.unwrap();
+        let (_, jobs) = api.call("GET", "/api/jobs", None).await.unwrap();
         let ended = jobs
             .as_array()
             .unwrap()

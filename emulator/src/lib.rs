@@ -27,7 +27,8 @@
 //! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
 //! - [`probe`]: `ping` and `traceroute` as they run, probe by probe on the lab clock.
 //! - [`install`]: installing an image: checks, automatic CMS backup, pending version.
-//! - [`api`]: the CDM's HTTP API (JSON) over `upgrade`.
+//! - [`api`]: the CDM's HTTP API (JSON) over `upgrade`: logins, routes, errors, its OpenAPI document, a client.
+//! - [`cdm_login`]: a CDM's administrator logins (password check, lockout, sessions), for the GUI and the API.
 //! - [`web`]: the CDM's web GUI (login, Devices, Device Groups, Software Update), as the guide walks it.
 //! - [`upgrade`]: upgrades managed by the primary CDM: meta file registrations, groups, jobs.
 //! - [`images`]: synthetic software images, meta files, the embedded FTP/HTTP image servers and clients.
@@ -45,6 +46,7 @@ pub mod admission;
 pub mod agent;
 pub mod api;
 pub mod app;
+pub mod cdm_login;
 pub mod clock;
 pub mod cms;
 pub mod commands;

@@ -215,6 +215,30 @@ pub mod upgrade {
     pub const CDM_CLI_ONLY: &str =
         "a Content Distribution Manager cannot be upgraded from the CDM; use the CLI (copy ftp install)";
     pub const NOT_PRIMARY: &str = "this CDM is not the primary; use the primary CDM";
+    /// What the API and the GUI say of a name or id that is not there [ours].
+    pub const NO_SUCH_DEVICE: &str = "no device {0}";
+    pub const NO_SUCH_GROUP: &str = "no device group {0}";
+    pub const NO_SUCH_FILE: &str = "no registered update file {0}";
+    pub const NO_SUCH_JOB: &str = "no job {0}";
+}
+
+/// The CDM's JSON API (`crate::api`): its own refusals, beside the upgrade ones above [ours].
+pub mod api {
+    /// The realm of the `WWW-Authenticate` challenges.
+    pub const REALM: &str = "acnslab CDM";
+    /// A request without credentials (or with a scheme the API does not take).
+    pub const LOGIN_REQUIRED: &str =
+        "log in: HTTP Basic with the CDM's administrator account, or a token from POST /api/login";
+    /// A bearer token that is not a live login of this CDM.
+    pub const BAD_TOKEN: &str =
+        "the token is not a login of this CDM, or it has expired; log in again (POST /api/login)";
+    /// `POST /api/login` with neither Basic credentials nor a JSON body.
+    pub const LOGIN_WITHOUT_CREDENTIALS: &str =
+        "give the CDM's administrator account: HTTP Basic, or {\"username\": ..., \"password\": ...}";
+    /// An address under `/api/` that is no route.
+    pub const NO_SUCH_PATH: &str = "no such API path: ";
+    /// A route asked with a method it does not take: `{method}`, `{path}`, `{allowed}`.
+    pub const METHOD_NOT_ALLOWED: &str = "{method} is not allowed on {path}; use {allowed}";
 }
 
 /// The CDM's web GUI (`crate::web`): windows, menu, panes and buttons, named as the guide names them
@@ -249,7 +273,6 @@ pub mod gui {
     pub const WINDOW_NOT_FOUND: &str = "Page Not Found";
     pub const NO_SUCH_PAGE: &str = "There is no such page:";
     pub const BACK_TO_DEVICES: &str = "Back to Devices > Content Engines";
-    pub const NO_SUCH_API_PATH: &str = "no such API path: ";
     /// The Jobs page's columns and a job's window [ours].
     pub const REASON_COLUMN: &str = "Reason";
     pub const STARTED_COLUMN: &str = "Started";

@@ -37,7 +37,7 @@ pub enum UpgradeError {
 use UpgradeError::*;
 
 /// A registered software update file (a meta file URL).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FileView {
     pub id: i64,
     pub url: String,
@@ -48,7 +48,7 @@ pub struct FileView {
 }
 
 /// A device as the CDM's Devices page shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeviceView {
     pub name: String,
     pub kind: String,
@@ -71,21 +71,22 @@ pub struct DeviceView {
 }
 
 /// A device group and its members.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GroupView {
     pub name: String,
     pub devices: Vec<String>,
 }
 
 /// An upgrade job with its status history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JobView {
     pub id: i64,
     pub device: String,
     pub file: i64,
     pub status: String,
+    /// Every status message with its time: `[time, message]`, oldest first.
     pub history: Vec<(String, String)>,
-    /// Why the job failed (`None` unless it failed).
+    /// Why the job failed (`null` unless it failed).
     pub reason: Option<String>,
 }
 
@@ -251,11 +252,19 @@ fn url_identity(url: &str) -> String {
 pub fn unregister(cms: &mut Cms, id: i64) -> Result<(), UpgradeError> {
     let rows = cms.rows("update_files").map_err(unavailable)?;
     if !rows.iter().any(|r| int_of(r, "id") == id) {
-        return Err(NotFound(format!("no registered update file {id}")));
+        return Err(NotFound(text::NO_SUCH_FILE.replace("{0}", &id.to_string())));
     }
     cms.remove("update_files", &id.to_string())
         .map_err(unavailable)?;
     Ok(())
+}
+
+/// One registered file.
+pub fn file(cms: &Cms, id: i64) -> Result<FileView, UpgradeError> {
+    files(cms)?
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or_else(|| NotFound(text::NO_SUCH_FILE.replace("{0}", &id.to_string())))
 }
 
 /// The device groups.
@@ -275,6 +284,14 @@ pub fn groups(cms: &Cms) -> Result<Vec<GroupView>, UpgradeError> {
             GroupView { name, devices }
         })
         .collect())
+}
+
+/// One device group.
+pub fn group(cms: &Cms, name: &str) -> Result<GroupView, UpgradeError> {
+    groups(cms)?
+        .into_iter()
+        .find(|g| g.name == name)
+        .ok_or_else(|| NotFound(text::NO_SUCH_GROUP.replace("{0}", name)))
 }
 
 /// Creates a group with members unless it exists (the lab's topology groups, at start).
@@ -331,6 +348,14 @@ pub fn jobs(cms: &Cms) -> Result<Vec<JobView>, UpgradeError> {
     Ok(jobs)
 }
 
+/// One job.
+pub fn job(cms: &Cms, id: i64) -> Result<JobView, UpgradeError> {
+    jobs(cms)?
+        .into_iter()
+        .find(|j| j.id == id)
+        .ok_or_else(|| NotFound(text::NO_SUCH_JOB.replace("{0}", &id.to_string())))
+}
+
 /// The Devices page: each device with its "Software Version" column.
 pub fn devices(cms: &Cms) -> Result<Vec<DeviceView>, UpgradeError> {
     let jobs = jobs(cms)?;
@@ -382,6 +407,23 @@ pub fn with_standby_status(
         }
     }
     devices
+}
+
+/// One device of the Devices page, with its standby report from `reports` (see
+/// [`with_standby_status`]).
+pub fn device(
+    cms: &Cms,
+    name: &str,
+    reports: &BTreeMap<String, StandbyReport>,
+) -> Result<DeviceView, UpgradeError> {
+    let found: Vec<DeviceView> = devices(cms)?
+        .into_iter()
+        .filter(|d| d.name == name)
+        .take(1)
+        .collect();
+    with_standby_status(found, reports)
+        .pop()
+        .ok_or_else(|| NotFound(text::NO_SUCH_DEVICE.replace("{0}", name)))
 }
 
 /// Whether a device last seen at `last_seen` has been heard from since `job`'s last message.
@@ -451,7 +493,7 @@ pub fn create_jobs(
         .map_err(unavailable)?
         .into_iter()
         .find(|r| int_of(r, "id") == file)
-        .ok_or_else(|| NotFound(format!("no registered update file {file}")))?;
+        .ok_or_else(|| NotFound(text::NO_SUCH_FILE.replace("{0}", &file.to_string())))?;
     let meta = meta::parse(&text_of(&file_row, "meta"), &text_of(&file_row, "url"))
         .map_err(|e| BadRequest(e.to_string()))?;
     let table = cms.devices().map_err(unavailable)?;
@@ -460,7 +502,7 @@ pub fn create_jobs(
             let row = table
                 .iter()
                 .find(|d| &d.name == name)
-                .ok_or_else(|| NotFound(format!("no device {name}")))?;
+                .ok_or_else(|| NotFound(text::NO_SUCH_DEVICE.replace("{0}", name)))?;
             if row.kind == DeviceKind::Cdm.label() {
                 return Err(BadRequest(text::CDM_CLI_ONLY.into()));
             }
@@ -473,7 +515,7 @@ pub fn create_jobs(
             let g = groups(cms)?
                 .into_iter()
                 .find(|g| &g.name == group)
-                .ok_or_else(|| NotFound(format!("no device group {group}")))?;
+                .ok_or_else(|| NotFound(text::NO_SUCH_GROUP.replace("{0}", group)))?;
             if g.devices.is_empty() {
                 return Err(BadRequest(format!("device group {group} has no devices")));
             }

@@ -3,10 +3,9 @@
 //! a failing download in a group, and the 4.2.9 downgrade with CDM-IP. Real HTTP API, real FTP/HTTP
 //! downloads, virtual clock for the reboots.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use acnslab::api::call;
+use acnslab::api::Client;
 use acnslab::clock::LabClock;
 use acnslab::lab::{Lab, LabOptions};
 use acnslab::release::Version;
@@ -49,7 +48,7 @@ servers:
 
 const META_521: &str = "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta";
 
-async fn lab(dir: &std::path::Path) -> (Lab, SocketAddr) {
+async fn lab(dir: &std::path::Path) -> (Lab, Client) {
     let mut options = LabOptions::new(dir);
     options.cdm_http = Some(acnslab::api::service());
     options.topology = Some(Topology::parse(TOPOLOGY, "test").unwrap());
@@ -57,12 +56,12 @@ async fn lab(dir: &std::path::Path) -> (Lab, SocketAddr) {
         chrono::Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
     ));
     let lab = Lab::start(options).await.unwrap();
-    let api = lab.info().devices[0].api.clone().unwrap().parse().unwrap();
+    let api = Client::of(&lab.info().devices[0]).unwrap();
     (lab, api)
 }
 
-async fn get(api: SocketAddr, path: &str) -> Value {
-    let (status, body) = call(api, "GET", path, None).await.unwrap();
+async fn get(api: &Client, path: &str) -> Value {
+    let (status, body) = api.call("GET", path, None).await.unwrap();
     assert_eq!(status, 200, "{path}: {body}");
     body
 }
@@ -80,7 +79,7 @@ fn column(devices: &Value, name: &str, field: &str) -> String {
 }
 
 /// Waits (real time: downloads are real) until every job has ended.
-async fn wait_jobs(api: SocketAddr, count: usize) -> Value {
+async fn wait_jobs(api: &Client, count: usize) -> Value {
     for _ in 0..400 {
         let jobs = get(api, "/api/jobs").await;
         let done = jobs.as_array().unwrap().iter().filter(|j| {
@@ -100,11 +99,12 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
     let dir = tempfile::tempdir().unwrap();
     let (lab, api) = lab(dir.path()).await;
     // 1. versions
-    let devices = get(api, "/api/devices").await;
+    let devices = get(&api, "/api/devices").await;
     assert_eq!(devices.as_array().unwrap().len(), 6);
     assert_eq!(column(&devices, "ce1", "software_version"), "5.1.3");
     // 2. register, duplicate refused, image refused, delete, register again
-    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": META_521 })))
+    let (status, file) = api
+        .call("POST", "/api/files", Some(json!({ "url": META_521 })))
         .await
         .unwrap();
     assert_eq!(status, 200, "{file}");
@@ -112,7 +112,8 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
         file["version"].as_str().unwrap().starts_with("5.2.1"),
         "{file}"
     );
-    let (status, body) = call(api, "POST", "/api/files", Some(json!({ "url": META_521 })))
+    let (status, body) = api
+        .call("POST", "/api/files", Some(json!({ "url": META_521 })))
         .await
         .unwrap();
     assert_eq!(status, 409, "{body}");
@@ -128,13 +129,15 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
         META_521.replace("10.1.1.100", "10.1.1.100:80"),
         META_521.replace("/meta/", "/%6Deta/"),
     ] {
-        let (status, body) = call(api, "POST", "/api/files", Some(json!({ "url": same })))
+        let (status, body) = api
+            .call("POST", "/api/files", Some(json!({ "url": same })))
             .await
             .unwrap();
         assert_eq!(status, 409, "{same}: {body}");
     }
     let image = "http://10.1.1.100/images/ACNS-5.2.1-K9.bin";
-    let (status, body) = call(api, "POST", "/api/files", Some(json!({ "url": image })))
+    let (status, body) = api
+        .call("POST", "/api/files", Some(json!({ "url": image })))
         .await
         .unwrap();
     assert_eq!(
@@ -145,25 +148,27 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
         (400, true),
         "{body}"
     );
-    let (status, _) = call(api, "DELETE", &format!("/api/files/{}", file["id"]), None)
+    let (status, _) = api
+        .call("DELETE", &format!("/api/files/{}", file["id"]), None)
         .await
         .unwrap();
     assert_eq!(status, 204);
-    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": META_521 })))
+    let (status, file) = api
+        .call("POST", "/api/files", Some(json!({ "url": META_521 })))
         .await
         .unwrap();
     assert_eq!(status, 200);
     let id = file["id"].as_i64().unwrap();
-    assert_eq!(get(api, "/api/files").await.as_array().unwrap().len(), 1);
+    assert_eq!(get(&api, "/api/files").await.as_array().unwrap().len(), 1);
     // the CDM itself: CLI only
-    let (status, body) = call(
-        api,
-        "POST",
-        "/api/upgrades",
-        Some(json!({ "file": id, "device": "cdm2" })),
-    )
-    .await
-    .unwrap();
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/upgrades",
+            Some(json!({ "file": id, "device": "cdm2" })),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         (status, body["error"].as_str().unwrap().contains("CLI")),
         (400, true),
@@ -172,19 +177,19 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
     // 3. the edge group; ce3 cannot reach the image server
     lab.network()
         .cut("10.1.1.12".parse().unwrap(), "10.1.1.100".parse().unwrap());
-    let groups = get(api, "/api/groups").await;
+    let groups = get(&api, "/api/groups").await;
     assert_eq!(groups[0]["devices"], json!(["ce1", "ce2", "ce3"]));
-    let (status, ids) = call(
-        api,
-        "POST",
-        "/api/upgrades",
-        Some(json!({ "file": id, "group": "edge" })),
-    )
-    .await
-    .unwrap();
+    let (status, ids) = api
+        .call(
+            "POST",
+            "/api/upgrades",
+            Some(json!({ "file": id, "group": "edge" })),
+        )
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{ids}");
     assert_eq!(ids.as_array().unwrap().len(), 3);
-    let jobs = wait_jobs(api, 3).await;
+    let jobs = wait_jobs(&api, 3).await;
     for job in jobs.as_array().unwrap() {
         let history: Vec<&str> = job["history"]
             .as_array()
@@ -221,7 +226,7 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
     }
     // the version column changes only when the devices come back on the new version; until then
     // (the device reboots) it shows the last table 7-2 message
-    let devices = get(api, "/api/devices").await;
+    let devices = get(&api, "/api/devices").await;
     assert_eq!(column(&devices, "ce1", "version"), "5.1.3");
     assert_eq!(
         column(&devices, "ce1", "software_version"),
@@ -244,7 +249,7 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
         .unwrap();
     assert_eq!(ce1.get("reason"), None, "a successful job has none: {ce1}");
     lab.advance(Duration::from_secs(31));
-    let devices = get(api, "/api/devices").await;
+    let devices = get(&api, "/api/devices").await;
     for ce in ["ce1", "ce2"] {
         assert_eq!(
             column(&devices, ce, "software_version"),
@@ -286,18 +291,18 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
     // 4. an upgrade to the version a device already runs fails at once, saying why
     lab.network()
         .heal("10.1.1.12".parse().unwrap(), "10.1.1.100".parse().unwrap());
-    let (status, ids) = call(
-        api,
-        "POST",
-        "/api/upgrades",
-        Some(json!({ "file": id, "device": "ce1" })),
-    )
-    .await
-    .unwrap();
+    let (status, ids) = api
+        .call(
+            "POST",
+            "/api/upgrades",
+            Some(json!({ "file": id, "device": "ce1" })),
+        )
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{ids}");
     let job_id = ids[0].as_i64().unwrap();
     let job = loop {
-        let job = get(api, &format!("/api/jobs/{job_id}")).await;
+        let job = get(&api, &format!("/api/jobs/{job_id}")).await;
         if job["status"] != "Proceeding with Prepositioned Download" {
             break job;
         }
@@ -311,15 +316,16 @@ async fn register_rules_and_group_upgrade_with_one_failing_download() {
         "no download: {job}"
     );
     // an unknown API path: the API's JSON error, 404
-    let (status, body) = call(api, "GET", "/api/nothing", None).await.unwrap();
+    let (status, body) = api.call("GET", "/api/nothing", None).await.unwrap();
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"], "no such API path: /api/nothing");
     // 5. delete the registration
-    let (status, _) = call(api, "DELETE", &format!("/api/files/{id}"), None)
+    let (status, _) = api
+        .call("DELETE", &format!("/api/files/{id}"), None)
         .await
         .unwrap();
     assert_eq!(status, 204);
-    assert!(get(api, "/api/files").await.as_array().unwrap().is_empty());
+    assert!(get(&api, "/api/files").await.as_array().unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,20 +333,21 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
     let dir = tempfile::tempdir().unwrap();
     let (lab, api) = lab(dir.path()).await;
     let url = "http://10.1.1.100/meta/ACNS-5.x.x-TO-4.2.9-K9-http.meta";
-    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": url })))
+    let (status, file) = api
+        .call("POST", "/api/files", Some(json!({ "url": url })))
         .await
         .unwrap();
     assert_eq!(status, 200, "{file}");
-    let (status, _) = call(
-        api,
-        "POST",
-        "/api/upgrades",
-        Some(json!({ "file": file["id"], "device": "ce1" })),
-    )
-    .await
-    .unwrap();
+    let (status, _) = api
+        .call(
+            "POST",
+            "/api/upgrades",
+            Some(json!({ "file": file["id"], "device": "ce1" })),
+        )
+        .await
+        .unwrap();
     assert_eq!(status, 200);
-    wait_jobs(api, 1).await;
+    wait_jobs(&api, 1).await;
     lab.advance(Duration::from_secs(31));
     {
         let state = lab.node("ce1").unwrap().device().state();
@@ -354,7 +361,7 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
     // The 4.2.9 CE belongs to a 4.x CDM: this 5.x CDM refuses its registration and shows it
     // Offline, on the version it runs ...
     lab.advance(Duration::from_secs(301));
-    let devices = get(api, "/api/devices").await;
+    let devices = get(&api, "/api/devices").await;
     assert_eq!(column(&devices, "ce1", "status"), "Offline", "{devices}");
     assert_eq!(column(&devices, "ce1", "version"), "4.2.9", "{devices}");
     assert_eq!(
@@ -383,30 +390,31 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
     let why = "ce1 runs 4.2.9, which this CDM (5.1.3) does not manage: it registers with a CDM of its own release";
     // ... refuses to upgrade it again, saying why ...
     let upgrade_521 = json!({ "url": META_521 });
-    let (status, file_521) = call(api, "POST", "/api/files", Some(upgrade_521))
+    let (status, file_521) = api
+        .call("POST", "/api/files", Some(upgrade_521))
         .await
         .unwrap();
     assert_eq!(status, 200, "{file_521}");
-    let (status, body) = call(
-        api,
-        "POST",
-        "/api/upgrades",
-        Some(json!({ "file": file_521["id"], "device": "ce1" })),
-    )
-    .await
-    .unwrap();
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/upgrades",
+            Some(json!({ "file": file_521["id"], "device": "ce1" })),
+        )
+        .await
+        .unwrap();
     assert_eq!((status, body["error"].as_str()), (409, Some(why)), "{body}");
     // ... and in a group upgrade, its job fails at once with that reason while the others run
-    let (status, ids) = call(
-        api,
-        "POST",
-        "/api/upgrades",
-        Some(json!({ "file": file_521["id"], "group": "edge" })),
-    )
-    .await
-    .unwrap();
+    let (status, ids) = api
+        .call(
+            "POST",
+            "/api/upgrades",
+            Some(json!({ "file": file_521["id"], "group": "edge" })),
+        )
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{ids}");
-    let jobs = wait_jobs(api, 4).await;
+    let jobs = wait_jobs(&api, 4).await;
     let ce1_job = jobs
         .as_array()
         .unwrap()
@@ -430,17 +438,19 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
     );
     // The downgrade's registration deleted and made again: a new id, never that of the deleted
     // one, which job 1 still names.
-    let (status, _) = call(api, "DELETE", &format!("/api/files/{}", file["id"]), None)
+    let (status, _) = api
+        .call("DELETE", &format!("/api/files/{}", file["id"]), None)
         .await
         .unwrap();
     assert_eq!(status, 204);
-    let (status, again) = call(api, "POST", "/api/files", Some(json!({ "url": url })))
+    let (status, again) = api
+        .call("POST", "/api/files", Some(json!({ "url": url })))
         .await
         .unwrap();
     assert_eq!((status, again["id"].as_i64()), (200, Some(3)), "{again}");
     // a standby answers that it is not the primary
-    let standby: SocketAddr = lab.info().devices[1].api.clone().unwrap().parse().unwrap();
-    let (status, body) = call(standby, "GET", "/api/devices", None).await.unwrap();
+    let standby = Client::of(&lab.info().devices[1]).unwrap();
+    let (status, body) = standby.call("GET", "/api/devices", None).await.unwrap();
     assert_eq!(status, 503, "{body}");
 }
 
@@ -450,15 +460,18 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
     let dir = tempfile::tempdir().unwrap();
     let (_lab, _api) = lab(dir.path()).await;
     let state_dir = dir.path().to_path_buf();
-    let run = move |command: CdmCommand| {
+    let run_as = move |password: Option<&str>, command: CdmCommand| {
         let args = CdmArgs {
             state_dir: state_dir.clone(),
             cdm: None,
             json: false,
+            user: None,
+            password: password.map(str::to_string),
             command,
         };
         std::thread::spawn(move || cdm(args)).join().unwrap()
     };
+    let run = |command: CdmCommand| run_as(None, command);
     let register = || CdmCommand::Register {
         url: META_521.into(),
         user: None,
@@ -468,6 +481,20 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
     let again = run(register()).unwrap_err();
     assert!(again.contains("already registered"), "{again}");
     assert_eq!(run(CdmCommand::Devices), Ok(()));
+    assert_eq!(run(CdmCommand::Device { name: "ce1".into() }), Ok(()));
+    assert_eq!(run(CdmCommand::File { id: 1 }), Ok(()));
+    let absent = run(CdmCommand::Group {
+        name: "core".into(),
+    })
+    .unwrap_err();
+    assert_eq!(absent, "no device group core");
+    // lab.json's password logs in; another one is refused, with a hint
+    let refused = run_as(Some("guess"), CdmCommand::Devices).unwrap_err();
+    assert!(
+        refused
+            .starts_with("Login failed: wrong username or password. (give --user and --password"),
+        "{refused}"
+    );
     let upgrade = CdmCommand::Upgrade {
         file: 1,
         device: Some("ce1".into()),
@@ -487,6 +514,8 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
         state_dir: missing.path().into(),
         cdm: None,
         json: false,
+        user: None,
+        password: None,
         command: CdmCommand::Devices,
     };
     assert!(std::thread::spawn(move || cdm(args))
@@ -500,7 +529,8 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
 async fn jobs_a_stopped_lab_left_unfinished_are_failed_with_the_reason_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let (lab, api) = lab(dir.path()).await;
-    let (status, file) = call(api, "POST", "/api/files", Some(json!({ "url": META_521 })))
+    let (status, file) = api
+        .call("POST", "/api/files", Some(json!({ "url": META_521 })))
         .await
         .unwrap();
     assert_eq!(status, 200, "{file}");
@@ -520,7 +550,7 @@ async fn jobs_a_stopped_lab_left_unfinished_are_failed_with_the_reason_at_the_ne
     lab.shutdown().await;
     drop(lab);
     let (lab, api) = self::lab(dir.path()).await;
-    let jobs = get(api, "/api/jobs").await;
+    let jobs = get(&api, "/api/jobs").await;
     for job in jobs.as_array().unwrap() {
         assert_eq!(job["status"], "Prepositioned Download Failed", "{job}");
         assert_eq!(

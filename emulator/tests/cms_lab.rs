@@ -778,10 +778,8 @@ fn log_of(lab: &Lab, device: &str) -> Vec<String> {
 
 /// The standby's row in the primary's `/api/devices`: (status, standby_status).
 async fn standby_in_api(lab: &Lab) -> (String, String) {
-    let api = lab.info().devices[0].api.clone().unwrap().parse().unwrap();
-    let (code, devices) = acnslab::api::call(api, "GET", "/api/devices", None)
-        .await
-        .unwrap();
+    let api = acnslab::api::Client::of(&lab.info().devices[0]).unwrap();
+    let (code, devices) = api.call("GET", "/api/devices", None).await.unwrap();
     assert_eq!(code, 200, "{devices}");
     let cdm2 = devices
         .as_array()

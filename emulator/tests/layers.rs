@@ -47,6 +47,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "api",
             "web",
+            "cdm_login",
             "control",
             "console",
             "scenario",

@@ -58,6 +58,9 @@ async fn lab_json_host_keys_and_cms_files_are_private_and_old_ones_are_tightened
     lab.shutdown().await;
 }
 
+/// The default lab's CDM administrator (`admin:default`) as an HTTP Basic header line.
+const ADMIN_BASIC: &str = "Authorization: Basic YWRtaW46ZGVmYXVsdA==\r\n";
+
 /// One raw HTTP/1.1 request with the given extra header lines; the status and the body.
 async fn raw(addr: &str, method: &str, path: &str, headers: &str) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -90,7 +93,8 @@ async fn the_cdm_http_port_refuses_foreign_hosts_and_cross_origin_changes() {
 
     // the names this host reaches it by
     for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
-        let (status, body) = raw(&api, "GET", "/api/devices", &format!("Host: {host}\r\n")).await;
+        let headers = format!("Host: {host}\r\n{ADMIN_BASIC}");
+        let (status, body) = raw(&api, "GET", "/api/devices", &headers).await;
         assert_eq!(status, 200, "{host}: {body}");
     }
     // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1
@@ -117,7 +121,7 @@ async fn the_cdm_http_port_refuses_foreign_hosts_and_cross_origin_changes() {
     assert_eq!(status, 421);
 
     // CSRF: a form or fetch from another origin that would change state
-    let own = format!("Host: 127.0.0.1:{port}\r\n");
+    let own = format!("Host: 127.0.0.1:{port}\r\n{ADMIN_BASIC}");
     let (status, body) = raw(
         &api,
         "POST",
@@ -139,9 +143,8 @@ async fn the_cdm_http_port_refuses_foreign_hosts_and_cross_origin_changes() {
     .await;
     assert!(status != 403 && status != 421, "{status} {body}");
     // the library's own client still works
-    let (status, _) = acnslab::api::call(api.parse().unwrap(), "GET", "/api/devices", None)
-        .await
-        .unwrap();
+    let client = acnslab::api::Client::of(&lab.info().devices[0]).unwrap();
+    let (status, _) = client.call("GET", "/api/devices", None).await.unwrap();
     assert_eq!(status, 200);
     lab.shutdown().await;
 }
@@ -224,7 +227,7 @@ async fn the_cdm_fails_a_request_whose_body_stops_arriving() {
     stream
         .write_all(
             format!(
-                "POST /api/files HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"url\": \"ftp://"
+                "POST /api/files HTTP/1.1\r\nHost: {host}\r\n{ADMIN_BASIC}Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"url\": \"ftp://"
             )
             .as_bytes(),
         )
@@ -246,6 +249,14 @@ async fn the_cdm_fails_a_request_whose_body_stops_arriving() {
     assert!(read.is_ok(), "still open after {waited:?}");
     let reply = String::from_utf8_lossy(&reply);
     assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    // in the API's one error shape
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    let error: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {reply}"));
+    assert!(error["error"].is_string(), "{reply}");
     assert!(
         waited >= limit - std::time::Duration::from_secs(1),
         "answered after {waited:?}: {reply}"

@@ -4,6 +4,7 @@
 
 mod util;
 
+mod api;
 mod bench;
 mod cdm_upgrades;
 mod cms_lab;

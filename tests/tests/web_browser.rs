@@ -216,24 +216,29 @@ fn the_guides_gui_procedures_in_a_real_browser() {
         .enable_all()
         .build()
         .expect("runtime");
+    let labinfo: acnslab::lab::LabInfo = serde_json::from_value(info.clone()).expect("lab.json");
+    let cdm1 = labinfo
+        .devices
+        .iter()
+        .find(|d| d.name == "cdm1")
+        .expect("cdm1 in lab.json");
+    let admin = acnslab::api::Client::of(cdm1).expect("cdm1's API");
     let (status, devices) = runtime
-        .block_on(acnslab::api::call(
-            api("cdm1").parse().expect("address"),
-            "GET",
-            "/api/devices",
-            None,
-        ))
+        .block_on(admin.call("GET", "/api/devices", None))
         .expect("API call");
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{devices}");
+    let anonymous = admin.with_auth(acnslab::api::Auth::Anonymous);
+    let (status, refused) = runtime
+        .block_on(anonymous.call("GET", "/api/devices", None))
+        .expect("API call");
+    assert_eq!(status, 401, "the API needs the same login: {refused}");
     let (status, _) = runtime
-        .block_on(acnslab::api::call(
-            api("cdm1").parse().expect("address"),
-            "GET",
-            "/devices/ce",
-            None,
-        ))
+        .block_on(admin.call("GET", "/devices/ce", None))
         .expect("page request");
-    assert_eq!(status, 303, "pages need a login; the JSON API does not");
+    assert_eq!(
+        status, 303,
+        "pages take the GUI's login window, not the API's Basic credentials"
+    );
     let ce2 = devices
         .as_array()
         .and_then(|d| d.iter().find(|d| d["name"] == "ce2"))

@@ -14,10 +14,10 @@
 //! device state itself.
 //!
 //! The folder:
-//! - `auth`: administrator login and logout, the login sessions of this CDM (in [`Gui`]), the
-//!   [`auth::Admin`] extractor that sends everyone else to the login window; sessions expire
-//!   (idle 30 minutes, 12 hours in all);
-//! - `lockout`: five failed logins within a minute lock the login window for a minute;
+//! - `auth`: administrator login and logout, the session cookie of this CDM (its logins in
+//!   [`Gui`]), the [`auth::Admin`] extractor that sends everyone else to the login window; the
+//!   password check, the lockout (five failed logins within a minute, shared with the API) and the
+//!   sessions' expiry (idle 30 minutes, 12 hours in all) are `crate::cdm_login`'s;
 //! - `frame`: the frame of every window (header, menu, note or error) and `data_window`, a window
 //!   whose data comes from the primary's database;
 //! - `flash`: the note or error a form's redirect carries (`?note=` / `?error=`);
@@ -38,28 +38,26 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::cdm_login::LoginCheck;
 use crate::lab::CdmShared as Shared;
 use pages::{devices, groups, jobs, software};
 
-/// What every page handler gets: the lab access of the API, this CDM's login sessions and its
-/// login lockout.
+/// What every page handler gets: the lab access of the API, this CDM's GUI logins and its login
+/// check (shared with the API, so failures at either count toward one lockout).
 pub(crate) struct Gui {
     lab: Shared,
     logins: auth::Logins,
-    lockout: crate::lockout::Lockout,
+    check: Arc<LoginCheck>,
 }
 
 /// The router's state.
 type GuiState = Arc<Gui>;
 
-/// The page routes of the CDM that `lab` serves, with their state (its login sessions).
-pub fn routes(lab: Shared) -> Router {
+/// The page routes of the CDM that `lab` serves, with their state (its login sessions); `check`
+/// is the CDM's login check, the API's too.
+pub fn routes(lab: Shared, check: Arc<LoginCheck>) -> Router {
     let logins = auth::Logins::new(&lab.cdm().spec().name);
-    let state: GuiState = Arc::new(Gui {
-        lab,
-        logins,
-        lockout: crate::lockout::Lockout::default(),
-    });
+    let state: GuiState = Arc::new(Gui { lab, logins, check });
     Router::new()
         .route("/", get(|| async { Redirect::to("/devices/ce") }))
         .route("/login", get(auth::login_page).post(auth::login))

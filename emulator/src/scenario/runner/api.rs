@@ -1,4 +1,5 @@
-//! `api` and `until_job` steps: calls to a CDM's HTTP API (`docs/api.md`) with `${name}` values
+//! `api` and `until_job` steps: calls to a CDM's HTTP API (`docs/api.md`), logged in with the
+//! CDM's administrator account as the lab has it now (HTTP Basic), with `${name}` values
 //! substituted, the answer checked (status, text, JSON pointers with `[key=value]` segments) and
 //! values saved for later steps; the CDM's upgrade jobs polled in real time. Owns no other step.
 
@@ -59,27 +60,28 @@ impl Runner<'_> {
         })
     }
 
-    fn api_addr(&self, cdm: &str) -> Result<std::net::SocketAddr, String> {
+    /// The client of `cdm`'s API, with its administrator's password as its configuration has it.
+    fn api_client(&self, cdm: &str) -> Result<crate::api::Client, String> {
         self.lab
             .info()
             .devices
-            .into_iter()
+            .iter()
             .find(|d| d.name == cdm)
-            .and_then(|d| d.api)
-            .and_then(|a| a.parse().ok())
+            .and_then(crate::api::Client::of)
             .ok_or_else(|| format!("{cdm} has no CDM API in this lab"))
     }
 
     /// One API call and its expectations; `save:` values are remembered.
     pub(super) async fn api(&mut self, a: &ApiStep) -> Result<(), String> {
-        let addr = self.api_addr(&a.cdm)?;
+        let client = self.api_client(&a.cdm)?;
         let path = self.subst(&a.path)?;
         let body = a.body.as_ref().map(|b| self.subst_json(b)).transpose()?;
         let what = match &body {
             Some(b) => format!("{} {path} {b}", a.method),
             None => format!("{} {path}", a.method),
         };
-        let (status, answer) = crate::api::call(addr, &a.method, &path, body)
+        let (status, answer) = client
+            .call(&a.method, &path, body)
             .await
             .map_err(|e| format!("{what}: no answer from {}'s API: {e}", a.cdm))?;
         let text = if answer.is_null() {
@@ -148,10 +150,10 @@ impl Runner<'_> {
         failed: Option<u64>,
         timeout: Duration,
     ) -> Result<(), String> {
-        let addr = self.api_addr(cdm)?;
+        let client = self.api_client(cdm)?;
         let started = Instant::now();
         loop {
-            let last = match crate::api::call(addr, "GET", "/api/jobs", None).await {
+            let last = match client.call("GET", "/api/jobs", None).await {
                 Ok((200, jobs)) => {
                     let statuses: Vec<&str> = jobs
                         .as_array()

@@ -14,7 +14,7 @@ use super::show::{show_output, show_pane};
 use super::update_software::{started, update_software, UpgradeForm};
 use crate::config::DeviceKind;
 use crate::text::gui as text;
-use crate::upgrade::{self, DeviceView, Target, UpgradeError};
+use crate::upgrade::{self, DeviceView, Target};
 use crate::web::auth::Admin;
 use crate::web::flash::{back, encode, Flash};
 use crate::web::frame::data_window;
@@ -133,11 +133,7 @@ pub(in crate::web) async fn device_page(
     };
     let reports = upgrade::standby_reports(gui.lab.cdm().device());
     data_window(&gui.lab, &title, &q.flash, false, |cms| {
-        let devices = upgrade::with_standby_status(upgrade::devices(cms)?, &reports);
-        let d = devices
-            .iter()
-            .find(|d| d.name == name)
-            .ok_or_else(|| UpgradeError::NotFound(format!("no device {name}")))?;
+        let d = &upgrade::device(cms, &name, &reports)?;
         let base = format!("/device/{}", encode(&name));
         let upgradable = kind_of(d) != Some(DeviceKind::Cdm);
         let pane = match q.pane.as_deref() {

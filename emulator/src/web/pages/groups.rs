@@ -12,7 +12,7 @@ use super::contents::{with_contents, PaneQuery, Panes};
 use super::devices::device_table;
 use super::update_software::{started, update_software, UpgradeForm};
 use crate::text::gui as text;
-use crate::upgrade::{self, DeviceView, Target, UpgradeError};
+use crate::upgrade::{self, DeviceView, Target};
 use crate::web::auth::Admin;
 use crate::web::flash::{back, encode, Flash};
 use crate::web::frame::data_window;
@@ -62,11 +62,7 @@ pub(in crate::web) async fn group_page(
 ) -> Response {
     let title = format!("{} {name}", text::MODIFYING_GROUP);
     data_window(&gui.lab, &title, &q.flash, false, |cms| {
-        let groups = upgrade::groups(cms)?;
-        let g = groups
-            .iter()
-            .find(|g| g.name == name)
-            .ok_or_else(|| UpgradeError::NotFound(format!("no device group {name}")))?;
+        let g = &upgrade::group(cms, &name)?;
         let base = format!("/group/{}", encode(&name));
         let pane = if q.pane.as_deref() == Some("upgrade") {
             let files = upgrade::files(cms)?;

@@ -9,7 +9,7 @@ use maud::html;
 
 use super::to_second;
 use crate::text::gui as text;
-use crate::upgrade::{self, UpgradeError};
+use crate::upgrade;
 use crate::web::auth::Admin;
 use crate::web::flash::Flash;
 use crate::web::frame::data_window;
@@ -59,10 +59,7 @@ pub(in crate::web) async fn job_page(
 ) -> Response {
     let title = format!("{} {id}", text::WINDOW_JOB);
     data_window(&gui.lab, &title, &flash, true, |cms| {
-        let job = upgrade::jobs(cms)?
-            .into_iter()
-            .find(|j| j.id == id)
-            .ok_or_else(|| UpgradeError::NotFound(format!("no job {id}")))?;
+        let job = upgrade::job(cms, id)?;
         Ok(html! {
             p { "Device " span.device { (job.device) } ", status " span.status { (job.status) } }
             table #history {

@@ -1,10 +1,10 @@
-//! What an unknown address shows: in the GUI, a window that says the page does not exist and leads
-//! back to the Devices window (not the browser's bare 404); under `/api/`, the API's JSON error.
+//! What an unknown address shows: a window that says the page does not exist and leads back to the
+//! Devices window (not the browser's bare 404). Addresses under `/api/` are the API's (its own
+//! JSON 404), never this.
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use maud::html;
 
 use crate::text::gui as text;
@@ -14,14 +14,6 @@ use crate::web::GuiState;
 
 pub(in crate::web) async fn not_found(State(gui): State<GuiState>, uri: Uri) -> Response {
     let path = uri.path();
-    if path == "/api" || path.starts_with("/api/") {
-        let error = format!("{}{path}", text::NO_SUCH_API_PATH);
-        return (
-            StatusCode::NOT_FOUND,
-            Json(serde_json::json!({ "error": error })),
-        )
-            .into_response();
-    }
     let body = html! {
         p #not-found { (text::NO_SUCH_PAGE) " " code { (path) } }
         p { a #back href="/" { (text::BACK_TO_DEVICES) } }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::to_second;
 use crate::text::gui as text;
-use crate::upgrade::{self, UpgradeError};
+use crate::upgrade;
 use crate::web::auth::Admin;
 use crate::web::flash::{back, encode, Flash};
 use crate::web::frame::{data_window, window, Menu};
@@ -136,11 +136,7 @@ pub(in crate::web) async fn file_page(
     Query(flash): Query<Flash>,
 ) -> Response {
     data_window(&gui.lab, text::WINDOW_MODIFY_FILE, &flash, false, |cms| {
-        let files = upgrade::files(cms)?;
-        let f = files
-            .iter()
-            .find(|f| f.id == id)
-            .ok_or_else(|| UpgradeError::NotFound(format!("no software update file {id}")))?;
+        let f = &upgrade::file(cms, id)?;
         Ok(html! {
             table #file {
                 tr { th { (text::META_URL) } td.url { (f.url) } }

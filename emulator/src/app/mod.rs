@@ -1,0 +1,67 @@
+//! What the `acnslab` subcommands do, kept out of the binary so it is testable: `up` (start a lab,
+//! print the table, serve until Ctrl-C or SIGTERM), `console` (a local line-edited console through
+//! the control socket, [`crate::console`]) and `cdm` (`cdm.rs`: the CDM's API from a shell, its
+//! tables in `cdm_tables.rs`). `record` lives in [`crate::record`].
+
+mod cdm;
+mod cdm_tables;
+
+pub use cdm::{cdm, CdmArgs, CdmCommand};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::control;
+use crate::lab::{Lab, LabOptions, LabOverrides};
+use crate::owned::Tasks;
+use crate::signals::StopSignals;
+use crate::topology::Topology;
+
+/// `acnslab up`.
+pub fn up(
+    topology: Option<PathBuf>,
+    state_dir: PathBuf,
+    base_port: Option<u16>,
+    overrides: LabOverrides,
+) -> Result<(), String> {
+    let topology = topology
+        .map(|path| Topology::load(&path))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let mut stop = StopSignals::register();
+        let mut options = LabOptions::new(state_dir);
+        options.cdm_http = Some(crate::api::service());
+        options.topology = topology;
+        options.base_port = base_port;
+        overrides.apply(&mut options);
+        let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
+        // before the control socket: `up --detach` returns once the socket is there
+        crate::lifecycle::list::register(lab.state_dir());
+        let socket = control::socket_path(lab.state_dir());
+        let sockets = Tasks::new();
+        let serving = (socket.clone(), lab.clone(), sockets.clone());
+        sockets.spawn(async move {
+            if let Err(e) = control::serve(serving.0, serving.1, serving.2).await {
+                tracing::error!(error = %e, "control socket stopped");
+            }
+        });
+        print!("{}", lab.table());
+        println!(
+            "state: {}  (password for admin: default; Ctrl-C stops the lab and keeps its state)",
+            lab.state_dir().display()
+        );
+        stop.wait().await;
+        sockets.shutdown(crate::control::CLIENTS_GRACE).await;
+        let _ = std::fs::remove_file(&socket);
+        lab.shutdown().await;
+        println!("lab stopped; state kept in the state directory");
+        Ok(())
+    })
+}
+
+/// `acnslab console DEVICE` (see [`crate::console`]).
+pub fn console(state_dir: &Path, device: &str) -> Result<(), String> {
+    crate::console::run(state_dir, device).map_err(|e| e.to_string())
+}
