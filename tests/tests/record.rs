@@ -271,15 +271,15 @@ fn lab_time_between_commands_is_a_wait() {
     let no_lab = record(&tmp.path().join("nothing"), "ce1", &other, "show version\n");
     assert_eq!(no_lab.code(), 1, "{}", no_lab.describe());
     assert!(
-        no_lab.stderr.contains("no running lab"),
+        no_lab.stderr.contains("no lab in") && no_lab.stderr.contains("it has no lab.json"),
         "{}",
         no_lab.describe()
     );
-    // a stopped lab leaves lab.json behind but nothing answers
+    // a stopped lab leaves lab.json behind: the lock says nothing runs
     let stopped = record(&dir, "ce1", &other, "show version\n");
     assert_eq!(stopped.code(), 1, "{}", stopped.describe());
     assert!(
-        stopped.stderr.contains("is a lab running"),
+        stopped.stderr.contains("no lab is running in") && stopped.stderr.contains("was stopped"),
         "{}",
         stopped.describe()
     );
