@@ -256,10 +256,11 @@ pub struct ServerSpec {
     /// An external HTTP server (`host:port`) instead of the embedded one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<std::net::SocketAddr>,
-    /// Loopback port of the embedded FTP server (0: any free port).
+    /// Loopback port of the embedded FTP server (0: from `lab.base_port`, see
+    /// [`Topology::server_ports_of`]; any free port when that is 0).
     #[serde(default)]
     pub ftp_port: u16,
-    /// Loopback port of the embedded HTTP server (0: any free port).
+    /// Loopback port of the embedded HTTP server (0: as `ftp_port`).
     #[serde(default)]
     pub http_port: u16,
     /// The folder the embedded servers serve (default: `servers/NAME` in the state directory,
@@ -315,7 +316,7 @@ pub struct Topology {
 
 /// A topology file that cannot be used; the message names file, line and key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{file}{}: {message}", if *.line > 0 { format!(":{line}") } else { String::new() })]
 pub struct TopologyError {
     pub file: String,
     pub line: usize,
@@ -484,6 +485,68 @@ impl Topology {
                 .base_port
                 .saturating_add(u16::try_from(index).unwrap_or(u16::MAX))
         })
+    }
+
+    /// The ports of a lab with D devices are laid out in blocks of `max(D, 100)` from
+    /// `lab.base_port`: SSH of device n at `base + n`, the web GUI and API of a CDM at index n at
+    /// `base + block + n`, the FTP and HTTP servers of image server s at `base + 2 block + 2s` and
+    /// `+ 1`. A port a device or server sets itself wins; with `base_port: 0` every port not set is
+    /// a free one.
+    fn port_block(&self) -> u16 {
+        u16::try_from(self.devices.len().max(100)).unwrap_or(u16::MAX)
+    }
+
+    /// The HTTP port (web GUI and API) of the CDM at `index` (see [`Topology::port_block`]).
+    pub fn web_port_of(&self, index: usize) -> u16 {
+        if self.lab.base_port == 0 {
+            return 0;
+        }
+        self.lab
+            .base_port
+            .saturating_add(self.port_block())
+            .saturating_add(u16::try_from(index).unwrap_or(u16::MAX))
+    }
+
+    /// The FTP and HTTP ports of the embedded servers of image server `index`.
+    pub fn server_ports_of(&self, index: usize) -> (u16, u16) {
+        let spec = &self.servers[index];
+        let derived = |offset: u16| {
+            if self.lab.base_port == 0 {
+                return 0;
+            }
+            let pair = u16::try_from(index)
+                .unwrap_or(u16::MAX)
+                .saturating_mul(2)
+                .saturating_add(offset);
+            self.lab
+                .base_port
+                .saturating_add(self.port_block().saturating_mul(2))
+                .saturating_add(pair)
+        };
+        let pick = |given: u16, offset| if given == 0 { derived(offset) } else { given };
+        (pick(spec.ftp_port, 0), pick(spec.http_port, 1))
+    }
+
+    /// Every fixed (non-zero) port the lab listens on, with what listens there; embedded image
+    /// servers only (an external server's port is not the lab's). `with_web`: the CDMs' HTTP ports.
+    pub fn fixed_ports(&self, with_web: bool) -> Vec<(String, u16)> {
+        let mut ports = Vec::new();
+        for (index, d) in self.devices.iter().enumerate() {
+            ports.push((format!("{} SSH", d.name), self.port_of(index)));
+            if with_web && d.kind == DeviceKind::Cdm {
+                ports.push((format!("{} web", d.name), self.web_port_of(index)));
+            }
+        }
+        for (index, s) in self.servers.iter().enumerate() {
+            if s.ftp.is_some() || s.http.is_some() {
+                continue;
+            }
+            let (ftp, http) = self.server_ports_of(index);
+            ports.push((format!("{} FTP", s.name), ftp));
+            ports.push((format!("{} HTTP", s.name), http));
+        }
+        ports.retain(|(_, port)| *port != 0);
+        ports
     }
 
     /// The primary CDM's address, if the topology has one.

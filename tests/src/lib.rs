@@ -44,6 +44,11 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 const PORT_LOW: u32 = 20000;
 const PORT_HIGH: u32 = 30000;
 const PORT_BLOCK: u32 = 8;
+/// A lab's ports repeat every `max(D, 100)` from its base (docs/topology.md: SSH at base, the CDMs'
+/// web at base + 100, image servers at base + 200): bases are taken only from the first 92 ports of
+/// each 300, so the web and server ports of one test's lab never land in another's block.
+const PORT_STRIDE: u32 = 300;
+const BLOCKS_PER_STRIDE: u32 = 11;
 static NEXT_BLOCK: AtomicU32 = AtomicU32::new(0);
 
 /// A base port with `count` free consecutive ports in 20000-30000. Blocks are handed out by a
@@ -51,11 +56,12 @@ static NEXT_BLOCK: AtomicU32 = AtomicU32::new(0);
 /// parallel (threads or processes) do not pick the same ports; each block is checked by binding it.
 pub fn free_base_port(count: u16) -> u16 {
     assert!(u32::from(count) <= PORT_BLOCK, "at most {PORT_BLOCK} ports");
-    let blocks = (PORT_HIGH - PORT_LOW) / PORT_BLOCK;
+    let blocks = (PORT_HIGH - PORT_LOW - PORT_STRIDE) / PORT_STRIDE * BLOCKS_PER_STRIDE;
     let start = std::process::id().wrapping_mul(7919) % blocks;
     for _ in 0..blocks {
-        let n = NEXT_BLOCK.fetch_add(1, Ordering::Relaxed);
-        let base = PORT_LOW + ((start + n) % blocks) * PORT_BLOCK;
+        let n = (start + NEXT_BLOCK.fetch_add(1, Ordering::Relaxed)) % blocks;
+        let base =
+            PORT_LOW + (n / BLOCKS_PER_STRIDE) * PORT_STRIDE + (n % BLOCKS_PER_STRIDE) * PORT_BLOCK;
         let held: Vec<_> = (0..u32::from(count))
             .map_while(|i| TcpListener::bind(("127.0.0.1", (base + i) as u16)).ok())
             .collect();

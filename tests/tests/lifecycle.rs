@@ -372,3 +372,49 @@ fn up_detach_status_inspect_list_and_down_round_trip() {
     );
     assert_ne!(bad.code(), 0, "{}", bad.describe());
 }
+
+/// Ports (issue 11, item 3): every listener derives from `--base-port` (the image servers took
+/// random ports whatever it said), and a layout in the kernel's ephemeral range is refused before
+/// anything is written (item 4: flags and topology checked before writing).
+#[test]
+fn every_port_derives_from_the_base_and_the_ephemeral_range_is_refused_before_writing() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().join("state");
+    let base = free_base_port(5);
+    let lab = LabProcess::start(&dir, base, 5, &[]);
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("lab.json")).unwrap()).unwrap();
+    let at = |offset: u16| format!("127.0.0.1:{}", base + offset);
+    assert_eq!(info["devices"][0]["ssh"], at(0), "{info}");
+    assert_eq!(info["devices"][0]["api"], at(100), "{info}");
+    assert_eq!(info["devices"][1]["api"], at(101), "{info}");
+    assert_eq!(info["servers"][0]["ftp"], at(200), "{info}");
+    assert_eq!(info["servers"][0]["http"], at(201), "{info}");
+    drop(lab);
+
+    let fresh = state.path().join("fresh");
+    let refused = run_acnslab(
+        &[
+            "up",
+            "--state-dir",
+            fresh.to_str().unwrap(),
+            "--base-port",
+            "40000",
+        ],
+        Duration::from_secs(30),
+    );
+    assert_ne!(refused.code(), 0, "{}", refused.describe());
+    assert!(
+        refused.stderr.contains("in the kernel's ephemeral range")
+            && refused.stderr.contains("first: cdm1 SSH on 40000"),
+        "{}",
+        refused.describe()
+    );
+    let written: Vec<_> = std::fs::read_dir(&fresh)
+        .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        written.iter().all(|name| name == "lab.lock"),
+        "written before the check: {written:?}"
+    );
+}

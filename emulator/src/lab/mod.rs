@@ -24,6 +24,7 @@ pub mod limits;
 pub mod lock;
 mod memory;
 mod node;
+pub mod ports;
 mod scheduler;
 mod start;
 mod status;
@@ -123,6 +124,8 @@ pub enum LabError {
     Device(#[from] DeviceError),
     #[error(transparent)]
     Limits(#[from] limits::LimitsError),
+    #[error(transparent)]
+    Ports(#[from] ports::PortsError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -31,22 +31,13 @@ const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
 
 impl Lab {
     /// Starts a lab: opens (or creates) every device in the state directory and binds its SSH port.
-    /// Nothing is left listening if any step fails.
+    /// Nothing is left listening if any step fails, and nothing in the state directory is
+    /// written before the topology, the flags, the limits and every SSH and API port are checked.
     pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
         let dir = options.state_dir.clone();
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         // one lab per state directory: a second is refused before it changes anything
         let lock = super::lock::StateDirLock::acquire(&dir)?;
-        // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
-        // an older version left 0644.
-        let tightened = tighten_state_dir(&dir).map_err(io_error(&dir))?;
-        if tightened > 0 {
-            tracing::warn!(
-                state_dir = %dir.display(),
-                tightened,
-                "files and folders of the state directory were readable by others: now 0600/0700"
-            );
-        }
         let mut topology = match options.topology {
             Some(t) => t,
             None => {
@@ -78,6 +69,20 @@ impl Lab {
         topology.recheck("the command-line overrides")?;
         let gates = LabGates::new(&topology, crate::admission::descriptor_limit())?;
         tracing::info!("connections: {}", gates.describe());
+        let with_web = options.cdm_http.is_some();
+        super::ports::check(&topology, with_web, super::ports::ephemeral_range())?;
+        let (listeners, api_listeners) = bind_ports(&topology, with_web)?;
+        // Checked: from here on the state directory is written.
+        // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
+        // an older version left 0644.
+        let tightened = tighten_state_dir(&dir).map_err(io_error(&dir))?;
+        if tightened > 0 {
+            tracing::warn!(
+                state_dir = %dir.display(),
+                tightened,
+                "files and folders of the state directory were readable by others: now 0600/0700"
+            );
+        }
         let text = serde_norway::to_string(&topology).unwrap_or_default();
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
@@ -90,39 +95,9 @@ impl Lab {
         let poll_interval = Duration::from_secs_f64(topology.lab.poll_seconds);
         // Files created for new devices are written without a sync each, then synced at once.
         let mut created = false;
-        let mut listeners = Vec::with_capacity(topology.devices.len());
-        let mut api_listeners = Vec::new();
         let mut devices = Vec::with_capacity(topology.devices.len());
         let mut keys = Vec::with_capacity(topology.devices.len());
         for (index, spec) in topology.devices.iter().enumerate() {
-            let port = topology.port_of(index);
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let listener = std::net::TcpListener::bind(addr).map_err(|source| LabError::Port {
-                device: spec.name.clone(),
-                port,
-                source,
-            })?;
-            listener.set_nonblocking(true).map_err(io_error(&dir))?;
-            let addr = listener.local_addr().map_err(io_error(&dir))?;
-            listeners.push((addr, listener));
-            if spec.kind == DeviceKind::Cdm && options.cdm_http.is_some() {
-                let port = if topology.lab.base_port == 0 {
-                    0
-                } else {
-                    topology
-                        .lab
-                        .base_port
-                        .saturating_add(topology.devices.len().max(100) as u16 + index as u16)
-                };
-                let api = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
-                    .map_err(|source| LabError::Port {
-                        device: spec.name.clone(),
-                        port,
-                        source,
-                    })?;
-                api.set_nonblocking(true).map_err(io_error(&dir))?;
-                api_listeners.push((index, api.local_addr().map_err(io_error(&dir))?, api));
-            }
             let device_dir = dir.join("devices").join(&spec.name);
             created |= !device_dir.join(HOST_KEY_FILE).exists();
             let identity = Identity {
@@ -259,6 +234,44 @@ impl Lab {
     }
 }
 
+/// The listeners of a lab: (address, listener) of each device's SSH port, and (device index,
+/// address, listener) of each CDM's HTTP port when `cdm_http`; bound (not yet served) before
+/// anything is written, so a port in use changes nothing.
+#[allow(clippy::type_complexity)]
+fn bind_ports(
+    topology: &Topology,
+    cdm_http: bool,
+) -> Result<
+    (
+        Vec<(SocketAddr, std::net::TcpListener)>,
+        Vec<(usize, SocketAddr, std::net::TcpListener)>,
+    ),
+    LabError,
+> {
+    let bind = |device: &str, port: u16| {
+        let port_error = |source| LabError::Port {
+            device: device.to_string(),
+            port,
+            source,
+        };
+        let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+            .map_err(port_error)?;
+        listener.set_nonblocking(true).map_err(port_error)?;
+        let addr = listener.local_addr().map_err(port_error)?;
+        Ok::<_, LabError>((addr, listener))
+    };
+    let mut listeners = Vec::with_capacity(topology.devices.len());
+    let mut api_listeners = Vec::new();
+    for (index, spec) in topology.devices.iter().enumerate() {
+        listeners.push(bind(&spec.name, topology.port_of(index))?);
+        if spec.kind == DeviceKind::Cdm && cdm_http {
+            let (addr, listener) = bind(&spec.name, topology.web_port_of(index))?;
+            api_listeners.push((index, addr, listener));
+        }
+    }
+    Ok((listeners, api_listeners))
+}
+
 /// Starts the embedded image servers of the topology (filling their folders with the lab's images
 /// and meta files) and puts every server's endpoints on the network.
 async fn start_servers(
@@ -268,7 +281,7 @@ async fn start_servers(
     gates: &LabGates,
 ) -> Result<Vec<(ServerSpec, Option<ImageServer>, ServerEndpoints)>, LabError> {
     let mut servers = Vec::new();
-    for spec in &topology.servers {
+    for (index, spec) in topology.servers.iter().enumerate() {
         let fail = |message: String| LabError::Server {
             server: spec.name.clone(),
             message,
@@ -305,10 +318,11 @@ async fn start_servers(
             };
             crate::images::populate_lab_folder(&folder, &images)
                 .map_err(|e| fail(e.to_string()))?;
+            let (ftp_port, http_port) = topology.server_ports_of(index);
             let server = ImageServer::start_limited(
                 folder,
-                spec.ftp_port,
-                spec.http_port,
+                ftp_port,
+                http_port,
                 &spec.user,
                 &spec.password,
                 ServerGates {

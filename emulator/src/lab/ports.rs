@@ -1,0 +1,95 @@
+//! The lab's fixed ports checked before anything is bound or written: none may fall in the
+//! kernel's ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`, 32768-60999 by default),
+//! where outgoing connections of any program take their local ports, so a lab there fails to start
+//! at random (an exercise start did). The error names the ports and suggests a base that fits.
+
+use crate::topology::Topology;
+
+/// Why the port layout cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PortsError(String);
+
+/// The kernel's ephemeral port range, when it can be read.
+pub fn ephemeral_range() -> Option<(u16, u16)> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let mut numbers = text.split_whitespace().map(|n| n.parse::<u16>().ok());
+    Some((numbers.next()??, numbers.next()??))
+}
+
+/// Refuses a layout with a fixed port inside `range`.
+pub fn check(
+    topology: &Topology,
+    with_web: bool,
+    range: Option<(u16, u16)>,
+) -> Result<(), PortsError> {
+    let Some((low, high)) = range else {
+        return Ok(());
+    };
+    let inside: Vec<(String, u16)> = topology
+        .fixed_ports(with_web)
+        .into_iter()
+        .filter(|(_, port)| (low..=high).contains(port))
+        .collect();
+    let Some((first_what, first_port)) = inside.first() else {
+        return Ok(());
+    };
+    let ports = topology.fixed_ports(with_web);
+    let lowest = ports.iter().map(|(_, p)| *p).min().unwrap_or(0);
+    let highest = ports.iter().map(|(_, p)| *p).max().unwrap_or(0);
+    let span = highest.saturating_sub(lowest);
+    let suggestion = if span < low.saturating_sub(2201) {
+        " (the default, --base-port 2201, fits)".to_string()
+    } else {
+        String::new()
+    };
+    Err(PortsError(format!(
+        "{} of the lab's ports fall in the kernel's ephemeral range {low}-{high} (first: {first_what} on {first_port}); other programs take ports there for their outgoing connections, so the lab would fail to start at random. Choose a base port below {}{suggestion}, or set the ports of the topology below {low}",
+        inside.len(),
+        low.saturating_sub(span).saturating_sub(1),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab(base: u16) -> Topology {
+        let mut t = Topology::default_lab();
+        t.lab.base_port = base;
+        t
+    }
+
+    #[test]
+    fn ports_in_the_ephemeral_range_are_refused_with_a_base_that_fits() {
+        let range = Some((32768, 60999));
+        assert!(check(&lab(2201), true, range).is_ok());
+        assert!(check(&lab(0), true, range).is_ok(), "free ports");
+        let e = check(&lab(40000), true, range).unwrap_err().to_string();
+        assert!(
+            e.contains("9 of the lab's ports fall in the kernel's ephemeral range 32768-60999")
+                && e.contains("first: cdm1 SSH on 40000")
+                && e.contains("--base-port 2201"),
+            "{e}"
+        );
+        // the servers' ports count too: base + 200, + 201
+        let e = check(&lab(32567), true, range).unwrap_err().to_string();
+        assert!(
+            e.contains("images FTP on 32767") || e.contains("images HTTP on 32768"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_layout_is_derived_from_the_base() {
+        let t = lab(2201);
+        let ports: Vec<(String, u16)> = t.fixed_ports(true);
+        let find = |what: &str| ports.iter().find(|(w, _)| w == what).map(|(_, p)| *p);
+        assert_eq!(find("cdm1 SSH"), Some(2201));
+        assert_eq!(find("ce1 SSH"), Some(2203));
+        assert_eq!(find("cdm1 web"), Some(2301));
+        assert_eq!(find("cdm2 web"), Some(2302));
+        assert_eq!(find("images FTP"), Some(2401));
+        assert_eq!(find("images HTTP"), Some(2402));
+    }
+}
