@@ -337,6 +337,24 @@ fn up_detach_status_inspect_list_and_down_round_trip() {
         listed[0]["state_dir"].as_str().unwrap(),
         dir.canonicalize().unwrap().to_str().unwrap()
     );
+    // a second lab on the same ports, in another directory: the running lab is named
+    let other_dir = state.path().join("other");
+    let clash = acnslab(&[
+        "up",
+        "--state-dir",
+        other_dir.to_str().unwrap(),
+        "--base-port",
+        &base.to_string(),
+    ]);
+    assert_ne!(clash.code(), 0, "{}", clash.describe());
+    assert!(
+        clash.stderr.contains(&format!(
+            "cannot listen on 127.0.0.1:{base}: the lab running in {}",
+            dir.canonicalize().unwrap().display()
+        )) && clash.stderr.contains("is clear of every running lab"),
+        "{}",
+        clash.describe()
+    );
     let down = acnslab(&["down", "--state-dir", dir_arg]);
     assert_eq!(down.code(), 0, "{}", down.describe());
     assert!(down.stdout.contains("lab stopped"), "{}", down.describe());

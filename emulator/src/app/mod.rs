@@ -36,7 +36,17 @@ pub fn up(
         options.topology = topology;
         options.base_port = base_port;
         overrides.apply(&mut options);
-        let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
+        let lab = match Lab::start(options).await {
+            Ok(lab) => Arc::new(lab),
+            Err(crate::lab::LabError::Port {
+                device,
+                port,
+                source,
+            }) => {
+                return Err(crate::lifecycle::list::port_in_use(&device, port, &source));
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         // before the control socket: `up --detach` returns once the socket is there
         crate::lifecycle::list::register(lab.state_dir());
         let socket = control::socket_path(lab.state_dir());

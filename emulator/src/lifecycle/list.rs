@@ -73,6 +73,59 @@ fn registered(path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The ports a lab of `lab.json` listens on (SSH, web, image servers).
+fn ports_of(info: &LabInfo) -> Vec<u16> {
+    let port = |addr: &str| {
+        addr.rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+    };
+    let mut ports: Vec<u16> = Vec::new();
+    for d in &info.devices {
+        ports.extend(port(&d.ssh));
+        ports.extend(d.api.as_deref().and_then(port));
+    }
+    for s in &info.servers {
+        ports.extend(s.ftp.as_deref().and_then(port));
+        ports.extend(s.http.as_deref().and_then(port));
+    }
+    ports
+}
+
+/// The labs of the registry that run now, with their ports.
+fn running_labs() -> Vec<(PathBuf, LabInfo)> {
+    let Some(path) = registry_path() else {
+        return Vec::new();
+    };
+    registered(&path)
+        .into_iter()
+        .filter(|dir| lock::is_running(dir))
+        .filter_map(|dir| LabInfo::read(&dir).ok().map(|info| (dir, info)))
+        .collect()
+}
+
+/// The message for a port `up` could not listen on: the running lab that holds it when the
+/// registry knows one, and a base port whose block of 1,000 no running lab uses.
+pub fn port_in_use(device: &str, port: u16, source: &std::io::Error) -> String {
+    let labs = running_labs();
+    let taken: Vec<u16> = labs.iter().flat_map(|(_, info)| ports_of(info)).collect();
+    let free_base = (2u16..=31)
+        .map(|k| k * 1000 + 201)
+        .find(|base| !taken.iter().any(|p| (*base..base + 1000).contains(p)));
+    let suggestion = free_base
+        .map(|b| format!("; --base-port {b} is clear of every running lab"))
+        .unwrap_or_default();
+    match labs.iter().find(|(_, info)| ports_of(info).contains(&port)) {
+        Some((dir, info)) => format!(
+            "device {device}: cannot listen on 127.0.0.1:{port}: the lab running in {} (pid {}) uses it; choose another --base-port{suggestion}",
+            dir.display(),
+            info.pid
+        ),
+        None => format!(
+            "device {device}: cannot listen on 127.0.0.1:{port}: {source} (another program holds it); choose another --base-port{suggestion}"
+        ),
+    }
+}
+
 /// The labs of the registry and of `folders` (each folder itself and its subfolders).
 pub fn list(folders: &[PathBuf], json: bool) -> Result<Outcome, String> {
     let mut dirs = Vec::new();
