@@ -41,12 +41,34 @@ pub async fn run_line(
     out: &mut (dyn FnMut(&str) + Send),
 ) -> Ran {
     let reply = session.execute(line);
+    if reply.failed {
+        tracing::info!(
+            device = %session.device().identity.name,
+            line = %without_secrets(line),
+            error = reply.text.trim().lines().last().unwrap_or(""),
+            "command failed"
+        );
+    }
     out(&reply.text);
     let carried = carry_out(reply.action, session.device(), session.lab(), out).await;
     Ran {
         failed: reply.failed || carried.failed,
         ..carried
     }
+}
+
+/// `line` for the log, with what follows `password`, `secret` or `community` masked.
+fn without_secrets(line: &str) -> String {
+    let mut masked = Vec::new();
+    let mut hide = false;
+    for word in line.split_whitespace() {
+        masked.push(if hide { "****" } else { word });
+        hide = hide
+            || ["password", "secret", "community"]
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w));
+    }
+    masked.join(" ")
 }
 
 /// Carries out an [`Action`] of a reply (already printed): runs a task to its end with its
@@ -88,5 +110,17 @@ pub async fn run_task(
             After::Open
         },
         task: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_are_masked_in_the_log() {
+        assert_eq!(
+            super::without_secrets("username admin password s3cret privilege 15"),
+            "username admin password **** **** ****"
+        );
+        assert_eq!(super::without_secrets("shw version"), "shw version");
     }
 }

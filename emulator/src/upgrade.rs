@@ -767,6 +767,7 @@ pub async fn run_job(
                         point_at_cdm(&device, cdm_ip);
                     }
                     reboot();
+                    tracing::info!(device = %device.identity.name, job, version = %meta.version, "prepositioned download successful; the device reloads");
                     report(&cdm, &device, job, step, text::SUCCESSFUL);
                 }
                 Err(reason) => report_failed(&cdm, &device, job, step, &reason),

@@ -432,6 +432,11 @@ pub fn run_acnslab(args: &[&str], timeout: Duration) -> Finished {
     run_with_timeout(Command::new(acnslab_binary()).args(args), None, timeout)
 }
 
+thread_local! {
+    /// The `RUST_LOG` of the next lab this thread starts ([`LabProcess::start_logging`]).
+    static LOG_FILTER: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 /// `acnslab up` running as a subprocess. Dropping it kills the process.
 pub struct LabProcess {
     child: Child,
@@ -445,6 +450,19 @@ impl LabProcess {
     /// the `devices` ports accept connections. `EXTRA` may set `--boot-seconds` itself.
     pub fn start(state_dir: &Path, base_port: u16, devices: u16, extra: &[&str]) -> LabProcess {
         Self::start_with_open_files(state_dir, base_port, devices, extra, None)
+    }
+
+    /// [`LabProcess::start`] with `RUST_LOG` set to `filter` (what the lab logs on stderr).
+    pub fn start_logging(
+        state_dir: &Path,
+        base_port: u16,
+        devices: u16,
+        filter: &str,
+    ) -> LabProcess {
+        LOG_FILTER.with(|f| *f.borrow_mut() = Some(filter.to_string()));
+        let lab = Self::start_with_open_files(state_dir, base_port, devices, &[], None);
+        LOG_FILTER.with(|f| *f.borrow_mut() = None);
+        lab
     }
 
     /// [`LabProcess::start`] with the process's limit on open files (soft and hard, as
@@ -474,6 +492,9 @@ impl LabProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        if let Some(filter) = LOG_FILTER.with(|f| f.borrow().clone()) {
+            command.env("RUST_LOG", filter);
+        }
         if let Some(limit) = open_files {
             let limit = libc::rlimit {
                 rlim_cur: limit as libc::rlim_t,

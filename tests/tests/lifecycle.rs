@@ -436,3 +436,43 @@ fn every_port_derives_from_the_base_and_the_ephemeral_range_is_refused_before_wr
         "written before the check: {written:?}"
     );
 }
+
+/// Feedback (issue 11, item 6): at `RUST_LOG=acnslab=info` the lab logs logins, failed logins
+/// (user and peer), closed sessions, failed commands (secrets masked) and reloads, without colour
+/// codes when stderr is not a terminal.
+#[test]
+fn the_log_says_who_logged_in_what_failed_and_what_reloaded_without_colour() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().join("state");
+    let base = free_base_port(5);
+    let lab = LabProcess::start_logging(&dir, base, 5, "acnslab=info");
+    let run = ssh_exec(lab.port(CE1), "shw version");
+    assert_ne!(run.code(), 0, "{}", run.describe());
+    let run = ssh_exec(
+        lab.port(CE1),
+        "configure terminal\nusername admin password hidden-word privilege 99\nend",
+    );
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let wrong =
+        acnslab_tests::run_client("guesses.py", &[lab.port(CE1 + 1).to_string(), "1".into()]);
+    assert_eq!(wrong["right"], "accepted", "{wrong:#}");
+    let run = ssh_exec(lab.port(CE1 + 2), "reload\nno");
+    assert!(run.code() == 0 || run.code() == 1, "{}", run.describe());
+    let (_, _, log) = lab.stop();
+    assert!(
+        !log.contains("readable by others"),
+        "a fresh state directory was 'tightened':\n{log}"
+    );
+    for needle in [
+        "login",
+        "login failed",
+        "session closed",
+        "command failed",
+        "shw version",
+        "peer=127.0.0.1",
+    ] {
+        assert!(log.contains(needle), "no {needle:?} in the log:\n{log}");
+    }
+    assert!(!log.contains("hidden-word"), "a secret in the log:\n{log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in a redirected log");
+}

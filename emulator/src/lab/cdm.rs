@@ -139,6 +139,7 @@ pub fn start_upgrade(
             "%ACNS-6-UPGRADE: {}",
             crate::text::upgrade::PROCEEDING
         ));
+        tracing::info!(device = %name, job = id, "upgrade job started");
         let cdm_device = cdm.device().clone();
         let span = tracing::info_span!("upgrade_job", job = id, device = %name);
         lab.spawn_job(Box::pin(

@@ -86,6 +86,7 @@ impl Node {
     /// Reloads the device: closes its sessions, refuses SSH while it boots, then comes back with its
     /// startup configuration (and a pending image, if any).
     pub fn reload(&self) {
+        tracing::info!(device = %self.spec.name, "reload");
         if self.device.state().power == crate::device::Power::Running {
             crate::agent::going_offline(&self.device, &self.link.network);
         }
@@ -139,7 +140,13 @@ impl Node {
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(device = %self.spec.name, attempt, error = %e, "cannot listen again yet");
+                    // a port often needs a moment to be free again after a reload: only a long
+                    // wait is worth a warning
+                    if attempt < 10 {
+                        tracing::debug!(device = %self.spec.name, attempt, error = %e, "cannot listen again yet");
+                    } else {
+                        tracing::warn!(device = %self.spec.name, attempt, error = %e, "cannot listen again yet");
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -229,8 +236,8 @@ impl Node {
                 drop(ticket);
                 drop(pass);
                 match ended {
-                    Ok(()) => tracing::debug!("closed"),
-                    Err(e) => tracing::debug!(error = %e, "ssh session ended with an error"),
+                    Ok(()) => tracing::info!("session closed"),
+                    Err(e) => tracing::info!(error = %e, "session closed with an error"),
                 }
             }
             .instrument(span),

@@ -35,7 +35,15 @@ impl Lab {
     /// written before the topology, the flags, the limits and every SSH and API port are checked.
     pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
         let dir = options.state_dir.clone();
-        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        // a new state directory is private from the start (no "tightened" warning for it)
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(io_error(&dir))?;
+        }
         // one lab per state directory: a second is refused before it changes anything
         let lock = super::lock::StateDirLock::acquire(&dir)?;
         let mut topology = match options.topology {
