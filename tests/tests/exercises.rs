@@ -195,6 +195,29 @@ fn upgrading_the_ce_group_from_the_cdm_meets_every_goal() {
     let id = files[0]["id"].as_i64().expect("a file id").to_string();
     let upgraded = lab.cdm(&["upgrade", "--file", &id, "--group", "edge", "--wait"]);
     assert_eq!(upgraded.code(), 0, "{}", upgraded.describe());
+    // not a terminal: each job's story once, not a line per megabyte, and a summary
+    let progress_lines = upgraded
+        .stdout
+        .lines()
+        .filter(|l| l.contains("Prepositioned Download in Progress"))
+        .count();
+    let jobs = upgraded
+        .stdout
+        .lines()
+        .filter(|l| l.contains("Prepositioned Download Successful"))
+        .count();
+    assert!(
+        jobs >= 1 && progress_lines <= jobs,
+        "{}",
+        upgraded.describe()
+    );
+    assert!(
+        upgraded
+            .stdout
+            .contains(&format!("{jobs} upgraded, 0 failed")),
+        "{}",
+        upgraded.describe()
+    );
 
     // the CEs reboot (1 s) and report Online at their next poll
     let last = lab.check_until_met(Duration::from_secs(30));
@@ -210,7 +233,8 @@ fn upgrading_the_ce_group_from_the_cdm_meets_every_goal() {
     let again = lab.cdm(&["upgrade", "--file", &id, "--group", "edge", "--wait"]);
     assert_eq!(again.code(), 1, "{}", again.describe());
     assert!(
-        again.stderr.contains("job(s) failed")
+        again.stdout.contains("0 upgraded, ")
+            && again.stderr.contains("job(s) failed")
             && again.stderr.contains("version 5.2.1 is already running"),
         "{}",
         again.describe()

@@ -210,6 +210,7 @@ async fn follow(client: &Client, ids: &Value) -> Result<(), String> {
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
         .unwrap_or_default();
+    let mut progress = Progress::new(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let mut seen = std::collections::HashMap::new();
     loop {
         let mut open = 0;
@@ -219,20 +220,29 @@ async fn follow(client: &Client, ids: &Value) -> Result<(), String> {
             let history = job["history"].as_array().cloned().unwrap_or_default();
             let shown = seen.entry(*id).or_insert(0usize);
             for entry in history.iter().skip(*shown) {
-                println!("{}", tables::job_message(*id, &job, entry));
+                progress.message(*id, &tables::job_message(*id, &job, entry));
             }
             *shown = history.len();
             let status = job["status"].as_str().unwrap_or_default();
             if status.ends_with("Failed") {
                 failed.push(tables::job_failure(*id, &job));
-            } else if !status.ends_with("Successful") {
+                progress.ended(*id);
+            } else if status.ends_with("Successful") {
+                progress.ended(*id);
+            } else {
                 open += 1;
             }
         }
-        if open == 0 && failed.is_empty() {
-            return Ok(());
-        }
         if open == 0 {
+            progress.clear();
+            println!(
+                "{} upgraded, {} failed",
+                ids.len() - failed.len(),
+                failed.len()
+            );
+            if failed.is_empty() {
+                return Ok(());
+            }
             return Err(format!(
                 "{} of {} job(s) failed: {}",
                 failed.len(),
@@ -241,5 +251,65 @@ async fn follow(client: &Client, ids: &Value) -> Result<(), String> {
             ));
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// How `--wait` shows the jobs' messages: on a terminal a line per job that changes in place
+/// (indicatif), each message kept above it; otherwise each message once, and of the
+/// `in Progress (Completed N MB)` messages only the first of a job, so that a log holds the
+/// story and not a line per megabyte.
+struct Progress {
+    bars: Option<(
+        indicatif::MultiProgress,
+        std::collections::HashMap<i64, indicatif::ProgressBar>,
+    )>,
+    in_progress_shown: std::collections::HashSet<i64>,
+}
+
+impl Progress {
+    fn new(terminal: bool) -> Progress {
+        Progress {
+            bars: terminal.then(|| (indicatif::MultiProgress::new(), Default::default())),
+            in_progress_shown: Default::default(),
+        }
+    }
+
+    fn message(&mut self, job: i64, text: &str) {
+        let in_progress = text.contains("Prepositioned Download in Progress");
+        match &mut self.bars {
+            Some((multi, bars)) => {
+                let bar = bars.entry(job).or_insert_with(|| {
+                    let bar = multi.add(indicatif::ProgressBar::new_spinner());
+                    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                    bar
+                });
+                if !in_progress {
+                    let _ = multi.println(text);
+                }
+                bar.set_message(text.to_string());
+            }
+            None => {
+                if !in_progress || self.in_progress_shown.insert(job) {
+                    println!("{text}");
+                }
+            }
+        }
+    }
+
+    fn ended(&mut self, job: i64) {
+        if let Some((_, bars)) = &mut self.bars {
+            if let Some(bar) = bars.remove(&job) {
+                bar.finish_and_clear();
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some((multi, bars)) = &mut self.bars {
+            for (_, bar) in bars.drain() {
+                bar.finish_and_clear();
+            }
+            let _ = multi.clear();
+        }
     }
 }
