@@ -36,7 +36,19 @@ pub fn up(
         options.topology = topology;
         options.base_port = base_port;
         overrides.apply(&mut options);
-        let lab = match Lab::start(options).await {
+        // the first start writes the software images (seconds for large ones): say so on a terminal
+        let starting = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner
+                .set_message("starting the lab (the first start also writes its software images)");
+            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+            spinner
+        });
+        let started = Lab::start(options).await;
+        if let Some(spinner) = starting {
+            spinner.finish_and_clear();
+        }
+        let lab = match started {
             Ok(lab) => Arc::new(lab),
             Err(crate::lab::LabError::Port {
                 device,
