@@ -492,6 +492,15 @@ impl LabProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        // the lab's entry in the registry of `acnslab list` stays beside the test's state, not in
+        // the user's home
+        command.env(
+            "ACNSLAB_REGISTRY",
+            state_dir
+                .parent()
+                .unwrap_or(state_dir)
+                .join("acnslab-registry"),
+        );
         if let Some(filter) = LOG_FILTER.with(|f| f.borrow().clone()) {
             command.env("RUST_LOG", filter);
         }
