@@ -310,7 +310,7 @@ impl Device {
             let path = path.to_path_buf();
             move |source| DeviceError::Io { path, source }
         };
-        std::fs::create_dir_all(dir.join(DISK_DIR)).map_err(io(dir))?;
+        crate::persist::create_private_dir_all(&dir.join(DISK_DIR)).map_err(io(dir))?;
         remove_leftovers(&dir.join(DISK_DIR));
         let startup_path = dir.join(STARTUP_FILE);
         let brand_new = !startup_path.exists();

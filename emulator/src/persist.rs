@@ -87,6 +87,17 @@ pub const PRIVATE_FILE: u32 = 0o600;
 /// The mode of the state directory and its folders.
 pub const PRIVATE_DIR: u32 = 0o700;
 
+/// Creates `path` and its missing parents as [`PRIVATE_DIR`] folders (existing ones are left as
+/// they are): what the lab creates in a state directory is private from the start, so the next
+/// start has nothing to tighten.
+pub fn create_private_dir_all(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(PRIVATE_DIR)
+        .create(path)
+}
+
 /// Takes away the group's and others' access to the existing file or folder `path` (a file made
 /// by another library, such as a SQLite database). Symbolic links are left alone.
 pub fn make_private(path: &Path) -> std::io::Result<()> {

@@ -22,10 +22,14 @@ pub fn line(at: DateTime<Utc>, host: &str, message: &str) -> String {
 /// Appends `text` to the file at `path`, trims it when it has grown past [`MAX_BYTES`], and gives
 /// it `at` as its modification time (so `dir` lists it at lab time).
 pub fn append(path: &Path, at: DateTime<Utc>, text: &str) -> std::io::Result<()> {
-    let mut file = std::fs::File::options()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::File::options()
+            .create(true)
+            .append(true)
+            .mode(crate::persist::PRIVATE_FILE)
+            .open(path)?
+    };
     file.write_all(text.as_bytes())?;
     let size = file.metadata()?.len();
     drop(file);

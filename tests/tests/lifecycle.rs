@@ -58,6 +58,11 @@ fn restart_keeps_saved_config_and_host_keys() {
     assert!(!run.stdout.contains("lost-ce2"), "{}", run.describe());
     let (status, _, stderr) = lab.stop();
     assert!(status.success(), "{stderr}");
+    // what the first start created was private already: nothing to tighten at the second
+    assert!(
+        !stderr.contains("readable by others"),
+        "the second start tightened what the first made:\n{stderr}"
+    );
 }
 
 #[test]

@@ -451,8 +451,8 @@ pub const META_DIR: &str = "meta";
 pub fn populate_lab_folder(folder: &Path, lab: &LabImages) -> io::Result<()> {
     let images = folder.join(IMAGES_DIR);
     let metas = folder.join(META_DIR);
-    fs::create_dir_all(&images)?;
-    fs::create_dir_all(&metas)?;
+    crate::persist::create_private_dir_all(&images)?;
+    crate::persist::create_private_dir_all(&metas)?;
     let all = DeviceKind::ALL;
     let entries = [
         (image_name(lab.current), lab.current, None),

@@ -36,14 +36,7 @@ impl Lab {
     pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
         let dir = options.state_dir.clone();
         // a new state directory is private from the start (no "tightened" warning for it)
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(io_error(&dir))?;
-        }
+        crate::persist::create_private_dir_all(&dir).map_err(io_error(&dir))?;
         // one lab per state directory: a second is refused before it changes anything
         let lock = super::lock::StateDirLock::acquire(&dir)?;
         let mut topology = match options.topology {
@@ -309,7 +302,7 @@ async fn start_servers(
                 Some(folder) => dir.join(folder),
                 None => dir.join("servers").join(&spec.name),
             };
-            std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
+            crate::persist::create_private_dir_all(&folder).map_err(io_error(&folder))?;
             let images = LabImages {
                 current: topology
                     .devices
@@ -326,6 +319,11 @@ async fn start_servers(
             };
             crate::images::populate_lab_folder(&folder, &images)
                 .map_err(|e| fail(e.to_string()))?;
+            // in the state directory, the images and meta files (with the FTP login) are the lab
+            // user's only; a folder of the user's own elsewhere is left as it is
+            if folder.starts_with(dir) {
+                crate::persist::tighten_tree(&folder).map_err(io_error(&folder))?;
+            }
             let (ftp_port, http_port) = topology.server_ports_of(index);
             let server = ImageServer::start_limited(
                 folder,
