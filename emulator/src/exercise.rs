@@ -15,31 +15,25 @@ use tokio::net::{UnixListener, UnixStream};
 use crate::lab::{Lab, LabOptions};
 use crate::owned::{Backoff, Tasks};
 use crate::scenario::format::{
-    check_against, from_yaml, item_lines, lab_of, line_of_key, steps_of, Check, LabWord, RawStep,
-    Step, StepKind,
+    check_against, lab_of, numbered, steps_of, Check, Found, RawStep, Step, StepKind,
 };
-use crate::scenario::ScenarioError;
+use crate::scenario::ScenarioErrors;
 use crate::topology::Topology;
+use crate::yaml_parts::Document;
 
 /// The state directory `acnslab exercise` uses unless told otherwise.
 pub const DEFAULT_STATE_DIR: &str = "acnslab-exercise";
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExercise {
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    lab: Option<LabWord>,
-    #[serde(default)]
-    topology: Option<serde_norway::Value>,
-    #[serde(default)]
-    topology_file: Option<String>,
-    #[serde(default)]
-    setup: Vec<RawStep>,
-    goals: Vec<RawGoal>,
-}
+/// The top-level keys of an exercise file.
+pub const TOP_KEYS: [&str; 7] = [
+    "name",
+    "description",
+    "lab",
+    "topology",
+    "topology_file",
+    "setup",
+    "goals",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,38 +70,56 @@ pub struct Goal {
     pub points: u32,
 }
 
-/// Reads and checks an exercise file; every error has the file and line, before anything starts.
-pub fn load(path: &Path) -> Result<Exercise, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: path.display().to_string(),
-        line: 0,
-        message: e.to_string(),
-    })?;
-    parse(&text, path)
+/// Reads and checks an exercise file; every error has the file and line, all found before
+/// anything starts.
+pub fn load(path: &Path) -> Result<Exercise, ScenarioErrors> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, path),
+        Err(e) => {
+            let mut found = Found::new(path);
+            found.at(0, e.to_string());
+            found.finish(None)
+        }
+    }
 }
 
 /// The most points one goal may give.
 pub const MAX_POINTS: u32 = 1000;
 
-/// Parses and checks an exercise text; `path` names it in errors.
-pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioError> {
-    let err = |line: usize, message: String| ScenarioError {
-        file: path.display().to_string(),
-        line,
-        message,
+/// Parses and checks an exercise text; `path` names it in errors. Every error is reported, as for
+/// a scenario file (`scenario::format::parse`).
+pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioErrors> {
+    let mut found = Found::new(path);
+    let doc = match Document::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            found.part(e);
+            return found.finish(None);
+        }
     };
-    let raw: RawExercise = from_yaml(text, path)?;
-    let topology = lab_of(
-        text,
-        path,
-        raw.lab.is_some(),
-        raw.topology.as_ref(),
-        raw.topology_file.as_deref(),
-    )?;
-    let setup = steps_of(text, path, "setup", raw.setup, &topology)?;
+    for e in doc.unknown_keys(&TOP_KEYS) {
+        found.part(e);
+    }
+    let name = match doc.field::<String>("name") {
+        Some(read) => found.take(read),
+        None => {
+            found.part(doc.missing("name"));
+            None
+        }
+    };
+    let description = doc
+        .field::<Option<String>>("description")
+        .and_then(|read| found.take(read))
+        .flatten();
+    let topology = lab_of(&doc, path, &mut found);
+    let raw_setup = doc
+        .items::<RawStep>("setup")
+        .and_then(|read| found.take(read))
+        .unwrap_or_default();
+    let setup = steps_of(raw_setup, topology.as_ref(), &mut found);
     for step in &setup {
         if let StepKind::Wait(_) | StepKind::Until { .. } | StepKind::UntilJob { .. } = step.kind {
-            return Err(err(
+            found.at(
                 step.line,
                 format!(
                     "setup: `{}` is not allowed here: the setup runs on the live lab's real clock; \
@@ -115,27 +127,40 @@ pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioError> {
                      and instant steps",
                     step.kind.word()
                 ),
-            ));
+            );
         }
     }
-    let goals_at = line_of_key(text, "goals").unwrap_or(1);
-    if raw.goals.is_empty() {
-        return Err(err(
-            goals_at,
-            "goals: an exercise needs at least one goal".into(),
-        ));
+    let raw_goals = match doc.items::<RawGoal>("goals") {
+        Some(read) => found.take(read).unwrap_or_default(),
+        None => {
+            found.part(doc.missing("goals"));
+            Vec::new()
+        }
+    };
+    if raw_goals.is_empty() && doc.has("goals") {
+        found.at(
+            doc.line("goals"),
+            "goals: an exercise needs at least one goal",
+        );
     }
-    let lines = item_lines(text, "goals", raw.goals.len());
-    let mut goals = Vec::with_capacity(raw.goals.len());
-    for (i, g) in raw.goals.into_iter().enumerate() {
-        let line = lines.get(i).copied().unwrap_or(goals_at);
-        check_against(&g.check, &topology)
-            .map_err(|m| err(line, format!("goal {}: {m}", i + 1)))?;
+    let mut goals = Vec::with_capacity(raw_goals.len());
+    for (i, item) in raw_goals.into_iter().enumerate() {
+        let line = item.line;
+        let g = match item.value {
+            Ok(g) => g,
+            Err(e) => {
+                found.at(e.line, numbered(&e.message, i, "goal"));
+                continue;
+            }
+        };
+        if let Err(m) = check_against(&g.check, topology.as_ref()) {
+            found.at(line, format!("goal {}: {m}", i + 1));
+        }
         if g.points.is_some_and(|p| !(1..=MAX_POINTS).contains(&p)) {
-            return Err(err(
+            found.at(
                 line,
                 format!("goal {}: points must be 1 to {MAX_POINTS}", i + 1),
-            ));
+            );
         }
         goals.push(Goal {
             line,
@@ -145,14 +170,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioError> {
             points: g.points.unwrap_or(1),
         });
     }
-    Ok(Exercise {
-        name: raw.name,
-        description: raw.description,
-        file: path.to_path_buf(),
-        topology,
-        setup,
-        goals,
-    })
+    let exercise = match (name, topology) {
+        (Some(name), Some(topology)) => Some(Exercise {
+            name,
+            description,
+            file: path.to_path_buf(),
+            topology,
+            setup,
+            goals,
+        }),
+        _ => None,
+    };
+    found.finish(exercise)
 }
 
 /// How one goal stands.
@@ -289,7 +318,16 @@ pub struct StartArgs {
 /// `acnslab exercise start`: checks the file, starts its lab (fresh), runs the setup, prints the
 /// briefing and the device table, then serves SSH, the console and the grader until Ctrl-C.
 pub fn start(args: StartArgs) -> Result<(), String> {
-    let exercise = load(&args.file).map_err(|e| e.to_string())?;
+    let exercise = load(&args.file).map_err(|errors| {
+        for e in errors.iter() {
+            eprintln!("{e}");
+        }
+        format!(
+            "{} error(s) in {}; nothing was started",
+            errors.len(),
+            args.file.display()
+        )
+    })?;
     fresh_state_dir(&args.state_dir, args.restart)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {

@@ -34,6 +34,7 @@
 //! - [`images`]: synthetic software images, meta files, the embedded FTP/HTTP image servers and clients.
 //! - [`text`]: every user-visible text that mimics ACNS.
 //! - [`topology`]: the topology file format and the default lab.
+//! - [`yaml_parts`]: a YAML file read key by key and item by item, so every error of a file is found at once.
 //! - [`control`]: the local control socket (`acnslab console`, `acnslab record`).
 //! - [`console`]: the local line-edited console over the control socket.
 //! - [`record`]: `acnslab record`, a live console session turned into a scenario file.
@@ -83,3 +84,4 @@ pub mod topology;
 pub mod upgrade;
 pub mod web;
 pub mod yaml_limits;
+pub mod yaml_parts;

@@ -1,7 +1,8 @@
 //! The topology file (YAML): which devices a lab has, their kinds, roles, addresses, models and
 //! versions, and lab-wide settings. Also the default lab of the behaviour spec (§11), as a YAML text so
 //! the documentation and the code show the same thing. Errors name the file, the line and the key,
-//! and are found before anything starts.
+//! and are found before anything starts, all of them at once (each key, device and server is read
+//! on its own through `yaml_parts`).
 
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{CdmRole, DeviceKind};
 use crate::release::{Version, DEFAULT_VERSION};
+use crate::yaml_parts::{Document, PartError};
 
 /// The default lab: primary and standby CDM, two CEs in group `edge`, one CR.
 pub const DEFAULT_TOPOLOGY: &str = "\
@@ -140,8 +142,8 @@ impl Limits {
         *self == Limits::default()
     }
 
-    /// The first key out of its range, as an error message.
-    fn check(&self) -> Result<(), (String, String)> {
+    /// Each key out of its range: the key and the error message.
+    fn problems(&self) -> Vec<(String, String)> {
         let values = [
             self.connections,
             self.unauthenticated,
@@ -149,17 +151,19 @@ impl Limits {
             Some(self.login_grace_seconds),
             Some(self.connections_per_listener),
         ];
-        for ((key, least, most), value) in LIMIT_RANGES.into_iter().zip(values) {
-            if let Some(value) = value {
-                if !(least..=most).contains(&value) {
-                    return Err((
-                        key.into(),
+        LIMIT_RANGES
+            .into_iter()
+            .zip(values)
+            .filter_map(|((key, least, most), value)| {
+                let value = value?;
+                (!(least..=most).contains(&value)).then(|| {
+                    (
+                        key.to_string(),
                         format!("lab.limits.{key}: must be {least} to {most} (got {value})"),
-                    ));
-                }
-            }
-        }
-        Ok(())
+                    )
+                })
+            })
+            .collect()
     }
 }
 
@@ -314,13 +318,86 @@ pub struct Topology {
     pub servers: Vec<ServerSpec>,
 }
 
-/// A topology file that cannot be used; the message names file, line and key.
+/// One error of a topology file; the message names the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}{}: {message}", if *.line > 0 { format!(":{line}") } else { String::new() })]
 pub struct TopologyError {
     pub file: String,
     pub line: usize,
     pub message: String,
+}
+
+/// Every error found in a topology file, in the order of their lines (never empty); shown one per
+/// line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render_errors(.0))]
+pub struct TopologyErrors(Vec<TopologyError>);
+
+fn render_errors(errors: &[TopologyError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl TopologyErrors {
+    /// The errors, sorted by line (a stable sort: those of one line stay in the order found).
+    pub fn new(mut errors: Vec<TopologyError>) -> Self {
+        errors.sort_by_key(|e| e.line);
+        TopologyErrors(errors)
+    }
+
+    /// The error of the first line.
+    pub fn first(&self) -> &TopologyError {
+        &self.0[0]
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, TopologyError> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<TopologyError> {
+        self.0
+    }
+}
+
+/// The top-level keys of a topology file.
+pub const TOP_KEYS: [&str; 3] = ["lab", "devices", "servers"];
+
+/// Where the parts of a topology were written, for the lines of its errors: each device's and
+/// server's index in its list and line, the text to find the lab's keys in, and how many devices
+/// the file lists (some may not have parsed). Empty for a topology changed in code.
+#[derive(Debug, Default)]
+struct Places<'t> {
+    text: &'t str,
+    devices: Vec<(usize, usize)>,
+    servers: Vec<(usize, usize)>,
+    devices_listed: usize,
+}
+
+impl Places<'_> {
+    /// The index in the file's list and the line of device `i` of the parsed topology.
+    fn device(&self, i: usize) -> (usize, usize) {
+        self.devices.get(i).copied().unwrap_or((i, 0))
+    }
+
+    fn server(&self, i: usize) -> (usize, usize) {
+        self.servers.get(i).copied().unwrap_or((i, 0))
+    }
+
+    /// The line of a lab key (`speed`), 0 without a text.
+    fn key(&self, key: &str) -> usize {
+        line_of(self.text, key)
+    }
 }
 
 impl Topology {
@@ -330,58 +407,117 @@ impl Topology {
     }
 
     /// Reads and checks a topology file.
-    pub fn load(path: &Path) -> Result<Self, TopologyError> {
+    pub fn load(path: &Path) -> Result<Self, TopologyErrors> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| TopologyError {
-            file: file.clone(),
-            line: 0,
-            message: e.to_string(),
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            TopologyErrors::new(vec![TopologyError {
+                file: file.clone(),
+                line: 0,
+                message: e.to_string(),
+            }])
         })?;
         Self::parse(&text, &file)
     }
 
-    /// Parses and checks a topology text; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<Self, TopologyError> {
-        crate::yaml_limits::check(text).map_err(|e| TopologyError {
+    /// Parses and checks a topology text; `file` names it in errors. Every error is found: each
+    /// top-level key, device and server is read on its own (`yaml_parts`), then the rules are
+    /// checked on what could be read.
+    pub fn parse(text: &str, file: &str) -> Result<Self, TopologyErrors> {
+        let error = |e: PartError| TopologyError {
             file: file.to_string(),
             line: e.line,
             message: e.message,
-        })?;
-        let topology: Topology = serde_norway::from_str(text).map_err(|e| TopologyError {
-            file: file.to_string(),
-            line: e.location().map(|l| l.line()).unwrap_or(0),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        })?;
-        topology
-            .check()
-            .map_err(|(needle, message)| TopologyError {
-                file: file.to_string(),
-                line: line_of(text, &needle),
-                message,
-            })?;
-        Ok(topology)
+        };
+        let doc = Document::parse(text).map_err(|e| TopologyErrors::new(vec![error(e)]))?;
+        let mut found = doc.unknown_keys(&TOP_KEYS);
+        let lab = match doc.field::<Option<LabSettings>>("lab") {
+            Some(Ok(lab)) => lab.unwrap_or_default(),
+            Some(Err(e)) => {
+                found.push(e);
+                LabSettings::default()
+            }
+            None => LabSettings::default(),
+        };
+        let mut places = Places {
+            text,
+            ..Places::default()
+        };
+        let mut devices = Vec::new();
+        match doc.items::<DeviceSpec>("devices") {
+            None => found.push(doc.missing("devices")),
+            Some(Err(e)) => found.push(e),
+            Some(Ok(items)) => {
+                places.devices_listed = items.len();
+                for (index, item) in items.into_iter().enumerate() {
+                    match item.value {
+                        Ok(d) => {
+                            devices.push(d);
+                            places.devices.push((index, item.line));
+                        }
+                        Err(e) => found.push(e),
+                    }
+                }
+            }
+        }
+        let mut servers = Vec::new();
+        match doc.items::<ServerSpec>("servers") {
+            None => {}
+            Some(Err(e)) => found.push(e),
+            Some(Ok(items)) => {
+                for (index, item) in items.into_iter().enumerate() {
+                    match item.value {
+                        Ok(s) => {
+                            servers.push(s);
+                            places.servers.push((index, item.line));
+                        }
+                        Err(e) => found.push(e),
+                    }
+                }
+            }
+        }
+        let topology = Topology {
+            lab,
+            devices,
+            servers,
+        };
+        found.extend(
+            topology
+                .problems(&places)
+                .into_iter()
+                .map(|(line, message)| PartError { line, message }),
+        );
+        if found.is_empty() {
+            Ok(topology)
+        } else {
+            Err(TopologyErrors::new(found.into_iter().map(error).collect()))
+        }
     }
 
     /// Checks a topology again after it was changed in code (the command-line overrides of
     /// `acnslab up`); `source` names where the change came from.
-    pub fn recheck(&self, source: &str) -> Result<(), TopologyError> {
-        self.check().map_err(|(_, message)| TopologyError {
-            file: source.to_string(),
-            line: 0,
-            message,
-        })
+    pub fn recheck(&self, source: &str) -> Result<(), TopologyErrors> {
+        let problems = self.problems(&Places::default());
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(TopologyErrors::new(
+            problems
+                .into_iter()
+                .map(|(_, message)| TopologyError {
+                    file: source.to_string(),
+                    line: 0,
+                    message,
+                })
+                .collect(),
+        ))
     }
 
-    /// Rules serde cannot express. The error carries text to find the line by, and the message.
-    fn check(&self) -> Result<(), (String, String)> {
-        if self.devices.is_empty() {
-            return Err((
-                "devices".into(),
+    /// Rules serde cannot express, every one broken: the line (from `places`) and the message.
+    fn problems(&self, places: &Places) -> Vec<(usize, String)> {
+        let mut found = Vec::new();
+        if self.devices.is_empty() && places.devices_listed == 0 {
+            found.push((
+                places.key("devices"),
                 "devices: a lab needs at least one device".into(),
             ));
         }
@@ -391,88 +527,86 @@ impl Topology {
             ("poll_seconds", self.lab.poll_seconds, POLL_SECONDS_RANGE),
         ] {
             if let Err(message) = check_range(value, range) {
-                return Err((key.into(), format!("lab.{key}: {message}")));
+                found.push((places.key(key), format!("lab.{key}: {message}")));
             }
         }
         if self.lab.prefix > 30 {
-            return Err(("prefix".into(), "lab.prefix: must be 0 to 30".into()));
+            found.push((places.key("prefix"), "lab.prefix: must be 0 to 30".into()));
         }
         if let Some(message) = latency_error(Some(self.lab.latency_ms)) {
-            return Err(("latency_ms".into(), format!("lab.{message}")));
+            found.push((places.key("latency_ms"), format!("lab.{message}")));
         }
-        self.lab.limits.check()?;
+        for (key, message) in self.lab.limits.problems() {
+            found.push((places.key(&key), message));
+        }
         let (mut names, mut ips, mut ports) = (HashSet::new(), HashSet::new(), HashSet::new());
         let mut primaries = 0;
-        for (index, d) in self.devices.iter().enumerate() {
-            let at = format!("name: {}", d.name);
-            let here = |msg: String| (at.clone(), format!("devices[{index}] ({}): {msg}", d.name));
+        for (i, d) in self.devices.iter().enumerate() {
+            let (index, line) = places.device(i);
+            let mut here =
+                |msg: String| found.push((line, format!("devices[{index}] ({}): {msg}", d.name)));
             if !is_plain_name(&d.name) {
-                return Err(here(
-                    "name: 1 to 63 letters, digits, '.', '_' or '-', not starting with '.' (it is a folder name under devices/)".into(),
-                ));
-            }
-            if !names.insert(d.name.to_ascii_lowercase()) {
-                return Err(here("name: used by another device".into()));
+                here("name: 1 to 63 letters, digits, '.', '_' or '-', not starting with '.' (it is a folder name under devices/)".into());
+            } else if !names.insert(d.name.to_ascii_lowercase()) {
+                here("name: used by another device".into());
             }
             if !ips.insert(d.ip) {
-                return Err(here(format!("ip: {} is used by another device", d.ip)));
+                here(format!("ip: {} is used by another device", d.ip));
             }
-            let port = self.port_of(index);
+            let port = self.port_of(i);
             let ephemeral = port == 0 && self.lab.base_port == 0 && d.port.is_none();
             if !ephemeral && (port == 0 || !ports.insert(port)) {
-                return Err(here(format!(
-                    "port: {port} is used by another device or invalid"
-                )));
+                here(format!("port: {port} is used by another device or invalid"));
             }
             match (d.kind, d.role) {
-                (DeviceKind::Cdm, Some(CdmRole::Primary) | None) => primaries += 1,
+                (DeviceKind::Cdm, Some(CdmRole::Primary) | None) => {
+                    primaries += 1;
+                    if primaries == 2 {
+                        found.push((line, "devices: more than one primary CDM".into()));
+                    }
+                }
                 (DeviceKind::Cdm, Some(CdmRole::Standby)) => {}
-                (_, Some(_)) => return Err(here("role: only a CDM has a role".into())),
+                (_, Some(_)) => found.push((
+                    line,
+                    format!("devices[{index}] ({}): role: only a CDM has a role", d.name),
+                )),
                 (_, None) => {}
             }
+            let mut here =
+                |msg: String| found.push((line, format!("devices[{index}] ({}): {msg}", d.name)));
             if !(1..=MAX_DISK_MB).contains(&d.disk_mb) {
-                return Err(here(format!("disk_mb: must be 1 to {MAX_DISK_MB}")));
+                here(format!("disk_mb: must be 1 to {MAX_DISK_MB}"));
             }
             if d.kind != DeviceKind::Ce && !d.groups.is_empty() {
-                return Err(here("groups: only CEs can join device groups".into()));
+                here("groups: only CEs can join device groups".into());
             }
             if let Some(message) = latency_error(d.latency_ms) {
-                return Err(here(message));
+                here(message);
             }
         }
-        for (index, s) in self.servers.iter().enumerate() {
-            let at = format!("name: {}", s.name);
-            let here = |msg: String| (at.clone(), format!("servers[{index}] ({}): {msg}", s.name));
+        for (i, s) in self.servers.iter().enumerate() {
+            let (index, line) = places.server(i);
+            let mut here =
+                |msg: String| found.push((line, format!("servers[{index}] ({}): {msg}", s.name)));
             if !is_plain_name(&s.name) || !names.insert(s.name.to_ascii_lowercase()) {
-                return Err(here(
-                    "name: invalid or used by another device or server".into(),
-                ));
+                here("name: invalid or used by another device or server".into());
             }
             if !ips.insert(s.ip) {
-                return Err(here(format!(
-                    "ip: {} is used by another device or server",
-                    s.ip
-                )));
+                here(format!("ip: {} is used by another device or server", s.ip));
             }
             if s.image_mb == 0 || s.image_mb > 4096 {
-                return Err(here("image_mb: must be 1 to 4096".into()));
+                here("image_mb: must be 1 to 4096".into());
             }
             if s.rate_kbps > MAX_RATE_KBPS {
-                return Err(here(format!(
+                here(format!(
                     "rate_kbps: must be 0 (no limit) to {MAX_RATE_KBPS}"
-                )));
+                ));
             }
             if let Some(message) = latency_error(s.latency_ms) {
-                return Err(here(message));
+                here(message);
             }
         }
-        if primaries > 1 {
-            return Err((
-                "role: primary".into(),
-                "devices: more than one primary CDM".into(),
-            ));
-        }
-        Ok(())
+        found
     }
 
     /// The SSH port of device `index`.
@@ -660,13 +794,19 @@ mod tests {
     fn names_that_leave_their_folder_are_refused() {
         for name in [".", "..", ".hidden", "a/b", "..."] {
             let text = format!("devices:\n  - name: ok\n    kind: ce\n    ip: 10.0.0.1\n  - name: '{name}'\n    kind: ce\n    ip: 10.0.0.2\n");
-            let e = Topology::parse(&text, "t.yaml").unwrap_err();
+            let e = Topology::parse(&text, "t.yaml")
+                .unwrap_err()
+                .first()
+                .clone();
             assert!(
                 e.to_string().starts_with("t.yaml:5: devices[1]"),
                 "{name}: {e}"
             );
             let text = format!("devices:\n  - name: ok\n    kind: ce\n    ip: 10.0.0.1\nservers:\n  - name: '{name}'\n    ip: 10.0.0.2\n");
-            let e = Topology::parse(&text, "t.yaml").unwrap_err();
+            let e = Topology::parse(&text, "t.yaml")
+                .unwrap_err()
+                .first()
+                .clone();
             assert!(
                 e.to_string().starts_with("t.yaml:6: servers[0]"),
                 "{name}: {e}"
@@ -679,7 +819,10 @@ mod tests {
     fn a_deeply_nested_file_is_refused_at_once() {
         let started = std::time::Instant::now();
         let text = format!("devices: []\nlab: {}", "{a: ".repeat(100_000));
-        let e = Topology::parse(&text, "t.yaml").unwrap_err();
+        let e = Topology::parse(&text, "t.yaml")
+            .unwrap_err()
+            .first()
+            .clone();
         assert_eq!(
             e.to_string(),
             "t.yaml:2: collections nested more than 64 deep"
@@ -690,9 +833,66 @@ mod tests {
     #[test]
     fn unknown_key_names_file_line_and_key() {
         let text = "devices:\n  - name: a\n    kind: ce\n    ip: 10.0.0.1\n    colour: red\n";
-        let e = Topology::parse(text, "lab.yaml").unwrap_err();
+        let e = Topology::parse(text, "lab.yaml")
+            .unwrap_err()
+            .first()
+            .clone();
         assert_eq!((e.file.as_str(), e.line), ("lab.yaml", 5), "{e}");
         assert!(e.message.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn every_error_is_found_at_once_sorted_by_line() {
+        let text = "\
+lab:
+  speed: 0
+  colour: red
+devices:
+  - name: a
+    kind: router
+    ip: 10.0.0.1
+  - name: b
+    kind: ce
+    ip: 10.0.0.2
+    size: big
+  - name: c
+    kind: cr
+    role: primary
+    ip: 10.0.0.2
+servers:
+  - name: s
+    ip: 10.0.0.9
+    image_mb: 0
+planets: []
+";
+        let errors = Topology::parse(text, "t.yaml").unwrap_err();
+        let found: Vec<(usize, &str)> = errors
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
+        // `lab` did not parse, so its `speed` is not checked; `b` did not, so `c`'s address is
+        // not taken
+        let expected = [
+            (3, "lab: unknown field `colour`"),
+            (6, "devices[0].kind: unknown variant `router`"),
+            (11, "devices[1]: unknown field `size`"),
+            (12, "devices[2] (c): role: only a CDM has a role"),
+            (17, "servers[0] (s): image_mb: must be 1 to 4096"),
+            (20, "unknown field `planets`"),
+        ];
+        assert_eq!(found.len(), expected.len(), "{errors}");
+        for ((line, message), (want_line, want)) in found.iter().zip(expected) {
+            assert_eq!(*line, want_line, "{errors}");
+            assert!(
+                message.starts_with(want),
+                "{message:?} is not {want:?}\n{errors}"
+            );
+        }
+        // a device whose rules are broken twice gets both
+        let text = "devices:\n  - {name: a, kind: ce, ip: 10.0.0.1}\n  - {name: a, kind: cr, role: standby, ip: 10.0.0.1, disk_mb: 0}\n";
+        let errors = Topology::parse(text, "t.yaml").unwrap_err();
+        assert_eq!(errors.len(), 4, "{errors}");
+        assert!(errors.iter().all(|e| e.line == 3), "{errors}");
     }
 
     #[test]
@@ -749,7 +949,7 @@ mod tests {
             ),
         ];
         for (text, line, word) in cases {
-            let e = Topology::parse(text, "t.yaml").unwrap_err();
+            let e = Topology::parse(text, "t.yaml").unwrap_err().first().clone();
             assert_eq!(e.line, line, "{e}");
             assert!(e.to_string().contains(word), "{e}");
         }

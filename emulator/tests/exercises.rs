@@ -102,9 +102,51 @@ async fn the_recovery_exercise_is_open_at_start_and_solved_by_a_restore() {
 #[test]
 fn points_out_of_range_are_refused_with_their_line() {
     let text = "name: x\ngoals:\n  - goal: a\n    check: {device: ce1, version: 5.1.3}\n    points: 4294967295\n";
-    let e = exercise::parse(text, Path::new("x.yaml")).unwrap_err();
+    let e = exercise::parse(text, Path::new("x.yaml"))
+        .unwrap_err()
+        .first()
+        .clone();
     assert_eq!((e.file.as_str(), e.line), ("x.yaml", 3), "{e}");
     assert!(e.message.contains("points must be 1 to 1000"), "{e}");
     let ok = text.replace("4294967295", "1000");
     exercise::parse(&ok, Path::new("x.yaml")).unwrap();
+}
+
+/// Issue 11 item 7: every mistake of an exercise file at once, sorted by line.
+#[test]
+fn every_error_of_an_exercise_is_reported_at_once() {
+    let text = "\
+name: x
+setup:
+  - wait: 1m
+  - power_cycle: ce9
+goals:
+  - goal: a
+    check: {device: ce1, versoin: 5.2.1}
+  - goal: b
+    check: {device: cr1, sync: in sync}
+    points: 0
+  - goal: c
+    check: {device: ce1, version: 5.2.1}
+";
+    let errors = exercise::parse(text, Path::new("x.yaml")).unwrap_err();
+    let found: Vec<(usize, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.message.as_str()))
+        .collect();
+    let expected = [
+        (3, "setup: `wait` is not allowed here"),
+        (4, "step 2: unknown device 'ce9'"),
+        (7, "goal 1: check: unknown field `versoin`"),
+        (8, "goal 2: check: `sync` is about a CDM"),
+        (8, "goal 2: points must be 1 to 1000"),
+    ];
+    assert_eq!(found.len(), expected.len(), "{errors}");
+    for ((line, message), (want_line, want)) in found.iter().zip(expected) {
+        assert_eq!(*line, want_line, "{errors}");
+        assert!(
+            message.starts_with(want),
+            "{message:?} is not {want:?}\n{errors}"
+        );
+    }
 }

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "disk_path",
             "syslog_file",
             "yaml_limits",
+            "yaml_parts",
             "lockout",
             "admission",
         ],

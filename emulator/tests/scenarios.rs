@@ -84,7 +84,10 @@ fn wrong_expectation_fails(transport: Transport) {
 }
 
 fn load_error(name: &str) -> scenario::ScenarioError {
-    scenario::load(&fixture(&format!("bad/{name}"))).expect_err(name)
+    scenario::load(&fixture(&format!("bad/{name}")))
+        .expect_err(name)
+        .first()
+        .clone()
 }
 
 #[test]
@@ -116,20 +119,88 @@ fn bad_files_are_refused_with_file_and_line() {
     );
 }
 
+/// Issue 11 item 7: every mistake of a file in one pass, sorted by line: an unknown top-level key,
+/// steps that do not parse (a bad duration, an unknown step kind, a misspelt key) and steps that
+/// parse but break a rule (an unknown device, a bad regex, a bad word, a value nobody saved).
+#[test]
+fn every_error_of_a_file_is_reported_at_once() {
+    let errors = scenario::load(&fixture("bad/many-mistakes.yaml")).unwrap_err();
+    let found: Vec<(usize, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.message.as_str()))
+        .collect();
+    let expected: [(usize, &str); 8] = [
+        (2, "unknown field `descripton`"),
+        (4, "bad duration '5 minutes'"),
+        (5, "unknown device 'ce9'"),
+        (8, "bad regex"),
+        (9, "not 'sleeping'"),
+        (10, "unknown field `reboot_everything`"),
+        (11, "unknown field `timout`"),
+        (12, "no earlier api step saves a value named 'file'"),
+    ];
+    assert_eq!(found.len(), expected.len(), "{errors}");
+    for ((line, message), (want_line, want)) in found.iter().zip(expected) {
+        assert_eq!(*line, want_line, "{errors}");
+        assert!(
+            message.contains(want),
+            "line {line}: {message:?} lacks {want:?}\n{errors}"
+        );
+    }
+    // each as file:line: message, on a line of its own (a regex error goes on with its caret)
+    let starts = errors
+        .to_string()
+        .lines()
+        .filter(|l| l.contains("many-mistakes.yaml:"))
+        .count();
+    assert_eq!(starts, 8, "{errors}");
+    // steps are counted from 1, whether they did not parse or broke a rule
+    assert!(found[5].1.starts_with("step 5: unknown field"), "{errors}");
+    assert!(
+        found[6].1.starts_with("step 6: until: unknown field"),
+        "{errors}"
+    );
+    assert!(errors
+        .iter()
+        .all(|e| e.file.ends_with("bad/many-mistakes.yaml")));
+
+    // a step that did not parse still counts as a cli step for a later `expect:`
+    let text = "name: x\nsteps:\n  - cli: {device: ce1, lines: [a], colour: red}\n  - expect: {contains: a}\n";
+    let errors = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors}");
+    // a lab with errors: the steps are still checked, without names
+    let text = "name: x\ntopology:\n  devices:\n    - {name: a, kind: toaster, ip: 10.0.0.1}\nsteps:\n  - power_cycle: zz\n  - wait: soon\n";
+    let errors = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [4, 7], "{errors}");
+}
+
 #[test]
 fn semantic_errors_point_at_their_step() {
     let text = "name: x\nsteps:\n  - wait: 1m\n  - check: {device: ce1, schema: \"5.1\"}\n";
-    let e = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    let e = scenario::parse(text, Path::new("x.yaml"))
+        .unwrap_err()
+        .first()
+        .clone();
     assert_eq!((e.line, e.file.as_str()), (4, "x.yaml"), "{e}");
     assert!(e.message.contains("not one"), "{e}");
     let text = "name: x\nsteps:\n  - expect: {contains: a}\n";
-    let e = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    let e = scenario::parse(text, Path::new("x.yaml"))
+        .unwrap_err()
+        .first()
+        .clone();
     assert_eq!(e.line, 3, "{e}");
     let text = "name: x\nsteps:\n  - wait: 1m\n    reload: ce1\n";
-    let e = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    let e = scenario::parse(text, Path::new("x.yaml"))
+        .unwrap_err()
+        .first()
+        .clone();
     assert!(e.message.contains("one kind per step"), "{e}");
     let text = "name: x\nsteps:\n  - cli: {device: ce1, lines: [a]}\n    expect: {regex: '(('}\n";
-    let e = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    let e = scenario::parse(text, Path::new("x.yaml"))
+        .unwrap_err()
+        .first()
+        .clone();
     assert!(e.message.contains("bad regex"), "{e}");
 }
 
@@ -144,7 +215,10 @@ fn a_server_folder_outside_the_lab_is_refused_and_nothing_is_touched() {
         "name: escape\ntopology:\n  devices:\n    - name: ce1\n      kind: ce\n      ip: 10.1.1.10\n  servers:\n    - name: images\n      ip: 10.1.1.100\n      folder: {}\nsteps:\n  - truncate_server_file: {{server: images, file: victim.bin, keep: 0}}\n",
         tmp.path().display()
     );
-    let e = scenario::parse(&text, Path::new("x.yaml")).unwrap_err();
+    let e = scenario::parse(&text, Path::new("x.yaml"))
+        .unwrap_err()
+        .first()
+        .clone();
     assert_eq!((e.file.as_str(), e.line), ("x.yaml", 10), "{e}");
     assert!(
         e.message.contains("inside the lab's state directory"),
@@ -154,7 +228,9 @@ fn a_server_folder_outside_the_lab_is_refused_and_nothing_is_touched() {
         &text.replace(&tmp.path().display().to_string(), "../../.."),
         Path::new("x.yaml"),
     )
-    .unwrap_err();
+    .unwrap_err()
+    .first()
+    .clone();
     assert_eq!(e.line, 10, "{e}");
     let e =
         parse_error("  - truncate_server_file: {server: images, file: ../victim.bin, keep: 0}\n");
@@ -167,7 +243,10 @@ fn a_server_folder_outside_the_lab_is_refused_and_nothing_is_touched() {
 fn a_deeply_nested_scenario_is_refused_at_once_with_its_line() {
     let started = std::time::Instant::now();
     let text = format!("name: x\nsteps: {}", "{a: ".repeat(100_000));
-    let e = scenario::parse(&text, Path::new("x.yaml")).unwrap_err();
+    let e = scenario::parse(&text, Path::new("x.yaml"))
+        .unwrap_err()
+        .first()
+        .clone();
     assert_eq!(
         (e.line, e.message.as_str()),
         (2, "collections nested more than 64 deep")
@@ -316,11 +395,33 @@ fn the_binary_prints_pass_fail_and_summary_and_sets_the_exit_status() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(!stdout.contains("PASS"), "nothing ran: {stdout}");
     assert!(stderr.contains("bad-duration.yaml:3: "), "{stderr}");
+
+    // every error of every file, one per line, then the count; nothing runs
+    let bad = Command::new(env!("CARGO_BIN_EXE_acnslab"))
+        .args(["run"])
+        .arg(fixture("bad/many-mistakes.yaml"))
+        .arg(fixture("bad/bad-duration.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    let located = stderr
+        .lines()
+        .filter(|l| l.contains("many-mistakes.yaml:") || l.contains("bad-duration.yaml:"))
+        .count();
+    assert_eq!(located, 9, "{stderr}");
+    assert!(
+        stderr.contains("9 error(s) in 2 scenario file(s); nothing was run"),
+        "{stderr}"
+    );
 }
 
 fn parse_error(steps: &str) -> scenario::ScenarioError {
     let text = format!("name: x\nsteps:\n{steps}");
-    scenario::parse(&text, Path::new("x.yaml")).unwrap_err()
+    scenario::parse(&text, Path::new("x.yaml"))
+        .unwrap_err()
+        .first()
+        .clone()
 }
 
 #[test]

@@ -24,10 +24,19 @@ pub fn up(
     base_port: Option<u16>,
     overrides: LabOverrides,
 ) -> Result<(), String> {
-    let topology = topology
-        .map(|path| Topology::load(&path))
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let topology = match topology {
+        Some(path) => Some(Topology::load(&path).map_err(|errors| {
+            for e in errors.iter() {
+                eprintln!("{e}");
+            }
+            format!(
+                "{} error(s) in {}; the lab was not started",
+                errors.len(),
+                path.display()
+            )
+        })?),
+        None => None,
+    };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let mut stop = StopSignals::register();

@@ -39,7 +39,7 @@ use crate::device::DeviceError;
 use crate::images::server::ImageServer;
 use crate::network::{LabLink, Network, ServerEndpoints};
 use crate::owned::Tasks;
-use crate::topology::{ServerSpec, Topology, TopologyError};
+use crate::topology::{ServerSpec, Topology, TopologyErrors};
 
 pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared, BODY_READ_TIMEOUT};
 pub use info::{DeviceInfo, LabInfo, NoLab, ServerInfo};
@@ -119,7 +119,7 @@ impl LabOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
     #[error(transparent)]
-    Topology(#[from] TopologyError),
+    Topology(#[from] TopologyErrors),
     #[error(transparent)]
     Device(#[from] DeviceError),
     #[error(transparent)]

@@ -269,7 +269,7 @@ pub enum RecordError {
         names: String,
     },
     #[error(transparent)]
-    Topology(#[from] crate::topology::TopologyError),
+    Topology(#[from] crate::topology::TopologyErrors),
     #[error(
         "{}: the file exists; acnslab record never overwrites a file (remove it or give another --out)",
         .0.display()

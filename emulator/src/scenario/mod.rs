@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use globset::GlobBuilder;
 
-pub use format::{load, parse, Scenario, ScenarioError};
+pub use format::{load, parse, Scenario, ScenarioError, ScenarioErrors};
 pub use report::junit_xml;
 pub use runner::{run, run_over, Failure, Outcome, Transport};
 
@@ -52,8 +52,9 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// Loads every file; all errors at once, so nothing runs unless every file is sound.
-pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
+/// Loads every file; all errors at once (every error of every file, each file's sorted by line),
+/// so nothing runs unless every file is sound.
+pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioErrors>> {
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     for f in files {
@@ -109,11 +110,12 @@ pub fn run_cli(
     let scenarios = match load_all(&files) {
         Ok(s) => s,
         Err(errors) => {
-            for e in &errors {
+            for e in errors.iter().flat_map(ScenarioErrors::iter) {
                 eprintln!("{e}");
             }
+            let count: usize = errors.iter().map(ScenarioErrors::len).sum();
             return Err(format!(
-                "{} scenario file(s) with errors; nothing was run",
+                "{count} error(s) in {} scenario file(s); nothing was run",
                 errors.len()
             ));
         }

@@ -1,14 +1,15 @@
 //! The lab and the clock a scenario (or exercise) file asks for: `lab: default`, an inline
-//! `topology:` (errors with the scenario file's line), a `topology_file:`, always on ephemeral
-//! ports; and the virtual clock's `start:`. Knows nothing of steps.
+//! `topology:` (its errors, every one, with the scenario file's lines), a `topology_file:`, always
+//! on ephemeral ports; and the virtual clock's `start:`. Knows nothing of steps.
 
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::yaml::{block_of, line_of_key};
-use super::ScenarioError;
+use super::raw::LabWord;
+use super::Found;
 use crate::topology::{is_inner_path, Topology};
+use crate::yaml_parts::Document;
 
 /// The virtual clock's start when the file names none (the time of the behaviour spec's examples).
 pub fn default_start() -> DateTime<Utc> {
@@ -18,78 +19,94 @@ pub fn default_start() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// The lab of a scenario or exercise file: `lab: default` (`lab_given`), an inline `topology:`,
-/// a `topology_file:` relative to `path`, or the default lab; always on ephemeral ports.
-pub(crate) fn lab_of(
-    text: &str,
-    path: &Path,
-    lab_given: bool,
-    topology: Option<&serde_norway::Value>,
-    topology_file: Option<&str>,
-) -> Result<Topology, ScenarioError> {
+/// The lab of a scenario or exercise file: `lab: default`, an inline `topology:`, a
+/// `topology_file:` relative to `path`, or the default lab; always on ephemeral ports. `None`
+/// when it has errors (each noted in `found`): the steps are then checked without a lab.
+pub(crate) fn lab_of(doc: &Document, path: &Path, found: &mut Found) -> Option<Topology> {
     let file = path.display().to_string();
-    let err = |line: usize, message: String| ScenarioError {
-        file: file.clone(),
-        line,
-        message,
-    };
-    let top_line = |key: &str| line_of_key(text, key).unwrap_or(1);
-    let given = [lab_given, topology.is_some(), topology_file.is_some()];
-    if given.iter().filter(|g| **g).count() > 1 {
-        return Err(err(
-            top_line("topology")
-                .min(top_line("topology_file"))
-                .min(top_line("lab")),
-            "give one of `lab: default`, `topology:` or `topology_file:`".into(),
-        ));
+    let errors_before = found.count();
+    if let Some(read) = doc.field::<Option<LabWord>>("lab") {
+        found.take(read);
     }
-    let mut topology = if let Some(value) = topology {
-        let at = top_line("topology");
-        let (block, offset) = match block_of(text, "topology") {
+    let topology_file = doc
+        .field::<String>("topology_file")
+        .and_then(|read| found.take(read));
+    let given: Vec<&str> = ["lab", "topology", "topology_file"]
+        .into_iter()
+        .filter(|k| doc.has(k))
+        .collect();
+    if given.len() > 1 {
+        let line = given.iter().map(|k| doc.line(k)).min().unwrap_or(1);
+        found.at(
+            line,
+            "give one of `lab: default`, `topology:` or `topology_file:`",
+        );
+        return None;
+    }
+    let topology = if let Some(value) = doc.value("topology") {
+        let at = doc.line("topology");
+        let (block, offset) = match doc.block("topology") {
             Some(b) => b,
             None => (serde_norway::to_string(value).unwrap_or_default(), 0),
         };
-        Topology::parse(&block, &file).map_err(|e| {
-            let line = if offset > 0 && e.line > 0 {
-                offset + e.line
-            } else {
-                at
-            };
-            err(line, format!("topology: {}", e.message))
-        })?
+        match Topology::parse(&block, &file) {
+            Ok(t) => Some(t),
+            Err(errors) => {
+                for e in errors.iter() {
+                    let line = if offset > 0 && e.line > 0 {
+                        offset + e.line
+                    } else {
+                        at
+                    };
+                    found.at(line, format!("topology: {}", e.message));
+                }
+                None
+            }
+        }
     } else if let Some(rel) = topology_file {
-        let at = top_line("topology_file");
+        let at = doc.line("topology_file");
         let p = path.parent().unwrap_or(Path::new(".")).join(rel);
-        Topology::load(&p).map_err(|e| {
-            err(
-                at,
-                format!(
-                    "topology_file {}: line {}: {}",
-                    p.display(),
-                    e.line,
-                    e.message
-                ),
-            )
-        })?
+        match Topology::load(&p) {
+            Ok(t) => Some(t),
+            Err(errors) => {
+                for e in errors.iter() {
+                    found.at(
+                        at,
+                        format!(
+                            "topology_file {}: line {}: {}",
+                            p.display(),
+                            e.line,
+                            e.message
+                        ),
+                    );
+                }
+                None
+            }
+        }
+    } else if doc.has("topology_file") {
+        None // its error is noted
     } else {
-        Topology::default_lab()
+        Some(Topology::default_lab())
     };
+    let mut topology = topology?;
     // A scenario's server folders stay inside the lab's state directory: its fault steps write there.
     for s in &topology.servers {
         if let Some(folder) = s.folder.as_deref().filter(|f| !is_inner_path(f)) {
             let shown = folder.display().to_string();
-            let line = text
-                .lines()
-                .position(|l| l.contains("folder") && l.contains(&shown))
-                .map_or(1, |i| i + 1);
-            return Err(err(
+            let line = doc
+                .find_line(|l| l.contains("folder") && l.contains(&shown))
+                .unwrap_or(1);
+            found.at(
                 line,
                 format!(
                     "servers ({}): folder: '{}' must be a relative path inside the lab's state directory (no '..', not absolute)",
                     s.name, shown
                 ),
-            ));
+            );
         }
+    }
+    if found.count() > errors_before {
+        return None;
     }
     // A scenario's lab never takes fixed ports: many may run at once.
     topology.lab.base_port = 0;
@@ -100,26 +117,25 @@ pub(crate) fn lab_of(
         s.ftp_port = 0;
         s.http_port = 0;
     }
-    Ok(topology)
+    Some(topology)
 }
 
-/// The virtual clock's start: `start:` or [`default_start`].
-pub(super) fn start_of(
-    text: &str,
-    path: &Path,
-    start: Option<&str>,
-) -> Result<DateTime<Utc>, ScenarioError> {
-    match start {
-        Some(s) => DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| ScenarioError {
-                file: path.display().to_string(),
-                line: line_of_key(text, "start").unwrap_or(1),
-                message: format!(
-                    "start: '{s}' is not an RFC 3339 time like 2026-11-26T09:00:00Z ({e})"
-                ),
-            }),
-        None => Ok(default_start()),
+/// The virtual clock's start: `start:` or [`default_start`]; `None` when it is not a time (noted
+/// in `found`).
+pub(crate) fn start_of(doc: &Document, found: &mut Found) -> Option<DateTime<Utc>> {
+    let Some(read) = doc.field::<String>("start") else {
+        return Some(default_start());
+    };
+    let s = found.take(read)?;
+    match DateTime::parse_from_rfc3339(&s) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(e) => {
+            found.at(
+                doc.line("start"),
+                format!("start: '{s}' is not an RFC 3339 time like 2026-11-26T09:00:00Z ({e})"),
+            );
+            None
+        }
     }
 }
 
@@ -127,34 +143,37 @@ pub(super) fn start_of(
 mod tests {
     use super::*;
 
+    fn lab(text: &str) -> Result<Topology, Vec<super::super::ScenarioError>> {
+        let doc = Document::parse(text).unwrap();
+        let mut found = Found::new(Path::new("x.yaml"));
+        let topology = lab_of(&doc, Path::new("x.yaml"), &mut found);
+        found.finish(topology).map_err(|e| e.into_vec())
+    }
+
     #[test]
     fn server_folders_outside_the_state_directory_are_refused_with_their_line() {
         for folder in ["/tmp/victim", "../victim", "images/../../x", "."] {
             let text = format!(
                 "name: t\ntopology:\n  devices:\n    - name: a\n      kind: ce\n      ip: 10.0.0.1\n  servers:\n    - name: s\n      ip: 10.0.0.2\n      folder: {folder}\n"
             );
-            let value: serde_norway::Value = serde_norway::from_str(&text).unwrap();
-            let e = lab_of(
-                &text,
-                Path::new("x.yaml"),
-                false,
-                value.get("topology"),
-                None,
-            )
-            .unwrap_err();
+            let e = lab(&text).unwrap_err().remove(0);
             assert_eq!((e.file.as_str(), e.line), ("x.yaml", 10), "{folder}: {e}");
             assert!(e.message.contains("must be a relative path inside"), "{e}");
         }
         let text = "topology:\n  devices:\n    - name: a\n      kind: ce\n      ip: 10.0.0.1\n  servers:\n    - name: s\n      ip: 10.0.0.2\n      folder: mine/images\n";
-        let value: serde_norway::Value = serde_norway::from_str(text).unwrap();
-        assert!(lab_of(
-            text,
-            Path::new("x.yaml"),
-            false,
-            value.get("topology"),
-            None
-        )
-        .is_ok());
+        assert!(lab(text).is_ok());
+    }
+
+    #[test]
+    fn every_error_of_an_inline_topology_has_its_line() {
+        let text = "name: t\ntopology:\n  devices:\n    - name: a\n      kind: router\n      ip: 10.0.0.1\n    - name: b\n      kind: ce\n      ip: 10.0.0.300\n    - name: c\n      kind: cr\n      role: primary\n      ip: 10.0.0.3\n";
+        let errors = lab(text).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [5, 9, 10], "{errors:?}");
+        assert!(
+            errors.iter().all(|e| e.message.starts_with("topology: ")),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! The scenario file format (YAML, documented in `docs/scenarios.md`): the checked [`Scenario`]
-//! the runner executes, and every check that can be made before anything runs. Errors carry the
-//! file and the line: serde errors their own position, semantic errors (unknown device, a step with
-//! no kind or two kinds, a bad regex) the line of the step's `-`.
+//! the runner executes, and every check that can be made before anything runs. Every error of a
+//! file is found in one pass ([`ScenarioErrors`], sorted by line): the file is read key by key and
+//! step by step (`crate::yaml_parts`), so a step that does not parse does not hide the others, and
+//! the steps that parse are all checked. Errors carry the file and the line: serde errors their own
+//! position, semantic errors (unknown device, a step with no kind or two kinds, a bad regex) the
+//! line of the step's `-`. Only a YAML syntax error stops the reading.
 //!
 //! - `steps`: the table of step kinds (declared once) and the checked step types;
 //! - `raw`: the serde shapes of the file and of each kind's value; `duration`: `30s`, `1h30m`;
 //! - `validate`: the rules of a step and one validator per kind; `values` and `names`: checks of
 //!   single values and of names against the lab;
-//! - `lab`: the lab and the clock's start; `yaml`: lines of keys and list items, serde errors.
+//! - `lab`: the lab and the clock's start.
 //!
 //! Owns no running: nothing here touches a lab (that is `runner`'s).
 
@@ -18,29 +21,27 @@ mod raw;
 mod steps;
 mod validate;
 mod values;
-mod yaml;
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::topology::Topology;
+use crate::yaml_parts::{Document, PartError};
 
 pub use duration::{parse_duration, Dur};
 pub use lab::default_start;
 pub(crate) use lab::lab_of;
-pub(crate) use raw::LabWord;
 pub use raw::{
     ApiCall, Check, CmsPut, CmsRemove, Expect, FileFault, FillDisk, Many, PowerLoss,
     ServerFileFault, ServerFileWrite, StatusOn, UntilJob,
 };
 pub(crate) use steps::RawStep;
 pub use steps::{ApiStep, Expectation, Step, StepKind, Truncate, STEP_KINDS};
-pub(crate) use validate::{check_against, steps_of};
+pub(crate) use validate::{check_against, numbered, steps_of};
 pub use values::{var_refs, SYNC_WORDS};
-pub(crate) use yaml::{from_yaml, item_lines, line_of_key};
 
-/// A scenario file that cannot be run; found before anything runs.
+/// One error of a scenario (or exercise) file; found before anything runs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
 pub struct ScenarioError {
@@ -48,6 +49,113 @@ pub struct ScenarioError {
     pub line: usize,
     pub message: String,
 }
+
+/// Every error found in a scenario (or exercise) file, sorted by line (never empty); shown one per
+/// line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render_errors(.0))]
+pub struct ScenarioErrors(Vec<ScenarioError>);
+
+fn render_errors(errors: &[ScenarioError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl ScenarioErrors {
+    /// The errors, sorted by line (a stable sort: those of one line stay in the order found).
+    /// `errors` must not be empty.
+    pub fn new(mut errors: Vec<ScenarioError>) -> Self {
+        debug_assert!(!errors.is_empty(), "ScenarioErrors without an error");
+        errors.sort_by_key(|e| e.line);
+        ScenarioErrors(errors)
+    }
+
+    /// The error of the first line.
+    pub fn first(&self) -> &ScenarioError {
+        &self.0[0]
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, ScenarioError> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<ScenarioError> {
+        self.0
+    }
+}
+
+/// Errors of one file as they are found: each at a line, with the file's name.
+pub(crate) struct Found {
+    file: String,
+    errors: Vec<ScenarioError>,
+}
+
+impl Found {
+    pub fn new(path: &Path) -> Self {
+        Found {
+            file: path.display().to_string(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn at(&mut self, line: usize, message: impl Into<String>) {
+        self.errors.push(ScenarioError {
+            file: self.file.clone(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// How many errors were found so far.
+    pub fn count(&self) -> usize {
+        self.errors.len()
+    }
+
+    pub fn part(&mut self, e: PartError) {
+        self.at(e.line, e.message);
+    }
+
+    /// The value of a part that was read, or its error noted and `None`.
+    pub fn take<T>(&mut self, read: Result<T, PartError>) -> Option<T> {
+        read.map_err(|e| self.part(e)).ok()
+    }
+
+    /// The value read, if nothing was found; else every error.
+    pub fn finish<T>(mut self, value: Option<T>) -> Result<T, ScenarioErrors> {
+        match value {
+            Some(value) if self.errors.is_empty() => Ok(value),
+            _ => {
+                if self.errors.is_empty() {
+                    // every part that could not be read noted its error; this is a fallback
+                    self.at(0, "the file could not be read");
+                }
+                Err(ScenarioErrors::new(self.errors))
+            }
+        }
+    }
+}
+
+/// The top-level keys of a scenario file.
+pub const TOP_KEYS: [&str; 7] = [
+    "name",
+    "description",
+    "lab",
+    "topology",
+    "topology_file",
+    "start",
+    "steps",
+];
 
 /// A checked scenario, ready to run.
 #[derive(Debug, Clone)]
@@ -61,41 +169,70 @@ pub struct Scenario {
 }
 
 /// Reads and checks a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        line: 0,
-        message: e.to_string(),
-    })?;
-    parse(&text, path)
+pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, path),
+        Err(e) => {
+            let mut found = Found::new(path);
+            found.at(0, e.to_string());
+            found.finish(None)
+        }
+    }
 }
 
 /// Parses and checks a scenario text; `path` names it in errors and anchors `topology_file`.
-pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-    let raw: raw::RawScenario = from_yaml(text, path)?;
-    let topology = lab_of(
-        text,
-        path,
-        raw.lab.is_some(),
-        raw.topology.as_ref(),
-        raw.topology_file.as_deref(),
-    )?;
-    let start = lab::start_of(text, path, raw.start.as_deref())?;
-    let steps = steps_of(text, path, "steps", raw.steps, &topology)?;
-    if steps.is_empty() {
-        return Err(ScenarioError {
-            file: path.display().to_string(),
-            line: line_of_key(text, "steps").unwrap_or(1),
-            message: "steps: a scenario needs at least one step".into(),
-        });
+/// Every error is reported: a YAML syntax error alone (nothing after it can be read), else each
+/// unknown key, each value and step that does not parse, and each rule broken by what parsed.
+pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioErrors> {
+    let mut found = Found::new(path);
+    let doc = match Document::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            found.part(e);
+            return found.finish(None);
+        }
+    };
+    for e in doc.unknown_keys(&TOP_KEYS) {
+        found.part(e);
     }
-    Ok(Scenario {
-        name: raw.name,
-        description: raw.description,
-        file: path.to_path_buf(),
-        topology,
-        start,
-        steps,
-    })
+    let name = match doc.field::<String>("name") {
+        Some(read) => found.take(read),
+        None => {
+            found.part(doc.missing("name"));
+            None
+        }
+    };
+    let description = doc
+        .field::<Option<String>>("description")
+        .and_then(|read| found.take(read))
+        .flatten();
+    let lab = lab::lab_of(&doc, path, &mut found);
+    let start = lab::start_of(&doc, &mut found);
+    let raw_steps = match doc.items::<RawStep>("steps") {
+        Some(read) => found.take(read).unwrap_or_default(),
+        None => {
+            found.part(doc.missing("steps"));
+            Vec::new()
+        }
+    };
+    let listed = raw_steps.len();
+    let steps = steps_of(raw_steps, lab.as_ref(), &mut found);
+    if listed == 0 && doc.has("steps") {
+        found.at(
+            doc.line("steps"),
+            "steps: a scenario needs at least one step",
+        );
+    }
+    let scenario = match (name, lab, start) {
+        (Some(name), Some(topology), Some(start)) => Some(Scenario {
+            name,
+            description,
+            file: path.to_path_buf(),
+            topology,
+            start,
+            steps,
+        }),
+        _ => None,
+    };
+    found.finish(scenario)
 }

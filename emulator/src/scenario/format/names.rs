@@ -1,6 +1,8 @@
 //! The names a step may use, checked against the scenario's topology: devices, CDMs, the lab's
 //! embedded image servers, and addresses (a device or server name, or an IPv4 address). Each
-//! lookup returns the name (or address) to keep, or the message naming what the lab has.
+//! lookup returns the name (or address) to keep, or the message naming what the lab has. Without a
+//! topology (the file's lab has errors, reported on their own) every name passes and no kind is
+//! known, so the other checks of the steps still run.
 
 use std::net::Ipv4Addr;
 
@@ -9,21 +11,19 @@ use crate::topology::Topology;
 
 /// The lab a scenario's steps are checked against.
 pub(super) struct Names<'a> {
-    pub topology: &'a Topology,
+    pub topology: Option<&'a Topology>,
 }
 
 impl Names<'_> {
     /// A device of the lab.
     pub fn device(&self, name: &str) -> Result<String, String> {
-        if self.topology.devices.iter().any(|d| d.name == name) {
+        let Some(topology) = self.topology else {
+            return Ok(name.to_string());
+        };
+        if topology.devices.iter().any(|d| d.name == name) {
             Ok(name.to_string())
         } else {
-            let known: Vec<&str> = self
-                .topology
-                .devices
-                .iter()
-                .map(|d| d.name.as_str())
-                .collect();
+            let known: Vec<&str> = topology.devices.iter().map(|d| d.name.as_str()).collect();
             Err(format!(
                 "unknown device '{name}' (this lab has: {})",
                 known.join(", ")
@@ -33,7 +33,7 @@ impl Names<'_> {
 
     /// The kind of a device of the lab.
     pub fn kind(&self, name: &str) -> Option<DeviceKind> {
-        self.topology
+        self.topology?
             .devices
             .iter()
             .find(|d| d.name == name)
@@ -43,7 +43,7 @@ impl Names<'_> {
     /// A CDM of the lab.
     pub fn cdm(&self, name: &str) -> Result<String, String> {
         let n = self.device(name)?;
-        if self.kind(&n) == Some(DeviceKind::Cdm) {
+        if matches!(self.kind(&n), Some(DeviceKind::Cdm) | None) {
             Ok(n)
         } else {
             Err(format!("'{name}' is not a CDM"))
@@ -52,10 +52,12 @@ impl Names<'_> {
 
     /// `cdm:` of an api step, or the lab's primary CDM.
     pub fn cdm_or_primary(&self, name: Option<&str>) -> Result<String, String> {
+        let Some(topology) = self.topology else {
+            return Ok(name.unwrap_or("the primary CDM").to_string());
+        };
         match name {
             Some(n) => self.cdm(n),
-            None => self
-                .topology
+            None => topology
                 .devices
                 .iter()
                 .find(|d| {
@@ -68,14 +70,16 @@ impl Names<'_> {
 
     /// An embedded image server of the lab.
     pub fn server(&self, name: &str) -> Result<String, String> {
-        match self.topology.servers.iter().find(|s| s.name == name) {
+        let Some(topology) = self.topology else {
+            return Ok(name.to_string());
+        };
+        match topology.servers.iter().find(|s| s.name == name) {
             Some(s) if s.ftp.is_some() || s.http.is_some() => Err(format!(
                 "server '{name}' is an external server: only the lab's embedded servers can be stopped or changed"
             )),
             Some(s) => Ok(s.name.clone()),
             None => {
-                let known: Vec<&str> = self
-                    .topology
+                let known: Vec<&str> = topology
                     .servers
                     .iter()
                     .map(|s| s.name.as_str())
@@ -94,10 +98,13 @@ impl Names<'_> {
 
     /// A device or server name, or an address of the lab.
     pub fn address(&self, word: &str) -> Result<Ipv4Addr, String> {
-        if let Some(d) = self.topology.devices.iter().find(|d| d.name == word) {
+        let Some(topology) = self.topology else {
+            return Ok(word.parse().unwrap_or(Ipv4Addr::UNSPECIFIED));
+        };
+        if let Some(d) = topology.devices.iter().find(|d| d.name == word) {
             return Ok(d.ip);
         }
-        if let Some(s) = self.topology.servers.iter().find(|s| s.name == word) {
+        if let Some(s) = topology.servers.iter().find(|s| s.name == word) {
             return Ok(s.ip);
         }
         match word.parse::<Ipv4Addr>() {

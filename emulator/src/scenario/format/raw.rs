@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 use super::duration::Dur;
-use super::steps::RawStep;
 
 /// One string or a list of strings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -28,24 +27,6 @@ impl<'de> Deserialize<'de> for Many {
             Raw::List(l) => Ok(Many(l)),
         }
     }
-}
-
-/// The top level of a scenario file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawScenario {
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub lab: Option<LabWord>,
-    #[serde(default)]
-    pub topology: Option<serde_norway::Value>,
-    #[serde(default)]
-    pub topology_file: Option<String>,
-    #[serde(default)]
-    pub start: Option<String>,
-    pub steps: Vec<RawStep>,
 }
 
 /// `lab: default`.

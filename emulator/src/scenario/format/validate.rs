@@ -5,7 +5,6 @@
 //! steps made available (devices with CLI output, values saved by `api` steps). Errors are messages;
 //! [`steps_of`] adds the file, the step's line and number.
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::duration::Dur;
@@ -19,9 +18,9 @@ use super::values::{
     check_mapping, expectation, known_vars, known_vars_json, plain_file, pointer, server_file,
     table,
 };
-use super::yaml::{item_lines, line_of_key};
-use super::ScenarioError;
+use super::Found;
 use crate::topology::Topology;
+use crate::yaml_parts::Item;
 
 /// The kinds an `expect:` may go with (it checks their output).
 const EXPECT_GOES_WITH: &[&str] = &["cli", "send"];
@@ -35,37 +34,71 @@ pub(super) struct Context<'a> {
     saved: Vec<String>,
 }
 
-/// Checks the steps listed under the top-level `key:` against `topology`; each error carries the
-/// line of its step.
+/// Checks the steps listed under the top-level `key:` against `topology` (`None`: the lab has
+/// errors, so names are not checked); every error goes to `found` with the line of its step, and
+/// the steps that passed are returned. A step that did not parse still tells later steps what it
+/// would have made available (its device's output, the values it saves), so they are not blamed.
 pub(crate) fn steps_of(
-    text: &str,
-    path: &Path,
-    key: &str,
-    raw_steps: Vec<RawStep>,
-    topology: &Topology,
-) -> Result<Vec<Step>, ScenarioError> {
-    let lines = item_lines(text, key, raw_steps.len());
-    let at = line_of_key(text, key).unwrap_or(1);
-    let mut steps = Vec::with_capacity(raw_steps.len());
+    items: Vec<Item<RawStep>>,
+    topology: Option<&Topology>,
+    found: &mut Found,
+) -> Vec<Step> {
+    let mut steps = Vec::with_capacity(items.len());
     let mut cx = Context {
         names: Names { topology },
         cli_seen: Vec::new(),
         saved: Vec::new(),
     };
-    for (i, rs) in raw_steps.into_iter().enumerate() {
-        let line = lines.get(i).copied().unwrap_or(at);
-        let (kind, label) = check_step(rs, &mut cx).map_err(|m| ScenarioError {
-            file: path.display().to_string(),
-            line,
-            message: format!("step {}: {m}", i + 1),
-        })?;
-        steps.push(Step { line, label, kind });
+    for (i, item) in items.into_iter().enumerate() {
+        let line = item.line;
+        match item.value {
+            Ok(rs) => match check_step(rs, &mut cx) {
+                Ok((kind, label)) => steps.push(Step { line, label, kind }),
+                Err(m) => found.at(line, format!("step {}: {m}", i + 1)),
+            },
+            Err(e) => {
+                salvage(&item.raw, &mut cx);
+                found.at(e.line, numbered(&e.message, i, "step"));
+            }
+        }
     }
-    Ok(steps)
+    steps
 }
 
-/// Checks a `check:` mapping against `topology` (devices that exist, keys that apply to them).
-pub(crate) fn check_against(c: &Check, topology: &Topology) -> Result<(), String> {
+/// serde's `steps[3].until: ...` (or `setup[3]: ...`) as `step 4: until: ...` (with `word`
+/// "step"): steps and goals are counted from 1 in every message.
+pub(crate) fn numbered(message: &str, index: usize, word: &str) -> String {
+    let rest = message
+        .split_once(&format!("[{index}]"))
+        .filter(|(key, _)| !key.contains(' '))
+        .map_or(message, |(_, rest)| rest);
+    let rest = rest
+        .strip_prefix('.')
+        .or_else(|| rest.strip_prefix(": "))
+        .unwrap_or(rest);
+    format!("{word} {}: {rest}", index + 1)
+}
+
+/// What a step that did not parse would have made available to later steps: the device of a
+/// `cli:` (or `device:` + `send:`) step, the names an `api:` step saves.
+fn salvage(raw: &serde_norway::Value, cx: &mut Context) {
+    let device = raw
+        .get("cli")
+        .and_then(|c| c.get("device"))
+        .or_else(|| raw.get("device"))
+        .and_then(|d| d.as_str());
+    if let Some(d) = device {
+        cx.cli_seen.push(d.to_string());
+    }
+    if let Some(serde_norway::Value::Mapping(save)) = raw.get("api").and_then(|a| a.get("save")) {
+        cx.saved
+            .extend(save.keys().filter_map(|k| k.as_str()).map(str::to_string));
+    }
+}
+
+/// Checks a `check:` mapping against `topology` (devices that exist, keys that apply to them;
+/// `None`: a lab with errors of its own, names not checked).
+pub(crate) fn check_against(c: &Check, topology: Option<&Topology>) -> Result<(), String> {
     if c.timeout.is_some() || c.every.is_some() {
         return Err("`timeout` and `every` belong to `until:`, not to a check".into());
     }
@@ -134,6 +167,8 @@ fn typed_lines(
     beside: Option<Expect>,
     cx: &mut Context,
 ) -> Result<StepKind, String> {
+    // whatever else is wrong here, a later `expect:` may check this step's output
+    cx.cli_seen.push(device.clone());
     let device = cx.names.device(&device)?;
     if lines.0.is_empty() {
         return Err("cli: no lines to send".into());
@@ -151,7 +186,6 @@ fn typed_lines(
         }
         (None, None) => None,
     };
-    cx.cli_seen.push(device.clone());
     Ok(StepKind::Cli {
         device,
         lines: lines.0,
@@ -414,6 +448,16 @@ pub(super) fn write_server_file(
 pub(super) fn api(a: ApiCall, _: &mut RawStep, cx: &mut Context) -> Result<StepKind, String> {
     let names = &cx.names;
     let saved = &mut cx.saved;
+    // what this step saves is there for later steps, whatever else is wrong with it
+    let save: Vec<(String, String)> = a.save.unwrap_or_default().into_iter().collect();
+    let saved_before = saved.len();
+    for (name, _) in &save {
+        if !saved.contains(name) {
+            saved.push(name.clone());
+        }
+    }
+    let (saved_earlier, _) = saved.split_at(saved_before);
+    let saved = saved_earlier;
     let cdm = names.cdm_or_primary(a.cdm.as_deref())?;
     let method = a
         .method
@@ -453,7 +497,6 @@ pub(super) fn api(a: ApiCall, _: &mut RawStep, cx: &mut Context) -> Result<StepK
         known_vars(p, saved)?;
         known_vars_json(v, saved)?;
     }
-    let save: Vec<(String, String)> = a.save.unwrap_or_default().into_iter().collect();
     for (name, p) in &save {
         if name.is_empty()
             || !name
@@ -465,11 +508,6 @@ pub(super) fn api(a: ApiCall, _: &mut RawStep, cx: &mut Context) -> Result<StepK
             ));
         }
         pointer(p).map_err(|m| format!("api: save: {m}"))?;
-    }
-    for (name, _) in &save {
-        if !saved.contains(name) {
-            saved.push(name.clone());
-        }
     }
     Ok(StepKind::Api(Box::new(ApiStep {
         cdm,
