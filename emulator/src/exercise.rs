@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -15,7 +16,7 @@ use tokio::net::{UnixListener, UnixStream};
 use crate::lab::{Lab, LabOptions};
 use crate::owned::{Backoff, Tasks};
 use crate::scenario::format::{
-    check_against, lab_of, numbered, steps_of, Check, Found, RawStep, Step, StepKind,
+    check_against, lab_of, numbered, steps_of, Check, Found, LabWord, RawStep, Step, StepKind,
 };
 use crate::scenario::ScenarioErrors;
 use crate::topology::Topology;
@@ -35,14 +36,53 @@ pub const TOP_KEYS: [&str; 7] = [
     "goals",
 ];
 
-#[derive(Debug, Deserialize)]
+/// The top level of an exercise file: its shape, for the JSON Schema (`file_schemas`; the file is
+/// read key by key, [`TOP_KEYS`], and a test keeps the two the same).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawGoal {
+#[schemars(
+    title = "acnslab exercise file",
+    description = "A starting lab, setup steps and goals checked on the live lab (docs/exercises.md)."
+)]
+#[allow(dead_code)] // read for its schema; the loader reads the same keys one by one
+pub(crate) struct RawExercise {
+    /// The exercise's title.
+    name: String,
+    /// The briefing, printed when the lab is ready.
+    #[serde(default)]
+    description: Option<String>,
+    /// `default`: the default lab of docs/topology.md (also when no lab is given).
+    #[serde(default)]
+    lab: Option<LabWord>,
+    /// An inline topology, in the topology file format (docs/topology.md).
+    #[serde(default)]
+    #[schemars(with = "Option<Topology>")]
+    topology: Option<serde_norway::Value>,
+    /// A topology file, relative to this file.
+    #[serde(default)]
+    topology_file: Option<String>,
+    /// Scenario steps run on the live lab before the trainee gets it (no `wait`, `until`,
+    /// `until_job`).
+    #[serde(default)]
+    setup: Vec<RawStep>,
+    /// What the trainee must reach; at least one.
+    goals: Vec<RawGoal>,
+}
+
+/// One goal as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGoal {
+    /// What the trainee reads.
     goal: String,
+    /// The keys of a scenario `check:` (without `timeout`/`every`); all must hold.
     check: Check,
+    /// Shown while the goal is not met.
     #[serde(default)]
     hint: Option<String>,
+    /// 1 to 1000, default 1.
     #[serde(default)]
+    #[schemars(range(min = 1, max = MAX_POINTS))]
     points: Option<u32>,
 }
 

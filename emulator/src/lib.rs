@@ -23,6 +23,7 @@
 //! - [`clock`]: the lab clock (real with a speed factor, or virtual).
 //! - [`release`]: the table of software releases.
 //! - [`exercise`]: graded exercises (`acnslab exercise start|check`): a starting lab and goals.
+//! - [`file_schemas`]: the JSON Schemas of topology, scenario and exercise files (`acnslab schema`).
 //! - [`scenario`]: scenario files (`acnslab run`): procedures replayed on a virtual clock, with faults.
 //! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
 //! - [`probe`]: `ping` and `traceroute` as they run, probe by probe on the lab clock.
@@ -58,6 +59,7 @@ pub mod device;
 pub mod disk_path;
 pub mod driver;
 pub mod exercise;
+pub mod file_schemas;
 pub mod images;
 pub mod install;
 pub mod lab;

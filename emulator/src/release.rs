@@ -63,6 +63,20 @@ impl<'de> serde::Deserialize<'de> for Version {
     }
 }
 
+impl schemars::JsonSchema for Version {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Version".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": r"^\s*\d+\.\d+\.\d+\s*$",
+            "description": "A software version X.Y.Z, e.g. 5.1.3.",
+        })
+    }
+}
+
 /// A CMS database schema version (`5.1`): which release line a CDM database belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Schema(pub u16, pub u16);

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{CdmRole, DeviceKind};
@@ -46,7 +47,7 @@ servers:
 ";
 
 /// Lab-wide settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabSettings {
     /// SSH port of the first device; the others follow in order. 0: every device gets a free port
@@ -55,9 +56,11 @@ pub struct LabSettings {
     pub base_port: u16,
     /// How long a reboot takes, in lab-clock seconds.
     #[serde(default = "default_boot_seconds")]
+    #[schemars(range(min = BOOT_SECONDS_RANGE.0, max = BOOT_SECONDS_RANGE.1))]
     pub boot_seconds: f64,
     /// How often CMS agents poll their CDM and a standby polls its primary, in lab seconds.
     #[serde(default = "default_poll_seconds")]
+    #[schemars(range(min = POLL_SECONDS_RANGE.0, max = POLL_SECONDS_RANGE.1))]
     pub poll_seconds: f64,
     /// Wait for the disk on every state write (default). `false` keeps writes atomic but skips the
     /// fsyncs: for throw-away labs (CI runs, benchmarks).
@@ -65,16 +68,19 @@ pub struct LabSettings {
     pub durable: bool,
     /// Lab clock speed factor (1 = real time).
     #[serde(default = "default_speed")]
+    #[schemars(range(min = SPEED_RANGE.0, max = SPEED_RANGE.1))]
     pub speed: f64,
     /// The default gateway every device is configured with.
     #[serde(default = "default_gateway")]
     pub gateway: Ipv4Addr,
     /// Prefix length of the lab network.
     #[serde(default = "default_prefix")]
+    #[schemars(range(max = 30))]
     pub prefix: u8,
     /// One-way latency of each node's link to the lab network, in milliseconds (a device or server
     /// may set its own `latency_ms`). A round trip between two nodes crosses both links twice.
     #[serde(default = "default_latency_ms")]
+    #[schemars(range(min = 0.0, max = MAX_LATENCY_MS))]
     pub latency_ms: f64,
     /// How many connections the lab holds at once (docs/security.md).
     #[serde(default, skip_serializing_if = "Limits::is_default")]
@@ -82,27 +88,32 @@ pub struct LabSettings {
 }
 
 /// How many connections the lab holds at once, and for how long before login (`lab.limits`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Connections of every kind (SSH, HTTP, FTP) the lab holds at once. Default: what the
     /// process's limit on open files leaves once the lab's own files and listeners are counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = LIMIT_RANGES[0].1, max = LIMIT_RANGES[0].2))]
     pub connections: Option<u32>,
     /// SSH connections of the whole lab waiting to log in. Default: half of `connections`, at
     /// most 256, so that a flood that never logs in leaves the other half to sessions, the API
     /// and transfers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = LIMIT_RANGES[1].1, max = LIMIT_RANGES[1].2))]
     pub unauthenticated: Option<u32>,
     /// SSH connections of one device waiting to log in (OpenSSH's MaxStartups starts refusing at
     /// 10).
     #[serde(default = "default_unauthenticated_per_device")]
+    #[schemars(range(min = LIMIT_RANGES[2].1, max = LIMIT_RANGES[2].2))]
     pub unauthenticated_per_device: u32,
     /// Seconds a connection may take to log in before it is closed (OpenSSH: 120).
     #[serde(default = "default_login_grace_seconds")]
+    #[schemars(range(min = LIMIT_RANGES[3].1, max = LIMIT_RANGES[3].2))]
     pub login_grace_seconds: u32,
     /// Connections of one HTTP or FTP listener (a CDM's API and GUI, an image server).
     #[serde(default = "default_connections_per_listener")]
+    #[schemars(range(min = LIMIT_RANGES[4].1, max = LIMIT_RANGES[4].2))]
     pub connections_per_listener: u32,
 }
 
@@ -209,17 +220,23 @@ impl Default for LabSettings {
 }
 
 /// One device of the topology.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceSpec {
+    /// Topology name: initial hostname, folder under `devices/`, the name steps use. 1-63 of
+    /// letters, digits, `.`, `_`, `-`, not starting with `.`; unique.
     pub name: String,
+    /// Device kind.
     pub kind: DeviceKind,
     /// CDMs only: `primary` or `standby`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<CdmRole>,
+    /// Virtual address (on `GigabitEthernet 1/0`), unique.
     pub ip: Ipv4Addr,
+    /// Model shown by `show hardware` (default `CDM-4650`, `CE-565`, `CR-4430`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Software version the device starts with (default 5.1.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
     /// A fixed SSH port instead of the next one after `base_port`.
@@ -227,6 +244,7 @@ pub struct DeviceSpec {
     pub port: Option<u16>,
     /// Size of the device's `/local/local1`, in MB (a small one lets a download fill it).
     #[serde(default = "default_disk_mb")]
+    #[schemars(range(min = 1, max = MAX_DISK_MB))]
     pub disk_mb: u64,
     /// Device groups (CEs only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -236,6 +254,7 @@ pub struct DeviceSpec {
     pub cms: bool,
     /// One-way latency of this device's link, in milliseconds (default: `lab.latency_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = MAX_LATENCY_MS))]
     pub latency_ms: Option<f64>,
 }
 
@@ -249,10 +268,12 @@ fn yes() -> bool {
 
 /// An image server (FTP and HTTP) behind a virtual address. Embedded servers on loopback serve a
 /// folder; `ftp`/`http` point the address at external servers instead.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSpec {
+    /// Server name (also a host for `copy ftp ...`); unique among devices and servers.
     pub name: String,
+    /// Virtual address, unique among devices and servers.
     pub ip: Ipv4Addr,
     /// An external FTP server (`host:port`) instead of the embedded one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -274,19 +295,23 @@ pub struct ServerSpec {
     /// FTP login of the embedded server.
     #[serde(default = "default_ftp_user")]
     pub user: String,
+    /// FTP password of the embedded server.
     #[serde(default = "default_ftp_password")]
     pub password: String,
     /// Size of the generated images, in MB.
     #[serde(default = "default_image_mb")]
+    #[schemars(range(min = 1, max = 4096))]
     pub image_mb: u64,
     /// The rate of the link to this server, in kilobits per lab second (default 1544: a T1, the
     /// WAN link of a 2005 branch office). Downloads and uploads go at this pace on a real-time
     /// clock (a `speed` factor speeds them up with the rest of the lab); on a virtual clock they
     /// are instant. 0: as fast as loopback allows.
     #[serde(default = "default_rate_kbps")]
+    #[schemars(range(max = MAX_RATE_KBPS))]
     pub rate_kbps: u32,
     /// One-way latency of this server's link, in milliseconds (default: `lab.latency_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = MAX_LATENCY_MS))]
     pub latency_ms: Option<f64>,
 }
 
@@ -308,12 +333,19 @@ fn default_rate_kbps() -> u32 {
 }
 
 /// A whole topology.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "acnslab topology file",
+    description = "Which devices and image servers a lab has, and lab-wide settings (docs/topology.md)."
+)]
 pub struct Topology {
+    /// Lab-wide settings; every key optional.
     #[serde(default)]
     pub lab: LabSettings,
+    /// The devices, at least one; device n gets SSH port `base_port + n`.
     pub devices: Vec<DeviceSpec>,
+    /// FTP/HTTP image servers behind virtual addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub servers: Vec<ServerSpec>,
 }

@@ -53,6 +53,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "console",
             "scenario",
             "exercise",
+            "file_schemas",
             "record",
             "lifecycle",
         ],

@@ -17,6 +17,7 @@ mod images;
 mod install;
 mod layers;
 mod scenarios;
+mod schemas;
 mod security;
 mod shell;
 mod show_snapshots;

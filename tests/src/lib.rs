@@ -936,6 +936,19 @@ pub fn scrapli_2026_python() -> PathBuf {
     }
 }
 
+/// The JSON Schema validator the schema tests check the shipped schemas with (the reference
+/// implementation of Draft 2020-12).
+pub const SCHEMA_PACKAGES: [&str; 1] = ["jsonschema==4.26.0"];
+
+/// The Python of the schema venv (`TARGET/schema-venv`); as [`client_python`].
+pub fn schema_python() -> PathBuf {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| setup_venv("schema-venv", &SCHEMA_PACKAGES)) {
+        Ok(python) => python.clone(),
+        Err(e) => panic!("the JSON Schema venv could not be set up: {e}"),
+    }
+}
+
 /// Every pinned package is installed at its version (and importable: the check imports them).
 const VENV_CHECK: &str = "\
 import importlib, importlib.metadata as m, sys

@@ -13,4 +13,5 @@ mod parsers;
 mod python_clients;
 mod record;
 mod reload;
+mod schemas;
 mod web_browser;

@@ -99,6 +99,12 @@ enum Command {
         #[command(subcommand)]
         command: acnslab::exercise::ExerciseCommand,
     },
+    /// Print the JSON Schema of a topology, scenario or exercise file (for editors; shipped in
+    /// schemas/).
+    Schema {
+        #[arg(value_enum)]
+        kind: acnslab::file_schemas::FileKind,
+    },
     /// The CDM GUI's functions from a shell (devices, meta files, groups, upgrades, jobs).
     Cdm(acnslab::app::CdmArgs),
     /// Make and check synthetic software images and meta files.
@@ -183,6 +189,10 @@ fn main() -> ExitCode {
         Command::Image { command } => acnslab::images::cli::run(command),
         Command::Cdm(args) => acnslab::app::cdm(args),
         Command::Exercise { command } => acnslab::exercise::run(command),
+        Command::Schema { kind } => {
+            print!("{}", kind.text());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

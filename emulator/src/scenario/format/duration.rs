@@ -87,6 +87,22 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+impl schemars::JsonSchema for Dur {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A duration: a number with a unit (ms, s, m, h, d), combined as 1h30m; a bare number is seconds. At most 30d.",
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_DURATION.as_secs()},
+                {"type": "string", "pattern": r"^\s*([0-9]+(ms|s|m|h|d))+\s*$"},
+            ],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,7 @@ pub use raw::{
     ApiCall, Check, CmsPut, CmsRemove, Expect, FileFault, FillDisk, Many, PowerLoss,
     ServerFileFault, ServerFileWrite, StatusOn, UntilJob,
 };
+pub(crate) use raw::{LabWord, RawScenario};
 pub(crate) use steps::RawStep;
 pub use steps::{ApiStep, Expectation, Step, StepKind, Truncate, STEP_KINDS};
 pub(crate) use validate::{check_against, numbered, steps_of};

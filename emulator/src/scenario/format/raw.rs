@@ -1,12 +1,16 @@
 //! The raw serde shapes of a scenario file, as written: the top level and the value of each step
-//! kind. `deny_unknown_fields` everywhere, so a misspelt key is an error with its line. Owns no
-//! checks beyond the shape (those are `validate`'s) and no step list (that is `steps`').
+//! kind. `deny_unknown_fields` everywhere, so a misspelt key is an error with its line. The same
+//! types give the file's JSON Schema (`format::json_schema`, their doc comments its descriptions).
+//! Owns no checks beyond the shape (those are `validate`'s) and no step list (that is `steps`').
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
 use super::duration::Dur;
+use super::steps::RawStep;
+use crate::topology::Topology;
 
 /// One string or a list of strings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -29,15 +33,63 @@ impl<'de> Deserialize<'de> for Many {
     }
 }
 
+impl JsonSchema for Many {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StringOrList".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "One string or a list of strings.",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+            ],
+        })
+    }
+}
+
+/// The top level of a scenario file: its shape, for the JSON Schema (`file_schemas`; the file is
+/// read key by key, `format::TOP_KEYS`, and a test keeps the two the same).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "acnslab scenario file",
+    description = "A procedure replayed on a fresh lab on a virtual clock: CLI steps, checks, waits and faults (docs/scenarios.md)."
+)]
+#[allow(dead_code)] // read for its schema; the loader reads the same keys one by one
+pub(crate) struct RawScenario {
+    /// What the scenario shows; printed with PASS or FAIL.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `default`: the default lab of docs/topology.md (also when no lab is given).
+    #[serde(default)]
+    pub lab: Option<LabWord>,
+    /// An inline topology, in the topology file format (docs/topology.md).
+    #[serde(default)]
+    #[schemars(with = "Option<Topology>")]
+    pub topology: Option<serde_norway::Value>,
+    /// A topology file, relative to this file.
+    #[serde(default)]
+    pub topology_file: Option<String>,
+    /// The virtual clock's start, an RFC 3339 time (default 2026-11-26T09:00:00Z).
+    #[serde(default)]
+    pub start: Option<String>,
+    /// The steps, run in order; each is a mapping with one kind.
+    pub steps: Vec<RawStep>,
+}
+
 /// `lab: default`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum LabWord {
     Default,
 }
 
 /// `cli: {device, lines, expect}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCli {
     pub device: String,
@@ -47,7 +99,7 @@ pub(crate) struct RawCli {
 }
 
 /// What the output of a CLI step must (or must not) hold.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// The output of this device's last CLI step (default: the last CLI step of the scenario).
@@ -68,7 +120,7 @@ pub struct Expect {
 }
 
 /// Device state to check, now (`check:`) or until it holds (`until:`, with `timeout`/`every`).
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
     pub device: String,
@@ -131,7 +183,7 @@ pub struct Check {
 }
 
 /// `status_on: {cdm: cdm1, status: Online}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusOn {
     pub cdm: String,
@@ -139,7 +191,7 @@ pub struct StatusOn {
 }
 
 /// `fill_disk: {device, free_mb}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FillDisk {
     pub device: String,
@@ -148,7 +200,7 @@ pub struct FillDisk {
 }
 
 /// `power_loss: {device: ce1, after_mb: 2}`: armed now, fires during the device's next download.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PowerLoss {
     pub device: String,
@@ -156,7 +208,7 @@ pub struct PowerLoss {
 }
 
 /// A file fault on a device's disk.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileFault {
     pub device: String,
@@ -171,7 +223,7 @@ pub struct FileFault {
 }
 
 /// A change through the CDM's data API: insert or replace one row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CmsPut {
     pub device: String,
@@ -180,7 +232,7 @@ pub struct CmsPut {
 }
 
 /// A removal through the CDM's data API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CmsRemove {
     pub device: String,
@@ -189,7 +241,7 @@ pub struct CmsRemove {
 }
 
 /// `api:` a call to a CDM's HTTP API (`docs/api.md`) and what its answer must hold.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiCall {
     /// The CDM whose API is called (default: the lab's primary CDM).
@@ -223,7 +275,7 @@ pub struct ApiCall {
 }
 
 /// `until_job:` wait in real time (downloads are real) until jobs of the CDM have ended.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UntilJob {
     #[serde(default)]
@@ -241,7 +293,7 @@ pub struct UntilJob {
 }
 
 /// A file fault in an image server's folder.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerFileFault {
     pub server: String,
@@ -254,7 +306,7 @@ pub struct ServerFileFault {
 }
 
 /// `write_server_file:` put a file (e.g. a meta file) into an image server's folder.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerFileWrite {
     pub server: String,

@@ -34,7 +34,7 @@ macro_rules! step_table {
     ) => {
         /// A step as written: every key of the table, at most one kind given (checked by
         /// `validate`, not by serde, so the error can name the kinds).
-        #[derive(Debug, Deserialize)]
+        #[derive(Debug, Deserialize, schemars::JsonSchema)]
         #[serde(deny_unknown_fields)]
         pub(crate) struct RawStep {
             $( $(#[doc = $doc])* #[serde(default)] pub(super) $key: Option<$raw>, )*
@@ -90,32 +90,55 @@ macro_rules! step_table {
 }
 
 step_table! {
-    /// A label shown in reports; no effect.
+    /// A label for readers; shown nowhere else.
     name: String;
+    /// Type lines into a new privilege-15 session of a device and check the output.
     cli: RawCli => Cli;
     /// With `send:`: the short form of `cli:`.
     device: String;
+    /// With `device:`: the lines to type (a line or a list).
     send: Many => Cli;
+    /// Check the output of the step's cli lines, or alone: of the previous cli step.
     expect: Expect => Expect;
+    /// Move the lab clock on (every timer and poll falling due runs).
     wait: Dur => Wait;
+    /// The keys of `check:`, plus `timeout` (required) and `every`: try, move the clock, try again.
     until: Check => Until;
+    /// Device state, now: every key given must hold.
     check: Check => Check;
+    /// Power lost and back: a reload without saving.
     power_cycle: String => PowerCycle;
+    /// A reload, as `reload force` would.
     reload: String => Reload;
+    /// CMS messages between the two (names or addresses) are lost.
     cut: [String; 2] => Cut;
+    /// Undo a `cut:`.
     heal: [String; 2] => Heal;
+    /// Flip bytes of a file on a device's disk.
     corrupt_file: FileFault => CorruptFile;
+    /// Cut a file on a device's disk short (`bytes:` from the end, or `keep:`).
     truncate_file: FileFault => TruncateFile;
+    /// Leave only `free_mb` MB free on a device's /local/local1.
     fill_disk: FillDisk => FillDisk;
+    /// Armed: the power fails once a download on the device printed `after_mb` `#`.
     power_loss: PowerLoss => PowerLoss;
+    /// Insert or replace a row of a replicated table on a CDM.
     cms_put: CmsPut => CmsPut;
+    /// Remove a row of a replicated table on a CDM.
     cms_remove: CmsRemove => CmsRemove;
+    /// Call a CDM's HTTP API and check the answer.
     api: ApiCall => Api;
+    /// Wait in real time until the CDM's upgrade jobs have ended.
     until_job: UntilJob => UntilJob;
+    /// An embedded image server refuses connections.
     stop_server: String => StopServer;
+    /// An embedded image server is back, on the same ports.
     start_server: String => StartServer;
+    /// Flip bytes of a file an image server serves.
     corrupt_server_file: ServerFileFault => CorruptServerFile;
+    /// Cut a file an image server serves short.
     truncate_server_file: ServerFileFault => TruncateServerFile;
+    /// Put a file into an image server's folder.
     write_server_file: ServerFileWrite => WriteServerFile;
 }
 
