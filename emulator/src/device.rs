@@ -169,6 +169,8 @@ pub struct DeviceState {
     pub boots: u64,
     /// Where the system log is also written as syslog lines (`/local1/syslog.txt`).
     pub syslog: PathBuf,
+    /// What a device made at this start carries into its first boot (taken by it).
+    first_boot: Option<FirstBoot>,
 }
 
 /// Lines the system log keeps.
@@ -294,15 +296,46 @@ const CMS_FILE: &str = "cms.db";
 /// commands.
 pub type ReadConfig = fn(&str, &str, DeviceKind) -> (Config, Vec<(usize, String)>);
 
+/// What a device gets the first time its folder is made: its startup configuration, and what it
+/// carries into its first boot (a lab recorded with unsaved changes, or with an install waiting
+/// for a reload, is replayed that way: topology keys `running_config` and `pending_version`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Initial {
+    pub startup: Config,
+    /// The running configuration after the first boot, when it is not the startup one.
+    pub running: Option<Config>,
+    /// An installed version the first reload after the first boot boots into.
+    pub pending_version: Option<Version>,
+}
+
+impl From<Config> for Initial {
+    fn from(startup: Config) -> Self {
+        Initial {
+            startup,
+            running: None,
+            pending_version: None,
+        }
+    }
+}
+
+/// What a new device carries into its first boot (see [`Initial`]).
+#[derive(Debug, Default)]
+struct FirstBoot {
+    running: Option<Config>,
+    /// The pending version stays pending through the first boot (it was installed before it).
+    keep_pending: bool,
+}
+
 impl Device {
-    /// Opens the device stored in `dir`, creating it with `initial` (configuration) and `version` if the
-    /// folder holds none yet; a saved startup-config is read with `read_config`. The device starts in
-    /// [`Power::Booting`] with its startup configuration as running configuration.
-    pub fn open(
+    /// Opens the device stored in `dir`, creating it with `initial` (configuration, and what it
+    /// carries into its first boot) and `version` if the folder holds none yet; a saved
+    /// startup-config is read with `read_config`. The device starts in [`Power::Booting`] with its
+    /// startup configuration as running configuration.
+    pub fn open<I: Into<Initial>>(
         identity: Identity,
         dir: &Path,
         clock: LabClock,
-        initial: impl FnOnce() -> Config,
+        initial: impl FnOnce() -> I,
         version: Version,
         read_config: ReadConfig,
     ) -> Result<Self, DeviceError> {
@@ -315,6 +348,8 @@ impl Device {
         let startup_path = dir.join(STARTUP_FILE);
         let brand_new = !startup_path.exists();
         let mut rejected = Vec::new();
+        // What a device made now carries into its first boot.
+        let mut first: Option<Initial> = None;
         // Damaged state is started with what there is, and said (docs/topology.md, "Damaged state").
         let mut damaged = Vec::new();
         let startup = match std::fs::read_to_string(&startup_path) {
@@ -338,9 +373,11 @@ impl Device {
                 config
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let config = initial();
-                write_new(&startup_path, config.render(version).as_bytes())
+                let made: Initial = initial().into();
+                write_new(&startup_path, made.startup.render(version).as_bytes())
                     .map_err(io(&startup_path))?;
+                let config = made.startup.clone();
+                first = Some(made);
                 config
             }
             Err(e) => return Err(io(&startup_path)(e)),
@@ -364,7 +401,7 @@ impl Device {
                 }
                 let p = Persisted {
                     version,
-                    pending_version: None,
+                    pending_version: first.as_ref().and_then(|f| f.pending_version),
                 };
                 write_new(
                     &persisted_path,
@@ -384,7 +421,12 @@ impl Device {
         } else {
             None
         };
+        let first_boot = first.map(|f| FirstBoot {
+            keep_pending: f.pending_version.is_some() && persisted.pending_version.is_some(),
+            running: f.running,
+        });
         let state = DeviceState {
+            first_boot,
             power: Power::Booting,
             running: startup.clone(),
             startup,
@@ -535,15 +577,18 @@ impl Device {
 
     fn apply_boot(&self, state: &mut DeviceState) {
         state.boots += 1;
+        let first_boot = state.first_boot.take().unwrap_or_default();
         // What a download cut short by a power loss left behind is gone after the boot.
         remove_leftovers(&self.disk_dir());
-        if let Some(pending) = state.pending_version.take() {
+        if first_boot.keep_pending {
+            // installed before this device was made: the next reload boots into it
+        } else if let Some(pending) = state.pending_version.take() {
             state.version = pending;
             if let Err(e) = self.save_persisted(state) {
                 tracing::error!(device = %self.identity.name, error = %e, "cannot record the booted version");
             }
         }
-        state.running = state.startup.clone();
+        state.running = first_boot.running.unwrap_or_else(|| state.startup.clone());
         state.booted_at = self.clock.now();
         state.sessions_since_boot = 0;
         // What a standby knew of its primary belongs to the software before the boot.

@@ -256,6 +256,19 @@ pub struct DeviceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = MAX_LATENCY_MS))]
     pub latency_ms: Option<f64>,
+    /// An installed version waiting for a reload (as `copy ftp install` leaves it): the device
+    /// starts on `version` and boots into this one at its first reload. Only for a new device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_version: Option<Version>,
+    /// The device's startup configuration (the text of `show startup-config`) instead of the one
+    /// made from the topology (hostname, address, gateway, admin account, CMS). Only for a new
+    /// device; each line must be one the configuration mode accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_config: Option<String>,
+    /// The running configuration at the first start, when it is not the startup one (changes not
+    /// saved: `reload` asks to save them). Only for a new device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_config: Option<String>,
 }
 
 fn default_disk_mb() -> u64 {

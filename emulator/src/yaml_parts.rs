@@ -98,7 +98,18 @@ impl<'t> Document<'t> {
 
     /// The 1-based line of the first line of the file that `matches`.
     pub fn find_line(&self, matches: impl Fn(&str) -> bool) -> Option<usize> {
-        self.lines.iter().position(|l| matches(l)).map(|i| i + 1)
+        self.find_line_after(0, matches)
+    }
+
+    /// The 1-based line of the first line after line `after` (1-based; 0: from the start) that
+    /// `matches`.
+    pub fn find_line_after(&self, after: usize, matches: impl Fn(&str) -> bool) -> Option<usize> {
+        self.lines
+            .iter()
+            .enumerate()
+            .skip(after)
+            .find(|(_, l)| matches(l))
+            .map(|(i, _)| i + 1)
     }
 
     /// A top-level key that is not one of `known`, as an error at its line each.
@@ -214,7 +225,7 @@ impl<'t> Document<'t> {
             .min()
             .unwrap_or(0);
         // a comment less indented than the block is blanked, keeping the line numbers
-        let text = block
+        let mut text = block
             .iter()
             .map(|l| {
                 if indent_of(l) >= indent {
@@ -225,6 +236,8 @@ impl<'t> Document<'t> {
             })
             .collect::<Vec<_>>()
             .join("\n");
+        // its last line ends as in the file (a `|` block's last line keeps its line end)
+        text.push('\n');
         Some((text, start + 1))
     }
 
@@ -235,20 +248,17 @@ impl<'t> Document<'t> {
             .map(|(_, start, end)| (*start, *end))
     }
 
-    /// The file's text with only the lines of `ranges` kept, every other line empty.
+    /// The file's text with only the lines of `ranges` kept, every other line empty (each line
+    /// ended, so a `|` block at the end keeps its last line end).
     fn keeping(&self, ranges: &[(usize, usize)]) -> String {
-        self.lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                if ranges.iter().any(|(s, e)| (*s..*e).contains(&i)) {
-                    *l
-                } else {
-                    ""
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        let mut text = String::new();
+        for (i, l) in self.lines.iter().enumerate() {
+            if ranges.iter().any(|(s, e)| (*s..*e).contains(&i)) {
+                text.push_str(l);
+            }
+            text.push('\n');
+        }
+        text
     }
 
     /// The line of `key:` and each item's lines, for a block list of `expected` items whose key
@@ -474,11 +484,22 @@ mod tests {
     }
 
     #[test]
+    fn a_literal_block_keeps_its_last_line_end() {
+        let text = "things:\n  - name: |\n      a\n      b\nblock:\n  name: |\n    c";
+        let doc = Document::parse(text).unwrap();
+        let items = doc.items::<Thing>("things").unwrap().unwrap();
+        assert_eq!(items[0].value.as_ref().unwrap().name, "a\nb\n");
+        let (inner, _) = doc.block("block").unwrap();
+        let doc = Document::parse(&inner).unwrap();
+        assert_eq!(doc.field::<String>("name").unwrap().unwrap(), "c\n");
+    }
+
+    #[test]
     fn blocks_are_dedented_with_their_offset() {
         let text = "x: 1\ntopology:\n  devices:\n    - a\n\n  lab: {}\ny: 2\n";
         let doc = Document::parse(text).unwrap();
         let (block, offset) = doc.block("topology").unwrap();
-        assert_eq!(block, "devices:\n  - a\n\nlab: {}");
+        assert_eq!(block, "devices:\n  - a\n\nlab: {}\n");
         assert_eq!(offset, 2);
         assert!(doc.block("x").is_none());
     }

@@ -175,6 +175,43 @@ fn every_error_of_a_file_is_reported_at_once() {
     assert_eq!(lines, [4, 7], "{errors}");
 }
 
+/// A topology's `startup_config`/`running_config` (what `acnslab record` writes for a changed
+/// lab) is checked line by line before anything runs; a refused line is an error at its line.
+#[test]
+fn configurations_in_a_topology_are_checked_line_by_line() {
+    let text = "\
+name: x
+topology:
+  devices:
+    - name: ce1
+      kind: ce
+      ip: 10.1.1.10
+      version: 5.2.1
+      pending_version: 5.3.3
+      startup_config: |
+        hostname edge1
+        frobnicate the widgets
+      running_config: |
+        hostname edge2
+steps:
+  - check: {device: ce1, version: 5.2.1, pending_version: 5.3.3, hostname: edge2}
+";
+    let errors = scenario::parse(text, Path::new("x.yaml")).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors}");
+    let e = errors.first();
+    assert_eq!(e.line, 11, "{e}");
+    assert!(
+        e.message
+            .starts_with("topology: devices[0] (ce1): startup_config: line 2: "),
+        "{e}"
+    );
+    let fixed = text.replace("        frobnicate the widgets\n", "");
+    let s = scenario::parse(&fixed, Path::new("x.yaml")).unwrap();
+    let ce1 = &s.topology.devices[0];
+    assert_eq!(ce1.startup_config.as_deref(), Some("hostname edge1\n"));
+    assert_eq!(ce1.running_config.as_deref(), Some("hostname edge2\n"));
+}
+
 #[test]
 fn semantic_errors_point_at_their_step() {
     let text = "name: x\nsteps:\n  - wait: 1m\n  - check: {device: ce1, schema: \"5.1\"}\n";

@@ -21,5 +21,6 @@ mod schemas;
 mod security;
 mod shell;
 mod show_snapshots;
+mod snapshot;
 mod soak;
 mod system;

@@ -16,7 +16,8 @@
 //!
 //! The parts: `start` (building a lab from its topology), `node` (one device with its SSH
 //! listener and connections), `scheduler` (jobs on the lab clock), `info` (`lab.json` and the
-//! start-up table), `cdm` (what a CDM's HTTP front ends reach of the lab).
+//! start-up table), `cdm` (what a CDM's HTTP front ends reach of the lab), `snapshot` (the lab as
+//! it is now, as a topology).
 
 mod cdm;
 mod info;
@@ -26,6 +27,7 @@ mod memory;
 mod node;
 pub mod ports;
 mod scheduler;
+mod snapshot;
 mod start;
 mod status;
 
@@ -147,6 +149,13 @@ pub enum LabError {
     Locked(#[from] lock::LockError),
     #[error("{path}: the device's SSH host key cannot be used: {message}. Remove the file to have a new key made at the next start (clients will see a changed host key), or put an unencrypted OpenSSH ed25519 key there")]
     HostKey { path: PathBuf, message: String },
+    #[error("device {device}: {key}: line {line}: {message}")]
+    Config {
+        device: String,
+        key: &'static str,
+        line: usize,
+        message: String,
+    },
     #[error("{dir}: the state directory has devices/ but no topology.yaml, so the lab it holds is not known. Start it with --topology FILE (the topology it was made with), or use another --state-dir for a new lab")]
     NoTopology { dir: PathBuf },
 }
@@ -168,6 +177,8 @@ pub struct Lab {
 }
 
 struct Inner {
+    /// The topology the lab runs (the command-line overrides applied).
+    topology: Topology,
     pub(super) nodes: Vec<Arc<Node>>,
     by_name: HashMap<String, usize>,
     clock: LabClock,

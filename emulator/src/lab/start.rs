@@ -17,7 +17,7 @@ use super::scheduler::scheduler;
 use super::{io_error, Inner, Lab, LabError, LabOptions, Node};
 use crate::clock::LabClock;
 use crate::config::{CdmRole, Config, DeviceKind, Interface};
-use crate::device::{Device, Identity, Kick, Kicker, PowerEvent};
+use crate::device::{Device, Identity, Initial, Kick, Kicker, PowerEvent};
 use crate::images::server::{ImageServer, ServerGates};
 use crate::images::LabImages;
 use crate::network::{Job, LabLink, Lan, Network, ServerEndpoints};
@@ -68,6 +68,12 @@ impl Lab {
             }
         }
         topology.recheck("the command-line overrides")?;
+        // what each new device would get: a configuration line the CLI refuses stops the start
+        let initials = topology
+            .devices
+            .iter()
+            .map(|spec| initial_of(&topology, spec))
+            .collect::<Result<Vec<_>, _>>()?;
         let gates = LabGates::new(&topology, crate::admission::descriptor_limit())?;
         tracing::info!("connections: {}", gates.describe());
         let with_web = options.cdm_http.is_some();
@@ -98,7 +104,7 @@ impl Lab {
         let mut created = false;
         let mut devices = Vec::with_capacity(topology.devices.len());
         let mut keys = Vec::with_capacity(topology.devices.len());
-        for (index, spec) in topology.devices.iter().enumerate() {
+        for (index, (spec, initial)) in topology.devices.iter().zip(initials).enumerate() {
             let device_dir = dir.join("devices").join(&spec.name);
             created |= !device_dir.join(HOST_KEY_FILE).exists();
             let identity = Identity {
@@ -115,7 +121,7 @@ impl Lab {
                 identity,
                 &device_dir,
                 clock.clone(),
-                || initial_config(&topology, spec),
+                move || initial,
                 topology.version_of(index),
                 crate::commands::load_config_text,
             )?;
@@ -190,6 +196,7 @@ impl Lab {
             .map(|(i, n)| (n.spec.name.clone(), i))
             .collect();
         let inner = Arc::new(Inner {
+            topology: topology.clone(),
             nodes,
             by_name,
             clock,
@@ -368,9 +375,43 @@ fn lan_of(topology: &Topology) -> Lan {
     }
 }
 
-/// The configuration a device gets the first time it is created: hostname, address, gateway, the
-/// admin account, its CDM role and the primary CDM's address, CMS as the topology says.
-fn initial_config(topology: &Topology, spec: &DeviceSpec) -> Config {
+/// What a device gets the first time it is created: the topology's `startup_config` or the
+/// configuration made from the topology ([`initial_config`]), and what it carries into its first
+/// boot (`running_config`, `pending_version`). A configuration line the configuration mode
+/// refuses is an error: the topology asks for something the lab cannot give.
+pub(super) fn initial_of(topology: &Topology, spec: &DeviceSpec) -> Result<Initial, LabError> {
+    let read = |key: &'static str, text: &str| {
+        let (config, rejected) = crate::commands::load_config_text(text, &spec.name, spec.kind);
+        match rejected.into_iter().next() {
+            None => Ok(config),
+            Some((line, message)) => Err(LabError::Config {
+                device: spec.name.clone(),
+                key,
+                line,
+                message,
+            }),
+        }
+    };
+    let startup = match &spec.startup_config {
+        Some(text) => read("startup_config", text)?,
+        None => initial_config(topology, spec),
+    };
+    let running = spec
+        .running_config
+        .as_deref()
+        .map(|text| read("running_config", text))
+        .transpose()?;
+    Ok(Initial {
+        startup,
+        running,
+        pending_version: spec.pending_version,
+    })
+}
+
+/// The configuration a device gets the first time it is created, unless the topology gives its
+/// `startup_config`: hostname, address, gateway, the admin account, its CDM role and the primary
+/// CDM's address, CMS as the topology says.
+pub(super) fn initial_config(topology: &Topology, spec: &DeviceSpec) -> Config {
     let mut config = Config::factory(&spec.name, spec.kind);
     let mask = Ipv4Addr::from(
         u32::MAX

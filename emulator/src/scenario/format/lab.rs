@@ -89,6 +89,7 @@ pub(crate) fn lab_of(doc: &Document, path: &Path, found: &mut Found) -> Option<T
         Some(Topology::default_lab())
     };
     let mut topology = topology?;
+    configurations(doc, &topology, found);
     // A scenario's server folders stay inside the lab's state directory: its fault steps write there.
     for s in &topology.servers {
         if let Some(folder) = s.folder.as_deref().filter(|f| !is_inner_path(f)) {
@@ -118,6 +119,40 @@ pub(crate) fn lab_of(doc: &Document, path: &Path, found: &mut Found) -> Option<T
         s.http_port = 0;
     }
     Some(topology)
+}
+
+/// Every line of the devices' `startup_config` and `running_config` is one the configuration mode
+/// accepts (the lab would refuse to start otherwise); each refused line is an error at its line
+/// of the file (an inline topology's block), or at `topology_file:`.
+fn configurations(doc: &Document, topology: &Topology, found: &mut Found) {
+    for (index, d) in topology.devices.iter().enumerate() {
+        for (key, text) in [
+            ("startup_config", &d.startup_config),
+            ("running_config", &d.running_config),
+        ] {
+            let Some(text) = text else { continue };
+            let (_, rejected) = crate::commands::load_config_text(text, &d.name, d.kind);
+            for (n, message) in rejected {
+                let line = if doc.has("topology") {
+                    // the key's line after the device's name, then the line of the block
+                    let name = doc
+                        .find_line(|l| l.contains("name:") && l.contains(d.name.as_str()))
+                        .unwrap_or(0);
+                    doc.find_line_after(name, |l| l.trim_start().starts_with(&format!("{key}:")))
+                        .map_or(doc.line("topology"), |at| at + n)
+                } else {
+                    doc.line("topology_file")
+                };
+                found.at(
+                    line,
+                    format!(
+                        "topology: devices[{index}] ({}): {key}: line {n}: {message}",
+                        d.name
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// The virtual clock's start: `start:` or [`default_start`]; `None` when it is not a time (noted

@@ -81,6 +81,9 @@ pub fn generated_topology(devices: usize, base_port: u16) -> Topology {
             disk_mb: 65_536,
             cms: true,
             latency_ms: None,
+            pending_version: None,
+            startup_config: None,
+            running_config: None,
         });
     }
     Topology {
