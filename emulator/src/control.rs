@@ -9,6 +9,7 @@
 //! -> {"now": null}                      <- {"output": "2026-11-26T09:02:05.250Z"}   (the lab clock)
 //! -> {"power": "ce1"}                   <- {"output": "rebooting"}   (running | booting | rebooting)
 //! -> {"status": null}                   <- {"devices": [{"name": "cdm1", "power": "running", ...}]}
+//! -> {"snapshot": null}                 <- {"topology": {"lab": {...}, "devices": [...]}}   (the lab now)
 //! ```
 //! A console session is the device's console line: user `admin`, privilege 15. A reply whose prompt
 //! is a question (`[confirm]`, `Save?[yes]:`, FTP login) has `"question": true`; a reply that closes
@@ -43,6 +44,8 @@ pub enum Request {
     Power(String),
     /// Every device now (`acnslab status`, `acnslab inspect`).
     Status,
+    /// The lab as it is now, as a topology (`Lab::snapshot`, for `acnslab record`).
+    Snapshot,
 }
 
 /// The answer to a request.
@@ -69,6 +72,9 @@ pub struct Reply {
     /// The answer to `{"status": null}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<crate::lab::DeviceStatus>>,
+    /// The answer to `{"snapshot": null}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<crate::topology::Topology>,
 }
 
 /// How long a front end, when it ends, waits for the clients of its local sockets (console,
@@ -178,6 +184,10 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                 devices: Some(lab.status()),
                 ..Default::default()
             },
+            Ok(Request::Snapshot) => Reply {
+                topology: Some(lab.snapshot()),
+                ..Default::default()
+            },
             Ok(Request::Power(name)) => match lab.node(&name) {
                 None => Reply {
                     error: Some(format!("no device named {name:?} in this lab")),
@@ -233,7 +243,11 @@ async fn client(stream: UnixStream, lab: Arc<Lab>) -> std::io::Result<()> {
                         line: Some(session.complete(&line)),
                         ..Default::default()
                     },
-                    Request::Open(_) | Request::Now | Request::Power(_) | Request::Status => {
+                    Request::Open(_)
+                    | Request::Now
+                    | Request::Power(_)
+                    | Request::Status
+                    | Request::Snapshot => {
                         unreachable!("handled above")
                     }
                 },
@@ -345,6 +359,18 @@ impl ConsoleClient {
         match reply.error {
             Some(e) => Err(ControlError::Refused(e)),
             None => Ok(reply.devices.unwrap_or_default()),
+        }
+    }
+
+    /// The lab as it is now, as a topology (`{"snapshot": null}`).
+    pub fn snapshot(&mut self) -> Result<crate::topology::Topology, ControlError> {
+        let reply = self.request(&Request::Snapshot)?;
+        match (reply.error, reply.topology) {
+            (Some(e), _) => Err(ControlError::Refused(e)),
+            (None, Some(topology)) => Ok(topology),
+            (None, None) => Err(ControlError::Refused(
+                "the lab sent no topology (is it an older acnslab?)".into(),
+            )),
         }
     }
 

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use acnslab::scenario::format::StepKind;
 use acnslab_tests::{
-    acnslab_binary, free_base_port, run_acnslab, run_with_timeout, wait_for, Finished, LabProcess,
+    acnslab_binary, free_base_port, run_acnslab, run_with_timeout, ssh_exec, wait_for, Finished,
+    LabProcess,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -180,6 +181,81 @@ fn a_recorded_session_replays_on_a_fresh_lab() {
         replay.describe()
     );
 
+    let (status, _, stderr) = lab.stop();
+    assert!(status.success(), "{stderr}");
+}
+
+/// Issue 11 item 7: a recording made on a lab that was changed before it began (ce1 upgraded to
+/// 5.2.1, renamed and saved, one change not saved) replays: the file gives the lab as it was,
+/// not `lab: default`.
+#[test]
+fn a_recording_of_a_changed_lab_replays() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("state");
+    let lab = start_lab(&dir, &[]);
+    let ce1 = lab.port(2);
+    // over SSH, as a user would: the install reboots ce1 into 5.2.1
+    let install = ssh_exec(
+        ce1,
+        "copy ftp install 10.1.1.100 /images ACNS-5.2.1-K9.bin; ftpuser; ftppass",
+    );
+    assert!(
+        install
+            .stdout
+            .contains("Installing software version 5.2.1."),
+        "{}",
+        install.describe()
+    );
+    assert!(
+        wait_for(Duration::from_secs(60), || {
+            let run = ssh_exec(ce1, "show version");
+            run.code() == 0 && run.stdout.contains("Release 5.2.1")
+        }),
+        "ce1 did not come back on 5.2.1"
+    );
+    let changed = ssh_exec(
+        ce1,
+        "configure terminal; hostname edge1; end; write memory; \
+         configure terminal; ntp server 10.1.1.100; end",
+    );
+    assert_eq!(changed.code(), 0, "{}", changed.describe());
+
+    let file = tmp.path().join("changed.yaml");
+    let input = "show version\n\
+                 show running-config\n\
+                 show startup-config\n\
+                 reload\n\
+                 no\n\
+                 \n\
+                 show running-config\n";
+    let run = record(&dir, "ce1", &file, input);
+    run.assert_success();
+    let text = std::fs::read_to_string(&file).expect("the recorded file");
+    for needle in [
+        "topology:\n",
+        "    version: 5.2.1\n",
+        "    startup_config: |",
+        "hostname edge1",
+        "    running_config: |",
+        "ntp server 10.1.1.100",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} is not in the file:\n{text}"
+        );
+    }
+    assert!(!text.contains("lab: default"), "{text}");
+    // only ce1 was changed: the other devices are as the topology makes them
+    assert_eq!(text.matches("startup_config:").count(), 1, "{text}");
+    assert_eq!(text.matches("version: ").count(), 1, "{text}");
+
+    let replay = run_file(&file);
+    assert_eq!(replay.code(), 0, "{}\n{text}", replay.describe());
+    assert!(
+        replay.stdout.contains("1 passed, 0 failed"),
+        "{}",
+        replay.describe()
+    );
     let (status, _, stderr) = lab.stop();
     assert!(status.success(), "{stderr}");
 }

@@ -268,8 +268,6 @@ pub enum RecordError {
         dir: PathBuf,
         names: String,
     },
-    #[error(transparent)]
-    Topology(#[from] crate::topology::TopologyErrors),
     #[error(
         "{}: the file exists; acnslab record never overwrites a file (remove it or give another --out)",
         .0.display()
@@ -313,13 +311,9 @@ impl LabFacts {
                 });
             }
         };
-        // The lab keeps the topology it runs (with --boot-seconds and the like applied).
-        let stored = state_dir.join("topology.yaml");
-        let topology = if stored.exists() {
-            Topology::load(&stored)?
-        } else {
-            Topology::default_lab()
-        };
+        // The lab as it is now: the topology it runs (with --boot-seconds and the like applied),
+        // each device's versions and its configuration where it was changed.
+        let topology = ConsoleClient::connect(state_dir)?.snapshot()?;
         Ok(LabFacts {
             kind,
             source: lab_source(&topology),
@@ -329,8 +323,9 @@ impl LabFacts {
     }
 }
 
-/// `lab: default` when the topology is the default lab (ports, speed and fsyncs aside: a scenario
-/// does not use them), else the topology itself.
+/// `lab: default` when the lab is the default lab as it starts (ports, speed and fsyncs aside: a
+/// scenario does not use them), else the topology itself: with the versions and configurations
+/// the devices had when the recording began (`Lab::snapshot`), so the replay starts from them.
 fn lab_source(topology: &Topology) -> LabSource {
     let plain = |t: &Topology| {
         let mut t = t.clone();

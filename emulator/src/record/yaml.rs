@@ -66,11 +66,13 @@ impl Recording {
             LabSource::Default => out.push_str("lab: default\n"),
             LabSource::Topology(text) => {
                 out.push_str("topology:\n");
+                // every line kept: a configuration's block may hold empty ones
                 for line in text.lines() {
-                    if line.trim().is_empty() || line.trim_start().starts_with('#') {
-                        continue;
+                    if line.is_empty() {
+                        out.push('\n');
+                    } else {
+                        let _ = writeln!(out, "  {line}");
                     }
-                    let _ = writeln!(out, "  {line}");
                 }
             }
         }
@@ -109,9 +111,10 @@ impl Recording {
                 self.written_at.format("%Y-%m-%d %H:%M UTC"),
                 self.state_dir
             ),
-            "Replay: `acnslab run THIS_FILE`. It starts from a FRESH lab (the default lab, or the".into(),
-            "topology below) on a virtual clock from `start:`, not from the state the recorded lab".into(),
-            "was in: a device changed before the recording began will differ.".into(),
+            "Replay: `acnslab run THIS_FILE`. It starts from a FRESH lab made as the recorded lab was".into(),
+            "when the recording began (the default lab, or the topology below: each device's".into(),
+            "versions, and its configuration where it was changed), on a virtual clock from `start:`.".into(),
+            "Not carried over: files on the devices' disks, rows of the CDMs' databases.".into(),
             "Each output is expected `exact`ly, except where it depends on the clock (dates, uptimes,".into(),
             "backup file names) or on the session (show users, show history): there `contains` the".into(),
             "other lines and a `regex` per clock-dependent line. `wait:` is lab time that passed".into(),
