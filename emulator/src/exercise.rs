@@ -16,11 +16,11 @@ use tokio::net::{UnixListener, UnixStream};
 use crate::lab::{Lab, LabOptions};
 use crate::owned::{Backoff, Tasks};
 use crate::scenario::format::{
-    check_against, lab_of, numbered, steps_of, Check, Found, LabWord, RawStep, Step, StepKind,
+    check_against, numbered, read_head, required_items, steps_of, Check, Found, LabWord, RawStep,
+    Step, StepKind,
 };
 use crate::scenario::ScenarioErrors;
 use crate::topology::Topology;
-use crate::yaml_parts::Document;
 
 /// The state directory `acnslab exercise` uses unless told otherwise.
 pub const DEFAULT_STATE_DIR: &str = "acnslab-exercise";
@@ -129,29 +129,8 @@ pub const MAX_POINTS: u32 = 1000;
 /// Parses and checks an exercise text; `path` names it in errors. Every error is reported, as for
 /// a scenario file (`scenario::format::parse`).
 pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioErrors> {
-    let mut found = Found::new(path);
-    let doc = match Document::parse(text) {
-        Ok(doc) => doc,
-        Err(e) => {
-            found.part(e);
-            return found.finish(None);
-        }
-    };
-    for e in doc.unknown_keys(&TOP_KEYS) {
-        found.part(e);
-    }
-    let name = match doc.field::<String>("name") {
-        Some(read) => found.take(read),
-        None => {
-            found.part(doc.missing("name"));
-            None
-        }
-    };
-    let description = doc
-        .field::<Option<String>>("description")
-        .and_then(|read| found.take(read))
-        .flatten();
-    let topology = lab_of(&doc, path, &mut found);
+    let (doc, mut found, head) = read_head(text, path, &TOP_KEYS)?;
+    let topology = head.lab;
     let raw_setup = doc
         .items::<RawStep>("setup")
         .and_then(|read| found.take(read))
@@ -170,13 +149,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioErrors> {
             );
         }
     }
-    let raw_goals = match doc.items::<RawGoal>("goals") {
-        Some(read) => found.take(read).unwrap_or_default(),
-        None => {
-            found.part(doc.missing("goals"));
-            Vec::new()
-        }
-    };
+    let raw_goals = required_items::<RawGoal>(&doc, "goals", &mut found);
     if raw_goals.is_empty() && doc.has("goals") {
         found.at(
             doc.line("goals"),
@@ -210,10 +183,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Exercise, ScenarioErrors> {
             points: g.points.unwrap_or(1),
         });
     }
-    let exercise = match (name, topology) {
+    let exercise = match (head.name, topology) {
         (Some(name), Some(topology)) => Some(Exercise {
             name,
-            description,
+            description: head.description,
             file: path.to_path_buf(),
             topology,
             setup,

@@ -10,11 +10,13 @@
 //! - `raw`: the serde shapes of the file and of each kind's value; `duration`: `30s`, `1h30m`;
 //! - `validate`: the rules of a step and one validator per kind; `values` and `names`: checks of
 //!   single values and of names against the lab;
-//! - `lab`: the lab and the clock's start.
+//! - `head`: what every scenario and exercise file starts with (name, description, lab) and its
+//!   required lists; `lab`: the lab and the clock's start.
 //!
 //! Owns no running: nothing here touches a lab (that is `runner`'s).
 
 mod duration;
+mod head;
 mod lab;
 mod names;
 mod raw;
@@ -27,11 +29,11 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::topology::Topology;
-use crate::yaml_parts::{Document, PartError};
+use crate::yaml_parts::PartError;
 
 pub use duration::{parse_duration, Dur};
+pub(crate) use head::{read_head, required_items};
 pub use lab::default_start;
-pub(crate) use lab::lab_of;
 pub use raw::{
     ApiCall, Check, CmsPut, CmsRemove, Expect, FileFault, FillDisk, Many, PowerLoss,
     ServerFileFault, ServerFileWrite, StatusOn, UntilJob,
@@ -133,17 +135,19 @@ impl Found {
     }
 
     /// The value read, if nothing was found; else every error.
-    pub fn finish<T>(mut self, value: Option<T>) -> Result<T, ScenarioErrors> {
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, ScenarioErrors> {
         match value {
             Some(value) if self.errors.is_empty() => Ok(value),
-            _ => {
-                if self.errors.is_empty() {
-                    // every part that could not be read noted its error; this is a fallback
-                    self.at(0, "the file could not be read");
-                }
-                Err(ScenarioErrors::new(self.errors))
-            }
+            _ => Err(self.into_errors()),
         }
+    }
+
+    /// Every error found; a fallback one if a part that could not be read noted none.
+    pub fn into_errors(mut self) -> ScenarioErrors {
+        if self.errors.is_empty() {
+            self.at(0, "the file could not be read");
+        }
+        ScenarioErrors::new(self.errors)
     }
 }
 
@@ -185,49 +189,21 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
 /// Every error is reported: a YAML syntax error alone (nothing after it can be read), else each
 /// unknown key, each value and step that does not parse, and each rule broken by what parsed.
 pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioErrors> {
-    let mut found = Found::new(path);
-    let doc = match Document::parse(text) {
-        Ok(doc) => doc,
-        Err(e) => {
-            found.part(e);
-            return found.finish(None);
-        }
-    };
-    for e in doc.unknown_keys(&TOP_KEYS) {
-        found.part(e);
-    }
-    let name = match doc.field::<String>("name") {
-        Some(read) => found.take(read),
-        None => {
-            found.part(doc.missing("name"));
-            None
-        }
-    };
-    let description = doc
-        .field::<Option<String>>("description")
-        .and_then(|read| found.take(read))
-        .flatten();
-    let lab = lab::lab_of(&doc, path, &mut found);
+    let (doc, mut found, head) = head::read_head(text, path, &TOP_KEYS)?;
     let start = lab::start_of(&doc, &mut found);
-    let raw_steps = match doc.items::<RawStep>("steps") {
-        Some(read) => found.take(read).unwrap_or_default(),
-        None => {
-            found.part(doc.missing("steps"));
-            Vec::new()
-        }
-    };
+    let raw_steps = head::required_items::<RawStep>(&doc, "steps", &mut found);
     let listed = raw_steps.len();
-    let steps = steps_of(raw_steps, lab.as_ref(), &mut found);
+    let steps = steps_of(raw_steps, head.lab.as_ref(), &mut found);
     if listed == 0 && doc.has("steps") {
         found.at(
             doc.line("steps"),
             "steps: a scenario needs at least one step",
         );
     }
-    let scenario = match (name, lab, start) {
+    let scenario = match (head.name, head.lab, start) {
         (Some(name), Some(topology), Some(start)) => Some(Scenario {
             name,
-            description,
+            description: head.description,
             file: path.to_path_buf(),
             topology,
             start,
