@@ -310,6 +310,10 @@ pub async fn serve(path: PathBuf, lab: Arc<Lab>, exercise: Arc<Exercise>) -> std
     }
 }
 
+/// The SSH port of an exercise's first device when neither the flag nor the file pins one: the
+/// default lab's, so a trainee finds the devices where the guide's examples put them.
+const DEFAULT_BASE_PORT: u16 = 2201;
+
 /// Options of `acnslab exercise start`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StartArgs {
@@ -321,9 +325,10 @@ pub struct StartArgs {
     /// Remove the lab of an earlier run in the state directory first (start over).
     #[arg(long)]
     pub restart: bool,
-    /// SSH port of the first device (the others follow).
-    #[arg(long, default_value_t = 2201)]
-    pub base_port: u16,
+    /// SSH port of the first device (the others follow) [default: the exercise's `lab.base_port`,
+    /// else 2201].
+    #[arg(long)]
+    pub base_port: Option<u16>,
     #[command(flatten)]
     pub lab: crate::lab::LabOverrides,
 }
@@ -348,7 +353,13 @@ pub fn start(args: StartArgs) -> Result<(), String> {
         let mut options = LabOptions::new(&args.state_dir);
         options.cdm_http = Some(crate::api::service());
         options.topology = Some(exercise.topology.clone());
-        options.base_port = Some(args.base_port);
+        options.base_port = Some(
+            args.base_port
+                .unwrap_or(match exercise.topology.lab.base_port {
+                    0 => DEFAULT_BASE_PORT,
+                    pinned => pinned,
+                }),
+        );
         args.lab.apply(&mut options);
         let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
         if let Err(f) = crate::scenario::runner::run_steps(&lab, &exercise.setup).await {

@@ -589,3 +589,53 @@ fn lines_after_a_reload_fail_the_step_in_both_transports() {
         );
     }
 }
+
+/// Issue 11 item 3: ports a scenario's topology pins are used exactly (`lab.base_port`, a
+/// device's `port`); a topology that pins none runs on ephemeral ports, so labs never collide.
+#[test]
+fn a_scenario_uses_the_ports_its_topology_pins_and_ephemeral_ones_otherwise() {
+    let topology = |lab: &str, port: &str| {
+        format!(
+            "name: pinned\ntopology:\n  lab:\n    boot_seconds: 1{lab}\n  devices:\n    - {{name: ce1, kind: ce, ip: 10.1.1.10{port}}}\n    - {{name: ce2, kind: ce, ip: 10.1.1.11}}\nsteps:\n  - cli: {{device: ce1, lines: [show version]}}\n"
+        )
+    };
+    let parsed = |text: &str| scenario::parse(text, Path::new("p.yaml")).unwrap();
+
+    let free = parsed(&topology("", ""));
+    assert_eq!(
+        free.topology.lab.base_port, 0,
+        "ephemeral when nothing is pinned"
+    );
+    assert_eq!(free.topology.devices[0].port, None);
+
+    // a port below the kernel's ephemeral range (a lab refuses those), held here
+    let start = 12_000 + (std::process::id() % 8_000) as u16;
+    let (held, port) = (start..start + 2_000)
+        .step_by(7)
+        .find_map(|p| Some((std::net::TcpListener::bind(("127.0.0.1", p)).ok()?, p)))
+        .expect("a free port below 22000");
+    let pinned = parsed(&topology(&format!("\n    base_port: {port}"), ""));
+    assert_eq!(
+        pinned.topology.lab.base_port, port,
+        "the pinned base is kept"
+    );
+    let device = parsed(&topology("", &format!(", port: {port}")));
+    assert_eq!(device.topology.lab.base_port, 0);
+    assert_eq!(
+        device.topology.devices[0].port,
+        Some(port),
+        "a device's port is kept"
+    );
+
+    // Used exactly: with the pinned port held by someone else, the lab cannot start and says so.
+    for s in [pinned, device] {
+        let outcomes = scenario::run_all(&[s], Transport::InProcess, |_| {});
+        let f = outcomes[0].failure.as_ref().expect("the port is held");
+        assert_eq!(f.step, "lab", "{f:?}");
+        assert!(
+            f.message.contains(&format!("{port}")) && f.message.contains("in use"),
+            "{f:?}"
+        );
+    }
+    drop(held);
+}

@@ -330,7 +330,7 @@ fn lab_source(topology: &Topology) -> LabSource {
     let plain = |t: &Topology| {
         let mut t = t.clone();
         let defaults = crate::topology::LabSettings::default();
-        t.lab.base_port = defaults.base_port;
+        t.lab.base_port = 0; // written as it is: a replay on ephemeral ports, beside the lab
         t.lab.speed = defaults.speed;
         t.lab.durable = defaults.durable;
         for d in &mut t.devices {

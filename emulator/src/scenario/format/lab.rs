@@ -1,10 +1,12 @@
 //! The lab and the clock a scenario (or exercise) file asks for: `lab: default`, an inline
-//! `topology:` (its errors, every one, with the scenario file's lines), a `topology_file:`, always
-//! on ephemeral ports; and the virtual clock's `start:`. Knows nothing of steps.
+//! `topology:` (its errors, every one, with the scenario file's lines), a `topology_file:`, on
+//! ephemeral ports unless the file pins them; and the virtual clock's `start:`. Knows nothing of
+//! steps.
 
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
+use serde_norway::Value;
 
 use super::raw::LabWord;
 use super::Found;
@@ -20,7 +22,8 @@ pub fn default_start() -> DateTime<Utc> {
 }
 
 /// The lab of a scenario or exercise file: `lab: default`, an inline `topology:`, a
-/// `topology_file:` relative to `path`, or the default lab; always on ephemeral ports. `None`
+/// `topology_file:` relative to `path`, or the default lab; on ephemeral ports but those the
+/// topology pins (`lab.base_port`, a device's `port`, a server's FTP/HTTP port). `None`
 /// when it has errors (each noted in `found`): the steps are then checked without a lab.
 pub(crate) fn lab_of(doc: &Document, path: &Path, found: &mut Found) -> Option<Topology> {
     let file = path.display().to_string();
@@ -43,7 +46,10 @@ pub(crate) fn lab_of(doc: &Document, path: &Path, found: &mut Found) -> Option<T
         );
         return None;
     }
+    // the topology as written, to tell the ports it pins from the defaults
+    let mut written = Value::Null;
     let topology = if let Some(value) = doc.value("topology") {
+        written = value.clone();
         let at = doc.line("topology");
         let (block, offset) = match doc.block("topology") {
             Some(b) => b,
@@ -66,6 +72,10 @@ pub(crate) fn lab_of(doc: &Document, path: &Path, found: &mut Found) -> Option<T
     } else if let Some(rel) = topology_file {
         let at = doc.line("topology_file");
         let p = path.parent().unwrap_or(Path::new(".")).join(rel);
+        written = std::fs::read_to_string(&p)
+            .ok()
+            .and_then(|text| serde_norway::from_str(&text).ok())
+            .unwrap_or(Value::Null);
         match Topology::load(&p) {
             Ok(t) => Some(t),
             Err(errors) => {
@@ -109,16 +119,20 @@ pub(crate) fn lab_of(doc: &Document, path: &Path, found: &mut Found) -> Option<T
     if found.count() > errors_before {
         return None;
     }
-    // A scenario's lab never takes fixed ports: many may run at once.
-    topology.lab.base_port = 0;
-    for d in &mut topology.devices {
-        d.port = None;
-    }
-    for s in &mut topology.servers {
-        s.ftp_port = 0;
-        s.http_port = 0;
+    // Ports the file pins are kept (`lab.base_port`, a device's `port`, a server's `ftp_port` or
+    // `http_port`); every other one is ephemeral, so labs of scenarios never collide by default.
+    if !pins_base_port(&written) {
+        topology.lab.base_port = 0;
     }
     Some(topology)
+}
+
+/// Whether the topology as written sets `lab.base_port` itself (rather than taking the default).
+fn pins_base_port(written: &Value) -> bool {
+    written
+        .get("lab")
+        .and_then(|lab| lab.get("base_port"))
+        .is_some_and(|port| !port.is_null())
 }
 
 /// Every line of the devices' `startup_config` and `running_config` is one the configuration mode
