@@ -10,6 +10,7 @@ mod install_over_ssh;
 mod lifecycle;
 mod openssh;
 mod parsers;
+mod progress;
 mod python_clients;
 mod record;
 mod reload;

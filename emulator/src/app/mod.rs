@@ -45,15 +45,28 @@ pub fn up(
         options.topology = topology;
         options.base_port = base_port;
         overrides.apply(&mut options);
-        // the first start writes the software images (seconds for large ones): say so on a terminal
+        // the first start writes the software images (seconds for large ones): a spinner on a
+        // terminal, which becomes a bar of bytes while images are written
         let starting = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
             let spinner = indicatif::ProgressBar::new_spinner();
-            spinner
-                .set_message("starting the lab (the first start also writes its software images)");
+            spinner.set_message("starting the lab");
             spinner.enable_steady_tick(std::time::Duration::from_millis(120));
             spinner
         });
-        let started = Lab::start(options).await;
+        let start = Lab::start(options);
+        tokio::pin!(start);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+        let images_before = crate::images::progress::IMAGE_WRITES.now();
+        let started = loop {
+            tokio::select! {
+                started = &mut start => break started,
+                _ = tick.tick() => {
+                    if let Some(bar) = &starting {
+                        show_image_writes(bar, images_before);
+                    }
+                }
+            }
+        };
         if let Some(spinner) = starting {
             spinner.finish_and_clear();
         }
@@ -95,4 +108,30 @@ pub fn up(
 /// `acnslab console DEVICE` (see [`crate::console`]).
 pub fn console(state_dir: &Path, device: &str) -> Result<(), String> {
     crate::console::run(state_dir, device).map_err(|e| e.to_string())
+}
+
+/// Turns the start's spinner into a bar of bytes while software images are written (counted from
+/// `before`, the writes of this process before the start), and back when they are done.
+fn show_image_writes(bar: &indicatif::ProgressBar, before: (u64, u64)) {
+    let (written, total) = crate::images::progress::IMAGE_WRITES.now();
+    let (written, total) = (written - before.0, total - before.1);
+    if total > 0 && written < total {
+        if bar.length() != Some(total) {
+            bar.set_length(total);
+            bar.set_position(written);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_message("writing the software images");
+        }
+        bar.set_position(written);
+    } else if bar.length().is_some() && written >= total {
+        bar.set_message("starting the lab");
+        bar.unset_length();
+        bar.set_style(indicatif::ProgressStyle::default_spinner());
+    }
 }

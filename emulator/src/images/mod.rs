@@ -37,6 +37,7 @@
 
 pub mod cli;
 pub mod meta;
+pub mod progress;
 pub mod server;
 pub mod transfer;
 
@@ -222,26 +223,42 @@ pub fn write_image(
     kinds: &[DeviceKind],
     size: u64,
 ) -> io::Result<()> {
+    progress::IMAGE_WRITES.begin(size);
+    write_announced_image(path, version, kinds, size)
+}
+
+/// [`write_image`] of an image already counted in [`progress::IMAGE_WRITES`]'s total.
+fn write_announced_image(
+    path: &Path,
+    version: Version,
+    kinds: &[DeviceKind],
+    size: u64,
+) -> io::Result<()> {
     if size < HEADER_LEN as u64 {
+        progress::IMAGE_WRITES.advance(size);
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("an image is at least {HEADER_LEN} bytes (asked for {size})"),
         ));
     }
     let tmp = tmp_path(path);
+    let progress = &progress::IMAGE_WRITES;
+    let mut left = size;
     let result = (|| {
         let mut file = File::create(&tmp)?;
         let head = header(version, kinds, size);
         let mut hasher = Sha256::new();
         hasher.update(head);
         file.write_all(&head)?;
+        left -= HEADER_LEN as u64;
+        progress.advance(HEADER_LEN as u64);
         let block = pad_block(version);
-        let mut left = size - HEADER_LEN as u64;
         while left > 0 {
             let n = left.min(block.len() as u64) as usize;
             hasher.update(&block[..n]);
             file.write_all(&block[..n])?;
             left -= n as u64;
+            progress.advance(n as u64);
         }
         let sum = hasher.finalize();
         file.seek(SeekFrom::Start(OFF_SUM as u64))?;
@@ -251,6 +268,7 @@ pub fn write_image(
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
+        progress.advance(left);
         let _ = fs::remove_file(&tmp);
     }
     result
@@ -463,12 +481,20 @@ pub fn populate_lab_folder(folder: &Path, lab: &LabImages) -> io::Result<()> {
             Some(lab.cdm_ip_for_downgrade),
         ),
     ];
-    for (name, version, cdm_ip) in entries {
+    // the images to write, announced at once so a progress bar knows the whole amount
+    let stale: Vec<bool> = entries
+        .iter()
+        .map(|(name, version, _)| {
+            !matches!(inspect(&images.join(name)), Ok(info)
+                if info.version == *version && info.size == lab.size && info.kinds == all)
+        })
+        .collect();
+    let to_write = stale.iter().filter(|s| **s).count() as u64;
+    progress::IMAGE_WRITES.begin(to_write * lab.size);
+    for ((name, version, cdm_ip), stale) in entries.into_iter().zip(stale) {
         let path = images.join(&name);
-        let valid = matches!(inspect(&path), Ok(info)
-            if info.version == version && info.size == lab.size && info.kinds == all);
-        if !valid {
-            write_image(&path, version, &all, lab.size)?;
+        if stale {
+            write_announced_image(&path, version, &all, lab.size)?;
         }
         let description = match cdm_ip {
             Some(_) => format!("ACNS {DOWNGRADE_FROM_LINE} to {version} downgrade"),

@@ -324,8 +324,14 @@ async fn start_servers(
                 ftp_user: spec.user.clone(),
                 ftp_password: spec.password.clone(),
             };
-            crate::images::populate_lab_folder(&folder, &images)
-                .map_err(|e| fail(e.to_string()))?;
+            // writing images is seconds of disk work for large ones: off the async workers
+            let writing = folder.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::images::populate_lab_folder(&writing, &images)
+            })
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .map_err(|e| fail(e.to_string()))?;
             // in the state directory, the images and meta files (with the FTP login) are the lab
             // user's only; a folder of the user's own elsewhere is left as it is
             if folder.starts_with(dir) {

@@ -70,12 +70,23 @@ pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioErrors>>
     }
 }
 
+/// Where [`run_all`] is: a scenario about to run (its index among them all), or one that ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    Starting {
+        index: usize,
+        scenario: &'a Scenario,
+    },
+    Ended(&'a Outcome),
+}
+
 /// Runs scenarios one after the other on a runtime of its own, `cli` steps over `transport`;
-/// `each` sees every outcome as it comes. Must not be called from inside a tokio runtime.
+/// `each` hears of every scenario as it starts and as it ends. Must not be called from inside a
+/// tokio runtime.
 pub fn run_all(
     scenarios: &[Scenario],
     transport: Transport,
-    mut each: impl FnMut(&Outcome),
+    mut each: impl FnMut(Progress<'_>),
 ) -> Vec<Outcome> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -83,9 +94,10 @@ pub fn run_all(
         .expect("a tokio runtime");
     runtime.block_on(async {
         let mut outcomes = Vec::new();
-        for s in scenarios {
+        for (index, s) in scenarios.iter().enumerate() {
+            each(Progress::Starting { index, scenario: s });
             let o = run_over(s, transport).await;
-            each(&o);
+            each(Progress::Ended(&o));
             outcomes.push(o);
         }
         outcomes
@@ -124,20 +136,47 @@ pub fn run_cli(
         Transport::InProcess => "",
         Transport::Ssh => ", CLI over SSH",
     };
-    let outcomes = run_all(&scenarios, transport, |o| {
-        if o.passed() {
-            println!(
-                "PASS {}  ({} steps, {} of lab time in {:.2?}{over})",
-                o.name,
-                o.steps_run,
-                runner::words(o.lab_time),
-                o.elapsed
-            );
-        } else {
-            println!("FAIL {}", o.name);
-            print!("{}", o.failure_text());
+    // On a terminal a bar under the results says which scenario runs and how far the folder is;
+    // otherwise (CI logs) the results alone, one line each.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stdout()).then(|| {
+        let bar = indicatif::ProgressBar::new(scenarios.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("[{pos}/{len}] {elapsed} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    });
+    let say = |text: String| match &bar {
+        Some(bar) => bar.println(text.trim_end()),
+        None => print!("{text}"),
+    };
+    let outcomes = run_all(&scenarios, transport, |progress| match progress {
+        Progress::Starting { scenario, .. } => {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("running {}", scenario.name));
+            }
+        }
+        Progress::Ended(o) => {
+            if o.passed() {
+                say(format!(
+                    "PASS {}  ({} steps, {} of lab time in {:.2?}{over})\n",
+                    o.name,
+                    o.steps_run,
+                    runner::words(o.lab_time),
+                    o.elapsed
+                ));
+            } else {
+                say(format!("FAIL {}\n{}", o.name, o.failure_text()));
+            }
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
         }
     });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     println!("{}", summary(&outcomes));
     if let Some(path) = junit {
         write_junit(&path, &outcomes)?;
