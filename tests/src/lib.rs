@@ -465,6 +465,20 @@ impl LabProcess {
         lab
     }
 
+    /// [`LabProcess::start`] with `extra` arguments and `RUST_LOG` set to `filter`.
+    pub fn start_logging_with(
+        state_dir: &Path,
+        base_port: u16,
+        devices: u16,
+        filter: &str,
+        extra: &[&str],
+    ) -> LabProcess {
+        LOG_FILTER.with(|f| *f.borrow_mut() = Some(filter.to_string()));
+        let lab = Self::start_with_open_files(state_dir, base_port, devices, extra, None);
+        LOG_FILTER.with(|f| *f.borrow_mut() = None);
+        lab
+    }
+
     /// [`LabProcess::start`] with the process's limit on open files (soft and hard, as
     /// `prlimit --nofile=N` sets it) when `open_files` is given.
     pub fn start_with_open_files(
@@ -640,20 +654,122 @@ impl Drop for LabProcess {
 fn askpass() -> PathBuf {
     static ASKPASS: OnceLock<PathBuf> = OnceLock::new();
     ASKPASS
-        .get_or_init(|| {
-            use std::os::unix::fs::PermissionsExt;
-            let dir = target_dir();
-            std::fs::create_dir_all(&dir).expect("create the target directory");
-            let path = dir.join("acnslab-test-askpass.sh");
-            let tmp = dir.join(format!("acnslab-test-askpass.{}.tmp", std::process::id()));
-            std::fs::write(&tmp, format!("#!/bin/sh\necho '{PASSWORD}'\n"))
-                .expect("write the askpass script");
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
-                .expect("make the askpass script executable");
-            std::fs::rename(&tmp, &path).expect("install the askpass script");
-            path
-        })
+        .get_or_init(|| write_askpass("acnslab-test-askpass.sh", PASSWORD))
         .clone()
+}
+
+/// Writes an askpass script answering `password` (letters, digits and `-` only) to
+/// `TARGET/name`.
+fn write_askpass(name: &str, password: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        password
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-'),
+        "a test password the askpass script can say as it is"
+    );
+    let dir = target_dir();
+    std::fs::create_dir_all(&dir).expect("create the target directory");
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, format!("#!/bin/sh\necho '{password}'\n"))
+        .expect("write the askpass script");
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+        .expect("make the askpass script executable");
+    std::fs::rename(&tmp, &path).expect("install the askpass script");
+    path
+}
+
+/// `ssh -p PORT admin@HOST COMMAND` logging in with `password` (letters, digits and `-`): a lab
+/// started with `--password`, or reached at another address than 127.0.0.1.
+pub fn ssh_exec_at(host: &str, port: u16, password: &str, command: &str) -> Finished {
+    let script = write_askpass(&format!("acnslab-test-askpass-{password}.sh"), password);
+    run_with_timeout(
+        ssh_command(port)
+            .env("SSH_ASKPASS", script)
+            .arg(format!("{USERNAME}@{host}"))
+            .arg(command),
+        None,
+        CLIENT_TIMEOUT,
+    )
+}
+
+/// One HTTP/1.1 GET of `path` at `addr` with `Host: host` (and HTTP Basic `login`), the
+/// connection closed after it: (status, body). A plain client: what a probe or a scraper sends.
+pub fn http_get(
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    login: Option<(&str, &str)>,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
+    let auth = login
+        .map(|(user, password)| {
+            format!(
+                "Authorization: Basic {}\r\n",
+                base64(format!("{user}:{password}").as_bytes())
+            )
+        })
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+    )?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {head:?}")))?;
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        unchunk(body)
+    } else {
+        body.to_string()
+    };
+    Ok((status, body))
+}
+
+/// The body of a chunked HTTP answer.
+fn unchunk(mut text: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, rest)) = text.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        body.push_str(&rest[..size]);
+        text = rest[size..].trim_start_matches("\r\n");
+    }
+    body
+}
+
+/// Standard base64 with padding (HTTP Basic credentials).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// `ssh` to admin@127.0.0.1:`port` with no user configuration, no host key checks, and the password

@@ -6,6 +6,7 @@ mod ansible;
 mod bounds;
 mod cli;
 mod exercises;
+mod exposure;
 mod install_over_ssh;
 mod lifecycle;
 mod openssh;

@@ -21,7 +21,7 @@ pub trait CdmAccess: Send + Sync + 'static {
     fn node(&self, name: &str) -> Option<Arc<Node>>;
     /// Runs an upgrade job as one of the lab's owned tasks (stopped with the lab).
     fn spawn_job(&self, job: Pin<Box<dyn Future<Output = ()> + Send>>);
-    /// The loopback address this CDM's HTTP port listens on.
+    /// The address this CDM's HTTP port is bound to (the lab's `listen` address and the port).
     fn http_addr(&self) -> Option<std::net::SocketAddr>;
 }
 

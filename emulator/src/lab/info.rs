@@ -122,8 +122,8 @@ impl Lab {
                 kind: n.spec.kind,
                 role: n.device.cdm_role(),
                 ip: n.spec.ip,
-                ssh: n.addr.to_string(),
-                api: n.api_addr.map(|a| a.to_string()),
+                ssh: n.ssh_addr().to_string(),
+                api: n.web_addr().map(|a| a.to_string()),
                 username: "admin".into(),
                 password: n
                     .device

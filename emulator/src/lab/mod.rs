@@ -22,6 +22,7 @@
 mod cdm;
 mod info;
 pub mod limits;
+pub mod listen;
 pub mod lock;
 mod memory;
 mod node;
@@ -67,6 +68,13 @@ pub struct LabOptions {
     /// What each CDM serves on its HTTP port (the API and web pages: `crate::api::service`);
     /// `None`: the CDMs have no HTTP port.
     pub cdm_http: Option<CdmHttp>,
+    /// Overrides the topology's listen address (`lab.listen`).
+    pub listen: Option<std::net::IpAddr>,
+    /// The password every device's `admin` account gets at start (and so the CDMs' web GUI and
+    /// API); `None`: the accounts keep what they have.
+    pub admin_password: Option<listen::LabPassword>,
+    /// Start on an address other hosts reach without `admin_password` (see [`listen`]).
+    pub allow_default_password: bool,
 }
 
 /// The command-line overrides of a topology's lab settings, the same for `acnslab up` and
@@ -113,6 +121,9 @@ impl LabOptions {
             rate_kbps: None,
             clock: None,
             cdm_http: None,
+            listen: None,
+            admin_password: None,
+            allow_default_password: false,
         }
     }
 }
@@ -128,16 +139,19 @@ pub enum LabError {
     Limits(#[from] limits::LimitsError),
     #[error(transparent)]
     Ports(#[from] ports::PortsError),
+    #[error(transparent)]
+    Listen(#[from] listen::ListenError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "device {device}: cannot listen on 127.0.0.1:{port}: {source} (choose another --base-port)"
+        "device {device}: cannot listen on {}: {source} (choose another --base-port)", std::net::SocketAddr::new(*.ip, *.port)
     )]
     Port {
         device: String,
+        ip: std::net::IpAddr,
         port: u16,
         source: std::io::Error,
     },

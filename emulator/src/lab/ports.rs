@@ -27,14 +27,14 @@ pub fn check(
         return Ok(());
     };
     let inside: Vec<(String, u16)> = topology
-        .fixed_ports(with_web)
+        .fixed_ports(with_web, false)
         .into_iter()
         .filter(|(_, port)| (low..=high).contains(port))
         .collect();
     let Some((first_what, first_port)) = inside.first() else {
         return Ok(());
     };
-    let ports = topology.fixed_ports(with_web);
+    let ports = topology.fixed_ports(with_web, false);
     let lowest = ports.iter().map(|(_, p)| *p).min().unwrap_or(0);
     let highest = ports.iter().map(|(_, p)| *p).max().unwrap_or(0);
     let span = highest.saturating_sub(lowest);
@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn the_layout_is_derived_from_the_base() {
         let t = lab(2201);
-        let ports: Vec<(String, u16)> = t.fixed_ports(true);
+        let ports: Vec<(String, u16)> = t.fixed_ports(true, false);
         let find = |what: &str| ports.iter().find(|(w, _)| w == what).map(|(_, p)| *p);
         assert_eq!(find("cdm1 SSH"), Some(2201));
         assert_eq!(find("ce1 SSH"), Some(2203));

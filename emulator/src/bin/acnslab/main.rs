@@ -37,6 +37,8 @@ enum Command {
         base_port: Option<u16>,
         #[command(flatten)]
         lab: acnslab::lab::LabOverrides,
+        #[command(flatten)]
+        listen: acnslab::lab::listen::ListenArgs,
         /// Run the lab in the background (output in STATE_DIR/lab.log); return once every device
         /// accepts SSH. `acnslab down` stops it.
         #[arg(long)]
@@ -158,8 +160,9 @@ fn main() -> ExitCode {
             state_dir,
             base_port,
             lab,
+            listen,
             detach: false,
-        } => acnslab::app::up(topology, state_dir, base_port, lab),
+        } => acnslab::app::up(topology, state_dir, base_port, lab, &listen),
         Command::Down { state_dir } => print_outcome(acnslab::lifecycle::down::down(&state_dir)),
         Command::Status { state_dir, json } => {
             print_outcome(acnslab::lifecycle::status::status(&state_dir, json))
