@@ -37,6 +37,9 @@ pub enum Power {
 }
 
 impl Power {
+    /// Every power state.
+    pub const ALL: [Power; 3] = [Power::Booting, Power::Running, Power::Rebooting];
+
     /// The state in one word, as the control socket, `acnslab status` and scenario checks say it.
     pub fn word(self) -> &'static str {
         match self {
@@ -283,6 +286,8 @@ pub struct Device {
     disk_limit: std::sync::atomic::AtomicU64,
     dir: PathBuf,
     state: Mutex<DeviceState>,
+    /// What happened on it since the lab started (the lab's metrics).
+    counters: crate::counters::DeviceCounters,
 }
 
 const STARTUP_FILE: &str = "startup-config";
@@ -463,6 +468,7 @@ impl Device {
             disk_limit: std::sync::atomic::AtomicU64::new(0),
             dir: dir.to_path_buf(),
             state: Mutex::new(state),
+            counters: Default::default(),
         })
     }
 
@@ -486,6 +492,11 @@ impl Device {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What happened on the device since the lab started: sessions, commands, failed logins.
+    pub fn counters(&self) -> &crate::counters::DeviceCounters {
+        &self.counters
     }
 
     pub fn clock(&self) -> &LabClock {

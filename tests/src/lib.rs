@@ -45,9 +45,10 @@ const PORT_LOW: u32 = 20000;
 const PORT_HIGH: u32 = 30000;
 const PORT_BLOCK: u32 = 8;
 /// A lab's ports repeat every `max(D, 100)` from its base (docs/topology.md: SSH at base, the CDMs'
-/// web at base + 100, image servers at base + 200): bases are taken only from the first 92 ports of
-/// each 300, so the web and server ports of one test's lab never land in another's block.
-const PORT_STRIDE: u32 = 300;
+/// web at base + 100, image servers at base + 200, the health port at base + 300): bases are taken
+/// only from the first 92 ports of each 400, so the web, server and health ports of one test's lab
+/// never land in another's block.
+const PORT_STRIDE: u32 = 400;
 const BLOCKS_PER_STRIDE: u32 = 11;
 static NEXT_BLOCK: AtomicU32 = AtomicU32::new(0);
 
@@ -1062,6 +1063,20 @@ pub fn schema_python() -> PathBuf {
     match PYTHON.get_or_init(|| setup_venv("schema-venv", &SCHEMA_PACKAGES)) {
         Ok(python) => python.clone(),
         Err(e) => panic!("the JSON Schema venv could not be set up: {e}"),
+    }
+}
+
+/// The parsers of the deployment tests: Prometheus's own text-format parser (the Python client's
+/// `prometheus_client.parser`) and an offline validator of Kubernetes objects against the
+/// Kubernetes API's schemas.
+pub const DEPLOY_PACKAGES: [&str; 2] = ["prometheus-client==0.26.0", "kubernetes-validate==1.37.0"];
+
+/// The Python of the deployment venv (`TARGET/deploy-venv`); as [`client_python`].
+pub fn deploy_python() -> PathBuf {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| setup_venv("deploy-venv", &DEPLOY_PACKAGES)) {
+        Ok(python) => python.clone(),
+        Err(e) => panic!("the deployment venv could not be set up: {e}"),
     }
 }
 

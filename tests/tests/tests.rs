@@ -9,6 +9,7 @@ mod exercises;
 mod exposure;
 mod install_over_ssh;
 mod lifecycle;
+mod observe;
 mod openssh;
 mod parsers;
 mod python_clients;

@@ -60,6 +60,7 @@ pub fn up(
         let mut stop = StopSignals::register();
         let mut options = LabOptions::new(state_dir);
         options.cdm_http = Some(crate::api::service());
+        options.lab_http = Some(crate::observe::service());
         options.topology = topology;
         options.base_port = base_port;
         options.listen = exposure.listen;

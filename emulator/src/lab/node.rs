@@ -254,6 +254,14 @@ impl Node {
         );
     }
 
+    /// Whether its SSH port accepts connections now (not while it boots, nor while a listener
+    /// waits for the port after a reboot).
+    pub fn is_listening(&self) -> bool {
+        lock(&self.listener)
+            .as_ref()
+            .is_some_and(|token| !token.is_cancelled())
+    }
+
     pub(super) fn stop_listening(&self) {
         if let Some(token) = lock(&self.listener).take() {
             token.cancel();

@@ -92,8 +92,18 @@ impl Lab {
         let gates = LabGates::new(&topology, crate::admission::descriptor_limit())?;
         tracing::info!("connections: {}", gates.describe());
         let with_web = options.cdm_http.is_some();
-        super::ports::check(&topology, with_web, super::ports::ephemeral_range())?;
+        let with_health = options.lab_http.is_some();
+        super::ports::check(
+            &topology,
+            with_web,
+            with_health,
+            super::ports::ephemeral_range(),
+        )?;
         let (listeners, api_listeners) = bind_ports(&topology, with_web)?;
+        let health_listener = match with_health {
+            true => Some(bind_health(&topology)?),
+            false => None,
+        };
         warn_if_exposed(&topology, password.is_some());
         // Checked: from here on the state directory is written.
         // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
@@ -223,6 +233,7 @@ impl Lab {
             state_dir: dir,
             link,
             poll_interval,
+            health_addr: health_listener.as_ref().map(|(addr, _)| *addr),
             servers,
             running: Mutex::new(()),
         });
@@ -246,8 +257,16 @@ impl Lab {
                     "the HTTP API of {}",
                     inner.nodes[index].spec.name
                 ));
-                tasks.spawn_graceful(|stop| serve_http(listener, router, gate, stop));
+                tasks.spawn_graceful(|stop| serve_http("CDM HTTP", listener, router, gate, stop));
             }
+        }
+        if let (Some(http), Some((_, listener))) = (&options.lab_http, health_listener) {
+            let listener = TcpListener::from_std(listener).map_err(io_error(&inner.state_dir))?;
+            let router = http(super::LabWatch {
+                inner: Arc::downgrade(&inner),
+            });
+            let gate = gates.listener(format_args!("the health port"));
+            tasks.spawn_graceful(|stop| serve_http("health", listener, router, gate, stop));
         }
         let lab = Lab {
             inner,
@@ -300,6 +319,23 @@ fn bind_ports(
         }
     }
     Ok((listeners, api_listeners))
+}
+
+/// The lab's health port (`/healthz`, `/metrics`), bound on the lab's address before anything
+/// is written.
+fn bind_health(topology: &Topology) -> Result<(SocketAddr, std::net::TcpListener), LabError> {
+    let ip = topology.lab.listen;
+    let port = topology.health_port();
+    let port_error = |source| LabError::Port {
+        device: "the health port".to_string(),
+        ip,
+        port,
+        source,
+    };
+    let listener = std::net::TcpListener::bind(SocketAddr::new(ip, port)).map_err(port_error)?;
+    listener.set_nonblocking(true).map_err(port_error)?;
+    let addr = listener.local_addr().map_err(port_error)?;
+    Ok((addr, listener))
 }
 
 /// Starts the embedded image servers of the topology (filling their folders with the lab's images

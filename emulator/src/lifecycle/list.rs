@@ -88,6 +88,7 @@ fn ports_of(info: &LabInfo) -> Vec<u16> {
         ports.extend(s.ftp.as_deref().and_then(port));
         ports.extend(s.http.as_deref().and_then(port));
     }
+    ports.extend(info.health.as_deref().and_then(port));
     ports
 }
 
