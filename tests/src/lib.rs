@@ -1306,3 +1306,88 @@ fn setup_browser() -> Result<(PathBuf, PathBuf), String> {
         ))
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Containers
+
+/// `podman` with the global options this kind of host needs (runc, cgroupfs, and a
+/// `containers.conf` of the tests' own with `default_ulimits = []`), installed with apt-get
+/// (packages podman and runc) on first use when missing. Panics with the reason if there is no
+/// podman: a container test must fail, never silently skip.
+pub fn podman() -> Command {
+    static PODMAN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let conf = match PODMAN.get_or_init(setup_podman) {
+        Ok(conf) => conf.clone(),
+        Err(e) => panic!(
+            "no podman for the container tests: {e}\n(needs Debian's podman and runc packages, \
+             installed with apt-get as root)"
+        ),
+    };
+    let mut command = Command::new("podman");
+    command.env("CONTAINERS_CONF", conf).args([
+        "--runtime",
+        "/usr/sbin/runc",
+        "--cgroup-manager",
+        "cgroupfs",
+    ]);
+    command
+}
+
+fn setup_podman() -> Result<PathBuf, String> {
+    let target = target_dir();
+    let dir = target.join("containers");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let conf = dir.join("containers.conf");
+    // the host's limits are what a container gets (podman's defaults ask for more than some
+    // hosts allow)
+    std::fs::write(&conf, "[containers]\ndefault_ulimits = []\n")
+        .map_err(|e| format!("{}: {e}", conf.display()))?;
+    let _lock = FileLock::acquire(&target.join("podman.lock"))?;
+    let present = || {
+        Path::new("/usr/sbin/runc").is_file()
+            && Command::new("podman")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+    };
+    if present() {
+        return Ok(conf);
+    }
+    let apt = |args: &[&str]| {
+        try_run_with_timeout(
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            None,
+            Duration::from_secs(900),
+        )
+        .map_err(|e| format!("cannot run apt-get: {e}"))
+    };
+    let install = [
+        "-o",
+        "DPkg::Lock::Timeout=600",
+        "install",
+        "-y",
+        "-q",
+        "podman",
+        "runc",
+    ];
+    let first = apt(&install)?;
+    if first.status.map(|s| s.success()) != Some(true) {
+        let update = apt(&["-o", "DPkg::Lock::Timeout=600", "update", "-q"])?;
+        let again = apt(&install)?;
+        if again.status.map(|s| s.success()) != Some(true) {
+            return Err(format!(
+                "apt-get install podman runc failed\n{}\n{}\n{}",
+                first.describe(),
+                update.describe(),
+                again.describe()
+            ));
+        }
+    }
+    if present() {
+        Ok(conf)
+    } else {
+        Err("installed, but podman or /usr/sbin/runc is missing".into())
+    }
+}

@@ -5,6 +5,7 @@
 mod ansible;
 mod bounds;
 mod cli;
+mod container;
 mod exercises;
 mod exposure;
 mod install_over_ssh;

@@ -75,6 +75,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Ask the running lab's health port (GET /healthz): exit status 0 only when every device is
+    /// up and listening (a container's HEALTHCHECK).
+    Healthcheck {
+        #[arg(long, default_value = "acnslab-state")]
+        state_dir: PathBuf,
+        /// The health port on 127.0.0.1 (default: the one lab.json names).
+        #[arg(long)]
+        port: Option<u16>,
+    },
     /// A local console on one device of the running lab.
     Console {
         /// Device name, e.g. ce1.
@@ -177,6 +186,9 @@ fn main() -> ExitCode {
         } => print_outcome(acnslab::lifecycle::inspect::inspect(
             &state_dir, &device, json,
         )),
+        Command::Healthcheck { state_dir, port } => print_outcome(
+            acnslab::lifecycle::healthcheck::healthcheck(&state_dir, port),
+        ),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
         Command::Record(args) => acnslab::record::run(args).map_err(|e| e.to_string()),
         Command::Run { paths, ssh, junit } => {
