@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::counters::LoginDoor;
 use crate::device::Device;
 use crate::lockout::Lockout;
 
@@ -59,6 +60,7 @@ impl LoginCheck {
         now: Instant,
     ) -> Result<(), Refused> {
         if let Some(wait) = self.lockout.wait(now) {
+            cdm.counters().login_failed(LoginDoor::Web);
             tracing::warn!(?door, user, "login refused: locked after failed logins");
             return Err(Refused::Locked(wait));
         }
@@ -66,6 +68,7 @@ impl LoginCheck {
             Some(15) => Ok(()),
             _ => {
                 self.lockout.failed(now);
+                cdm.counters().login_failed(LoginDoor::Web);
                 tracing::warn!(?door, user, "login failed");
                 Err(Refused::Wrong)
             }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::LabClock;
 use crate::cms::Cms;
-use crate::config::{CdmRole, Config, DeviceKind};
+use crate::config::{CdmRole, Config, DeviceKind, User};
 use crate::disk_path::{DiskPath, PathError};
 use crate::release::{release, Version};
 use crate::standby::{StandbyState, StandbySync};
@@ -37,6 +37,9 @@ pub enum Power {
 }
 
 impl Power {
+    /// Every power state.
+    pub const ALL: [Power; 3] = [Power::Booting, Power::Running, Power::Rebooting];
+
     /// The state in one word, as the control socket, `acnslab status` and scenario checks say it.
     pub fn word(self) -> &'static str {
         match self {
@@ -283,6 +286,8 @@ pub struct Device {
     disk_limit: std::sync::atomic::AtomicU64,
     dir: PathBuf,
     state: Mutex<DeviceState>,
+    /// What happened on it since the lab started (the lab's metrics).
+    counters: crate::counters::DeviceCounters,
 }
 
 const STARTUP_FILE: &str = "startup-config";
@@ -463,6 +468,7 @@ impl Device {
             disk_limit: std::sync::atomic::AtomicU64::new(0),
             dir: dir.to_path_buf(),
             state: Mutex::new(state),
+            counters: Default::default(),
         })
     }
 
@@ -486,6 +492,11 @@ impl Device {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What happened on the device since the lab started: sessions, commands, failed logins.
+    pub fn counters(&self) -> &crate::counters::DeviceCounters {
+        &self.counters
     }
 
     pub fn clock(&self) -> &LabClock {
@@ -644,6 +655,31 @@ impl Device {
         let now = self.clock.now();
         state.log(now, crate::text::log::CONFIG_SAVED);
         Ok(())
+    }
+
+    /// Gives the `admin` account (privilege 15, made when missing) `password` in the running and
+    /// the startup configuration, the startup one on disk first (the lab password of `acnslab up
+    /// --password-file`); `false` when both had it already and nothing was written.
+    pub fn set_admin_password(&self, password: &str) -> Result<bool, DeviceError> {
+        let account = User {
+            password: password.to_string(),
+            privilege: 15,
+        };
+        let mut state = self.state();
+        let has = |config: &Config| config.users.get("admin") == Some(&account);
+        if has(&state.running) && has(&state.startup) {
+            return Ok(false);
+        }
+        if !has(&state.startup) {
+            let mut startup = state.startup.clone();
+            startup.users.insert("admin".to_string(), account.clone());
+            let path = self.dir.join(STARTUP_FILE);
+            write_atomic(&path, startup.render(state.version).as_bytes())
+                .map_err(|source| DeviceError::Io { path, source })?;
+            state.startup = startup;
+        }
+        state.running.users.insert("admin".to_string(), account);
+        Ok(true)
     }
 
     /// `write erase`: the startup configuration becomes the factory one (hostname the model

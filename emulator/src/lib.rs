@@ -18,6 +18,7 @@
 //! - [`syslog_file`]: `/local1/syslog.txt`, the system log on the disk, bounded.
 //! - [`standby`]: a standby CDM's replication state machine (in sync, updating, version mismatch...).
 //! - [`config`]: configuration as data and its rendering.
+//! - [`counters`]: what happens on a device, counted (sessions, commands, failed logins), for `/metrics`.
 //! - [`persist`]: atomic, optionally durable writes of state files.
 //! - [`cms`]: the CMS database of a CDM (SQLite): lifecycle, backups, schema versions, replication.
 //! - [`clock`]: the lab clock (real with a speed factor, or virtual).
@@ -40,6 +41,7 @@
 //! - [`console`]: the local line-edited console over the control socket.
 //! - [`record`]: `acnslab record`, a live console session turned into a scenario file.
 //! - [`signals`]: SIGINT/SIGTERM, registered before a lab starts.
+//! - [`observe`]: the lab's health and metrics port (`/healthz`, `/metrics` in Prometheus text).
 //! - [`app`]: what the `acnslab` subcommands do.
 //!
 //! `acnslab bench` is no part of the library: it lives in the binary (`src/bin/acnslab/bench/`).
@@ -55,6 +57,7 @@ pub mod commands;
 pub mod config;
 pub mod console;
 pub mod control;
+pub mod counters;
 pub mod device;
 pub mod disk_path;
 pub mod driver;
@@ -66,6 +69,7 @@ pub mod lab;
 pub mod lifecycle;
 pub mod lockout;
 pub mod network;
+pub mod observe;
 pub mod owned;
 pub mod persist;
 pub mod probe;

@@ -276,6 +276,9 @@ impl Session {
         if self.device.state().power != Power::Running {
             return Reply::fail(msg::DEVICE_BUSY);
         }
+        if !line.trim().is_empty() {
+            self.device.counters().command_run();
+        }
         match self.state.mode {
             Mode::Exec => self.exec_line(line, self.prompt().chars().count(), true),
             Mode::Config(mode) => self.config_line(line, mode),

@@ -38,6 +38,9 @@ pub struct StandbySync {
     pub full_update_requested: Option<DateTime<Utc>>,
     /// The state's word this standby last reported to its primary (since it booted).
     pub reported: Option<&'static str>,
+    /// When a poll last applied the primary's updates (kept across boots and failed polls: how
+    /// far behind the standby's data may be, the lab's replication lag).
+    pub last_applied: Option<DateTime<Utc>>,
 }
 
 /// A standby CDM's state, as every front end shows it.
@@ -152,6 +155,9 @@ impl StandbySync {
     pub fn polled(&mut self, outcome: LastPoll, full: bool) {
         if full && matches!(outcome, LastPoll::Applied { .. }) {
             self.full_update_requested = None;
+        }
+        if let LastPoll::Applied { at, .. } = &outcome {
+            self.last_applied = Some(*at);
         }
         self.last_poll = outcome;
     }

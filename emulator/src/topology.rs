@@ -5,7 +5,7 @@
 //! on its own through `yaml_parts`).
 
 use std::collections::HashSet;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
 use schemars::JsonSchema;
@@ -85,6 +85,32 @@ pub struct LabSettings {
     /// How many connections the lab holds at once (docs/security.md).
     #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
+    /// The address every listener of the lab binds (device SSH, CDM web and API, image servers,
+    /// the health port): `127.0.0.1` by default; `0.0.0.0` (or `::`) for every address of the
+    /// host, as a container needs. Any address but loopback asks for the lab's password
+    /// (`acnslab up --password-file`, docs/deploy.md).
+    #[serde(default = "default_listen", skip_serializing_if = "is_default_listen")]
+    #[schemars(with = "String")]
+    pub listen: IpAddr,
+}
+
+fn default_listen() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::LOCALHOST)
+}
+
+fn is_default_listen(ip: &IpAddr) -> bool {
+    *ip == default_listen()
+}
+
+/// Why `ip` cannot be a lab's listen address (multicast, broadcast: nothing binds there).
+pub fn listen_error(ip: IpAddr) -> Option<String> {
+    let bad = match ip {
+        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast(),
+        IpAddr::V6(v6) => v6.is_multicast(),
+    };
+    bad.then(|| {
+        format!("lab.listen: {ip} is not an address of this host (give 127.0.0.1, 0.0.0.0, :: or one of the host's own addresses)")
+    })
 }
 
 /// How many connections the lab holds at once, and for how long before login (`lab.limits`).
@@ -215,6 +241,7 @@ impl Default for LabSettings {
             prefix: default_prefix(),
             latency_ms: default_latency_ms(),
             limits: Limits::default(),
+            listen: default_listen(),
         }
     }
 }
@@ -584,6 +611,9 @@ impl Topology {
         for (key, message) in self.lab.limits.problems() {
             found.push((places.key(&key), message));
         }
+        if let Some(message) = listen_error(self.lab.listen) {
+            found.push((places.key("listen"), message));
+        }
         let (mut names, mut ips, mut ports) = (HashSet::new(), HashSet::new(), HashSet::new());
         let mut primaries = 0;
         for (i, d) in self.devices.iter().enumerate() {
@@ -706,9 +736,21 @@ impl Topology {
         (pick(spec.ftp_port, 0), pick(spec.http_port, 1))
     }
 
+    /// The lab's own HTTP port (`/healthz`, `/metrics`): `base + 3 block`, the first port after
+    /// the image servers' block (see [`Topology::port_block`]); a free one with `base_port: 0`.
+    pub fn health_port(&self) -> u16 {
+        if self.lab.base_port == 0 {
+            return 0;
+        }
+        self.lab
+            .base_port
+            .saturating_add(self.port_block().saturating_mul(3))
+    }
+
     /// Every fixed (non-zero) port the lab listens on, with what listens there; embedded image
-    /// servers only (an external server's port is not the lab's). `with_web`: the CDMs' HTTP ports.
-    pub fn fixed_ports(&self, with_web: bool) -> Vec<(String, u16)> {
+    /// servers only (an external server's port is not the lab's). `with_web`: the CDMs' HTTP ports;
+    /// `with_health`: the lab's health and metrics port.
+    pub fn fixed_ports(&self, with_web: bool, with_health: bool) -> Vec<(String, u16)> {
         let mut ports = Vec::new();
         for (index, d) in self.devices.iter().enumerate() {
             ports.push((format!("{} SSH", d.name), self.port_of(index)));
@@ -723,6 +765,9 @@ impl Topology {
             let (ftp, http) = self.server_ports_of(index);
             ports.push((format!("{} FTP", s.name), ftp));
             ports.push((format!("{} HTTP", s.name), http));
+        }
+        if with_health {
+            ports.push(("the health port".to_string(), self.health_port()));
         }
         ports.retain(|(_, port)| *port != 0);
         ports

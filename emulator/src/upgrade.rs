@@ -90,6 +90,21 @@ pub struct JobView {
     pub reason: Option<String>,
 }
 
+/// The phase of a job by its status message (table 7-2): `proceeding`, `in_progress`,
+/// `successful` or `failed` (the metrics' `status` label: a few values, not one per MB).
+pub fn job_phase(status: &str) -> &'static str {
+    let in_progress = text::IN_PROGRESS.split("{0}").next().unwrap_or_default();
+    if status == text::SUCCESSFUL {
+        "successful"
+    } else if status == text::FAILED {
+        "failed"
+    } else if status.starts_with(in_progress) {
+        "in_progress"
+    } else {
+        "proceeding"
+    }
+}
+
 fn unavailable(e: impl std::fmt::Display) -> UpgradeError {
     Unavailable(e.to_string())
 }

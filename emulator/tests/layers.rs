@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "yaml_parts",
             "lockout",
             "admission",
+            "counters",
         ],
     ),
     (
@@ -56,6 +57,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "file_schemas",
             "record",
             "lifecycle",
+            "observe",
         ],
     ),
     ("binary", &["app"]),

@@ -45,9 +45,10 @@ const PORT_LOW: u32 = 20000;
 const PORT_HIGH: u32 = 30000;
 const PORT_BLOCK: u32 = 8;
 /// A lab's ports repeat every `max(D, 100)` from its base (docs/topology.md: SSH at base, the CDMs'
-/// web at base + 100, image servers at base + 200): bases are taken only from the first 92 ports of
-/// each 300, so the web and server ports of one test's lab never land in another's block.
-const PORT_STRIDE: u32 = 300;
+/// web at base + 100, image servers at base + 200, the health port at base + 300): bases are taken
+/// only from the first 92 ports of each 400, so the web, server and health ports of one test's lab
+/// never land in another's block.
+const PORT_STRIDE: u32 = 400;
 const BLOCKS_PER_STRIDE: u32 = 11;
 static NEXT_BLOCK: AtomicU32 = AtomicU32::new(0);
 
@@ -465,6 +466,20 @@ impl LabProcess {
         lab
     }
 
+    /// [`LabProcess::start`] with `extra` arguments and `RUST_LOG` set to `filter`.
+    pub fn start_logging_with(
+        state_dir: &Path,
+        base_port: u16,
+        devices: u16,
+        filter: &str,
+        extra: &[&str],
+    ) -> LabProcess {
+        LOG_FILTER.with(|f| *f.borrow_mut() = Some(filter.to_string()));
+        let lab = Self::start_with_open_files(state_dir, base_port, devices, extra, None);
+        LOG_FILTER.with(|f| *f.borrow_mut() = None);
+        lab
+    }
+
     /// [`LabProcess::start`] with the process's limit on open files (soft and hard, as
     /// `prlimit --nofile=N` sets it) when `open_files` is given.
     pub fn start_with_open_files(
@@ -640,20 +655,122 @@ impl Drop for LabProcess {
 fn askpass() -> PathBuf {
     static ASKPASS: OnceLock<PathBuf> = OnceLock::new();
     ASKPASS
-        .get_or_init(|| {
-            use std::os::unix::fs::PermissionsExt;
-            let dir = target_dir();
-            std::fs::create_dir_all(&dir).expect("create the target directory");
-            let path = dir.join("acnslab-test-askpass.sh");
-            let tmp = dir.join(format!("acnslab-test-askpass.{}.tmp", std::process::id()));
-            std::fs::write(&tmp, format!("#!/bin/sh\necho '{PASSWORD}'\n"))
-                .expect("write the askpass script");
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
-                .expect("make the askpass script executable");
-            std::fs::rename(&tmp, &path).expect("install the askpass script");
-            path
-        })
+        .get_or_init(|| write_askpass("acnslab-test-askpass.sh", PASSWORD))
         .clone()
+}
+
+/// Writes an askpass script answering `password` (letters, digits and `-` only) to
+/// `TARGET/name`.
+fn write_askpass(name: &str, password: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        password
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-'),
+        "a test password the askpass script can say as it is"
+    );
+    let dir = target_dir();
+    std::fs::create_dir_all(&dir).expect("create the target directory");
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, format!("#!/bin/sh\necho '{password}'\n"))
+        .expect("write the askpass script");
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+        .expect("make the askpass script executable");
+    std::fs::rename(&tmp, &path).expect("install the askpass script");
+    path
+}
+
+/// `ssh -p PORT admin@HOST COMMAND` logging in with `password` (letters, digits and `-`): a lab
+/// started with `--password`, or reached at another address than 127.0.0.1.
+pub fn ssh_exec_at(host: &str, port: u16, password: &str, command: &str) -> Finished {
+    let script = write_askpass(&format!("acnslab-test-askpass-{password}.sh"), password);
+    run_with_timeout(
+        ssh_command(port)
+            .env("SSH_ASKPASS", script)
+            .arg(format!("{USERNAME}@{host}"))
+            .arg(command),
+        None,
+        CLIENT_TIMEOUT,
+    )
+}
+
+/// One HTTP/1.1 GET of `path` at `addr` with `Host: host` (and HTTP Basic `login`), the
+/// connection closed after it: (status, body). A plain client: what a probe or a scraper sends.
+pub fn http_get(
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    login: Option<(&str, &str)>,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
+    let auth = login
+        .map(|(user, password)| {
+            format!(
+                "Authorization: Basic {}\r\n",
+                base64(format!("{user}:{password}").as_bytes())
+            )
+        })
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
+    )?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {head:?}")))?;
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        unchunk(body)
+    } else {
+        body.to_string()
+    };
+    Ok((status, body))
+}
+
+/// The body of a chunked HTTP answer.
+fn unchunk(mut text: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, rest)) = text.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        body.push_str(&rest[..size]);
+        text = rest[size..].trim_start_matches("\r\n");
+    }
+    body
+}
+
+/// Standard base64 with padding (HTTP Basic credentials).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// `ssh` to admin@127.0.0.1:`port` with no user configuration, no host key checks, and the password
@@ -949,6 +1066,20 @@ pub fn schema_python() -> PathBuf {
     }
 }
 
+/// The parsers of the deployment tests: Prometheus's own text-format parser (the Python client's
+/// `prometheus_client.parser`) and an offline validator of Kubernetes objects against the
+/// Kubernetes API's schemas.
+pub const DEPLOY_PACKAGES: [&str; 2] = ["prometheus-client==0.26.0", "kubernetes-validate==1.37.0"];
+
+/// The Python of the deployment venv (`TARGET/deploy-venv`); as [`client_python`].
+pub fn deploy_python() -> PathBuf {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| setup_venv("deploy-venv", &DEPLOY_PACKAGES)) {
+        Ok(python) => python.clone(),
+        Err(e) => panic!("the deployment venv could not be set up: {e}"),
+    }
+}
+
 /// Every pinned package is installed at its version (and importable: the check imports them).
 const VENV_CHECK: &str = "\
 import importlib, importlib.metadata as m, sys
@@ -1173,5 +1304,90 @@ fn setup_browser() -> Result<(PathBuf, PathBuf), String> {
             chromium.display(),
             driver.display()
         ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Containers
+
+/// `podman` with the global options this kind of host needs (runc, cgroupfs, and a
+/// `containers.conf` of the tests' own with `default_ulimits = []`), installed with apt-get
+/// (packages podman and runc) on first use when missing. Panics with the reason if there is no
+/// podman: a container test must fail, never silently skip.
+pub fn podman() -> Command {
+    static PODMAN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let conf = match PODMAN.get_or_init(setup_podman) {
+        Ok(conf) => conf.clone(),
+        Err(e) => panic!(
+            "no podman for the container tests: {e}\n(needs Debian's podman and runc packages, \
+             installed with apt-get as root)"
+        ),
+    };
+    let mut command = Command::new("podman");
+    command.env("CONTAINERS_CONF", conf).args([
+        "--runtime",
+        "/usr/sbin/runc",
+        "--cgroup-manager",
+        "cgroupfs",
+    ]);
+    command
+}
+
+fn setup_podman() -> Result<PathBuf, String> {
+    let target = target_dir();
+    let dir = target.join("containers");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let conf = dir.join("containers.conf");
+    // the host's limits are what a container gets (podman's defaults ask for more than some
+    // hosts allow)
+    std::fs::write(&conf, "[containers]\ndefault_ulimits = []\n")
+        .map_err(|e| format!("{}: {e}", conf.display()))?;
+    let _lock = FileLock::acquire(&target.join("podman.lock"))?;
+    let present = || {
+        Path::new("/usr/sbin/runc").is_file()
+            && Command::new("podman")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+    };
+    if present() {
+        return Ok(conf);
+    }
+    let apt = |args: &[&str]| {
+        try_run_with_timeout(
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            None,
+            Duration::from_secs(900),
+        )
+        .map_err(|e| format!("cannot run apt-get: {e}"))
+    };
+    let install = [
+        "-o",
+        "DPkg::Lock::Timeout=600",
+        "install",
+        "-y",
+        "-q",
+        "podman",
+        "runc",
+    ];
+    let first = apt(&install)?;
+    if first.status.map(|s| s.success()) != Some(true) {
+        let update = apt(&["-o", "DPkg::Lock::Timeout=600", "update", "-q"])?;
+        let again = apt(&install)?;
+        if again.status.map(|s| s.success()) != Some(true) {
+            return Err(format!(
+                "apt-get install podman runc failed\n{}\n{}\n{}",
+                first.describe(),
+                update.describe(),
+                again.describe()
+            ));
+        }
+    }
+    if present() {
+        Ok(conf)
+    } else {
+        Err("installed, but podman or /usr/sbin/runc is missing".into())
     }
 }

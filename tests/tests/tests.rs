@@ -5,9 +5,12 @@
 mod ansible;
 mod bounds;
 mod cli;
+mod container;
 mod exercises;
+mod exposure;
 mod install_over_ssh;
 mod lifecycle;
+mod observe;
 mod openssh;
 mod parsers;
 mod progress;

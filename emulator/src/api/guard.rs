@@ -1,9 +1,13 @@
-//! Who may talk to a CDM's HTTP port (the API and the web pages). A request must name the port in
-//! its `Host` header as loopback does (`127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`): a web
-//! page that reaches loopback through a name of its own (DNS rebinding) is answered 421. A
+//! Who may talk to a CDM's HTTP port (the API and the web pages). On a port bound to loopback a
+//! request must name the port in its `Host` header as loopback does (`127.0.0.1:PORT`,
+//! `localhost:PORT`, `[::1]:PORT`): a web page that reaches loopback through a name of its own (DNS
+//! rebinding) is answered 421. A port bound where other hosts reach it (`acnslab up --listen`) is
+//! reached by names and ports the lab cannot know (a container's port mapping, a Kubernetes
+//! Service): any `Host` passes, and the login is the lab password's to guard. Either way a
 //! state-changing request (anything but GET, HEAD, OPTIONS) that a browser sends from another
-//! origin (`Origin`, or `Sec-Fetch-Site: cross-site`) is answered 403, so a page elsewhere cannot
-//! post forms or API calls to the lab (CSRF). Refusals are JSON errors. Knows nothing of routes.
+//! origin (an `Origin` not `http://` + the request's own `Host`, or `Sec-Fetch-Site: cross-site`)
+//! is answered 403, so a page elsewhere cannot post forms or API calls to the lab (CSRF). Refusals
+//! are JSON errors. Knows nothing of routes.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -15,14 +19,35 @@ use serde_json::json;
 /// The names a client on this host reaches the port by.
 const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 
-/// The middleware: `port` is the port the router is served on (`None`: not known, no check).
+/// Which `Host` a port answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Hosts {
+    /// The port's loopback names only (a port bound to loopback).
+    Loopback(u16),
+    /// Any (a port other hosts reach, under names the lab cannot know).
+    Any,
+}
+
+impl Hosts {
+    /// The rule of a port bound to `addr`.
+    pub(super) fn of(addr: std::net::SocketAddr) -> Hosts {
+        if crate::lab::listen::is_exposed(addr.ip()) {
+            Hosts::Any
+        } else {
+            Hosts::Loopback(addr.port())
+        }
+    }
+}
+
+/// The middleware: `hosts` is the rule of the port the router is served on (`None`: not known,
+/// no check).
 pub(super) async fn check(
-    State(port): State<Option<u16>>,
+    State(hosts): State<Option<Hosts>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(port) = port {
-        if let Err((code, message)) = verdict(port, request.method(), request.headers()) {
+    if let Some(hosts) = hosts {
+        if let Err((code, message)) = verdict(hosts, request.method(), request.headers()) {
             tracing::warn!(%message, "CDM HTTP request refused");
             return (code, Json(json!({ "error": message }))).into_response();
         }
@@ -30,24 +55,27 @@ pub(super) async fn check(
     next.run(request).await
 }
 
-/// Whether a request with these headers may reach the routes of the port `port`.
-fn verdict(port: u16, method: &Method, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
-    let own = |authority: &str| {
-        LOOPBACK_NAMES
-            .iter()
-            .any(|name| authority.eq_ignore_ascii_case(&format!("{name}:{port}")))
-    };
+/// Whether a request with these headers may reach the routes of a port answering `hosts`.
+fn verdict(hosts: Hosts, method: &Method, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    if !own(host) {
-        return Err((
-            StatusCode::MISDIRECTED_REQUEST,
-            format!(
-                "Host '{host}' is not this server: use 127.0.0.1:{port}, localhost:{port} or [::1]:{port}"
-            ),
-        ));
+    let own = |authority: &str| match hosts {
+        Hosts::Loopback(port) => LOOPBACK_NAMES
+            .iter()
+            .any(|name| authority.eq_ignore_ascii_case(&format!("{name}:{port}"))),
+        Hosts::Any => !host.is_empty() && authority.eq_ignore_ascii_case(host),
+    };
+    if let Hosts::Loopback(port) = hosts {
+        if !own(host) {
+            return Err((
+                StatusCode::MISDIRECTED_REQUEST,
+                format!(
+                    "Host '{host}' is not this server: use 127.0.0.1:{port}, localhost:{port} or [::1]:{port}"
+                ),
+            ));
+        }
     }
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
@@ -84,6 +112,8 @@ mod tests {
         map
     }
 
+    const L: Hosts = Hosts::Loopback(8080);
+
     #[test]
     fn only_the_ports_own_names_and_origins_pass() {
         let post = Method::POST;
@@ -94,7 +124,7 @@ mod tests {
             "[::1]:8080",
         ] {
             assert!(
-                verdict(8080, &Method::GET, &headers(&[("host", host)])).is_ok(),
+                verdict(L, &Method::GET, &headers(&[("host", host)])).is_ok(),
                 "{host}"
             );
         }
@@ -105,16 +135,16 @@ mod tests {
             "localhost.evil:8080",
         ] {
             let (code, message) =
-                verdict(8080, &Method::GET, &headers(&[("host", host)])).unwrap_err();
+                verdict(L, &Method::GET, &headers(&[("host", host)])).unwrap_err();
             assert_eq!(code, StatusCode::MISDIRECTED_REQUEST, "{host}");
             assert!(message.contains(host), "{message}");
         }
-        assert!(verdict(8080, &Method::GET, &HeaderMap::new()).is_err());
+        assert!(verdict(L, &Method::GET, &HeaderMap::new()).is_err());
         let own = [
             ("host", "127.0.0.1:8080"),
             ("origin", "http://localhost:8080"),
         ];
-        assert!(verdict(8080, &post, &headers(&own)).is_ok());
+        assert!(verdict(L, &post, &headers(&own)).is_ok());
         for origin in [
             "http://evil.example",
             "null",
@@ -123,24 +153,52 @@ mod tests {
         ] {
             let h = headers(&[("host", "127.0.0.1:8080"), ("origin", origin)]);
             assert_eq!(
-                verdict(8080, &post, &h).unwrap_err().0,
+                verdict(L, &post, &h).unwrap_err().0,
                 StatusCode::FORBIDDEN,
                 "{origin}"
             );
             // reading is left to the browser's same-origin rule
-            assert!(verdict(8080, &Method::GET, &h).is_ok());
+            assert!(verdict(L, &Method::GET, &h).is_ok());
         }
         let h = headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")]);
+        assert_eq!(verdict(L, &post, &h).unwrap_err().0, StatusCode::FORBIDDEN);
+        // scripts and curl send neither
+        assert!(verdict(L, &Method::DELETE, &headers(&[("host", "127.0.0.1:8080")])).is_ok());
+    }
+
+    #[test]
+    fn an_exposed_port_answers_any_host_but_only_its_own_origin() {
+        let any = Hosts::Any;
+        for host in [
+            "lab-7.classroom.svc:2301",
+            "203.0.113.9:8080",
+            "127.0.0.1:2301",
+        ] {
+            assert!(
+                verdict(any, &Method::GET, &headers(&[("host", host)])).is_ok(),
+                "{host}"
+            );
+        }
+        let own = [
+            ("host", "lab-7.classroom.svc:2301"),
+            ("origin", "http://lab-7.classroom.svc:2301"),
+        ];
+        assert!(verdict(any, &Method::POST, &headers(&own)).is_ok());
+        let other = [
+            ("host", "lab-7.classroom.svc:2301"),
+            ("origin", "http://evil.example"),
+        ];
         assert_eq!(
-            verdict(8080, &post, &h).unwrap_err().0,
+            verdict(any, &Method::POST, &headers(&other)).unwrap_err().0,
             StatusCode::FORBIDDEN
         );
-        // scripts and curl send neither
-        assert!(verdict(
-            8080,
-            &Method::DELETE,
-            &headers(&[("host", "127.0.0.1:8080")])
-        )
-        .is_ok());
+        // no Host: no origin can be its own
+        let h = headers(&[("origin", "http://lab:2301")]);
+        assert!(verdict(any, &Method::POST, &h).is_err());
+        assert_eq!(Hosts::of("0.0.0.0:2301".parse().unwrap()), Hosts::Any);
+        assert_eq!(
+            Hosts::of("127.0.0.1:2301".parse().unwrap()),
+            Hosts::Loopback(2301)
+        );
     }
 }

@@ -103,7 +103,7 @@ const PREFIX: &str = "/api";
 /// The routes: the JSON API under `/api` (its own 404 and JSON errors there), the web pages
 /// (`crate::web`) elsewhere, all behind the `Host`/`Origin` guard of the port they are served on.
 pub fn router(lab: CdmShared) -> Router {
-    let port = lab.http_addr().map(|a| a.port());
+    let hosts = lab.http_addr().map(guard::Hosts::of);
     let check = Arc::new(LoginCheck::default());
     let state: ApiState = Arc::new(Api {
         lab: lab.clone(),
@@ -133,7 +133,7 @@ pub fn router(lab: CdmShared) -> Router {
         // `/api/` itself: the nested router's catch-all needs a non-empty tail
         .route("/api/", axum::routing::any(errors::no_route))
         .merge(crate::web::routes(lab, check))
-        .layer(axum::middleware::from_fn_with_state(port, guard::check));
+        .layer(axum::middleware::from_fn_with_state(hosts, guard::check));
     // The JSON errors wrap the router as one service, so they see each answer as it leaves it: a
     // layer of the router would wrap each route, inside the method router that adds a 405's
     // `Allow`.

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::control;
+use crate::lab::listen::{check_exposure, ListenArgs};
 use crate::lab::{Lab, LabOptions, LabOverrides};
 use crate::owned::Tasks;
 use crate::signals::StopSignals;
@@ -23,7 +24,10 @@ pub fn up(
     state_dir: PathBuf,
     base_port: Option<u16>,
     overrides: LabOverrides,
+    listen: &ListenArgs,
 ) -> Result<(), String> {
+    // the password is read and checked before anything is written
+    let exposure = listen.resolve().map_err(|e| e.to_string())?;
     let topology = match topology {
         Some(path) => Some(Topology::load(&path).map_err(|errors| {
             for e in errors.iter() {
@@ -37,13 +41,31 @@ pub fn up(
         })?),
         None => None,
     };
+    // a lab other hosts would reach with the default login is refused before the state
+    // directory is made (Lab::start checks it again, for every caller)
+    let effective = exposure
+        .listen
+        .or_else(|| topology.as_ref().map(|t| t.lab.listen))
+        .or_else(|| stored_listen(&state_dir))
+        .unwrap_or_else(|| Topology::default_lab().lab.listen);
+    check_exposure(
+        effective,
+        exposure.password.as_ref(),
+        exposure.allow_default_password,
+    )
+    .map_err(|e| e.to_string())?;
+    let password_given = exposure.password.is_some();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let mut stop = StopSignals::register();
         let mut options = LabOptions::new(state_dir);
         options.cdm_http = Some(crate::api::service());
+        options.lab_http = Some(crate::observe::service());
         options.topology = topology;
         options.base_port = base_port;
+        options.listen = exposure.listen;
+        options.admin_password = exposure.password;
+        options.allow_default_password = exposure.allow_default_password;
         overrides.apply(&mut options);
         // the first start writes the software images (seconds for large ones): a spinner on a
         // terminal, which becomes a bar of bytes while images are written
@@ -74,10 +96,12 @@ pub fn up(
             Ok(lab) => Arc::new(lab),
             Err(crate::lab::LabError::Port {
                 device,
+                ip,
                 port,
                 source,
             }) => {
-                return Err(crate::lifecycle::list::port_in_use(&device, port, &source));
+                let addr = std::net::SocketAddr::new(ip, port);
+                return Err(crate::lifecycle::list::port_in_use(&device, addr, &source));
             }
             Err(e) => return Err(e.to_string()),
         };
@@ -92,8 +116,13 @@ pub fn up(
             }
         });
         print!("{}", lab.table());
+        let password = if password_given {
+            "the one given"
+        } else {
+            "default"
+        };
         println!(
-            "state: {}  (password for admin: default; Ctrl-C stops the lab and keeps its state)",
+            "state: {}  (password for admin: {password}; Ctrl-C stops the lab and keeps its state)",
             lab.state_dir().display()
         );
         stop.wait().await;
@@ -103,6 +132,16 @@ pub fn up(
         println!("lab stopped; state kept in the state directory");
         Ok(())
     })
+}
+
+/// The listen address of the topology stored in `state_dir`, when there is one that reads.
+fn stored_listen(state_dir: &Path) -> Option<std::net::IpAddr> {
+    let stored = state_dir.join("topology.yaml");
+    stored
+        .exists()
+        .then(|| Topology::load(&stored).ok())
+        .flatten()
+        .map(|t| t.lab.listen)
 }
 
 /// `acnslab console DEVICE` (see [`crate::console`]).

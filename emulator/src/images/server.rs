@@ -1,5 +1,5 @@
 //! The embedded image servers: one FTP server (libunftp, file-system back-end) and one HTTP server
-//! (hyper) serving the same folder on 127.0.0.1, as the lab's image server (spec §11).
+//! (hyper) serving the same folder on 127.0.0.1 (a lab's `listen` address), as the lab's image server (spec §11).
 //!
 //! This module owns their lifecycle: start (port 0 picks a free port), stop (both stop listening and
 //! open sessions are cut, so devices see `connection refused` — the "server down" fault), restart on
@@ -104,12 +104,14 @@ impl ImageServer {
         password: &str,
     ) -> Result<Self, ServerError> {
         let gates = ServerGates::alone(CONNECTIONS_ALONE);
-        Self::start_limited(folder, ftp_port, http_port, user, password, gates).await
+        let ip = std::net::IpAddr::from(LOOPBACK);
+        Self::start_limited(folder, ip, ftp_port, http_port, user, password, gates).await
     }
 
-    /// [`ImageServer::start`] within `gates` (a lab's).
+    /// [`ImageServer::start`] on `ip` (a lab's `listen` address) within `gates` (a lab's).
     pub async fn start_limited(
         folder: PathBuf,
+        ip: std::net::IpAddr,
         ftp_port: u16,
         http_port: u16,
         user: &str,
@@ -120,12 +122,10 @@ impl ImageServer {
             return Err(ServerError::Folder(folder));
         }
         let folder = folder.canonicalize().unwrap_or(folder);
-        let ftp = bind(SocketAddr::from((LOOPBACK, ftp_port))).await?;
-        let http = bind(SocketAddr::from((LOOPBACK, http_port))).await?;
-        let local = |l: &TcpListener, port| {
-            l.local_addr()
-                .unwrap_or_else(|_| SocketAddr::from((LOOPBACK, port)))
-        };
+        let ftp = bind(SocketAddr::new(ip, ftp_port)).await?;
+        let http = bind(SocketAddr::new(ip, http_port)).await?;
+        let local =
+            |l: &TcpListener, port| l.local_addr().unwrap_or_else(|_| SocketAddr::new(ip, port));
         let inner = Arc::new(Inner {
             folder,
             user: user.to_string(),

@@ -21,7 +21,7 @@ pub trait CdmAccess: Send + Sync + 'static {
     fn node(&self, name: &str) -> Option<Arc<Node>>;
     /// Runs an upgrade job as one of the lab's owned tasks (stopped with the lab).
     fn spawn_job(&self, job: Pin<Box<dyn Future<Output = ()> + Send>>);
-    /// The loopback address this CDM's HTTP port listens on.
+    /// The address this CDM's HTTP port is bound to (the lab's `listen` address and the port).
     fn http_addr(&self) -> Option<std::net::SocketAddr>;
 }
 
@@ -63,13 +63,14 @@ impl CdmAccess for LabCdm {
 /// a few hundred bytes: it comes at once from any real client).
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Serves `router` on a CDM's HTTP `listener` until `stop`: then it stops accepting, lets the
+/// Serves `router` on an HTTP `listener` (`what`: a CDM's, the health port) until `stop`: then it stops accepting, lets the
 /// requests under way finish and closes its connections, and ends once they are closed. Each
 /// connection has the header-read timeout of the lab's HTTP servers
 /// (`images::server::HEADER_READ_TIMEOUT`), which `axum::serve` cannot set, and takes a place in
 /// `gate` (closed at once when there is none); a request body that stops arriving for
 /// [`BODY_READ_TIMEOUT`] fails its request (400) instead of holding the connection.
 pub(super) async fn serve_http(
+    what: &'static str,
     listener: tokio::net::TcpListener,
     router: axum::Router,
     gate: std::sync::Arc<crate::admission::Gate>,
@@ -83,12 +84,12 @@ pub(super) async fn serve_http(
     loop {
         let (stream, peer) = tokio::select! {
             _ = stop.cancelled() => break,
-            accepted = backoff.accept("CDM HTTP", || listener.accept()) => accepted,
+            accepted = backoff.accept(what, || listener.accept()) => accepted,
         };
         let pass = match gate.enter() {
             Ok(pass) => pass,
             Err(refused) => {
-                refused.log("CDM HTTP", peer);
+                refused.log(what, peer);
                 continue;
             }
         };

@@ -40,6 +40,9 @@ pub struct LabInfo {
     /// Image servers: virtual address and where FTP and HTTP really listen.
     #[serde(default)]
     pub servers: Vec<ServerInfo>,
+    /// `host:port` of the lab's health port (`/healthz`, `/metrics`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
 }
 
 /// An image server as `lab.json` describes it.
@@ -122,8 +125,8 @@ impl Lab {
                 kind: n.spec.kind,
                 role: n.device.cdm_role(),
                 ip: n.spec.ip,
-                ssh: n.addr.to_string(),
-                api: n.api_addr.map(|a| a.to_string()),
+                ssh: n.ssh_addr().to_string(),
+                api: n.web_addr().map(|a| a.to_string()),
                 username: "admin".into(),
                 password: n
                     .device
@@ -155,6 +158,7 @@ impl Lab {
             running: !self.tasks.stopping(),
             devices,
             servers,
+            health: self.health_addr().map(|a| a.to_string()),
         }
     }
 
@@ -211,6 +215,12 @@ impl LabInfo {
             out.push_str(&format!(
                 "{:<12} {:<5} {:<8} {:<16} {ftp}{http} ({}/{})\n",
                 s.name, "IMG", "-", s.ip, s.username, s.password
+            ));
+        }
+        if let Some(health) = &self.health {
+            out.push_str(&format!(
+                "{:<12} {:<5} {:<8} {:<16} health http://{health}/healthz  metrics http://{health}/metrics\n",
+                "lab", "HTTP", "-", "-"
             ));
         }
         out

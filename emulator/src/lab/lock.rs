@@ -20,10 +20,10 @@ pub struct StateDirLock {
 /// Why the lock was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("{}: a lab is already running in this state directory{}; stop it with `acnslab down --state-dir {}`, or use another --state-dir", .dir.display(), describe(.running.as_ref()), .dir.display())]
+    #[error("{}: a lab is already running in this state directory{}; stop it with `acnslab down --state-dir {}`, or use another --state-dir", .dir.display(), describe(.running.as_deref()), .dir.display())]
     Running {
         dir: PathBuf,
-        running: Option<LabInfo>,
+        running: Option<Box<LabInfo>>,
     },
     #[error("{}: {source}", .path.display())]
     Io {
@@ -71,7 +71,7 @@ impl StateDirLock {
             Err(TryLockError::WouldBlock) => {
                 return Err(LockError::Running {
                     dir: dir.to_path_buf(),
-                    running: LabInfo::read(dir).ok(),
+                    running: LabInfo::read(dir).ok().map(Box::new),
                 })
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),

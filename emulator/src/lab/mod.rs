@@ -20,8 +20,10 @@
 //! it is now, as a topology).
 
 mod cdm;
+mod health;
 mod info;
 pub mod limits;
+pub mod listen;
 pub mod lock;
 mod memory;
 mod node;
@@ -44,6 +46,7 @@ use crate::owned::Tasks;
 use crate::topology::{ServerSpec, Topology, TopologyErrors};
 
 pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared, BODY_READ_TIMEOUT};
+pub use health::{DeviceFigures, Figures, LabHttp, LabWatch, StandbyFigures, JOB_PHASES};
 pub use info::{DeviceInfo, LabInfo, NoLab, ServerInfo};
 pub use node::Node;
 pub use status::DeviceStatus;
@@ -67,6 +70,16 @@ pub struct LabOptions {
     /// What each CDM serves on its HTTP port (the API and web pages: `crate::api::service`);
     /// `None`: the CDMs have no HTTP port.
     pub cdm_http: Option<CdmHttp>,
+    /// What the lab serves on its health port (`/healthz`, `/metrics`: `crate::observe::service`);
+    /// `None`: the lab has no health port.
+    pub lab_http: Option<LabHttp>,
+    /// Overrides the topology's listen address (`lab.listen`).
+    pub listen: Option<std::net::IpAddr>,
+    /// The password every device's `admin` account gets at start (and so the CDMs' web GUI and
+    /// API); `None`: the accounts keep what they have.
+    pub admin_password: Option<listen::LabPassword>,
+    /// Start on an address other hosts reach without `admin_password` (see [`listen`]).
+    pub allow_default_password: bool,
 }
 
 /// The command-line overrides of a topology's lab settings, the same for `acnslab up` and
@@ -113,6 +126,10 @@ impl LabOptions {
             rate_kbps: None,
             clock: None,
             cdm_http: None,
+            lab_http: None,
+            listen: None,
+            admin_password: None,
+            allow_default_password: false,
         }
     }
 }
@@ -128,16 +145,19 @@ pub enum LabError {
     Limits(#[from] limits::LimitsError),
     #[error(transparent)]
     Ports(#[from] ports::PortsError),
+    #[error(transparent)]
+    Listen(#[from] listen::ListenError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "device {device}: cannot listen on 127.0.0.1:{port}: {source} (choose another --base-port)"
+        "device {device}: cannot listen on {}: {source} (choose another --base-port)", std::net::SocketAddr::new(*.ip, *.port)
     )]
     Port {
         device: String,
+        ip: std::net::IpAddr,
         port: u16,
         source: std::io::Error,
     },
@@ -185,6 +205,8 @@ struct Inner {
     state_dir: PathBuf,
     link: Arc<LabLink>,
     poll_interval: Duration,
+    /// Where the health port is bound (when the lab has one).
+    health_addr: Option<std::net::SocketAddr>,
     /// The image servers, with the embedded server when there is one.
     servers: Vec<(ServerSpec, Option<ImageServer>, ServerEndpoints)>,
     /// Held while jobs run, so the scheduler task and [`Lab::advance`] never run two at once.
@@ -206,6 +228,11 @@ impl Lab {
 
     pub fn state_dir(&self) -> &Path {
         &self.inner.state_dir
+    }
+
+    /// Where a client on this host reaches the lab's health port (`/healthz`, `/metrics`).
+    pub fn health_addr(&self) -> Option<std::net::SocketAddr> {
+        self.inner.health_addr.map(listen::reachable)
     }
 
     /// The network between the devices (cut and heal links here).

@@ -20,7 +20,11 @@ use crate::topology::DeviceSpec;
 
 /// Binds a listening socket on `addr` without waiting (address reuse on, as tokio's own bind).
 pub(super) fn bind_now(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = tokio::net::TcpSocket::new_v4()?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(1024)
@@ -78,9 +82,15 @@ impl Node {
         &self.spec
     }
 
-    /// The loopback address of the device's SSH server.
+    /// Where a client on this host reaches the device's SSH server (the address it listens on,
+    /// loopback when that is the wildcard).
     pub fn ssh_addr(&self) -> SocketAddr {
-        self.addr
+        super::listen::reachable(self.addr)
+    }
+
+    /// Where a client on this host reaches the CDM's web GUI and API (CDMs only).
+    pub fn web_addr(&self) -> Option<SocketAddr> {
+        self.api_addr.map(super::listen::reachable)
     }
 
     /// Reloads the device: closes its sessions, refuses SSH while it boots, then comes back with its
@@ -242,6 +252,14 @@ impl Node {
             }
             .instrument(span),
         );
+    }
+
+    /// Whether its SSH port accepts connections now (not while it boots, nor while a listener
+    /// waits for the port after a reboot).
+    pub fn is_listening(&self) -> bool {
+        lock(&self.listener)
+            .as_ref()
+            .is_some_and(|token| !token.is_cancelled())
     }
 
     pub(super) fn stop_listening(&self) {

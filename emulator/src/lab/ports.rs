@@ -21,20 +21,21 @@ pub fn ephemeral_range() -> Option<(u16, u16)> {
 pub fn check(
     topology: &Topology,
     with_web: bool,
+    with_health: bool,
     range: Option<(u16, u16)>,
 ) -> Result<(), PortsError> {
     let Some((low, high)) = range else {
         return Ok(());
     };
     let inside: Vec<(String, u16)> = topology
-        .fixed_ports(with_web)
+        .fixed_ports(with_web, with_health)
         .into_iter()
         .filter(|(_, port)| (low..=high).contains(port))
         .collect();
     let Some((first_what, first_port)) = inside.first() else {
         return Ok(());
     };
-    let ports = topology.fixed_ports(with_web);
+    let ports = topology.fixed_ports(with_web, with_health);
     let lowest = ports.iter().map(|(_, p)| *p).min().unwrap_or(0);
     let highest = ports.iter().map(|(_, p)| *p).max().unwrap_or(0);
     let span = highest.saturating_sub(lowest);
@@ -63,17 +64,21 @@ mod tests {
     #[test]
     fn ports_in_the_ephemeral_range_are_refused_with_a_base_that_fits() {
         let range = Some((32768, 60999));
-        assert!(check(&lab(2201), true, range).is_ok());
-        assert!(check(&lab(0), true, range).is_ok(), "free ports");
-        let e = check(&lab(40000), true, range).unwrap_err().to_string();
+        assert!(check(&lab(2201), true, true, range).is_ok());
+        assert!(check(&lab(0), true, true, range).is_ok(), "free ports");
+        let e = check(&lab(40000), true, true, range)
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.contains("9 of the lab's ports fall in the kernel's ephemeral range 32768-60999")
+            e.contains("10 of the lab's ports fall in the kernel's ephemeral range 32768-60999")
                 && e.contains("first: cdm1 SSH on 40000")
                 && e.contains("--base-port 2201"),
             "{e}"
         );
         // the servers' ports count too: base + 200, + 201
-        let e = check(&lab(32567), true, range).unwrap_err().to_string();
+        let e = check(&lab(32567), true, true, range)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("images FTP on 32767") || e.contains("images HTTP on 32768"),
             "{e}"
@@ -83,7 +88,7 @@ mod tests {
     #[test]
     fn the_layout_is_derived_from_the_base() {
         let t = lab(2201);
-        let ports: Vec<(String, u16)> = t.fixed_ports(true);
+        let ports: Vec<(String, u16)> = t.fixed_ports(true, true);
         let find = |what: &str| ports.iter().find(|(w, _)| w == what).map(|(_, p)| *p);
         assert_eq!(find("cdm1 SSH"), Some(2201));
         assert_eq!(find("ce1 SSH"), Some(2203));
@@ -91,5 +96,6 @@ mod tests {
         assert_eq!(find("cdm2 web"), Some(2302));
         assert_eq!(find("images FTP"), Some(2401));
         assert_eq!(find("images HTTP"), Some(2402));
+        assert_eq!(find("the health port"), Some(2501));
     }
 }

@@ -67,18 +67,44 @@ impl Lab {
                 server.rate_kbps = rate;
             }
         }
+        if let Some(listen) = options.listen {
+            topology.lab.listen = listen;
+        }
         topology.recheck("the command-line overrides")?;
+        let password = options.admin_password.as_ref();
+        super::listen::check_exposure(
+            topology.lab.listen,
+            password,
+            options.allow_default_password,
+        )?;
         // what each new device would get: a configuration line the CLI refuses stops the start
         let initials = topology
             .devices
             .iter()
-            .map(|spec| initial_of(&topology, spec))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|spec| {
+                let mut initial = initial_of(&topology, spec)?;
+                if let Some(password) = password {
+                    with_admin_password(&mut initial, password.reveal());
+                }
+                Ok(initial)
+            })
+            .collect::<Result<Vec<_>, LabError>>()?;
         let gates = LabGates::new(&topology, crate::admission::descriptor_limit())?;
         tracing::info!("connections: {}", gates.describe());
         let with_web = options.cdm_http.is_some();
-        super::ports::check(&topology, with_web, super::ports::ephemeral_range())?;
+        let with_health = options.lab_http.is_some();
+        super::ports::check(
+            &topology,
+            with_web,
+            with_health,
+            super::ports::ephemeral_range(),
+        )?;
         let (listeners, api_listeners) = bind_ports(&topology, with_web)?;
+        let health_listener = match with_health {
+            true => Some(bind_health(&topology)?),
+            false => None,
+        };
+        warn_if_exposed(&topology, password.is_some());
         // Checked: from here on the state directory is written.
         // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
         // an older version left 0644.
@@ -125,6 +151,10 @@ impl Lab {
                 topology.version_of(index),
                 crate::commands::load_config_text,
             )?;
+            if let Some(password) = password {
+                // a device made before keeps its folder; its admin account takes the password
+                device.set_admin_password(password.reveal())?;
+            }
             devices.push(Arc::new(device));
             keys.push(load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?);
         }
@@ -203,6 +233,7 @@ impl Lab {
             state_dir: dir,
             link,
             poll_interval,
+            health_addr: health_listener.as_ref().map(|(addr, _)| *addr),
             servers,
             running: Mutex::new(()),
         });
@@ -226,8 +257,16 @@ impl Lab {
                     "the HTTP API of {}",
                     inner.nodes[index].spec.name
                 ));
-                tasks.spawn_graceful(|stop| serve_http(listener, router, gate, stop));
+                tasks.spawn_graceful(|stop| serve_http("CDM HTTP", listener, router, gate, stop));
             }
+        }
+        if let (Some(http), Some((_, listener))) = (&options.lab_http, health_listener) {
+            let listener = TcpListener::from_std(listener).map_err(io_error(&inner.state_dir))?;
+            let router = http(super::LabWatch {
+                inner: Arc::downgrade(&inner),
+            });
+            let gate = gates.listener(format_args!("the health port"));
+            tasks.spawn_graceful(|stop| serve_http("health", listener, router, gate, stop));
         }
         let lab = Lab {
             inner,
@@ -257,13 +296,15 @@ fn bind_ports(
     LabError,
 > {
     let bind = |device: &str, port: u16| {
+        let ip = topology.lab.listen;
         let port_error = |source| LabError::Port {
             device: device.to_string(),
+            ip,
             port,
             source,
         };
-        let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
-            .map_err(port_error)?;
+        let listener =
+            std::net::TcpListener::bind(SocketAddr::new(ip, port)).map_err(port_error)?;
         listener.set_nonblocking(true).map_err(port_error)?;
         let addr = listener.local_addr().map_err(port_error)?;
         Ok::<_, LabError>((addr, listener))
@@ -278,6 +319,23 @@ fn bind_ports(
         }
     }
     Ok((listeners, api_listeners))
+}
+
+/// The lab's health port (`/healthz`, `/metrics`), bound on the lab's address before anything
+/// is written.
+fn bind_health(topology: &Topology) -> Result<(SocketAddr, std::net::TcpListener), LabError> {
+    let ip = topology.lab.listen;
+    let port = topology.health_port();
+    let port_error = |source| LabError::Port {
+        device: "the health port".to_string(),
+        ip,
+        port,
+        source,
+    };
+    let listener = std::net::TcpListener::bind(SocketAddr::new(ip, port)).map_err(port_error)?;
+    listener.set_nonblocking(true).map_err(port_error)?;
+    let addr = listener.local_addr().map_err(port_error)?;
+    Ok((addr, listener))
 }
 
 /// Starts the embedded image servers of the topology (filling their folders with the lab's images
@@ -340,6 +398,7 @@ async fn start_servers(
             let (ftp_port, http_port) = topology.server_ports_of(index);
             let server = ImageServer::start_limited(
                 folder,
+                topology.lab.listen,
                 ftp_port,
                 http_port,
                 &spec.user,
@@ -352,9 +411,10 @@ async fn start_servers(
             )
             .await
             .map_err(|e| fail(e.to_string()))?;
+            // the devices' transfers connect from this host
             let endpoints = ServerEndpoints {
-                ftp: Some(server.ftp_addr()),
-                http: Some(server.http_addr()),
+                ftp: Some(super::listen::reachable(server.ftp_addr())),
+                http: Some(super::listen::reachable(server.http_addr())),
                 rate_kbps: spec.rate_kbps,
             };
             (Some(server), endpoints)
@@ -363,6 +423,39 @@ async fn start_servers(
         servers.push((spec.clone(), embedded, endpoints));
     }
     Ok(servers)
+}
+
+/// Says, once at start, that other hosts reach the lab and with which login (never the password).
+fn warn_if_exposed(topology: &Topology, password_given: bool) {
+    let listen = topology.lab.listen;
+    if !super::listen::is_exposed(listen) {
+        return;
+    }
+    if password_given {
+        tracing::warn!(
+            %listen,
+            "the lab listens where other hosts reach it (device SSH, the CDMs' web GUI and API, the image servers, the health port); every device's admin account has the password given"
+        );
+    } else {
+        tracing::warn!(
+            %listen,
+            "the lab listens where other hosts reach it (device SSH, the CDMs' web GUI and API, the image servers, the health port) with the DEFAULT login admin/default (--allow-default-password): anyone who reaches this host can log in"
+        );
+    }
+}
+
+/// `initial` with the `admin` account (privilege 15) given `password`, in its startup
+/// configuration and in the running one it boots with.
+fn with_admin_password(initial: &mut Initial, password: &str) {
+    for config in std::iter::once(&mut initial.startup).chain(initial.running.as_mut()) {
+        config.users.insert(
+            "admin".to_string(),
+            crate::config::User {
+                password: password.to_string(),
+                privilege: 15,
+            },
+        );
+    }
 }
 
 /// The shape of the lab network a topology describes: gateway, prefix, each link's latency.

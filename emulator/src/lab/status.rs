@@ -77,8 +77,8 @@ impl Lab {
                     uptime_seconds: (now - state.booted_at).num_seconds().max(0),
                     cms,
                     sessions: state.sessions.len(),
-                    ssh: node.addr.to_string(),
-                    web: node.api_addr.map(|a| a.to_string()),
+                    ssh: node.ssh_addr().to_string(),
+                    web: node.web_addr().map(|a| a.to_string()),
                     groups: node.spec.groups.clone(),
                     disk_mb: device.identity.disk_mb,
                 }

@@ -88,6 +88,7 @@ fn ports_of(info: &LabInfo) -> Vec<u16> {
         ports.extend(s.ftp.as_deref().and_then(port));
         ports.extend(s.http.as_deref().and_then(port));
     }
+    ports.extend(info.health.as_deref().and_then(port));
     ports
 }
 
@@ -105,7 +106,8 @@ fn running_labs() -> Vec<(PathBuf, LabInfo)> {
 
 /// The message for a port `up` could not listen on: the running lab that holds it when the
 /// registry knows one, and a base port whose block of 1,000 no running lab uses.
-pub fn port_in_use(device: &str, port: u16, source: &std::io::Error) -> String {
+pub fn port_in_use(device: &str, addr: std::net::SocketAddr, source: &std::io::Error) -> String {
+    let port = addr.port();
     let labs = running_labs();
     let taken: Vec<u16> = labs.iter().flat_map(|(_, info)| ports_of(info)).collect();
     let free_base = (2u16..=31)
@@ -116,12 +118,12 @@ pub fn port_in_use(device: &str, port: u16, source: &std::io::Error) -> String {
         .unwrap_or_default();
     match labs.iter().find(|(_, info)| ports_of(info).contains(&port)) {
         Some((dir, info)) => format!(
-            "device {device}: cannot listen on 127.0.0.1:{port}: the lab running in {} (pid {}) uses it; choose another --base-port{suggestion}",
+            "device {device}: cannot listen on {addr}: the lab running in {} (pid {}) uses it; choose another --base-port{suggestion}",
             dir.display(),
             info.pid
         ),
         None => format!(
-            "device {device}: cannot listen on 127.0.0.1:{port}: {source} (another program holds it); choose another --base-port{suggestion}"
+            "device {device}: cannot listen on {addr}: {source} (another program holds it); choose another --base-port{suggestion}"
         ),
     }
 }

@@ -1,11 +1,12 @@
 //! The lab's lifecycle verbs beside `acnslab up`, as containerlab users expect them: `up
 //! --detach` ([`detach`]), `down` ([`down`]), `status` ([`status`]), `list` ([`list`], with the
-//! user's registry of labs) and `inspect DEVICE` ([`inspect`]). Each finds the lab of a state
+//! user's registry of labs) and `inspect DEVICE` ([`inspect`]); `healthcheck` ([`healthcheck`]) asks the lab's health port. Each finds the lab of a state
 //! directory through `lab.json` and its lock (`lab::LabInfo::running`), asks a running lab through
 //! its control socket, and renders a table (comfy-table) or, with `--json`, the same facts as JSON.
 
 pub mod detach;
 pub mod down;
+pub mod healthcheck;
 pub mod inspect;
 pub mod list;
 pub mod status;

@@ -256,6 +256,8 @@ impl Connection {
         let now = std::time::Instant::now();
         let failures = &self.ticket.logins.failures;
         if let Some(wait) = failures.wait(now) {
+            let counters = self.node.device().counters();
+            counters.login_failed(crate::counters::LoginDoor::Ssh);
             tracing::info!(
                 user,
                 wait_s = wait.as_secs(),
@@ -275,6 +277,8 @@ impl Connection {
             }
             None => {
                 failures.failed(now);
+                let counters = self.node.device().counters();
+                counters.login_failed(crate::counters::LoginDoor::Ssh);
                 tracing::info!(user, "login failed");
                 // Both methods stay on offer: a client may try again (OpenSSH asks three times),
                 // and paramiko, told that `password` is still allowed, reports a wrong password
@@ -340,6 +344,7 @@ impl Handler for Connection {
 
     async fn auth_succeeded(&mut self, session: &mut Session) -> Result<(), Self::Error> {
         self.ticket.give_back();
+        self.node.device().counters().session_opened();
         self.node.remember_connection(self.id, session.handle());
         Ok(())
     }

@@ -37,6 +37,8 @@ enum Command {
         base_port: Option<u16>,
         #[command(flatten)]
         lab: acnslab::lab::LabOverrides,
+        #[command(flatten)]
+        listen: acnslab::lab::listen::ListenArgs,
         /// Run the lab in the background (output in STATE_DIR/lab.log); return once every device
         /// accepts SSH. `acnslab down` stops it.
         #[arg(long)]
@@ -72,6 +74,15 @@ enum Command {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Ask the running lab's health port (GET /healthz): exit status 0 only when every device is
+    /// up and listening (a container's HEALTHCHECK).
+    Healthcheck {
+        #[arg(long, default_value = "acnslab-state")]
+        state_dir: PathBuf,
+        /// The health port on 127.0.0.1 (default: the one lab.json names).
+        #[arg(long)]
+        port: Option<u16>,
     },
     /// A local console on one device of the running lab.
     Console {
@@ -158,8 +169,9 @@ fn main() -> ExitCode {
             state_dir,
             base_port,
             lab,
+            listen,
             detach: false,
-        } => acnslab::app::up(topology, state_dir, base_port, lab),
+        } => acnslab::app::up(topology, state_dir, base_port, lab, &listen),
         Command::Down { state_dir } => print_outcome(acnslab::lifecycle::down::down(&state_dir)),
         Command::Status { state_dir, json } => {
             print_outcome(acnslab::lifecycle::status::status(&state_dir, json))
@@ -174,6 +186,9 @@ fn main() -> ExitCode {
         } => print_outcome(acnslab::lifecycle::inspect::inspect(
             &state_dir, &device, json,
         )),
+        Command::Healthcheck { state_dir, port } => print_outcome(
+            acnslab::lifecycle::healthcheck::healthcheck(&state_dir, port),
+        ),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
         Command::Record(args) => acnslab::record::run(args).map_err(|e| e.to_string()),
         Command::Run { paths, ssh, junit } => {

@@ -1,0 +1,153 @@
+//! The lab's health and metrics port (docs/deploy.md), for container probes, Kubernetes and
+//! Prometheus: `GET /healthz` answers 200 when every device is up and its SSH port listens, 503
+//! naming the others (JSON, [`HealthView`]); `GET /metrics` the lab's figures in the Prometheus
+//! text format (`metrics.rs`). Both read the lab through [`LabWatch`] and need no login (they
+//! tell counts and states, no configuration and no secret). `service()` is what `acnslab up`
+//! hands the lab ([`crate::lab::LabOptions::lab_http`]).
+
+mod metrics;
+
+pub use metrics::render;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::lab::{DeviceFigures, LabHttp, LabWatch};
+
+/// `/healthz`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthView {
+    /// `ok` (200) or `unavailable` (503).
+    pub status: &'static str,
+    /// Devices in the lab.
+    pub devices: usize,
+    /// Devices up and listening.
+    pub ready: usize,
+    /// The others: why each is not ready.
+    pub not_ready: Vec<NotReady>,
+}
+
+/// A device that is not up and listening.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotReady {
+    pub name: String,
+    /// `booting`, `rebooting`, or `running` while its port is not open yet.
+    pub power: &'static str,
+    pub listening: bool,
+}
+
+impl HealthView {
+    /// The health of a lab whose devices are `devices` (none: the lab is gone, unavailable).
+    pub fn of(devices: &[DeviceFigures]) -> HealthView {
+        let not_ready: Vec<NotReady> = devices
+            .iter()
+            .filter(|d| !d.ready())
+            .map(|d| NotReady {
+                name: d.name.clone(),
+                power: d.power.word(),
+                listening: d.listening,
+            })
+            .collect();
+        let healthy = !devices.is_empty() && not_ready.is_empty();
+        HealthView {
+            status: if healthy { "ok" } else { "unavailable" },
+            devices: devices.len(),
+            ready: devices.len() - not_ready.len(),
+            not_ready,
+        }
+    }
+
+    pub fn healthy(&self) -> bool {
+        self.status == "ok"
+    }
+}
+
+/// The routes of the health port.
+pub fn router(watch: LabWatch) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(serde_json::json!({"error": "not found: use /healthz or /metrics"})),
+            )
+        })
+        .with_state(Arc::new(watch))
+}
+
+/// What the lab serves on its health port (for [`crate::lab::LabOptions`]).
+pub fn service() -> LabHttp {
+    Arc::new(router)
+}
+
+async fn healthz(State(watch): State<Arc<LabWatch>>) -> Response {
+    let view = HealthView::of(&watch.devices());
+    let code = if view.healthy() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(view)).into_response()
+}
+
+async fn metrics(State(watch): State<Arc<LabWatch>>) -> Response {
+    // the primary's jobs are a query of its CMS database: off the async workers
+    let figures = tokio::task::spawn_blocking(move || watch.figures()).await;
+    match figures {
+        Ok(Some(figures)) => (
+            [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+            render(&figures),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"error": "the lab is stopping"})),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DeviceKind;
+    use crate::device::Power;
+
+    fn device(name: &str, power: Power, listening: bool) -> DeviceFigures {
+        DeviceFigures {
+            name: name.into(),
+            kind: DeviceKind::Ce,
+            power,
+            listening,
+            sessions_open: 0,
+            counts: Default::default(),
+        }
+    }
+
+    #[test]
+    fn healthy_only_when_every_device_is_up_and_listening() {
+        let up = device("ce1", Power::Running, true);
+        assert!(HealthView::of(std::slice::from_ref(&up)).healthy());
+        let view = HealthView::of(&[
+            up.clone(),
+            device("ce2", Power::Rebooting, false),
+            device("cr1", Power::Running, false),
+        ]);
+        assert!(!view.healthy());
+        assert_eq!((view.devices, view.ready), (3, 1));
+        let names: Vec<_> = view
+            .not_ready
+            .iter()
+            .map(|d| (d.name.as_str(), d.power))
+            .collect();
+        assert_eq!(names, [("ce2", "rebooting"), ("cr1", "running")]);
+        assert!(!HealthView::of(&[]).healthy(), "a lab that is gone");
+    }
+}
