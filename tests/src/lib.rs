@@ -1263,39 +1263,7 @@ fn setup_browser() -> Result<(PathBuf, PathBuf), String> {
     if chromium.is_file() && driver.is_file() {
         return Ok((chromium, driver));
     }
-    let apt = |args: &[&str]| {
-        try_run_with_timeout(
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-            None,
-            Duration::from_secs(900),
-        )
-        .map_err(|e| format!("cannot run apt-get: {e}"))
-    };
-    // Waits for the dpkg lock rather than failing if another apt run holds it.
-    let install = [
-        "-o",
-        "DPkg::Lock::Timeout=600",
-        "install",
-        "-y",
-        "-q",
-        "chromium",
-        "chromium-driver",
-    ];
-    let first = apt(&install)?;
-    if first.status.map(|s| s.success()) != Some(true) {
-        let update = apt(&["-o", "DPkg::Lock::Timeout=600", "update", "-q"])?;
-        let again = apt(&install)?;
-        if again.status.map(|s| s.success()) != Some(true) {
-            return Err(format!(
-                "apt-get install chromium chromium-driver failed\n{}\n{}\n{}",
-                first.describe(),
-                update.describe(),
-                again.describe()
-            ));
-        }
-    }
+    apt_install(&["chromium", "chromium-driver"])?;
     if chromium.is_file() && driver.is_file() {
         Ok((chromium, driver))
     } else {
@@ -1353,6 +1321,18 @@ fn setup_podman() -> Result<PathBuf, String> {
     if present() {
         return Ok(conf);
     }
+    apt_install(&["podman", "runc"])?;
+    if present() {
+        Ok(conf)
+    } else {
+        Err("installed, but podman or /usr/sbin/runc is missing".into())
+    }
+}
+
+/// Installs Debian `packages` with apt-get (waiting for the dpkg lock rather than failing if
+/// another apt run holds it; `apt-get update` and a second try if the first fails). The error
+/// holds every apt-get run's output.
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let apt = |args: &[&str]| {
         try_run_with_timeout(
             Command::new("apt-get")
@@ -1363,31 +1343,22 @@ fn setup_podman() -> Result<PathBuf, String> {
         )
         .map_err(|e| format!("cannot run apt-get: {e}"))
     };
-    let install = [
-        "-o",
-        "DPkg::Lock::Timeout=600",
-        "install",
-        "-y",
-        "-q",
-        "podman",
-        "runc",
-    ];
+    let mut install = vec!["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q"];
+    install.extend_from_slice(packages);
     let first = apt(&install)?;
-    if first.status.map(|s| s.success()) != Some(true) {
-        let update = apt(&["-o", "DPkg::Lock::Timeout=600", "update", "-q"])?;
-        let again = apt(&install)?;
-        if again.status.map(|s| s.success()) != Some(true) {
-            return Err(format!(
-                "apt-get install podman runc failed\n{}\n{}\n{}",
-                first.describe(),
-                update.describe(),
-                again.describe()
-            ));
-        }
+    if first.status.map(|s| s.success()) == Some(true) {
+        return Ok(());
     }
-    if present() {
-        Ok(conf)
-    } else {
-        Err("installed, but podman or /usr/sbin/runc is missing".into())
+    let update = apt(&["-o", "DPkg::Lock::Timeout=600", "update", "-q"])?;
+    let again = apt(&install)?;
+    if again.status.map(|s| s.success()) == Some(true) {
+        return Ok(());
     }
+    Err(format!(
+        "apt-get install {} failed\n{}\n{}\n{}",
+        packages.join(" "),
+        first.describe(),
+        update.describe(),
+        again.describe()
+    ))
 }
