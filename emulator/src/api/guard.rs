@@ -1,6 +1,7 @@
 //! Who may talk to a CDM's HTTP port (the API and the web pages). On a port bound to loopback a
-//! request must name the port in its `Host` header as loopback does (`127.0.0.1:PORT`,
-//! `localhost:PORT`, `[::1]:PORT`): a web page that reaches loopback through a name of its own (DNS
+//! request must name the port in its `Host` header by the address it is bound to or as loopback
+//! does (`127.0.0.2:PORT` for `--listen 127.0.0.2`, `127.0.0.1:PORT`, `localhost:PORT`,
+//! `[::1]:PORT`): a web page that reaches loopback through a name of its own (DNS
 //! rebinding) is answered 421. A port bound where other hosts reach it (`acnslab up --listen`) is
 //! reached by names and ports the lab cannot know (a container's port mapping, a Kubernetes
 //! Service): any `Host` passes, and the login is the lab password's to guard. Either way a
@@ -22,8 +23,8 @@ const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 /// Which `Host` a port answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Hosts {
-    /// The port's loopback names only (a port bound to loopback).
-    Loopback(u16),
+    /// The port's own address and the loopback names only (a port bound to a loopback address).
+    Loopback(std::net::SocketAddr),
     /// Any (a port other hosts reach, under names the lab cannot know).
     Any,
 }
@@ -34,7 +35,7 @@ impl Hosts {
         if crate::lab::listen::is_exposed(addr.ip()) {
             Hosts::Any
         } else {
-            Hosts::Loopback(addr.port())
+            Hosts::Loopback(addr)
         }
     }
 }
@@ -62,18 +63,25 @@ fn verdict(hosts: Hosts, method: &Method, headers: &HeaderMap) -> Result<(), (St
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
     let own = |authority: &str| match hosts {
-        Hosts::Loopback(port) => LOOPBACK_NAMES
-            .iter()
-            .any(|name| authority.eq_ignore_ascii_case(&format!("{name}:{port}"))),
+        Hosts::Loopback(bound) => {
+            authority.eq_ignore_ascii_case(&bound.to_string())
+                || LOOPBACK_NAMES
+                    .iter()
+                    .any(|name| authority.eq_ignore_ascii_case(&format!("{name}:{}", bound.port())))
+        }
         Hosts::Any => !host.is_empty() && authority.eq_ignore_ascii_case(host),
     };
-    if let Hosts::Loopback(port) = hosts {
+    if let Hosts::Loopback(bound) = hosts {
         if !own(host) {
+            let port = bound.port();
+            let names = if bound.ip() == std::net::Ipv4Addr::LOCALHOST {
+                format!("127.0.0.1:{port}, localhost:{port} or [::1]:{port}")
+            } else {
+                format!("{bound}, 127.0.0.1:{port}, localhost:{port} or [::1]:{port}")
+            };
             return Err((
                 StatusCode::MISDIRECTED_REQUEST,
-                format!(
-                    "Host '{host}' is not this server: use 127.0.0.1:{port}, localhost:{port} or [::1]:{port}"
-                ),
+                format!("Host '{host}' is not this server: use {names}"),
             ));
         }
     }
@@ -112,7 +120,10 @@ mod tests {
         map
     }
 
-    const L: Hosts = Hosts::Loopback(8080);
+    const L: Hosts = Hosts::Loopback(std::net::SocketAddr::new(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        8080,
+    ));
 
     #[test]
     fn only_the_ports_own_names_and_origins_pass() {
@@ -198,7 +209,30 @@ mod tests {
         assert_eq!(Hosts::of("0.0.0.0:2301".parse().unwrap()), Hosts::Any);
         assert_eq!(
             Hosts::of("127.0.0.1:2301".parse().unwrap()),
-            Hosts::Loopback(2301)
+            Hosts::Loopback("127.0.0.1:2301".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_port_on_another_loopback_address_answers_that_address_too() {
+        let bound = Hosts::of("127.0.0.2:9601".parse().unwrap());
+        for host in ["127.0.0.2:9601", "127.0.0.1:9601", "localhost:9601"] {
+            assert!(
+                verdict(bound, &Method::GET, &headers(&[("host", host)])).is_ok(),
+                "{host}"
+            );
+        }
+        let own = [
+            ("host", "127.0.0.2:9601"),
+            ("origin", "http://127.0.0.2:9601"),
+        ];
+        assert!(verdict(bound, &Method::POST, &headers(&own)).is_ok());
+        let (code, message) =
+            verdict(bound, &Method::GET, &headers(&[("host", "127.0.0.3:9601")])).unwrap_err();
+        assert_eq!(code, StatusCode::MISDIRECTED_REQUEST);
+        assert!(
+            message.contains("use 127.0.0.2:9601, 127.0.0.1:9601"),
+            "{message}"
         );
     }
 }
