@@ -61,7 +61,7 @@ impl LoginCheck {
     ) -> Result<(), Refused> {
         if let Some(wait) = self.lockout.wait(now) {
             cdm.counters().login_failed(LoginDoor::Web);
-            tracing::warn!(?door, user, "login refused: locked after failed logins");
+            tracing::warn!(cdm = %cdm.identity.name, ?door, user, "login refused: locked after failed logins");
             return Err(Refused::Locked(wait));
         }
         match cdm.authenticate(user, password) {
@@ -69,7 +69,7 @@ impl LoginCheck {
             _ => {
                 self.lockout.failed(now);
                 cdm.counters().login_failed(LoginDoor::Web);
-                tracing::warn!(?door, user, "login failed");
+                tracing::warn!(cdm = %cdm.identity.name, ?door, user, "login failed");
                 Err(Refused::Wrong)
             }
         }

@@ -478,6 +478,18 @@ fn the_log_says_who_logged_in_what_failed_and_what_reloaded_without_colour() {
     ] {
         assert!(log.contains(needle), "no {needle:?} in the log:\n{log}");
     }
+    // every login line says on which device and from where
+    let logins: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" login") && l.contains("user="))
+        .collect();
+    assert!(logins.iter().any(|l| l.contains("login failed")), "{log}");
+    for line in &logins {
+        assert!(
+            line.contains("ssh{device=") && line.contains("peer=127.0.0.1"),
+            "a login line without its device and peer: {line}"
+        );
+    }
     assert!(!log.contains("hidden-word"), "a secret in the log:\n{log}");
     assert!(!log.contains('\u{1b}'), "colour codes in a redirected log");
 }

@@ -200,9 +200,6 @@ impl Node {
             }
         };
         let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
-        let handler = crate::ssh::Connection::new(self.clone(), Some(peer), id, ticket.clone());
-        let config = self.ssh.clone();
-        let login_grace = self.pre_login.grace();
         let span = tracing::info_span!(
             "ssh",
             device = %self.spec.name,
@@ -210,6 +207,10 @@ impl Node {
             connection = id,
             user = tracing::field::Empty
         );
+        let handler =
+            crate::ssh::Connection::new(self.clone(), Some(peer), id, ticket.clone(), span.clone());
+        let config = self.ssh.clone();
+        let login_grace = self.pre_login.grace();
         self.tasks.spawn(
             async move {
                 tracing::debug!("connected");

@@ -149,6 +149,8 @@ async fn run_exec(
 pub struct Connection {
     node: Arc<dyn Host>,
     peer: String,
+    /// The connection's span (device, peer, connection id, user once logged in).
+    span: tracing::Span,
     id: u64,
     user: Option<(String, u8)>,
     channels: HashMap<ChannelId, ChannelState>,
@@ -233,11 +235,14 @@ impl Drop for PreLoginTicket {
 }
 
 impl Connection {
+    /// `span` is the connection's (device, peer, connection id): russh runs the handler in a task
+    /// of its own, so the log lines of logging in enter it themselves.
     pub fn new(
         node: Arc<dyn Host>,
         peer: Option<SocketAddr>,
         id: u64,
         ticket: Arc<PreLoginTicket>,
+        span: tracing::Span,
     ) -> Self {
         let peer = peer
             .map(|p| p.ip().to_string())
@@ -249,10 +254,13 @@ impl Connection {
             user: None,
             channels: HashMap::new(),
             ticket,
+            span,
         }
     }
 
     fn check(&mut self, user: &str, password: &str) -> Auth {
+        let span = self.span.clone();
+        let _in_connection = span.enter();
         let now = std::time::Instant::now();
         let failures = &self.ticket.logins.failures;
         if let Some(wait) = failures.wait(now) {
@@ -270,7 +278,7 @@ impl Connection {
         }
         match self.node.device().authenticate(user, password) {
             Some(privilege) => {
-                tracing::Span::current().record("user", user);
+                span.record("user", user);
                 tracing::info!(user, "login");
                 self.user = Some((user.to_string(), privilege));
                 Auth::Accept
