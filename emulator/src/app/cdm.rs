@@ -15,13 +15,13 @@ use crate::api::{Auth, Client};
 #[derive(Debug, Clone, clap::Args)]
 pub struct CdmArgs {
     /// State directory of the running lab (its lab.json says where the API listens).
-    #[arg(long, default_value = "acnslab-state")]
+    #[arg(long, default_value = "acnslab-state", global = true)]
     pub state_dir: PathBuf,
     /// The CDM to ask (default: the primary).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub cdm: Option<String>,
     /// Print the API's JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
     /// The CDM account to log in with (default: lab.json's, `admin`).
     #[arg(long)]
@@ -310,6 +310,31 @@ impl Progress {
                 bar.finish_and_clear();
             }
             let _ = multi.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        cdm: CdmArgs,
+    }
+
+    #[test]
+    fn the_lab_and_json_options_go_before_or_after_the_question() {
+        for args in [
+            ["cdm", "--json", "--state-dir", "lab", "devices"],
+            ["cdm", "devices", "--json", "--state-dir", "lab"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert!(cli.cdm.json, "{args:?}");
+            assert_eq!(cli.cdm.state_dir, PathBuf::from("lab"), "{args:?}");
+            assert!(matches!(cli.cdm.command, CdmCommand::Devices));
         }
     }
 }

@@ -108,6 +108,20 @@ fn running_labs() -> Vec<(PathBuf, LabInfo)> {
 /// registry knows one, and a base port whose block of 1,000 no running lab uses.
 pub fn port_in_use(device: &str, addr: std::net::SocketAddr, source: &std::io::Error) -> String {
     let port = addr.port();
+    match source.kind() {
+        std::io::ErrorKind::AddrNotAvailable => {
+            return format!(
+                "device {device}: cannot listen on {addr}: {} is not an address of this host; give --listen (or lab.listen) one of its addresses, 127.0.0.1 or 0.0.0.0",
+                addr.ip()
+            )
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            return format!(
+                "device {device}: cannot listen on {addr}: {source} (ports below 1024 need privileges); choose a --base-port of 1024 or more"
+            )
+        }
+        _ => {}
+    }
     let labs = running_labs();
     let taken: Vec<u16> = labs.iter().flat_map(|(_, info)| ports_of(info)).collect();
     let free_base = (2u16..=31)
@@ -202,4 +216,27 @@ pub fn list(folders: &[PathBuf], json: bool) -> Result<Outcome, String> {
         ]);
     }
     Ok(Outcome::ok(render(&rows)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn a_port_that_cannot_be_had_says_why_in_the_users_words() {
+        let addr = "10.9.9.9:9301".parse().unwrap();
+        let not_here = port_in_use("cdm1", addr, &Error::from(ErrorKind::AddrNotAvailable));
+        assert!(
+            not_here.contains("10.9.9.9 is not an address of this host")
+                && !not_here.contains("holds it"),
+            "{not_here}"
+        );
+        let low = port_in_use(
+            "cdm1",
+            "127.0.0.1:80".parse().unwrap(),
+            &Error::from(ErrorKind::PermissionDenied),
+        );
+        assert!(low.contains("ports below 1024 need privileges"), "{low}");
+    }
 }
