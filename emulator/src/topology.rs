@@ -705,6 +705,31 @@ impl Topology {
         u16::try_from(self.devices.len().max(100)).unwrap_or(u16::MAX)
     }
 
+    /// The highest port the base-port layout reaches, counted without the 65535 cap (so a base
+    /// too close to the top shows): `None` with `base_port: 0`. Ports the topology sets itself
+    /// are not the layout's.
+    pub fn layout_top(&self, with_web: bool, with_health: bool) -> Option<u32> {
+        if self.lab.base_port == 0 {
+            return None;
+        }
+        let base = u32::from(self.lab.base_port);
+        let block = u32::from(self.port_block());
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let mut top = base + count(self.devices.len()).saturating_sub(1);
+        if with_web {
+            if let Some(last) = self.devices.iter().rposition(|d| d.kind == DeviceKind::Cdm) {
+                top = top.max(base + block + count(last));
+            }
+        }
+        if !self.servers.is_empty() {
+            top = top.max(base + 2 * block + 2 * count(self.servers.len()) - 1);
+        }
+        if with_health {
+            top = top.max(base + 3 * block);
+        }
+        Some(top)
+    }
+
     /// The HTTP port (web GUI and API) of the CDM at `index` (see [`Topology::port_block`]).
     pub fn web_port_of(&self, index: usize) -> u16 {
         if self.lab.base_port == 0 {

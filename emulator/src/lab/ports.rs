@@ -24,6 +24,16 @@ pub fn check(
     with_health: bool,
     range: Option<(u16, u16)>,
 ) -> Result<(), PortsError> {
+    if let Some(top) = topology
+        .layout_top(with_web, with_health)
+        .filter(|top| *top > u32::from(u16::MAX))
+    {
+        let base = topology.lab.base_port;
+        return Err(PortsError(format!(
+            "the lab's ports from base port {base} would run up to {top}, past 65535 (SSH, web, image servers and the health port each take a block: docs/topology.md); choose a base port of at most {}",
+            u32::from(u16::MAX) - (top - u32::from(base))
+        )));
+    }
     let Some((low, high)) = range else {
         return Ok(());
     };
@@ -81,6 +91,20 @@ mod tests {
             .to_string();
         assert!(
             e.contains("images FTP on 32767") || e.contains("images HTTP on 32768"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_layout_past_65535_is_refused_with_the_highest_base_that_fits() {
+        // the default lab: health port at base + 300, the top of the layout
+        assert!(check(&lab(65235), true, true, None).is_ok());
+        let e = check(&lab(65500), true, true, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("would run up to 65800, past 65535")
+                && e.contains("choose a base port of at most 65235"),
             "{e}"
         );
     }
