@@ -104,6 +104,11 @@ enum Command {
         /// Also write JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Run only shard I of N (from 0): the files whose place in the list (the paths as given,
+        /// each folder's files sorted) is I modulo N, e.g. a Kubernetes Indexed Job's pod
+        /// `$(JOB_COMPLETION_INDEX)/4`. Every file is still checked.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<acnslab::scenario::Shard>,
     },
     /// Graded exercises for training labs: start one, check your work (see docs/exercises.md).
     Exercise {
@@ -191,13 +196,18 @@ fn main() -> ExitCode {
         ),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
         Command::Record(args) => acnslab::record::run(args).map_err(|e| e.to_string()),
-        Command::Run { paths, ssh, junit } => {
+        Command::Run {
+            paths,
+            ssh,
+            junit,
+            shard,
+        } => {
             let transport = if ssh {
                 acnslab::scenario::Transport::Ssh
             } else {
                 acnslab::scenario::Transport::InProcess
             };
-            acnslab::scenario::run_cli(paths, transport, junit)
+            acnslab::scenario::run_cli(paths, transport, junit, shard)
         }
         Command::Bench(args) => bench::run(args),
         Command::Soak(args) => soak::run(args),
