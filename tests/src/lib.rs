@@ -1391,3 +1391,97 @@ fn setup_podman() -> Result<PathBuf, String> {
         Err("installed, but podman or /usr/sbin/runc is missing".into())
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes manifests
+
+/// The kustomize that renders the manifests of `deploy/kubernetes` in the tests: `kubectl
+/// kustomize` of Debian's `kubernetes-client` package (kubectl 1.20 with kustomize 2.0), unpacked
+/// into `TARGET/kubernetes-client` (`apt-get download` and `dpkg -x`: nothing is installed on the
+/// host, and a newer kubectl of the developer's is left alone), so that every machine renders with
+/// the same one. Panics with the reason if it cannot be had: a manifest test must fail, never
+/// silently skip.
+pub fn kubectl() -> PathBuf {
+    static KUBECTL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match KUBECTL.get_or_init(setup_kubectl) {
+        Ok(path) => path.clone(),
+        Err(e) => panic!(
+            "no kubectl to render the Kubernetes manifests with: {e}\n(needs apt-get and dpkg \
+             and Debian's kubernetes-client package)"
+        ),
+    }
+}
+
+fn kubectl_works(kubectl: &Path) -> bool {
+    kubectl.is_file()
+        && try_run_with_timeout(
+            Command::new(kubectl).args(["version", "--client"]),
+            None,
+            Duration::from_secs(60),
+        )
+        .is_ok_and(|run| run.status.is_some_and(|s| s.success()))
+}
+
+fn setup_kubectl() -> Result<PathBuf, String> {
+    let target = target_dir();
+    std::fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+    let dir = target.join("kubernetes-client");
+    let kubectl = dir.join("root/usr/bin/kubectl");
+    // One process unpacks it; the others wait for the lock and then use it.
+    let _lock = FileLock::acquire(&target.join("kubernetes-client.lock"))?;
+    if kubectl_works(&kubectl) {
+        return Ok(kubectl);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let run = |program: &str, args: &[&str]| {
+        try_run_with_timeout(
+            Command::new(program)
+                .args(args)
+                .current_dir(&dir)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            None,
+            Duration::from_secs(900),
+        )
+        .map_err(|e| format!("cannot run {program}: {e}"))
+    };
+    let download = ["download", "-q", "kubernetes-client"];
+    let first = run("apt-get", &download)?;
+    if first.status.map(|s| s.success()) != Some(true) {
+        // a machine whose package lists were never fetched knows no package yet
+        let update = run(
+            "apt-get",
+            &["-o", "DPkg::Lock::Timeout=600", "update", "-q"],
+        )?;
+        let again = run("apt-get", &download)?;
+        if again.status.map(|s| s.success()) != Some(true) {
+            return Err(format!(
+                "apt-get download kubernetes-client failed\n{}\n{}\n{}",
+                first.describe(),
+                update.describe(),
+                again.describe()
+            ));
+        }
+    }
+    let deb = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .ok_or_else(|| format!("apt-get download left no .deb in {}", dir.display()))?;
+    let deb = deb.display().to_string();
+    let unpack = run("dpkg", &["-x", &deb, "root"])?;
+    if unpack.status.map(|s| s.success()) != Some(true) {
+        return Err(format!("dpkg -x {deb} failed\n{}", unpack.describe()));
+    }
+    if kubectl_works(&kubectl) {
+        Ok(kubectl)
+    } else {
+        Err(format!(
+            "unpacked {deb}, but {} does not run",
+            kubectl.display()
+        ))
+    }
+}

@@ -9,6 +9,7 @@ mod container;
 mod exercises;
 mod exposure;
 mod install_over_ssh;
+mod kubernetes;
 mod lifecycle;
 mod observe;
 mod openssh;
