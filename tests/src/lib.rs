@@ -73,6 +73,37 @@ pub fn free_base_port(count: u16) -> u16 {
     panic!("no {count} free consecutive ports in {PORT_LOW}-{PORT_HIGH}");
 }
 
+/// Where classrooms of the tests go: above the single labs' 20000-30000 and below the kernel's
+/// ephemeral range, in slots of 8 ports, each a class of at most 3 default labs 400 ports apart
+/// and the teacher's page after them (`acnslab classroom up`'s layout).
+const CLASSROOM_LOW: u32 = 30000;
+const CLASSROOM_SLOTS: u32 = 11;
+static NEXT_CLASSROOM: AtomicU32 = AtomicU32::new(0);
+
+/// A base port for `classroom up --trainees N` (at most 3) of the default lab whose labs' SSH
+/// ports and teacher's page are free now; as [`free_base_port`], slots are handed out by a counter
+/// from an offset derived from the process id.
+pub fn free_classroom_base(trainees: u16) -> u16 {
+    assert!(trainees <= 3, "at most 3 trainees in a test classroom");
+    let start = std::process::id().wrapping_mul(7919) % CLASSROOM_SLOTS;
+    for _ in 0..CLASSROOM_SLOTS {
+        let n = (start + NEXT_CLASSROOM.fetch_add(1, Ordering::Relaxed)) % CLASSROOM_SLOTS;
+        let base = CLASSROOM_LOW + n * PORT_BLOCK;
+        let ports: Vec<u32> = (0..u32::from(trainees))
+            .flat_map(|k| (0..5).map(move |i| base + k * PORT_STRIDE + i))
+            .chain([base + u32::from(trainees) * PORT_STRIDE])
+            .collect();
+        let held: Vec<_> = ports
+            .iter()
+            .map_while(|p| TcpListener::bind(("127.0.0.1", *p as u16)).ok())
+            .collect();
+        if held.len() == ports.len() {
+            return base as u16;
+        }
+    }
+    panic!("no free classroom slot from {CLASSROOM_LOW}");
+}
+
 fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
@@ -855,10 +886,24 @@ impl Terminal {
         terminal
     }
 
+    /// [`Terminal::open`] logged in with `password` instead of the lab's default one.
+    pub fn open_with_password(port: u16, password: &str, prompt: &str) -> Terminal {
+        let script = write_askpass(&format!("acnslab-test-askpass-{password}.sh"), password);
+        let mut command = ssh_command(port);
+        command.env("SSH_ASKPASS", script);
+        let mut terminal = Terminal::spawn_with(command);
+        terminal.expect_end(prompt);
+        terminal
+    }
+
     /// Starts `ssh -tt` without waiting for anything.
     pub fn spawn(port: u16) -> Terminal {
+        Terminal::spawn_with(ssh_command(port))
+    }
+
+    fn spawn_with(mut command: Command) -> Terminal {
         use std::os::unix::process::CommandExt;
-        let mut child = ssh_command(port)
+        let mut child = command
             .arg("-tt")
             .arg(format!("{USERNAME}@127.0.0.1"))
             .stdin(Stdio::piped())

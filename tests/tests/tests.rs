@@ -4,6 +4,7 @@
 
 mod ansible;
 mod bounds;
+mod classroom;
 mod cli;
 mod container;
 mod exercises;

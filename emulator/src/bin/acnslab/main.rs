@@ -115,6 +115,12 @@ enum Command {
         #[command(subcommand)]
         command: acnslab::exercise::ExerciseCommand,
     },
+    /// A classroom on one host: N labs of an exercise, one per trainee, and the teacher's page
+    /// (see docs/exercises.md).
+    Classroom {
+        #[command(subcommand)]
+        command: acnslab::classroom::ClassroomCommand,
+    },
     /// Print the JSON Schema of a topology, scenario or exercise file (for editors; shipped in
     /// schemas/).
     Schema {
@@ -214,6 +220,11 @@ fn main() -> ExitCode {
         Command::Image { command } => acnslab::images::cli::run(command),
         Command::Cdm(args) => acnslab::app::cdm(args),
         Command::Exercise { command } => acnslab::exercise::run(command),
+        Command::Classroom { command } => match acnslab::classroom::run(command) {
+            Ok(Some(outcome)) => print_outcome(Ok(outcome)),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Schema { kind } => {
             print!("{}", kind.text());
             Ok(())
