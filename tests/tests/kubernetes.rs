@@ -3,14 +3,19 @@
 //! that `kubernetes-validate --strict` accepts against the Kubernetes API's schemas, and a manifest
 //! broken on purpose is refused; the lab's ports in the StatefulSet and the Service are the
 //! default lab's; the scenario Job's pods, run as the real binary with the Job's own arguments,
-//! run every scenario file of its ConfigMap exactly once. Nothing here talks to a cluster.
+//! run every scenario file of its ConfigMap exactly once; the classroom's lab pod, run the same
+//! way, serves its exercise's grade, and the teacher's page lists every pod of the StatefulSet.
+//! Nothing here talks to a cluster.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use acnslab_tests::{acnslab_binary, deploy_python, kubectl, run_with_timeout, Finished};
+use acnslab_tests::{
+    acnslab_binary, deploy_python, free_base_port, http_get, kubectl, run_acnslab,
+    run_with_timeout, Finished,
+};
 use serde::Deserialize;
 use serde_norway::Value;
 
@@ -129,7 +134,10 @@ fn every_kustomization_renders_objects_the_kubernetes_api_accepts() {
         set["spec"]["podManagementPolicy"].as_str(),
         Some("Parallel")
     );
-    let service = object(&classroom, "Service");
+    let service = classroom
+        .iter()
+        .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == "acnslab")
+        .expect("the labs' Service");
     assert_eq!(service["spec"]["clusterIP"].as_str(), Some("None"));
     for o in &classroom {
         assert_eq!(
@@ -327,4 +335,145 @@ fn the_scenario_jobs_pods_run_every_file_of_its_config_map_once() {
         );
     }
     assert_eq!(ran.len(), names.len(), "every file once: {ran:#?}");
+}
+
+/// The string items of a YAML sequence.
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_sequence()
+        .expect("a sequence")
+        .iter()
+        .map(|a| a.as_str().expect("a string").to_string())
+        .collect()
+}
+
+/// The file `name` of the ConfigMap generated as `prefix-HASH`.
+fn config_file<'a>(objects: &'a [Value], prefix: &str, name: &str) -> &'a str {
+    objects
+        .iter()
+        .find(|o| {
+            o["kind"] == "ConfigMap"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(&format!("{prefix}-")))
+        })
+        .and_then(|o| o["data"][name].as_str())
+        .unwrap_or_else(|| panic!("no {name} in ConfigMap {prefix}"))
+}
+
+/// Runs `acnslab down` on a state directory when dropped.
+struct Down(PathBuf);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = run_acnslab(
+            &["down", "--state-dir", &self.0.to_string_lossy()],
+            Duration::from_secs(60),
+        );
+    }
+}
+
+#[test]
+fn the_classroom_pods_run_the_exercise_and_the_teacher_watches_every_one() {
+    let objects = documents(&render(&manifests().join("overlays/classroom")));
+    let set = object(&objects, "StatefulSet");
+    let replicas = set["spec"]["replicas"].as_u64().expect("replicas");
+    let container = &set["spec"]["template"]["spec"]["containers"][0];
+    let args = strings(&container["args"]);
+    assert_eq!(args[..2], ["exercise", "start"], "{args:?}");
+
+    // the exercise of the ConfigMap is a shipped one, unchanged, and reads
+    let path = Path::new(&args[2]);
+    let name = path.file_name().expect("a file").to_string_lossy();
+    let text = config_file(&objects, "acnslab-exercise", &name);
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/exercises")
+        .join(name.as_ref());
+    assert_eq!(std::fs::read_to_string(&shipped).expect("read"), text);
+    let exercise = acnslab::exercise::parse(text, path).expect("the exercise reads");
+    let mut topology = exercise.topology.clone();
+    topology.lab.base_port = 2201;
+    assert_eq!(
+        topology.health_port(),
+        2501,
+        "the pod's ports are the default lab's layout"
+    );
+
+    // the pod's arguments, run as they are but for the folders (and free ports): the lab serves
+    // its grade on the health port, with the Secret's password
+    let work = rendered_dir();
+    let state = work.path().join("state");
+    let exercise_file = work.path().join(name.as_ref());
+    std::fs::write(&exercise_file, text).expect("write");
+    let password_file = work.path().join("password");
+    std::fs::write(&password_file, "Classroom-pw-1\n").expect("write");
+    let base = free_base_port(5);
+    let local: Vec<String> = args
+        .iter()
+        .map(|a| match a.as_str() {
+            "/state" => state.display().to_string(),
+            "/run/secrets/acnslab/password" => password_file.display().to_string(),
+            other if other == args[2] => exercise_file.display().to_string(),
+            other => other.to_string(),
+        })
+        .chain(["--base-port".into(), base.to_string(), "--detach".into()])
+        .collect();
+    let _down = Down(state.clone());
+    let started = run_with_timeout(
+        Command::new(acnslab_binary()).args(&local),
+        None,
+        Duration::from_secs(180),
+    );
+    started.assert_success();
+    let health = std::net::SocketAddr::from(([127, 0, 0, 1], base + 300));
+    let (status, body) = http_get(health, "lab", "/exercise", None).expect("GET /exercise");
+    assert_eq!(status, 200, "{body}");
+    let grade: acnslab::exercise::Grade = serde_json::from_str(&body).expect("a grade");
+    assert_eq!(grade.exercise, exercise.name);
+
+    // the teacher's page watches every pod, by its name under the headless Service, on the
+    // health port the probes ask
+    let teacher = objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "acnslab-teacher")
+        .expect("the teacher's Deployment");
+    let args = strings(&teacher["spec"]["template"]["spec"]["containers"][0]["args"]);
+    assert_eq!(args[..2], ["classroom", "teacher"], "{args:?}");
+    let labs_at = args
+        .iter()
+        .position(|a| a == "--labs")
+        .map(|i| args[i + 1].clone())
+        .expect("--labs");
+    let labs_file = Path::new(&labs_at)
+        .file_name()
+        .expect("a file")
+        .to_string_lossy()
+        .into_owned();
+    let listed = acnslab::classroom::teacher::labs::parse(
+        config_file(&objects, "acnslab-teacher-labs", &labs_file),
+        Path::new(&labs_file),
+    )
+    .expect("the labs file reads");
+    let names: Vec<String> = listed.iter().map(|l| l.name.clone()).collect();
+    let pods: Vec<String> = (0..replicas).map(|i| format!("acnslab-{i}")).collect();
+    assert_eq!(
+        names, pods,
+        "labs.txt lists every pod of the StatefulSet (replicas.yaml)"
+    );
+    for lab in &listed {
+        assert_eq!(lab.url.host, format!("{}.acnslab", lab.name));
+        assert_eq!(lab.url.port, 2501);
+    }
+    let service = objects
+        .iter()
+        .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == "acnslab-teacher")
+        .expect("the teacher's Service");
+    assert_eq!(
+        &service["spec"]["selector"],
+        &teacher["spec"]["template"]["metadata"]["labels"]
+    );
+    assert_ne!(
+        &service["spec"]["selector"], &set["spec"]["template"]["metadata"]["labels"],
+        "the labs' pods are not the page's"
+    );
 }
