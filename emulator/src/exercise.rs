@@ -1,8 +1,12 @@
 //! Graded exercises for training labs (`docs/exercises.md`): an exercise file is a starting lab
 //! (a topology, possibly broken on purpose, and `setup:` steps in the scenario step format) plus
 //! goals checked against the live lab, each with a hint and points. `acnslab exercise start FILE`
-//! starts the lab for SSH and serves the grader on `DIR/exercise.sock`; `acnslab exercise check`
-//! asks it and prints each goal as met or not, the hints of the goals not met, and the score.
+//! starts the lab for SSH and serves the grader on `DIR/exercise.sock` and on the lab's health
+//! port (`GET /exercise`, [`http`]); `acnslab exercise check` asks the socket and prints each goal
+//! as met or not, the hints of the goals not met, and the score. `--detach` starts it in the
+//! background as `acnslab up --detach` does.
+
+pub mod http;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -295,10 +299,14 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
     state_dir.join("exercise.sock")
 }
 
+/// Binds the grader's socket at `path` (replacing a stale one).
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    let _ = std::fs::remove_file(path);
+    UnixListener::bind(path)
+}
+
 /// Serves the grader: each connection gets the current [`Grade`] as one JSON line.
-pub async fn serve(path: PathBuf, lab: Arc<Lab>, exercise: Arc<Exercise>) -> std::io::Result<()> {
-    let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path)?;
+pub async fn serve(listener: UnixListener, lab: Arc<Lab>, exercise: Arc<Exercise>) {
     let mut backoff = Backoff::default();
     loop {
         let (mut stream, _) = backoff.accept("grader socket", || listener.accept()).await;
@@ -331,27 +339,42 @@ pub struct StartArgs {
     pub base_port: Option<u16>,
     #[command(flatten)]
     pub lab: crate::lab::LabOverrides,
+    #[command(flatten)]
+    pub listen: crate::lab::listen::ListenArgs,
+    /// Run the exercise in the background (output in STATE_DIR/lab.log); return once its setup
+    /// has run and every device accepts SSH. `acnslab down` stops it.
+    #[arg(long)]
+    pub detach: bool,
 }
 
 /// `acnslab exercise start`: checks the file, starts its lab (fresh), runs the setup, prints the
 /// briefing and the device table, then serves SSH, the console and the grader until Ctrl-C.
 pub fn start(args: StartArgs) -> Result<(), String> {
-    let exercise = load(&args.file).map_err(|errors| {
-        for e in errors.iter() {
-            eprintln!("{e}");
-        }
-        format!(
-            "{} error(s) in {}; nothing was started",
-            errors.len(),
-            args.file.display()
-        )
-    })?;
+    if args.detach {
+        return start_detached(args);
+    }
+    let exercise = load_for_start(&args)?;
+    // the password is read and checked before anything is written
+    let exposure = args.listen.resolve().map_err(|e| e.to_string())?;
+    crate::lab::listen::check_exposure(
+        exposure.listen.unwrap_or(exercise.topology.lab.listen),
+        exposure.password.as_ref(),
+        exposure.allow_default_password,
+    )
+    .map_err(|e| e.to_string())?;
+    let password_given = exposure.password.is_some();
     fresh_state_dir(&args.state_dir, args.restart)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let mut stop = crate::signals::StopSignals::register();
         let mut options = LabOptions::new(&args.state_dir);
         options.cdm_http = Some(crate::api::service());
+        // the health port, with the grade beside /healthz and /metrics once the setup has run
+        let slot = http::GraderSlot::default();
+        let grades = slot.clone();
+        options.lab_http = Some(Arc::new(move |watch| {
+            crate::observe::router(watch).merge(http::router(grades.clone()))
+        }));
         options.topology = Some(exercise.topology.clone());
         options.base_port = Some(
             args.base_port
@@ -360,6 +383,9 @@ pub fn start(args: StartArgs) -> Result<(), String> {
                     pinned => pinned,
                 }),
         );
+        options.listen = exposure.listen;
+        options.admin_password = exposure.password;
+        options.allow_default_password = exposure.allow_default_password;
         args.lab.apply(&mut options);
         let lab = Arc::new(Lab::start(options).await.map_err(|e| e.to_string())?);
         if let Err(f) = crate::scenario::runner::run_steps(&lab, &exercise.setup).await {
@@ -373,57 +399,138 @@ pub fn start(args: StartArgs) -> Result<(), String> {
             ));
         }
         let exercise = Arc::new(exercise);
-        let control_socket = crate::control::socket_path(lab.state_dir());
-        let sockets = Tasks::new();
-        let serving = (control_socket.clone(), lab.clone(), sockets.clone());
-        sockets.spawn(async move {
-            if let Err(e) = crate::control::serve(serving.0, serving.1, serving.2).await {
-                tracing::error!(error = %e, "control socket stopped");
-            }
+        let _ = slot.set(http::Grader {
+            lab: Arc::downgrade(&lab),
+            exercise: exercise.clone(),
         });
-        let grader_socket = socket_path(lab.state_dir());
-        let grading = (grader_socket.clone(), lab.clone(), exercise.clone());
-        sockets.spawn(async move {
-            if let Err(e) = serve(grading.0, grading.1, grading.2).await {
-                tracing::error!(error = %e, "grader socket stopped");
-            }
-        });
-        println!("Exercise: {}", exercise.name);
-        if let Some(d) = &exercise.description {
-            println!();
-            for l in d.trim_end().lines() {
-                println!("  {l}");
-            }
-            println!();
-        }
-        print!("{}", lab.table());
-        let dir = lab.state_dir().display().to_string();
-        let check = if dir == DEFAULT_STATE_DIR {
-            "acnslab exercise check".to_string()
-        } else {
-            format!("acnslab exercise check --state-dir {dir}")
-        };
-        println!(
-            "{} goal(s). Log in with admin / default. Check your work with: {check}",
-            exercise.goals.len()
-        );
-        println!("Ctrl-C ends the exercise (the lab's state stays in {dir}).");
-        stop.wait().await;
-        sockets.shutdown(crate::control::CLIENTS_GRACE).await;
-        let _ = std::fs::remove_file(&control_socket);
-        let _ = std::fs::remove_file(&grader_socket);
-        lab.shutdown().await;
-        println!("exercise stopped");
-        Ok(())
+        serve_started(lab, exercise, password_given, &mut stop).await
     })
 }
 
-/// An exercise always starts from its own starting lab: an empty (or new) state directory, or,
-/// with `restart`, one that holds an earlier acnslab lab, which is removed.
+/// Reads and checks the exercise file; every error is printed, and nothing starts.
+fn load_for_start(args: &StartArgs) -> Result<Exercise, String> {
+    load(&args.file).map_err(|errors| {
+        for e in errors.iter() {
+            eprintln!("{e}");
+        }
+        format!(
+            "{} error(s) in {}; nothing was started",
+            errors.len(),
+            args.file.display()
+        )
+    })
+}
+
+/// Serves a started exercise (its setup run) until Ctrl-C or SIGTERM: the control socket, the
+/// grader socket; prints the briefing and the device table meanwhile.
+async fn serve_started(
+    lab: Arc<Lab>,
+    exercise: Arc<Exercise>,
+    password_given: bool,
+    stop: &mut crate::signals::StopSignals,
+) -> Result<(), String> {
+    let sockets = Tasks::new();
+    // the grader's socket is there before the control socket, which `--detach` waits for
+    let grader_socket = socket_path(lab.state_dir());
+    match bind(&grader_socket) {
+        Ok(listener) => {
+            sockets.spawn(serve(listener, lab.clone(), exercise.clone()));
+        }
+        Err(e) => tracing::error!(error = %e, "grader socket not served"),
+    }
+    let control_socket = crate::control::socket_path(lab.state_dir());
+    let serving = (control_socket.clone(), lab.clone(), sockets.clone());
+    sockets.spawn(async move {
+        if let Err(e) = crate::control::serve(serving.0, serving.1, serving.2).await {
+            tracing::error!(error = %e, "control socket stopped");
+        }
+    });
+    print!("{}", briefing(&exercise));
+    print!("{}", lab.table());
+    let dir = lab.state_dir();
+    println!("{}", how_to_check(&exercise, dir, password_given));
+    println!(
+        "Ctrl-C ends the exercise (the lab's state stays in {}).",
+        dir.display()
+    );
+    stop.wait().await;
+    sockets.shutdown(crate::control::CLIENTS_GRACE).await;
+    let _ = std::fs::remove_file(&control_socket);
+    let _ = std::fs::remove_file(&grader_socket);
+    lab.shutdown().await;
+    println!("exercise stopped");
+    Ok(())
+}
+
+/// The exercise's name and briefing, as `exercise start` prints them.
+fn briefing(exercise: &Exercise) -> String {
+    let mut out = format!("Exercise: {}\n", exercise.name);
+    if let Some(d) = &exercise.description {
+        out.push('\n');
+        for l in d.trim_end().lines() {
+            let _ = writeln!(out, "  {l}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `N goal(s). Log in with ... Check your work with: ...`
+fn how_to_check(exercise: &Exercise, dir: &Path, password_given: bool) -> String {
+    let shown = dir.display().to_string();
+    let check = if shown == DEFAULT_STATE_DIR {
+        "acnslab exercise check".to_string()
+    } else {
+        format!("acnslab exercise check --state-dir {shown}")
+    };
+    let login = if password_given {
+        "admin and the lab's password"
+    } else {
+        "admin / default"
+    };
+    format!(
+        "{} goal(s). Log in with {login}. Check your work with: {check}",
+        exercise.goals.len()
+    )
+}
+
+/// `exercise start --detach`: everything `start` checks before it writes is checked here, the
+/// state directory made fresh, then the same command (without `--detach` and `--restart`) runs in
+/// the background; returns once its setup has run and its devices accept SSH.
+fn start_detached(args: StartArgs) -> Result<(), String> {
+    let exercise = load_for_start(&args)?;
+    let exposure = args.listen.resolve().map_err(|e| e.to_string())?;
+    crate::lab::listen::check_exposure(
+        exposure.listen.unwrap_or(exercise.topology.lab.listen),
+        exposure.password.as_ref(),
+        exposure.allow_default_password,
+    )
+    .map_err(|e| e.to_string())?;
+    fresh_state_dir(&args.state_dir, args.restart)?;
+    let forwarded: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--detach" && a != "--restart")
+        .collect();
+    let outcome = crate::lifecycle::detach::detach(&args.state_dir, &forwarded)?;
+    print!("{}", briefing(&exercise));
+    print!("{}", outcome.text);
+    println!(
+        "{}",
+        how_to_check(&exercise, &args.state_dir, exposure.password.is_some())
+    );
+    Ok(())
+}
+
+/// An exercise always starts from its own starting lab: an empty (or new) state directory (but
+/// for the log `exercise start --detach` opens there first), or, with `restart`, one that holds an
+/// earlier acnslab lab, which is removed.
 fn fresh_state_dir(dir: &Path, restart: bool) -> Result<(), String> {
-    let Ok(mut entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };
+    let mut entries = entries
+        .flatten()
+        .filter(|e| e.file_name() != crate::lifecycle::detach::LOG_FILE);
     if entries.next().is_none() {
         return Ok(());
     }

@@ -24,6 +24,7 @@
 //! - [`clock`]: the lab clock (real with a speed factor, or virtual).
 //! - [`release`]: the table of software releases.
 //! - [`exercise`]: graded exercises (`acnslab exercise start|check`): a starting lab and goals.
+//! - [`classroom`]: N labs of an exercise on one host and the teacher's page (`acnslab classroom`).
 //! - [`file_schemas`]: the JSON Schemas of topology, scenario and exercise files (`acnslab schema`).
 //! - [`scenario`]: scenario files (`acnslab run`): procedures replayed on a virtual clock, with faults.
 //! - [`tasks`]: long CLI work (downloads, uploads) run outside the SSH callback.
@@ -51,6 +52,7 @@ pub mod agent;
 pub mod api;
 pub mod app;
 pub mod cdm_login;
+pub mod classroom;
 pub mod clock;
 pub mod cms;
 pub mod commands;

@@ -54,6 +54,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "console",
             "scenario",
             "exercise",
+            "classroom",
             "file_schemas",
             "record",
             "lifecycle",

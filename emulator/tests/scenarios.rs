@@ -453,6 +453,76 @@ fn the_binary_prints_pass_fail_and_summary_and_sets_the_exit_status() {
     );
 }
 
+#[test]
+fn shards_run_their_share_of_the_files_and_every_file_once() {
+    // five quick scenarios in a folder, named by their place in the sorted list
+    let dir = tempfile::tempdir().unwrap();
+    let passing = std::fs::read_to_string(fixture("passing.yaml")).unwrap();
+    for (k, file) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        let text = passing.replace("name: a passing fixture", &format!("name: file {k}"));
+        std::fs::write(dir.path().join(format!("{file}.yaml")), text).unwrap();
+    }
+    let run = |shard: &str| {
+        Command::new(env!("CARGO_BIN_EXE_acnslab"))
+            .arg("run")
+            .arg(dir.path())
+            .args(["--shard", shard])
+            .output()
+            .unwrap()
+    };
+    let ran = |out: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("PASS file "))
+            .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+            .collect()
+    };
+    let mut all = Vec::new();
+    for (shard, expected) in [("0/2", ["0", "2", "4"].as_slice()), ("1/2", &["1", "3"])] {
+        let out = run(shard);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}");
+        assert_eq!(ran(&out), expected, "{stdout}");
+        assert!(
+            stdout.contains(&format!(
+                "shard {shard}: {} of 5 scenario file(s)",
+                expected.len()
+            )),
+            "{stdout}"
+        );
+        all.extend(ran(&out));
+    }
+    all.sort();
+    assert_eq!(all, ["0", "1", "2", "3", "4"]);
+
+    // more shards than files: this one has none, and that is not a failure
+    let out = run("6/7");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l == "0 passed, 0 failed"),
+        "{stdout}"
+    );
+
+    // a bad value names the flag and says what is wrong; nothing runs
+    for (shard, says) in [
+        (
+            "2/2",
+            "the index I must be less than the number of shards N (from 0 to 1), got 2",
+        ),
+        ("0/0", "the number of shards N must be 1 or more"),
+        ("1", "expected I/N"),
+        ("x/3", "\"x\" is not a number"),
+    ] {
+        let out = run(shard);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{shard}: {stderr}");
+        assert!(stderr.contains("--shard"), "{shard}: {stderr}");
+        assert!(stderr.contains(says), "{shard}: {stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("PASS"));
+    }
+}
+
 fn parse_error(steps: &str) -> scenario::ScenarioError {
     let text = format!("name: x\nsteps:\n{steps}");
     scenario::parse(&text, Path::new("x.yaml"))

@@ -73,6 +73,37 @@ pub fn free_base_port(count: u16) -> u16 {
     panic!("no {count} free consecutive ports in {PORT_LOW}-{PORT_HIGH}");
 }
 
+/// Where classrooms of the tests go: above the single labs' 20000-30000 and below the kernel's
+/// ephemeral range, in slots of 8 ports, each a class of at most 3 default labs 400 ports apart
+/// and the teacher's page after them (`acnslab classroom up`'s layout).
+const CLASSROOM_LOW: u32 = 30000;
+const CLASSROOM_SLOTS: u32 = 11;
+static NEXT_CLASSROOM: AtomicU32 = AtomicU32::new(0);
+
+/// A base port for `classroom up --trainees N` (at most 3) of the default lab whose labs' SSH
+/// ports and teacher's page are free now; as [`free_base_port`], slots are handed out by a counter
+/// from an offset derived from the process id.
+pub fn free_classroom_base(trainees: u16) -> u16 {
+    assert!(trainees <= 3, "at most 3 trainees in a test classroom");
+    let start = std::process::id().wrapping_mul(7919) % CLASSROOM_SLOTS;
+    for _ in 0..CLASSROOM_SLOTS {
+        let n = (start + NEXT_CLASSROOM.fetch_add(1, Ordering::Relaxed)) % CLASSROOM_SLOTS;
+        let base = CLASSROOM_LOW + n * PORT_BLOCK;
+        let ports: Vec<u32> = (0..u32::from(trainees))
+            .flat_map(|k| (0..5).map(move |i| base + k * PORT_STRIDE + i))
+            .chain([base + u32::from(trainees) * PORT_STRIDE])
+            .collect();
+        let held: Vec<_> = ports
+            .iter()
+            .map_while(|p| TcpListener::bind(("127.0.0.1", *p as u16)).ok())
+            .collect();
+        if held.len() == ports.len() {
+            return base as u16;
+        }
+    }
+    panic!("no free classroom slot from {CLASSROOM_LOW}");
+}
+
 fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
@@ -855,10 +886,24 @@ impl Terminal {
         terminal
     }
 
+    /// [`Terminal::open`] logged in with `password` instead of the lab's default one.
+    pub fn open_with_password(port: u16, password: &str, prompt: &str) -> Terminal {
+        let script = write_askpass(&format!("acnslab-test-askpass-{password}.sh"), password);
+        let mut command = ssh_command(port);
+        command.env("SSH_ASKPASS", script);
+        let mut terminal = Terminal::spawn_with(command);
+        terminal.expect_end(prompt);
+        terminal
+    }
+
     /// Starts `ssh -tt` without waiting for anything.
     pub fn spawn(port: u16) -> Terminal {
+        Terminal::spawn_with(ssh_command(port))
+    }
+
+    fn spawn_with(mut command: Command) -> Terminal {
         use std::os::unix::process::CommandExt;
-        let mut child = ssh_command(port)
+        let mut child = command
             .arg("-tt")
             .arg(format!("{USERNAME}@127.0.0.1"))
             .stdin(Stdio::piped())
@@ -1361,4 +1406,98 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
         update.describe(),
         again.describe()
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes manifests
+
+/// The kustomize that renders the manifests of `deploy/kubernetes` in the tests: `kubectl
+/// kustomize` of Debian's `kubernetes-client` package (kubectl 1.20 with kustomize 2.0), unpacked
+/// into `TARGET/kubernetes-client` (`apt-get download` and `dpkg -x`: nothing is installed on the
+/// host, and a newer kubectl of the developer's is left alone), so that every machine renders with
+/// the same one. Panics with the reason if it cannot be had: a manifest test must fail, never
+/// silently skip.
+pub fn kubectl() -> PathBuf {
+    static KUBECTL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match KUBECTL.get_or_init(setup_kubectl) {
+        Ok(path) => path.clone(),
+        Err(e) => panic!(
+            "no kubectl to render the Kubernetes manifests with: {e}\n(needs apt-get and dpkg \
+             and Debian's kubernetes-client package)"
+        ),
+    }
+}
+
+fn kubectl_works(kubectl: &Path) -> bool {
+    kubectl.is_file()
+        && try_run_with_timeout(
+            Command::new(kubectl).args(["version", "--client"]),
+            None,
+            Duration::from_secs(60),
+        )
+        .is_ok_and(|run| run.status.is_some_and(|s| s.success()))
+}
+
+fn setup_kubectl() -> Result<PathBuf, String> {
+    let target = target_dir();
+    std::fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+    let dir = target.join("kubernetes-client");
+    let kubectl = dir.join("root/usr/bin/kubectl");
+    // One process unpacks it; the others wait for the lock and then use it.
+    let _lock = FileLock::acquire(&target.join("kubernetes-client.lock"))?;
+    if kubectl_works(&kubectl) {
+        return Ok(kubectl);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let run = |program: &str, args: &[&str]| {
+        try_run_with_timeout(
+            Command::new(program)
+                .args(args)
+                .current_dir(&dir)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            None,
+            Duration::from_secs(900),
+        )
+        .map_err(|e| format!("cannot run {program}: {e}"))
+    };
+    let download = ["download", "-q", "kubernetes-client"];
+    let first = run("apt-get", &download)?;
+    if first.status.map(|s| s.success()) != Some(true) {
+        // a machine whose package lists were never fetched knows no package yet
+        let update = run(
+            "apt-get",
+            &["-o", "DPkg::Lock::Timeout=600", "update", "-q"],
+        )?;
+        let again = run("apt-get", &download)?;
+        if again.status.map(|s| s.success()) != Some(true) {
+            return Err(format!(
+                "apt-get download kubernetes-client failed\n{}\n{}\n{}",
+                first.describe(),
+                update.describe(),
+                again.describe()
+            ));
+        }
+    }
+    let deb = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .ok_or_else(|| format!("apt-get download left no .deb in {}", dir.display()))?;
+    let deb = deb.display().to_string();
+    let unpack = run("dpkg", &["-x", &deb, "root"])?;
+    if unpack.status.map(|s| s.success()) != Some(true) {
+        return Err(format!("dpkg -x {deb} failed\n{}", unpack.describe()));
+    }
+    if kubectl_works(&kubectl) {
+        Ok(kubectl)
+    } else {
+        Err(format!(
+            "unpacked {deb}, but {} does not run",
+            kubectl.display()
+        ))
+    }
 }

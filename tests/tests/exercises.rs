@@ -347,3 +347,140 @@ fn exercise_files_and_state_directories_are_checked_before_anything_starts() {
         out.describe()
     );
 }
+
+/// Runs `acnslab down` on a state directory when dropped (a detached lab outlives the test).
+struct Down(PathBuf);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = run_acnslab(
+            &["down", "--state-dir", &self.0.to_string_lossy()],
+            Duration::from_secs(60),
+        );
+    }
+}
+
+#[test]
+fn a_detached_exercise_with_a_password_serves_its_grade_over_http() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let password = "Trainee-7-pw";
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, format!("{password}\n")).expect("write");
+    let file = exercise("03-recover-cdm-from-backup.yaml");
+
+    // listening where others reach it with the default login is refused before anything is made
+    let refused = run_acnslab(
+        &[
+            "exercise",
+            "start",
+            &file.to_string_lossy(),
+            "--state-dir",
+            &state.to_string_lossy(),
+            "--listen",
+            "0.0.0.0",
+            "--detach",
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(refused.code(), 1, "{}", refused.describe());
+    assert!(
+        refused
+            .stderr
+            .contains("give the lab's password with --password-file"),
+        "{}",
+        refused.describe()
+    );
+    assert!(!state.exists(), "nothing was written");
+
+    let base_port = free_base_port(5);
+    let _down = Down(state.clone());
+    let started = run_acnslab(
+        &[
+            "exercise",
+            "start",
+            &file.to_string_lossy(),
+            "--state-dir",
+            &state.to_string_lossy(),
+            "--base-port",
+            &base_port.to_string(),
+            "--boot-seconds",
+            "1",
+            "--password-file",
+            &password_file.to_string_lossy(),
+            "--detach",
+        ],
+        Duration::from_secs(180),
+    );
+    assert_eq!(started.code(), 0, "{}", started.describe());
+    for says in [
+        "Exercise: Recover the primary CDM's database from a backup",
+        "lab running in the background",
+        "Log in with admin and the lab's password.",
+    ] {
+        assert!(
+            started.stdout.contains(says),
+            "{says}\n{}",
+            started.describe()
+        );
+    }
+    let log = std::fs::read_to_string(state.join("lab.log")).unwrap_or_default();
+    for text in [&started.stdout, &started.stderr, &log] {
+        assert!(!text.contains(password), "the password was shown:\n{text}");
+    }
+
+    // the grade over HTTP, on the health port lab.json names: what `exercise check` reports
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("lab.json")).expect("lab.json"))
+            .expect("JSON");
+    let health: std::net::SocketAddr = info["health"]
+        .as_str()
+        .expect("a health port")
+        .parse()
+        .expect("host:port");
+    let (status, body) =
+        acnslab_tests::http_get(health, &health.to_string(), "/exercise", None).expect("GET");
+    assert_eq!(status, 200, "{body}");
+    let grade: acnslab::exercise::Grade = serde_json::from_str(&body).expect("a grade");
+    assert_eq!(
+        grade.exercise,
+        "Recover the primary CDM's database from a backup"
+    );
+    let first = &grade.goals[0];
+    assert_eq!(first.goal, "device group edge is back on the primary CDM");
+    assert!(!first.met, "{body}");
+    assert!(
+        first
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("cms database restore")),
+        "{body}"
+    );
+    let check = run_acnslab(
+        &["exercise", "check", "--state-dir", &state.to_string_lossy()],
+        Duration::from_secs(30),
+    );
+    assert_eq!(check.code(), 1, "{}", check.describe());
+    assert!(
+        check.stdout.contains(&grade.render()),
+        "{}\n{body}",
+        check.describe()
+    );
+    let (status, _) =
+        acnslab_tests::http_get(health, &health.to_string(), "/healthz", None).expect("GET");
+    assert_eq!(status, 200);
+
+    // the password is every device's; the default login is not
+    let ce1 = base_port + 2;
+    let version = acnslab_tests::ssh_exec_at("127.0.0.1", ce1, password, "show version");
+    assert_eq!(version.code(), 0, "{}", version.describe());
+    let default = acnslab_tests::ssh_exec_at("127.0.0.1", ce1, "default", "show version");
+    assert_ne!(default.code(), 0, "{}", default.describe());
+
+    let down = run_acnslab(
+        &["down", "--state-dir", &state.to_string_lossy()],
+        Duration::from_secs(60),
+    );
+    assert_eq!(down.code(), 0, "{}", down.describe());
+    assert!(acnslab_tests::http_get(health, "x", "/exercise", None).is_err());
+}

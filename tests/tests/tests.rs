@@ -4,11 +4,13 @@
 
 mod ansible;
 mod bounds;
+mod classroom;
 mod cli;
 mod container;
 mod exercises;
 mod exposure;
 mod install_over_ssh;
+mod kubernetes;
 mod lifecycle;
 mod observe;
 mod openssh;

@@ -1,7 +1,8 @@
 //! `acnslab up --detach`: the same `acnslab up` started in the background, in a session of its
 //! own (Ctrl-C or a closed terminal does not reach it), its output in `DIR/lab.log`; returns once
 //! every device accepts SSH, with the start-up table, or with the lab's own error when it fails
-//! to start. `acnslab down` stops it.
+//! to start. `acnslab down` stops it. [`spawn_background`] is that start without the waiting, for
+//! other background processes (`acnslab classroom`'s teacher page).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -27,41 +28,8 @@ pub fn detach(dir: &Path, args: &[std::ffi::OsString]) -> Result<Outcome, String
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let log_path = dir.join(LOG_FILE);
-    let log = {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&log_path)
-            .map_err(|e| format!("{}: {e}", log_path.display()))?
-    };
-    let log_len = log.metadata().map(|m| m.len()).unwrap_or(0);
-    let err = log.try_clone().map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find acnslab itself: {e}"))?;
-    let mut command = Command::new(exe);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(err)
-        .env("NO_COLOR", "1");
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setsid is async-signal-safe and touches only the child.
-        #[allow(unsafe_code)]
-        unsafe {
-            command.pre_exec(|| {
-                if libc::setsid() == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot start the lab: {e}"))?;
+    let (mut child, log_len) =
+        spawn_background(args, &log_path).map_err(|e| format!("cannot start the lab: {e}"))?;
     let pid = child.id();
     let started = Instant::now();
     loop {
@@ -100,6 +68,49 @@ pub fn detach(dir: &Path, args: &[std::ffi::OsString]) -> Result<Outcome, String
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Starts `acnslab ARGS` in the background in a session of its own (Ctrl-C or a closed terminal
+/// does not reach it), stdin empty, stdout and stderr appended to `log` (0600); returns the child
+/// and the log's length before it (where its output starts).
+pub fn spawn_background(
+    args: &[std::ffi::OsString],
+    log: &Path,
+) -> Result<(std::process::Child, u64), String> {
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(log)
+            .map_err(|e| format!("{}: {e}", log.display()))?
+    };
+    let log_len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let err = file.try_clone().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find acnslab itself: {e}"))?;
+    let mut command = Command::new(exe);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(err)
+        .env("NO_COLOR", "1");
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid is async-signal-safe and touches only the child.
+        #[allow(unsafe_code)]
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let child = command.spawn().map_err(|e| e.to_string())?;
+    Ok((child, log_len))
 }
 
 /// Whether every device's SSH port accepts a connection.

@@ -29,7 +29,7 @@ impl Outcome {
 
 /// A table laid out like `docker ps`: a header row, columns apart by spaces, no borders, so that
 /// `awk` and TextFSM read it as well as people do.
-fn table(header: &[&str]) -> comfy_table::Table {
+pub(crate) fn table(header: &[&str]) -> comfy_table::Table {
     let mut table = comfy_table::Table::new();
     table
         .load_preset(comfy_table::presets::NOTHING)
@@ -39,7 +39,7 @@ fn table(header: &[&str]) -> comfy_table::Table {
 }
 
 /// `table` as text, each line without trailing spaces, ending with a newline.
-fn render(table: &comfy_table::Table) -> String {
+pub(crate) fn render(table: &comfy_table::Table) -> String {
     let mut out = String::new();
     for line in table.to_string().lines() {
         // the preset pads every cell by a space on the left: the first column starts the line

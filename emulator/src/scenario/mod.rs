@@ -2,12 +2,14 @@
 //! against live device state and injected faults (`docs/scenarios.md`). [`format`] parses and checks
 //! a file (every error has file and line, before anything runs; the step kinds are declared once in
 //! `format::steps`); [`runner`] runs one scenario in a fresh lab (the run loop, with `cli`, `checks`,
-//! `faults`, `api` and `expect` beside it); [`report`] renders diffs and JUnit XML; this file finds
-//! the files of a folder and is `acnslab run FILE|DIR...` ([`run_cli`]).
+//! `faults`, `api` and `expect` beside it); [`report`] renders diffs and JUnit XML; [`shard`] picks
+//! one runner's share of the files (`--shard I/N`); this file finds the files of a folder and is
+//! `acnslab run FILE|DIR...` ([`run_cli`]).
 
 pub mod format;
 pub mod report;
 pub mod runner;
+pub mod shard;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,7 @@ use globset::GlobBuilder;
 pub use format::{load, parse, Scenario, ScenarioError, ScenarioErrors};
 pub use report::junit_xml;
 pub use runner::{run, run_over, Failure, Outcome, Transport};
+pub use shard::{Shard, ShardError};
 
 /// The scenario files named by `paths`: files as given, folders' `*.yaml`/`*.yml` files sorted.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
@@ -110,13 +113,16 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     format!("{passed} passed, {} failed", outcomes.len() - passed)
 }
 
-/// `acnslab run FILE|DIR... [--ssh] [--junit FILE]`: prints `PASS name` / `FAIL name` (with the failing
-/// step's file:line, expected against got, and the device's recent transcript), then
-/// `N passed, N failed`. `Err` (exit status 1) unless every scenario passed.
+/// `acnslab run FILE|DIR... [--ssh] [--junit FILE] [--shard I/N]`: prints `PASS name` / `FAIL
+/// name` (with the failing step's file:line, expected against got, and the device's recent
+/// transcript), then `N passed, N failed`. `Err` (exit status 1) unless every scenario passed.
+/// With a shard, every file is still read and checked (a broken file stops every shard), and only
+/// the shard's files run.
 pub fn run_cli(
     paths: Vec<PathBuf>,
     transport: Transport,
     junit: Option<PathBuf>,
+    shard: Option<Shard>,
 ) -> Result<(), String> {
     let files = collect(&paths)?;
     let scenarios = match load_all(&files) {
@@ -131,6 +137,15 @@ pub fn run_cli(
                 errors.len()
             ));
         }
+    };
+    let scenarios = match shard {
+        Some(shard) => {
+            let all = scenarios.len();
+            let mine = shard.pick(scenarios);
+            println!("shard {shard}: {} of {all} scenario file(s)", mine.len());
+            mine
+        }
+        None => scenarios,
     };
     let over = match transport {
         Transport::InProcess => "",

@@ -104,11 +104,22 @@ enum Command {
         /// Also write JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Run only shard I of N (from 0): the files whose place in the list (the paths as given,
+        /// each folder's files sorted) is I modulo N, e.g. a Kubernetes Indexed Job's pod
+        /// `$(JOB_COMPLETION_INDEX)/4`. Every file is still checked.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<acnslab::scenario::Shard>,
     },
     /// Graded exercises for training labs: start one, check your work (see docs/exercises.md).
     Exercise {
         #[command(subcommand)]
         command: acnslab::exercise::ExerciseCommand,
+    },
+    /// A classroom on one host: N labs of an exercise, one per trainee, and the teacher's page
+    /// (see docs/exercises.md).
+    Classroom {
+        #[command(subcommand)]
+        command: acnslab::classroom::ClassroomCommand,
     },
     /// Print the JSON Schema of a topology, scenario or exercise file (for editors; shipped in
     /// schemas/).
@@ -191,19 +202,29 @@ fn main() -> ExitCode {
         ),
         Command::Console { device, state_dir } => acnslab::app::console(&state_dir, &device),
         Command::Record(args) => acnslab::record::run(args).map_err(|e| e.to_string()),
-        Command::Run { paths, ssh, junit } => {
+        Command::Run {
+            paths,
+            ssh,
+            junit,
+            shard,
+        } => {
             let transport = if ssh {
                 acnslab::scenario::Transport::Ssh
             } else {
                 acnslab::scenario::Transport::InProcess
             };
-            acnslab::scenario::run_cli(paths, transport, junit)
+            acnslab::scenario::run_cli(paths, transport, junit, shard)
         }
         Command::Bench(args) => bench::run(args),
         Command::Soak(args) => soak::run(args),
         Command::Image { command } => acnslab::images::cli::run(command),
         Command::Cdm(args) => acnslab::app::cdm(args),
         Command::Exercise { command } => acnslab::exercise::run(command),
+        Command::Classroom { command } => match acnslab::classroom::run(command) {
+            Ok(Some(outcome)) => print_outcome(Ok(outcome)),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Schema { kind } => {
             print!("{}", kind.text());
             Ok(())
