@@ -20,8 +20,8 @@ use tokio::net::{UnixListener, UnixStream};
 use crate::lab::{Lab, LabOptions};
 use crate::owned::{Backoff, Tasks};
 use crate::scenario::format::{
-    check_against, numbered, read_head, required_items, steps_of, Check, Found, LabWord, RawStep,
-    Step, StepKind,
+    check_against, numbered, read_file, read_head, required_items, steps_of, Check, LabWord,
+    RawStep, Step, StepKind,
 };
 use crate::scenario::ScenarioErrors;
 use crate::topology::Topology;
@@ -117,14 +117,7 @@ pub struct Goal {
 /// Reads and checks an exercise file; every error has the file and line, all found before
 /// anything starts.
 pub fn load(path: &Path) -> Result<Exercise, ScenarioErrors> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, path),
-        Err(e) => {
-            let mut found = Found::new(path);
-            found.at(0, e.to_string());
-            found.finish(None)
-        }
-    }
+    read_file(path, parse)
 }
 
 /// The most points one goal may give.
@@ -354,14 +347,7 @@ pub fn start(args: StartArgs) -> Result<(), String> {
         return start_detached(args);
     }
     let exercise = load_for_start(&args)?;
-    // the password is read and checked before anything is written
-    let exposure = args.listen.resolve().map_err(|e| e.to_string())?;
-    crate::lab::listen::check_exposure(
-        exposure.listen.unwrap_or(exercise.topology.lab.listen),
-        exposure.password.as_ref(),
-        exposure.allow_default_password,
-    )
-    .map_err(|e| e.to_string())?;
+    let exposure = checked_exposure(&args, &exercise)?;
     let password_given = exposure.password.is_some();
     fresh_state_dir(&args.state_dir, args.restart)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
@@ -494,11 +480,12 @@ fn how_to_check(exercise: &Exercise, dir: &Path, password_given: bool) -> String
     )
 }
 
-/// `exercise start --detach`: everything `start` checks before it writes is checked here, the
-/// state directory made fresh, then the same command (without `--detach` and `--restart`) runs in
-/// the background; returns once its setup has run and its devices accept SSH.
-fn start_detached(args: StartArgs) -> Result<(), String> {
-    let exercise = load_for_start(&args)?;
+/// The listen address and the lab password of a start, read and checked before anything is
+/// written (an exposed lab without a password is refused).
+fn checked_exposure(
+    args: &StartArgs,
+    exercise: &Exercise,
+) -> Result<crate::lab::listen::Exposure, String> {
     let exposure = args.listen.resolve().map_err(|e| e.to_string())?;
     crate::lab::listen::check_exposure(
         exposure.listen.unwrap_or(exercise.topology.lab.listen),
@@ -506,6 +493,15 @@ fn start_detached(args: StartArgs) -> Result<(), String> {
         exposure.allow_default_password,
     )
     .map_err(|e| e.to_string())?;
+    Ok(exposure)
+}
+
+/// `exercise start --detach`: everything `start` checks before it writes is checked here, the
+/// state directory made fresh, then the same command (without `--detach` and `--restart`) runs in
+/// the background; returns once its setup has run and its devices accept SSH.
+fn start_detached(args: StartArgs) -> Result<(), String> {
+    let exercise = load_for_start(&args)?;
+    let exposure = checked_exposure(&args, &exercise)?;
     fresh_state_dir(&args.state_dir, args.restart)?;
     let forwarded: Vec<std::ffi::OsString> = std::env::args_os()
         .skip(1)

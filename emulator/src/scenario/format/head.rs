@@ -1,7 +1,8 @@
 //! The head every scenario and exercise file starts with: the YAML read once, unknown top-level
-//! keys, `name` (required), `description`, and the lab (`lab`/`topology`/`topology_file`); and the
-//! required lists that follow it (`steps`, `goals`). One reading for both file kinds, so they
-//! report the same mistakes in the same words. Knows nothing of steps or goals.
+//! keys, `name` (required), `description`, and the lab (`lab`/`topology`/`topology_file`); the
+//! required lists that follow it (`steps`, `goals`); and the reading of either file from disk. One
+//! reading for both file kinds, so they report the same mistakes in the same words. Knows nothing
+//! of steps or goals.
 
 use std::path::Path;
 
@@ -16,6 +17,22 @@ pub(crate) struct Head {
     pub name: Option<String>,
     pub description: Option<String>,
     pub lab: Option<Topology>,
+}
+
+/// Reads a scenario or exercise file and parses it with `parse`; a file that cannot be read is its
+/// one error (at line 0).
+pub(crate) fn read_file<T>(
+    path: &Path,
+    parse: fn(&str, &Path) -> Result<T, ScenarioErrors>,
+) -> Result<T, ScenarioErrors> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, path),
+        Err(e) => {
+            let mut found = Found::new(path);
+            found.at(0, e.to_string());
+            Err(found.into_errors())
+        }
+    }
 }
 
 /// Parses `text` and reads its head, every error of it noted; `top_keys` are the keys the file

@@ -32,7 +32,7 @@ use crate::topology::Topology;
 use crate::yaml_parts::PartError;
 
 pub use duration::{parse_duration, Dur};
-pub(crate) use head::{read_head, required_items};
+pub(crate) use head::{read_file, read_head, required_items};
 pub use lab::default_start;
 pub use raw::{
     ApiCall, Check, CmsPut, CmsRemove, Expect, FileFault, FillDisk, Many, PowerLoss,
@@ -175,14 +175,7 @@ pub struct Scenario {
 
 /// Reads and checks a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, path),
-        Err(e) => {
-            let mut found = Found::new(path);
-            found.at(0, e.to_string());
-            found.finish(None)
-        }
-    }
+    read_file(path, parse)
 }
 
 /// Parses and checks a scenario text; `path` names it in errors and anchors `topology_file`.
