@@ -4,8 +4,10 @@
 //! nothing after it can be read). Then each top-level key, and each item of a top-level list, is
 //! deserialized on its own, so each gets its own error.
 //!
-//! A part is deserialized from the file's text with every other line blanked, so serde's errors
-//! point at the line of the file and keep their path (`steps[3].until: unknown field ...`). A part
+//! A part is deserialized from its own lines of the file's text (a list item with its list's key
+//! line), and serde's errors are moved back to the lines of the file, so they keep their line and
+//! their path (`steps[3].until: unknown field ...`); reading every part costs the length of the
+//! file once, not once per part. A part
 //! that cannot be cut out that way (a flow list such as `steps: [...]`, an alias of an anchor in
 //! another part) is deserialized from the parsed value instead, and its errors point at its key or
 //! item. Knows nothing of what the keys mean.
@@ -150,13 +152,13 @@ impl<'t> Document<'t> {
     pub fn field<T: DeserializeOwned>(&self, key: &str) -> Option<Result<T, PartError>> {
         let value = self.root.get(key)?;
         let from_text = self.span(key).and_then(|(start, end)| {
-            let text = self.keeping(&[(start, end)]);
+            let cut = self.cut(&[(start, end)]);
             // a part that does not parse alone (an alias of another part's anchor) is read from
             // the parsed value
-            serde_norway::from_str::<Value>(&text).ok()?;
+            serde_norway::from_str::<Value>(&cut.text).ok()?;
             Some(
-                serde_norway::from_str::<BTreeMap<String, T>>(&text)
-                    .map_err(|e| serde_error(&e))
+                serde_norway::from_str::<BTreeMap<String, T>>(&cut.text)
+                    .map_err(|e| cut.error(&e))
                     .and_then(|mut m| {
                         m.remove(key).ok_or_else(|| PartError {
                             line: start + 1,
@@ -248,17 +250,18 @@ impl<'t> Document<'t> {
             .map(|(_, start, end)| (*start, *end))
     }
 
-    /// The file's text with only the lines of `ranges` kept, every other line empty (each line
-    /// ended, so a `|` block at the end keeps its last line end).
-    fn keeping(&self, ranges: &[(usize, usize)]) -> String {
-        let mut text = String::new();
-        for (i, l) in self.lines.iter().enumerate() {
-            if ranges.iter().any(|(s, e)| (*s..*e).contains(&i)) {
-                text.push_str(l);
+    /// The lines of `ranges` (in order, not overlapping), each ended, so a `|` block at the end
+    /// keeps its last line end; with where each came from.
+    fn cut(&self, ranges: &[(usize, usize)]) -> Cut {
+        let mut cut = Cut::default();
+        for &(start, end) in ranges {
+            for (i, l) in self.lines[start..end].iter().enumerate() {
+                cut.text.push_str(l);
+                cut.text.push('\n');
+                cut.lines.push(start + i);
             }
-            text.push('\n');
         }
-        text
+        cut
     }
 
     /// The line of `key:` and each item's lines, for a block list of `expected` items whose key
@@ -308,9 +311,9 @@ impl<'t> Document<'t> {
         head: usize,
         range: (usize, usize),
     ) -> Option<Result<T, PartError>> {
-        let text = self.keeping(&[(head, head + 1), range]);
-        serde_norway::from_str::<Value>(&text).ok()?;
-        let read = serde_norway::from_str::<BTreeMap<String, Vec<T>>>(&text);
+        let cut = self.cut(&[(head, head + 1), range]);
+        serde_norway::from_str::<Value>(&cut.text).ok()?;
+        let read = serde_norway::from_str::<BTreeMap<String, Vec<T>>>(&cut.text);
         Some(match read {
             Ok(mut m) => m
                 .remove(key)
@@ -320,7 +323,7 @@ impl<'t> Document<'t> {
                     message: format!("{key}[{index}] could not be read"),
                 }),
             Err(e) => {
-                let mut error = serde_error(&e);
+                let mut error = cut.error(&e);
                 // alone, the item is the list's first: give it its own index back
                 let alone = format!("{key}[0]");
                 if let Some(rest) = error.message.strip_prefix(&alone) {
@@ -331,6 +334,29 @@ impl<'t> Document<'t> {
                 Err(error)
             }
         })
+    }
+}
+
+/// Some lines of a file, cut out to be read on their own.
+#[derive(Debug, Default)]
+struct Cut {
+    text: String,
+    /// The 0-based line of the file of each line of `text`.
+    lines: Vec<usize>,
+}
+
+impl Cut {
+    /// A serde error in the cut text as a [`PartError`] at the line of the file.
+    fn error(&self, e: &serde_norway::Error) -> PartError {
+        let mut error = serde_error(e);
+        if error.line > 0 {
+            // past the last line (an error at the end of the text): the line after the cut
+            error.line = match self.lines.get(error.line - 1) {
+                Some(line) => line + 1,
+                None => self.lines.last().map_or(0, |line| line + 2),
+            };
+        }
+        error
     }
 }
 
@@ -448,6 +474,23 @@ mod tests {
                 message: "unknown field `title`, expected one of `things`, `other`".into()
             }]
         );
+    }
+
+    #[test]
+    fn an_item_is_read_from_its_own_lines_only() {
+        // however long the file, an item's text is its list's key line and its own lines
+        let mut text = String::from("title: x\nthings:\n");
+        for n in 0..1000 {
+            text.push_str(&format!("  - name: t{n}\n    size: {n}\n"));
+        }
+        let doc = Document::parse(&text).unwrap();
+        let (head, ranges) = doc.item_ranges("things", 1000).unwrap();
+        let cut = doc.cut(&[(head, head + 1), ranges[700]]);
+        assert_eq!(cut.text, "things:\n  - name: t700\n    size: 700\n");
+        assert_eq!(cut.lines, [1, 1402, 1403]);
+        let items = doc.items::<Thing>("things").unwrap().unwrap();
+        assert_eq!(items[700].value.as_ref().unwrap().size, 700);
+        assert_eq!(items[700].line, 1403);
     }
 
     #[test]
