@@ -83,6 +83,10 @@ pub struct Cms {
     /// Held for reading by a backup (which runs outside the device's lock), for writing while the
     /// database file is created, removed or replaced: a backup never reads a file going away.
     files: FilesGuard,
+    /// The CDMs of the device table (name, address), by name, while no write can have changed
+    /// them: every registration asks for them, and the query reads the whole table (the schema
+    /// has no index on `kind`, and a database must have exactly its schema's objects).
+    cdms: std::cell::RefCell<Option<Vec<(String, String)>>>,
 }
 
 /// See [`Cms::files`].
@@ -111,6 +115,7 @@ impl Cms {
             path: path.to_path_buf(),
             conn,
             files: FilesGuard::default(),
+            cdms: Default::default(),
         })
     }
 
@@ -137,6 +142,7 @@ impl Cms {
         }
         let files = self.files.clone();
         let _replacing = files.write().unwrap_or_else(|p| p.into_inner());
+        self.cdms.take();
         let steps = schema::path_up(schema::BASE, schema).ok_or(CmsError::UnknownSchema(schema))?;
         let staging = self.path.with_extension("db.new");
         let _ = std::fs::remove_file(&staging);
@@ -159,6 +165,7 @@ impl Cms {
     pub fn delete(&mut self) -> Result<(), CmsError> {
         let files = self.files.clone();
         let _removing = files.write().unwrap_or_else(|p| p.into_inner());
+        self.cdms.take();
         let conn = self.conn.take().ok_or(CmsError::NoDatabase)?;
         drop(conn);
         std::fs::remove_file(&self.path).map_err(io(&self.path))?;
@@ -218,6 +225,7 @@ impl Cms {
         let (header, body) = self.check_dump(src)?;
         let files = self.files.clone();
         let _replacing = files.write().unwrap_or_else(|p| p.into_inner());
+        self.cdms.take();
         let staging = self.path.with_extension("db.new");
         write_atomic(&staging, &body).map_err(io(&staging))?;
         {
@@ -265,6 +273,7 @@ impl Cms {
     }
 
     fn convert(&mut self, steps: Vec<&str>, to: Schema) -> Result<(), CmsError> {
+        self.cdms.take();
         let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
         let tx = conn.transaction()?;
         for sql in steps {
@@ -362,6 +371,9 @@ impl Cms {
         let tx = conn.transaction()?;
         let mut last = next_seq(&tx)?.saturating_sub(1);
         for (seq, (key, row)) in (last + 1..).zip(changes) {
+            if table == "devices" && touches_cdms(self.cdms.get_mut(), &key, row.as_ref()) {
+                self.cdms.take();
+            }
             let change = Change {
                 seq,
                 table: table.into(),
@@ -388,13 +400,19 @@ impl Cms {
         replication::table_row(self.conn()?, table, key_column, key)
     }
 
-    /// The addresses of the CDMs in the device table.
+    /// The addresses of the CDMs in the device table, in the order of their names.
     pub fn cdm_addresses(&self) -> Result<Vec<String>, CmsError> {
+        if let Some(cdms) = self.cdms.borrow().as_ref() {
+            return Ok(cdms.iter().map(|(_, ip)| ip.clone()).collect());
+        }
         let mut stmt = self
             .conn()?
-            .prepare_cached("SELECT ip FROM devices WHERE kind = 'CDM' ORDER BY name")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .prepare_cached("SELECT name, ip FROM devices WHERE kind = 'CDM' ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let cdms: Vec<(String, String)> = rows.collect::<Result<_, _>>()?;
+        let addresses = cdms.iter().map(|(_, ip)| ip.clone()).collect();
+        *self.cdms.borrow_mut() = Some(cdms);
+        Ok(addresses)
     }
 
     /// Number of rows of a table.
@@ -429,11 +447,8 @@ impl Cms {
     pub fn device_id(&self, name: &str) -> Result<Option<i64>, CmsError> {
         Ok(self
             .conn()?
-            .query_row(
-                "SELECT id FROM devices WHERE name = ?1",
-                params![name],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT id FROM devices WHERE name = ?1")?
+            .query_row(params![name], |r| r.get(0))
             .optional()?)
     }
 
@@ -441,20 +456,19 @@ impl Cms {
     pub fn device(&self, name: &str) -> Result<Option<DeviceRow>, CmsError> {
         let row = self
             .conn()?
-            .query_row(
+            .prepare_cached(
                 "SELECT name, kind, ip, version, status, last_seen FROM devices WHERE name = ?1",
-                params![name],
-                |r| {
-                    Ok(DeviceRow {
-                        name: r.get(0)?,
-                        kind: r.get(1)?,
-                        ip: r.get(2)?,
-                        version: r.get(3)?,
-                        status: r.get(4)?,
-                        last_seen: r.get(5)?,
-                    })
-                },
-            )
+            )?
+            .query_row(params![name], |r| {
+                Ok(DeviceRow {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    ip: r.get(2)?,
+                    version: r.get(3)?,
+                    status: r.get(4)?,
+                    last_seen: r.get(5)?,
+                })
+            })
             .optional()?;
         Ok(row)
     }
@@ -464,7 +478,9 @@ impl Cms {
         std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
     }
 
+    /// The connection, to write through (replication): what is kept of the tables is dropped.
     pub(crate) fn connection_mut(&mut self) -> Result<&mut Connection, CmsError> {
+        self.cdms.take();
         self.conn.as_mut().ok_or(CmsError::NoDatabase)
     }
 
@@ -632,6 +648,18 @@ fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), CmsError> {
     Ok(())
 }
 
+/// Whether writing `row` (`None`: deleting) under `key` in the device table may change the CDMs
+/// kept in `cdms`: a CDM's row, a row that was a CDM's, or a deletion.
+fn touches_cdms(
+    cdms: &Option<Vec<(String, String)>>,
+    key: &str,
+    row: Option<&Map<String, Value>>,
+) -> bool {
+    let Some(cdms) = cdms else { return false };
+    let is_cdm = |row: &Map<String, Value>| row.get("kind").and_then(Value::as_str) == Some("CDM");
+    row.is_none_or(is_cdm) || cdms.iter().any(|(name, _)| name == key)
+}
+
 fn next_seq(conn: &Connection) -> Result<u64, CmsError> {
     let seq: Option<i64> = conn.query_row("SELECT max(seq) FROM changes", [], |r| r.get(0))?;
     Ok(seq.unwrap_or(0) as u64 + 1)
@@ -670,6 +698,41 @@ mod tests {
             status: "Online".into(),
             last_seen: String::new(),
         }
+    }
+
+    #[test]
+    fn the_cdm_addresses_follow_every_change_of_the_device_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cms = Cms::open(&dir.path().join("cms.db")).unwrap();
+        cms.create(Schema(5, 1), "now").unwrap();
+        let cdm = |name: &str, ip: &str| DeviceRow {
+            kind: "CDM".into(),
+            ip: ip.into(),
+            ..device(name)
+        };
+        assert!(cms.cdm_addresses().unwrap().is_empty());
+        cms.upsert_device(&cdm("cdm2", "10.1.1.6")).unwrap();
+        cms.upsert_device(&device("ce1")).unwrap();
+        assert_eq!(cms.cdm_addresses().unwrap(), ["10.1.1.6"]);
+        cms.upsert_device(&cdm("cdm1", "10.1.1.5")).unwrap();
+        assert_eq!(cms.cdm_addresses().unwrap(), ["10.1.1.5", "10.1.1.6"]);
+        // a CDM's row changed to another kind, a CDM's address changed, a CDM forgotten
+        cms.upsert_device(&device("cdm2")).unwrap();
+        assert_eq!(cms.cdm_addresses().unwrap(), ["10.1.1.5"]);
+        cms.upsert_device(&cdm("cdm1", "10.1.1.7")).unwrap();
+        assert_eq!(cms.cdm_addresses().unwrap(), ["10.1.1.7"]);
+        cms.forget_device("cdm1").unwrap();
+        assert!(cms.cdm_addresses().unwrap().is_empty());
+        // a database replaced by a restore
+        cms.upsert_device(&cdm("cdm1", "10.1.1.5")).unwrap();
+        let dump = dir.path().join("b.dump");
+        cms.backup(&dump, Version::new(5, 1, 3), "now").unwrap();
+        cms.upsert_device(&cdm("cdm3", "10.1.1.8")).unwrap();
+        assert_eq!(cms.cdm_addresses().unwrap(), ["10.1.1.5", "10.1.1.8"]);
+        cms.delete().unwrap();
+        assert!(cms.cdm_addresses().is_err());
+        cms.restore(&dump).unwrap();
+        assert_eq!(cms.cdm_addresses().unwrap(), ["10.1.1.5"]);
     }
 
     #[test]

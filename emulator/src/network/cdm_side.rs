@@ -210,3 +210,116 @@ pub fn sweep(cdm: &Device, stale_before: chrono::DateTime<chrono::Utc>) -> usize
     }
     marked
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::LabClock;
+    use crate::config::Config;
+    use crate::device::{Identity, PowerEvent};
+    use crate::network::Message;
+
+    /// A running primary CDM with its CMS database, on a virtual clock.
+    fn primary_cdm(dir: &std::path::Path) -> Device {
+        let identity = Identity {
+            name: "cdm1".into(),
+            kind: DeviceKind::Cdm,
+            model: DeviceKind::Cdm.default_model().into(),
+            ip: Ipv4Addr::new(10, 1, 0, 2),
+            disk_mb: 65_536,
+        };
+        let mut config = Config::factory("cdm1", DeviceKind::Cdm);
+        config.cms_enabled = true;
+        config.cdm_role = Some(CdmRole::Primary);
+        let clock =
+            LabClock::virtual_at(chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap());
+        let device = Device::open(
+            identity,
+            dir,
+            clock,
+            move || config,
+            crate::release::DEFAULT_VERSION,
+            crate::commands::load_config_text,
+        )
+        .unwrap();
+        device.power_event(PowerEvent::BootComplete);
+        device
+    }
+
+    fn register(cdm: &Device, n: u32) -> Answer {
+        let message = Message::Register {
+            name: format!("ce{n}"),
+            kind: DeviceKind::Ce,
+            ip: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 1, 1, 0)) + n),
+            version: crate::release::DEFAULT_VERSION,
+        };
+        handle(cdm, message).unwrap()
+    }
+
+    /// SQLite virtual-machine steps the CDM's database runs for `work` (a whole-table scan is a
+    /// step per row; a lookup through an index a few).
+    fn sqlite_steps(cdm: &Device, work: impl FnOnce()) -> u64 {
+        let steps = Arc::new(AtomicU64::new(0));
+        let counter = steps.clone();
+        let count = move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            false
+        };
+        let set = |handler: Option<Box<dyn FnMut() -> bool + Send>>| {
+            let state = cdm.state();
+            let conn = state.cms.as_ref().unwrap().connection().unwrap();
+            conn.progress_handler(1, handler);
+        };
+        set(Some(Box::new(count)));
+        work();
+        set(None);
+        steps.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn a_registration_costs_the_same_with_a_hundred_devices_as_with_thousands() {
+        let dir = tempfile::tempdir().unwrap();
+        let cdm = primary_cdm(dir.path());
+        // the CDM lists itself, as its agent does
+        let me = Message::Register {
+            name: "cdm1".into(),
+            kind: DeviceKind::Cdm,
+            ip: cdm.identity.ip,
+            version: crate::release::DEFAULT_VERSION,
+        };
+        assert!(matches!(handle(&cdm, me), Some(Answer::Registered { .. })));
+        // 50 new devices and 50 refreshes, with `known` devices registered before
+        let batch = |known: u32| {
+            sqlite_steps(&cdm, || {
+                for n in known..known + 50 {
+                    register(&cdm, n);
+                }
+                for n in 0..50 {
+                    register(&cdm, n);
+                }
+            })
+        };
+        for n in 0..100 {
+            register(&cdm, n);
+        }
+        let small = batch(100);
+        for n in 150..3_000 {
+            register(&cdm, n);
+        }
+        let large = batch(3_000);
+        assert!(small > 0);
+        // an index lookup's cost grows with the tree's depth, a scan with the table
+        assert!(
+            large * 2 < small * 3,
+            "{small} SQLite steps for 100 registrations among 100 devices, {large} among 3,000"
+        );
+        let Answer::Registered { cdms, .. } = register(&cdm, 1) else {
+            panic!("not registered");
+        };
+        assert_eq!(cdms, [cdm.identity.ip]);
+    }
+}
