@@ -495,6 +495,14 @@ impl Topology {
     /// top-level key, device and server is read on its own (`yaml_parts`), then the rules are
     /// checked on what could be read.
     pub fn parse(text: &str, file: &str) -> Result<Self, TopologyErrors> {
+        match Self::parse_valid(text) {
+            Some(topology) => Ok(topology),
+            None => Self::parse_parts(text, file),
+        }
+    }
+
+    /// [`Topology::parse`] part by part, every error with its line.
+    fn parse_parts(text: &str, file: &str) -> Result<Self, TopologyErrors> {
         let error = |e: PartError| TopologyError {
             file: file.to_string(),
             line: e.line,
@@ -563,6 +571,18 @@ impl Topology {
         } else {
             Err(TopologyErrors::new(found.into_iter().map(error).collect()))
         }
+    }
+
+    /// A valid topology text in one pass (a lab's `topology.yaml` of thousands of devices, read at
+    /// every start); `None` when anything is wrong, which [`Topology::parse`] then finds part by
+    /// part with its line.
+    fn parse_valid(text: &str) -> Option<Self> {
+        crate::yaml_limits::check(text).ok()?;
+        let topology: Topology = serde_norway::from_str(text).ok()?;
+        topology
+            .problems(&Places::default())
+            .is_empty()
+            .then_some(topology)
     }
 
     /// Checks a topology again after it was changed in code (the command-line overrides of
@@ -954,6 +974,35 @@ mod tests {
             .clone();
         assert_eq!((e.file.as_str(), e.line), ("lab.yaml", 5), "{e}");
         assert!(e.message.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn a_valid_file_reads_the_same_in_one_pass_as_part_by_part() {
+        let mut full = Topology::default_lab();
+        full.lab.durable = false;
+        full.lab.limits.connections = Some(500);
+        let ce = &mut full.devices[2];
+        ce.model = Some("CE-7305".into());
+        ce.version = Some(Version::new(5, 2, 1));
+        ce.pending_version = Some(Version::new(5, 3, 1));
+        ce.port = Some(2999);
+        ce.latency_ms = Some(3.5);
+        ce.startup_config = Some("hostname x\n".into());
+        ce.running_config = Some("hostname y\n".into());
+        full.servers[0].folder = Some("images".into());
+        let written = serde_norway::to_string(&full).unwrap();
+        for text in [DEFAULT_TOPOLOGY, written.as_str()] {
+            let whole = Topology::parse_valid(text).expect("valid");
+            assert_eq!(Topology::parse_parts(text, "t").unwrap(), whole);
+        }
+        assert_eq!(Topology::parse(&written, "t").unwrap(), full);
+        // anything wrong is left to the reading part by part
+        let duplicate = DEFAULT_TOPOLOGY.replace("10.1.1.6", "10.1.1.5");
+        assert!(Topology::parse_valid(&duplicate).is_none());
+        assert_eq!(
+            Topology::parse(&duplicate, "t").unwrap_err().first().line,
+            10
+        );
     }
 
     #[test]
