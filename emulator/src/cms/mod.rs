@@ -1,8 +1,9 @@
 //! The CMS database of a CDM: a real SQLite file in the device's folder. This module owns its whole
 //! life: create, delete, backup to a `.dump`, restore, validate, migrate up on boot, downgrade, and the
 //! data itself (devices, groups, update files, jobs, settings) with the change log that replication
-//! ships to a standby (`replication`). Every write is one SQLite transaction; files are replaced by
-//! rename, so a killed process leaves either the old or the new database, never a broken one.
+//! ships to a standby (`replication`). Every write is one SQLite transaction (a savepoint, so that
+//! a batch, [`Cms::begin_batch`], can gather many in one); files are replaced by rename, so a
+//! killed process leaves either the old or the new database, never a broken one.
 //! It knows nothing about sessions, sockets or the network.
 
 mod conform;
@@ -87,6 +88,8 @@ pub struct Cms {
     /// them: every registration asks for them, and the query reads the whole table (the schema
     /// has no index on `kind`, and a database must have exactly its schema's objects).
     cdms: std::cell::RefCell<Option<Vec<(String, String)>>>,
+    /// Whether a batch's transaction is open ([`Cms::begin_batch`]).
+    batch: bool,
 }
 
 /// See [`Cms::files`].
@@ -116,11 +119,32 @@ impl Cms {
             conn,
             files: FilesGuard::default(),
             cdms: Default::default(),
+            batch: false,
         })
     }
 
     pub fn exists(&self) -> bool {
         self.conn.is_some()
+    }
+
+    /// Gathers the writes that follow into one transaction, committed by [`Cms::end_batch`]: the
+    /// first round of a lab's start registers thousands of devices, and a commit each would write
+    /// the same pages again and again. Each write stays a savepoint of its own (a failed one
+    /// changes nothing). Nothing without a database.
+    pub fn begin_batch(&mut self) -> Result<(), CmsError> {
+        if let (Some(conn), false) = (&self.conn, self.batch) {
+            conn.execute_batch("BEGIN")?;
+            self.batch = true;
+        }
+        Ok(())
+    }
+
+    /// Commits the writes gathered since [`Cms::begin_batch`].
+    pub fn end_batch(&mut self) -> Result<(), CmsError> {
+        if std::mem::take(&mut self.batch) {
+            self.conn()?.execute_batch("COMMIT")?;
+        }
+        Ok(())
     }
 
     fn conn(&self) -> Result<&Connection, CmsError> {
@@ -143,6 +167,7 @@ impl Cms {
         let files = self.files.clone();
         let _replacing = files.write().unwrap_or_else(|p| p.into_inner());
         self.cdms.take();
+        self.batch = false;
         let steps = schema::path_up(schema::BASE, schema).ok_or(CmsError::UnknownSchema(schema))?;
         let staging = self.path.with_extension("db.new");
         let _ = std::fs::remove_file(&staging);
@@ -166,6 +191,7 @@ impl Cms {
         let files = self.files.clone();
         let _removing = files.write().unwrap_or_else(|p| p.into_inner());
         self.cdms.take();
+        self.end_batch()?;
         let conn = self.conn.take().ok_or(CmsError::NoDatabase)?;
         drop(conn);
         std::fs::remove_file(&self.path).map_err(io(&self.path))?;
@@ -275,7 +301,7 @@ impl Cms {
     fn convert(&mut self, steps: Vec<&str>, to: Schema) -> Result<(), CmsError> {
         self.cdms.take();
         let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         for sql in steps {
             tx.execute_batch(sql)?;
         }
@@ -368,7 +394,7 @@ impl Cms {
         changes: impl IntoIterator<Item = (String, Option<Map<String, Value>>)>,
     ) -> Result<u64, CmsError> {
         let conn = self.conn.as_mut().ok_or(CmsError::NoDatabase)?;
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let mut last = next_seq(&tx)?.saturating_sub(1);
         for (seq, (key, row)) in (last + 1..).zip(changes) {
             if table == "devices" && touches_cdms(self.cdms.get_mut(), &key, row.as_ref()) {
@@ -733,6 +759,37 @@ mod tests {
         assert!(cms.cdm_addresses().is_err());
         cms.restore(&dump).unwrap();
         assert_eq!(cms.cdm_addresses().unwrap(), ["10.1.1.5"]);
+    }
+
+    #[test]
+    fn a_batch_commits_its_writes_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cms.db");
+        let mut cms = Cms::open(&path).unwrap();
+        cms.create(Schema(5, 1), "now").unwrap();
+        let other = Connection::open(&path).unwrap();
+        let seen = || -> i64 {
+            other
+                .query_row("SELECT count(*) FROM devices", [], |r| r.get(0))
+                .unwrap()
+        };
+        cms.begin_batch().unwrap();
+        cms.upsert_device(&device("ce1")).unwrap();
+        cms.upsert_device(&device("ce2")).unwrap();
+        assert!(cms.put("no_such_table", Map::new()).is_err());
+        assert_eq!(cms.devices().unwrap().len(), 2);
+        assert_eq!(seen(), 0, "nothing is committed before the batch ends");
+        cms.end_batch().unwrap();
+        assert_eq!(seen(), 2);
+        assert_eq!(cms.last_seq().unwrap(), 2);
+        // after the batch each write is its own transaction again
+        cms.upsert_device(&device("ce3")).unwrap();
+        assert_eq!(seen(), 3);
+        // a database deleted during a batch commits it first
+        cms.begin_batch().unwrap();
+        cms.upsert_device(&device("ce4")).unwrap();
+        cms.delete().unwrap();
+        cms.end_batch().unwrap();
     }
 
     #[test]

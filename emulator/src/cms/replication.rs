@@ -95,7 +95,7 @@ fn set_position(conn: &Connection, epoch: &str, applied: u64) -> Result<(), CmsE
 fn apply_changes(cms: &mut Cms, epoch: &str, changes: &[Change]) -> Result<usize, CmsError> {
     let (_, mut applied) = position(cms)?;
     let conn = cms.connection_mut()?;
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let mut count = 0;
     for change in changes {
         if change.seq <= applied {
@@ -113,7 +113,7 @@ fn apply_changes(cms: &mut Cms, epoch: &str, changes: &[Change]) -> Result<usize
 
 fn load_snapshot(cms: &mut Cms, snapshot: &Snapshot) -> Result<usize, CmsError> {
     let conn = cms.connection_mut()?;
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let mut count = 0;
     for (table, _) in schema::REPLICATED {
         tx.execute(&format!("DELETE FROM {table}"), [])?;

@@ -14,7 +14,8 @@
 //!     local1/                  its disk, /local/local1
 //! ```
 //!
-//! The parts: `start` (building a lab from its topology), `node` (one device with its SSH
+//! The parts: `start` (building a lab from its topology), `open` (its devices opened on every
+//! core), `node` (one device with its SSH
 //! listener and connections), `scheduler` (jobs on the lab clock), `info` (`lab.json` and the
 //! start-up table), `cdm` (what a CDM's HTTP front ends reach of the lab), `snapshot` (the lab as
 //! it is now, as a topology).
@@ -27,6 +28,7 @@ pub mod listen;
 pub mod lock;
 mod memory;
 mod node;
+mod open;
 pub mod ports;
 mod scheduler;
 mod snapshot;

@@ -13,21 +13,22 @@ use tokio::net::TcpListener;
 
 use super::cdm::{fail_interrupted_jobs, seed_groups, serve_http, LabCdm};
 use super::limits::LabGates;
+use super::open::{open_devices, other_device_folders};
 use super::scheduler::scheduler;
 use super::{io_error, Inner, Lab, LabError, LabOptions, Node};
 use crate::clock::LabClock;
+use crate::cms::{Cms, CmsError};
 use crate::config::{CdmRole, Config, DeviceKind, Interface};
-use crate::device::{Device, Identity, Initial, Kick, Kicker, PowerEvent};
+use crate::device::{Initial, Kick, Kicker};
 use crate::images::server::{ImageServer, ServerGates};
 use crate::images::LabImages;
 use crate::network::{Job, LabLink, Lan, Network, ServerEndpoints};
 use crate::owned::Tasks;
-use crate::persist::{sync_dir, write_atomic, write_new};
+use crate::persist::{sync_dir, write_atomic};
 use crate::release::Version;
 use crate::topology::{DeviceSpec, ServerSpec, Topology};
 
 const TOPOLOGY_FILE: &str = "topology.yaml";
-const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
 
 impl Lab {
     /// Starts a lab: opens (or creates) every device in the state directory and binds its SSH port.
@@ -107,15 +108,8 @@ impl Lab {
         warn_if_exposed(&topology, password.is_some());
         // Checked: from here on the state directory is written.
         // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
-        // an older version left 0644.
-        let tightened = tighten_state_dir(&dir).map_err(io_error(&dir))?;
-        if tightened > 0 {
-            tracing::warn!(
-                state_dir = %dir.display(),
-                tightened,
-                "files and folders of the state directory were readable by others: now 0600/0700"
-            );
-        }
+        // an older version left 0644 (each device's folder as the device is opened).
+        let mut tightened = tighten_state_dir(&dir, &topology).map_err(io_error(&dir))?;
         let text = serde_norway::to_string(&topology).unwrap_or_default();
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
@@ -126,38 +120,35 @@ impl Lab {
             .unwrap_or_else(|| LabClock::real(topology.lab.speed));
         let boot_time = Duration::from_secs_f64(topology.lab.boot_seconds);
         let poll_interval = Duration::from_secs_f64(topology.lab.poll_seconds);
+        // Blocking work on every core, off the async workers.
+        let (topology, opened) = {
+            let (state_dir, clock) = (dir.clone(), clock.clone());
+            let password = password.cloned();
+            tokio::task::spawn_blocking(move || {
+                let opened =
+                    open_devices(&state_dir, &topology, &initials, &clock, password.as_ref());
+                (topology, opened)
+            })
+            .await
+            .map_err(|e| match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // the runtime is shutting down
+                Err(e) => io_error(&dir)(std::io::Error::other(e)),
+            })?
+        };
+        let opened = opened?;
         // Files created for new devices are written without a sync each, then synced at once.
-        let mut created = false;
-        let mut devices = Vec::with_capacity(topology.devices.len());
-        let mut keys = Vec::with_capacity(topology.devices.len());
-        for (index, (spec, initial)) in topology.devices.iter().zip(initials).enumerate() {
-            let device_dir = dir.join("devices").join(&spec.name);
-            created |= !device_dir.join(HOST_KEY_FILE).exists();
-            let identity = Identity {
-                name: spec.name.clone(),
-                kind: spec.kind,
-                model: spec
-                    .model
-                    .clone()
-                    .unwrap_or_else(|| spec.kind.default_model().to_string()),
-                ip: spec.ip,
-                disk_mb: spec.disk_mb,
-            };
-            let device = Device::open(
-                identity,
-                &device_dir,
-                clock.clone(),
-                move || initial,
-                topology.version_of(index),
-                crate::commands::load_config_text,
-            )?;
-            if let Some(password) = password {
-                // a device made before keeps its folder; its admin account takes the password
-                device.set_admin_password(password.reveal())?;
-            }
-            devices.push(Arc::new(device));
-            keys.push(load_or_create_host_key(&device_dir.join(HOST_KEY_FILE))?);
+        let created = opened.iter().any(|o| o.created);
+        tightened += opened.iter().map(|o| o.tightened).sum::<usize>();
+        if tightened > 0 {
+            tracing::warn!(
+                state_dir = %dir.display(),
+                tightened,
+                "files and folders of the state directory were readable by others: now 0600/0700"
+            );
         }
+        let (devices, keys): (Vec<_>, Vec<_>) =
+            opened.into_iter().map(|o| (o.device, o.key)).unzip();
         let mut network = Network::new(devices.iter().cloned());
         network.set_lan(lan_of(&topology));
         let servers = start_servers(&topology, &dir, &mut network, &gates).await?;
@@ -202,7 +193,6 @@ impl Lab {
         }
         let now = clock.now();
         for (node, (_, listener)) in nodes.iter().zip(listeners) {
-            node.device.power_event(PowerEvent::BootComplete);
             let listener = TcpListener::from_std(listener).map_err(io_error(&dir))?;
             node.serve(listener);
         }
@@ -237,10 +227,13 @@ impl Lab {
             servers,
             running: Mutex::new(()),
         });
-        // Primaries first: their CMS must be up before the others register.
+        // Primaries first: their CMS must be up before the others register. The first round
+        // registers every device: one transaction for each CDM's database, not one per device.
+        each_cms(&inner.nodes, Cms::begin_batch);
         inner.run_due();
         seed_groups(&inner, &topology);
         fail_interrupted_jobs(&inner);
+        each_cms(&inner.nodes, Cms::end_batch);
         tasks.spawn(scheduler(inner.clone()));
         tasks.spawn(super::memory::return_memory(gates.connections.clone()));
         if let Some(http) = &options.cdm_http {
@@ -278,6 +271,18 @@ impl Lab {
             sync_dir(&lab.inner.state_dir).map_err(io_error(&lab.inner.state_dir))?;
         }
         Ok(lab)
+    }
+}
+
+/// Runs `step` on the CMS database of each CDM (`Cms::begin_batch`, `Cms::end_batch`); a
+/// failure is logged (each write of a batch is checked on its own).
+fn each_cms(nodes: &[Arc<Node>], step: impl Fn(&mut Cms) -> Result<(), CmsError>) {
+    for node in nodes.iter().filter(|n| n.spec.kind == DeviceKind::Cdm) {
+        if let Some(cms) = node.device.state().cms.as_mut() {
+            if let Err(e) = step(cms) {
+                tracing::error!(device = %node.spec.name, error = %e, "CMS database batch");
+            }
+        }
     }
 }
 
@@ -535,50 +540,30 @@ pub(super) fn initial_config(topology: &Topology, spec: &DeviceSpec) -> Config {
     config
 }
 
-fn load_or_create_host_key(path: &Path) -> Result<russh::keys::PrivateKey, LabError> {
-    use russh::keys::ssh_key::private::Ed25519Keypair;
-    use russh::keys::ssh_key::LineEnding;
-    let bad = |message: String| LabError::HostKey {
-        path: path.to_path_buf(),
-        message,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let key =
-                russh::keys::PrivateKey::from_openssh(text).map_err(|e| bad(e.to_string()))?;
-            if key.is_encrypted() {
-                return Err(bad(
-                    "it is protected by a passphrase, which the lab cannot give".into(),
-                ));
-            }
-            Ok(key)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let seed: [u8; 32] = rand::random();
-            let key = russh::keys::PrivateKey::from(Ed25519Keypair::from_seed(&seed));
-            let text = key
-                .to_openssh(LineEnding::LF)
-                .map_err(|e| bad(e.to_string()))?;
-            write_new(path, text.as_bytes()).map_err(io_error(path))?;
-            Ok(key)
-        }
-        Err(e) => Err(io_error(path)(e)),
-    }
-}
-
 /// Takes away other users' access to the state directory and what the lab keeps in it (its own
 /// files, `devices/`, `servers/`): only those, as the directory may hold other files of the user.
-/// Returns how many files and folders were tightened.
-fn tighten_state_dir(dir: &Path) -> std::io::Result<usize> {
+/// The folders of the topology's devices are left to [`open_devices`], which makes each private
+/// as it opens the device. Returns how many files and folders were tightened.
+fn tighten_state_dir(dir: &Path, topology: &Topology) -> std::io::Result<usize> {
+    let private = |path: &Path| {
+        std::fs::symlink_metadata(path).map(|m| {
+            m.file_type().is_symlink()
+                || std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 == 0
+        })
+    };
     let mut tightened = 0;
-    if std::fs::metadata(dir)
-        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0)?
-    {
-        crate::persist::make_private(dir)?;
-        tightened += 1;
+    for path in [dir.to_path_buf(), dir.join("devices")] {
+        if path.exists() && !private(&path)? {
+            crate::persist::make_private(&path)?;
+            tightened += 1;
+        }
     }
-    for name in [TOPOLOGY_FILE, "lab.json", "devices", "servers"] {
-        let path = dir.join(name);
+    let others = other_device_folders(dir, topology);
+    for path in [TOPOLOGY_FILE, "lab.json", "servers"]
+        .into_iter()
+        .map(|name| dir.join(name))
+        .chain(others)
+    {
         if std::fs::symlink_metadata(&path).is_ok() {
             tightened += crate::persist::tighten_tree(&path)?;
         }
