@@ -348,8 +348,8 @@ impl Device {
             let path = path.to_path_buf();
             move |source| DeviceError::Io { path, source }
         };
+        // (what a download cut short left on the disk goes at the boot: `apply_boot`)
         crate::persist::create_private_dir_all(&dir.join(DISK_DIR)).map_err(io(dir))?;
-        remove_leftovers(&dir.join(DISK_DIR));
         let startup_path = dir.join(STARTUP_FILE);
         let brand_new = !startup_path.exists();
         let mut rejected = Vec::new();

@@ -116,19 +116,22 @@ pub fn make_private(path: &Path) -> std::io::Result<()> {
 pub fn tighten_tree(dir: &Path) -> std::io::Result<usize> {
     use std::os::unix::fs::PermissionsExt as _;
     let mut tightened = 0;
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(path) = todo.pop() {
-        let meta = std::fs::symlink_metadata(&path)?;
+    // Each entry's mode is read relative to its folder as the folder is listed (a lab's state
+    // directory has thousands of device folders, read at every start).
+    let mut todo = vec![(dir.to_path_buf(), std::fs::symlink_metadata(dir)?)];
+    while let Some((path, meta)) = todo.pop() {
         if meta.file_type().is_symlink() {
             continue;
         }
-        if meta.permissions().mode() & 0o077 != 0 {
-            make_private(&path)?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & !0o077))?;
             tightened += 1;
         }
         if meta.is_dir() {
             for entry in std::fs::read_dir(&path)? {
-                todo.push(entry?.path());
+                let entry = entry?;
+                todo.push((entry.path(), entry.metadata()?));
             }
         }
     }
