@@ -4,7 +4,7 @@
 //! and are found before anything starts, all of them at once (each key, device and server is read
 //! on its own through `yaml_parts`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
@@ -92,6 +92,18 @@ pub struct LabSettings {
     #[serde(default = "default_listen", skip_serializing_if = "is_default_listen")]
     #[schemars(with = "String")]
     pub listen: IpAddr,
+    /// Where the devices' SSH servers listen: `ports` (default), each on its own port of
+    /// 127.0.0.1 from `base_port`; `loopback`, each on its own address of 127.0.0.0/8 (the last
+    /// three octets of its `ip`: 10.1.1.10 listens on 127.1.1.10), all on `ssh_port`, so a lab is
+    /// not bounded by the port space. The web/API and image servers keep their ports on 127.0.0.1.
+    #[serde(default, skip_serializing_if = "Addressing::is_ports")]
+    pub addressing: Addressing,
+    /// With `addressing: loopback`, the one SSH port of every device (a device's `port` wins).
+    /// Default: 22 when the lab may listen on privileged ports (root, CAP_NET_BIND_SERVICE,
+    /// `net.ipv4.ip_unprivileged_port_start`), `base_port` otherwise; 0: a free port for each
+    /// device (read them from `lab.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_port: Option<u16>,
 }
 
 fn default_listen() -> IpAddr {
@@ -111,6 +123,45 @@ pub fn listen_error(ip: IpAddr) -> Option<String> {
     bad.then(|| {
         format!("lab.listen: {ip} is not an address of this host (give 127.0.0.1, 0.0.0.0, :: or one of the host's own addresses)")
     })
+}
+
+/// Where the devices' SSH servers listen (`lab.addressing`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Addressing {
+    /// Each on its own port of 127.0.0.1, from `base_port`.
+    #[default]
+    Ports,
+    /// Each on its own address of 127.0.0.0/8 (its `ip`'s last three octets), on `ssh_port`.
+    Loopback,
+}
+
+impl Addressing {
+    fn is_ports(&self) -> bool {
+        *self == Addressing::Ports
+    }
+}
+
+/// The loopback address a device of address `ip` listens on with `addressing: loopback`: 127 and
+/// the last three octets (10.1.1.10: 127.1.1.10).
+pub fn loopback_of(ip: Ipv4Addr) -> Ipv4Addr {
+    let [_, b, c, d] = ip.octets();
+    Ipv4Addr::new(127, b, c, d)
+}
+
+/// Why a loopback address cannot be a device's, if it cannot: the network's and the broadcast
+/// address of 127.0.0.0/8, and 127.0.0.1, where the lab's web/API and image servers listen.
+fn unusable_loopback(addr: Ipv4Addr) -> Option<&'static str> {
+    match addr.octets() {
+        [127, 0, 0, 0] => Some("the network address of 127.0.0.0/8"),
+        [127, 255, 255, 255] => Some("the broadcast address of 127.0.0.0/8"),
+        [127, 0, 0, 1] => {
+            Some("the host's own loopback address, where the lab's web and image servers listen")
+        }
+        _ => None,
+    }
 }
 
 /// How many connections the lab holds at once, and for how long before login (`lab.limits`).
@@ -242,6 +293,8 @@ impl Default for LabSettings {
             latency_ms: default_latency_ms(),
             limits: Limits::default(),
             listen: default_listen(),
+            addressing: Addressing::Ports,
+            ssh_port: None,
         }
     }
 }
@@ -634,7 +687,23 @@ impl Topology {
         if let Some(message) = listen_error(self.lab.listen) {
             found.push((places.key("listen"), message));
         }
+        let loopback = self.lab.addressing == Addressing::Loopback;
+        if loopback && self.lab.listen != default_listen() {
+            found.push((
+                places.key("listen"),
+                format!("lab.listen: {} with `addressing: loopback`: each device listens on its own address of 127.0.0.0/8, which other hosts do not reach (use `addressing: ports` to listen on another address)", self.lab.listen),
+            ));
+        }
+        if !loopback && self.lab.ssh_port.is_some() {
+            found.push((
+                places.key("ssh_port"),
+                "lab.ssh_port: only with `addressing: loopback` (each device has its own port otherwise)"
+                    .into(),
+            ));
+        }
         let (mut names, mut ips, mut ports) = (HashSet::new(), HashSet::new(), HashSet::new());
+        // with loopback addressing: each loopback address and the device that has it
+        let mut listening: HashMap<Ipv4Addr, &str> = HashMap::new();
         let mut primaries = 0;
         for (i, d) in self.devices.iter().enumerate() {
             let (index, line) = places.device(i);
@@ -648,10 +717,25 @@ impl Topology {
             if !ips.insert(d.ip) {
                 here(format!("ip: {} is used by another device", d.ip));
             }
-            let port = self.port_of(i);
-            let ephemeral = port == 0 && self.lab.base_port == 0 && d.port.is_none();
-            if !ephemeral && (port == 0 || !ports.insert(port)) {
-                here(format!("port: {port} is used by another device or invalid"));
+            if loopback {
+                let addr = loopback_of(d.ip);
+                if let Some(why) = unusable_loopback(addr) {
+                    here(format!(
+                        "ip: {} would listen on {addr}, {why} (`addressing: loopback` keeps the last three octets of a device's address)",
+                        d.ip
+                    ));
+                } else if let Some(other) = listening.insert(addr, &d.name) {
+                    here(format!(
+                        "ip: {} would listen on {addr} like device {other} (`addressing: loopback` keeps the last three octets of a device's address: they must differ)",
+                        d.ip
+                    ));
+                }
+            } else {
+                let port = self.port_of(i);
+                let ephemeral = port == 0 && self.lab.base_port == 0 && d.port.is_none();
+                if !ephemeral && (port == 0 || !ports.insert(port)) {
+                    here(format!("port: {port} is used by another device or invalid"));
+                }
             }
             match (d.kind, d.role) {
                 (DeviceKind::Cdm, Some(CdmRole::Primary) | None) => {
@@ -706,6 +790,10 @@ impl Topology {
 
     /// The SSH port of device `index`.
     pub fn port_of(&self, index: usize) -> u16 {
+        if self.lab.addressing == Addressing::Loopback {
+            let port = self.lab.ssh_port.unwrap_or(self.lab.base_port);
+            return self.devices[index].port.unwrap_or(port);
+        }
         if self.lab.base_port == 0 {
             return self.devices[index].port.unwrap_or(0);
         }
@@ -716,13 +804,33 @@ impl Topology {
         })
     }
 
+    /// Where device `index`'s SSH server listens: the lab's listen address (127.0.0.1 by default)
+    /// and its port, or with loopback addressing its own loopback address ([`loopback_of`]) and
+    /// the lab's SSH port.
+    pub fn ssh_addr_of(&self, index: usize) -> std::net::SocketAddr {
+        let host = match self.lab.addressing {
+            Addressing::Ports => self.lab.listen,
+            Addressing::Loopback => IpAddr::V4(loopback_of(self.devices[index].ip)),
+        };
+        std::net::SocketAddr::from((host, self.port_of(index)))
+    }
+
     /// The ports of a lab with D devices are laid out in blocks of `max(D, 100)` from
     /// `lab.base_port`: SSH of device n at `base + n`, the web GUI and API of a CDM at index n at
     /// `base + block + n`, the FTP and HTTP servers of image server s at `base + 2 block + 2s` and
     /// `+ 1`. A port a device or server sets itself wins; with `base_port: 0` every port not set is
-    /// a free one.
+    /// a free one. With loopback addressing the SSH servers take no ports of the block, which
+    /// then only reaches past the last CDM (100 when the CDMs are among the first 100 devices).
     fn port_block(&self) -> u16 {
-        u16::try_from(self.devices.len().max(100)).unwrap_or(u16::MAX)
+        let spanned = match self.lab.addressing {
+            Addressing::Ports => self.devices.len(),
+            Addressing::Loopback => self
+                .devices
+                .iter()
+                .rposition(|d| d.kind == DeviceKind::Cdm)
+                .map_or(0, |last| last + 1),
+        };
+        u16::try_from(spanned.max(100)).unwrap_or(u16::MAX)
     }
 
     /// The highest port the base-port layout reaches, counted without the 65535 cap (so a base
@@ -735,7 +843,12 @@ impl Topology {
         let base = u32::from(self.lab.base_port);
         let block = u32::from(self.port_block());
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let mut top = base + count(self.devices.len()).saturating_sub(1);
+        // with loopback addressing every device's SSH shares one port (the base when not set)
+        let ssh_ports = match self.lab.addressing {
+            Addressing::Ports => self.devices.len(),
+            Addressing::Loopback => 1,
+        };
+        let mut top = base + count(ssh_ports).saturating_sub(1);
         if with_web {
             if let Some(last) = self.devices.iter().rposition(|d| d.kind == DeviceKind::Cdm) {
                 top = top.max(base + block + count(last));
@@ -797,8 +910,15 @@ impl Topology {
     /// `with_health`: the lab's health and metrics port.
     pub fn fixed_ports(&self, with_web: bool, with_health: bool) -> Vec<(String, u16)> {
         let mut ports = Vec::new();
+        let loopback = self.lab.addressing == Addressing::Loopback;
+        if loopback {
+            let shared = self.lab.ssh_port.unwrap_or(self.lab.base_port);
+            ports.push(("the devices' SSH (lab.ssh_port)".to_string(), shared));
+        }
         for (index, d) in self.devices.iter().enumerate() {
-            ports.push((format!("{} SSH", d.name), self.port_of(index)));
+            if !loopback || d.port.is_some() {
+                ports.push((format!("{} SSH", d.name), self.port_of(index)));
+            }
             if with_web && d.kind == DeviceKind::Cdm {
                 ports.push((format!("{} web", d.name), self.web_port_of(index)));
             }
@@ -1057,6 +1177,106 @@ planets: []
         let errors = Topology::parse(text, "t.yaml").unwrap_err();
         assert_eq!(errors.len(), 4, "{errors}");
         assert!(errors.iter().all(|e| e.line == 3), "{errors}");
+    }
+
+    #[test]
+    fn loopback_addressing_listens_on_each_devices_own_address() {
+        let text = "lab:\n  base_port: 3000\n  addressing: loopback\n  ssh_port: 2222\ndevices:\n  - name: cdm1\n    kind: cdm\n    ip: 10.1.1.5\n  - name: ce1\n    kind: ce\n    ip: 10.1.1.10\n  - name: ce2\n    kind: ce\n    ip: 10.1.1.11\n    port: 2300\n";
+        let t = Topology::parse(text, "t.yaml").unwrap();
+        assert_eq!(t.lab.addressing, Addressing::Loopback);
+        assert_eq!(t.ssh_addr_of(1), "127.1.1.10:2222".parse().unwrap());
+        assert_eq!(t.ssh_addr_of(2), "127.1.1.11:2300".parse().unwrap());
+        // the web and image servers keep the base-port layout on 127.0.0.1
+        assert_eq!(t.web_port_of(0), 3100);
+        // written back, read the same
+        let written = serde_norway::to_string(&t).unwrap();
+        assert!(written.contains("addressing: loopback"), "{written}");
+        assert_eq!(Topology::parse(&written, "t").unwrap(), t);
+        // ports addressing writes neither key
+        let default = serde_norway::to_string(&Topology::default_lab()).unwrap();
+        assert!(!default.contains("addressing") && !default.contains("ssh_port"));
+        assert_eq!(
+            Topology::default_lab().ssh_addr_of(2),
+            "127.0.0.1:2203".parse().unwrap()
+        );
+        // a hundred thousand devices: the port block stays at 100 (the CDM is first)
+        let mut big = t.clone();
+        big.devices = (0..100_000u32)
+            .map(|i| DeviceSpec {
+                name: format!("ce{i}"),
+                ip: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 2, 0, 2)) + i),
+                port: None,
+                ..t.devices[1].clone()
+            })
+            .collect();
+        big.devices[0] = t.devices[0].clone();
+        assert!(big.recheck("test").is_ok());
+        assert_eq!(big.web_port_of(0), 3100);
+    }
+
+    #[test]
+    fn loopback_addresses_must_be_distinct_and_usable() {
+        let lab = "lab:\n  addressing: loopback\ndevices:\n";
+        let device =
+            |name: &str, ip: &str| format!("  - name: {name}\n    kind: ce\n    ip: {ip}\n");
+        let cases = [
+            (
+                [device("a", "10.1.1.10"), device("b", "172.1.1.10")].concat(),
+                7,
+                "devices[1] (b): ip: 172.1.1.10 would listen on 127.1.1.10 like device a",
+            ),
+            (
+                device("a", "10.0.0.0"),
+                4,
+                "ip: 10.0.0.0 would listen on 127.0.0.0, the network address of 127.0.0.0/8",
+            ),
+            (
+                device("a", "192.255.255.255"),
+                4,
+                "would listen on 127.255.255.255, the broadcast address",
+            ),
+            (
+                device("a", "10.0.0.1"),
+                4,
+                "would listen on 127.0.0.1, the host's own loopback address",
+            ),
+        ];
+        for (devices, line, message) in cases {
+            let text = format!("{lab}{devices}");
+            let e = Topology::parse(&text, "t.yaml").unwrap_err();
+            assert_eq!(e.len(), 1, "{e}");
+            assert_eq!(e.first().line, line, "{e}");
+            assert!(e.first().message.contains(message), "{e}");
+        }
+        // the same addresses are fine with ports addressing
+        let ports = format!(
+            "devices:\n{}{}",
+            device("a", "10.1.1.10"),
+            device("b", "172.1.1.10")
+        );
+        assert!(Topology::parse(&ports, "t").is_ok());
+        // ssh_port needs loopback addressing
+        let e = Topology::parse(&format!("lab:\n  ssh_port: 22\n{}", &ports[..]), "t.yaml")
+            .unwrap_err();
+        assert_eq!(e.first().line, 2, "{e}");
+        assert!(e
+            .first()
+            .message
+            .contains("lab.ssh_port: only with `addressing: loopback`"));
+        // loopback addressing listens on 127.0.0.0/8 only: another listen address is refused
+        let e = Topology::parse(
+            &format!(
+                "lab:\n  addressing: loopback\n  listen: 0.0.0.0\ndevices:\n{}",
+                device("a", "10.1.1.10")
+            ),
+            "t.yaml",
+        )
+        .unwrap_err();
+        assert_eq!((e.len(), e.first().line), (1, 3), "{e}");
+        assert!(e
+            .first()
+            .message
+            .contains("lab.listen: 0.0.0.0 with `addressing: loopback`"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod exposure;
 mod install_over_ssh;
 mod kubernetes;
 mod lifecycle;
+mod loopback;
 mod observe;
 mod openssh;
 mod parsers;

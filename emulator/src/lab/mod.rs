@@ -45,7 +45,7 @@ use crate::device::DeviceError;
 use crate::images::server::ImageServer;
 use crate::network::{LabLink, Network, ServerEndpoints};
 use crate::owned::Tasks;
-use crate::topology::{ServerSpec, Topology, TopologyErrors};
+use crate::topology::{Addressing, ServerSpec, Topology, TopologyErrors};
 
 pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared, BODY_READ_TIMEOUT};
 pub use health::{DeviceFigures, Figures, LabHttp, LabWatch, StandbyFigures, JOB_PHASES};
@@ -67,6 +67,10 @@ pub struct LabOptions {
     pub boot_seconds: Option<f64>,
     /// Overrides the link rate of every image server (kilobits per lab second, 0: no limit).
     pub rate_kbps: Option<u32>,
+    /// Overrides the topology's addressing (`lab.addressing`).
+    pub addressing: Option<Addressing>,
+    /// Overrides the topology's SSH port of loopback addressing (`lab.ssh_port`).
+    pub ssh_port: Option<u16>,
     /// A clock to use instead of a real one (tests and scenario runs pass a virtual clock).
     pub clock: Option<LabClock>,
     /// What each CDM serves on its HTTP port (the API and web pages: `crate::api::service`);
@@ -98,6 +102,15 @@ pub struct LabOverrides {
     /// `rate_kbps`, 1544 unless the topology says otherwise; 0: no limit).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::topology::MAX_RATE_KBPS)))]
     pub rate_kbps: Option<u32>,
+    /// Where the devices' SSH servers listen: `ports` (each its own port on 127.0.0.1) or
+    /// `loopback` (each its own address, 127.X.Y.Z from its X.Y.Z, on one port: --ssh-port)
+    /// (default: the topology's `lab.addressing`).
+    #[arg(long, value_enum)]
+    pub addressing: Option<Addressing>,
+    /// The one SSH port of loopback addressing (default: the topology's `lab.ssh_port`, else 22
+    /// when the lab may listen there, else the base port).
+    #[arg(long)]
+    pub ssh_port: Option<u16>,
 }
 
 fn speed_flag(text: &str) -> Result<f64, String> {
@@ -114,6 +127,8 @@ impl LabOverrides {
         options.speed = self.speed;
         options.boot_seconds = self.boot_seconds;
         options.rate_kbps = self.rate_kbps;
+        options.addressing = self.addressing;
+        options.ssh_port = self.ssh_port;
     }
 }
 
@@ -126,6 +141,8 @@ impl LabOptions {
             speed: None,
             boot_seconds: None,
             rate_kbps: None,
+            addressing: None,
+            ssh_port: None,
             clock: None,
             cdm_http: None,
             lab_http: None,
@@ -161,6 +178,12 @@ pub enum LabError {
         device: String,
         ip: std::net::IpAddr,
         port: u16,
+        source: std::io::Error,
+    },
+    #[error("device {device}: cannot listen on {addr}: {source} (with `addressing: loopback` every device listens on its own address and lab.ssh_port; choose another with --ssh-port or lab.ssh_port)")]
+    LoopbackPort {
+        device: String,
+        addr: std::net::SocketAddr,
         source: std::io::Error,
     },
     #[error("image server {server}: {message}")]

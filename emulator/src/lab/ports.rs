@@ -2,6 +2,8 @@
 //! kernel's ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`, 32768-60999 by default),
 //! where outgoing connections of any program take their local ports, so a lab there fails to start
 //! at random (an exercise start did). The error names the ports and suggests a base that fits.
+//! Also whether the lab may listen on privileged ports, which decides the default SSH port of
+//! loopback addressing (`lab.ssh_port`).
 
 use crate::topology::Topology;
 
@@ -15,6 +17,38 @@ pub fn ephemeral_range() -> Option<(u16, u16)> {
     let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
     let mut numbers = text.split_whitespace().map(|n| n.parse::<u16>().ok());
     Some((numbers.next()??, numbers.next()??))
+}
+
+/// The SSH port of a lab with loopback addressing that does not set `lab.ssh_port`: 22 when the
+/// process may listen on it, `base_port` otherwise.
+pub fn default_ssh_port(base_port: u16) -> u16 {
+    let unprivileged_from =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+            .ok()
+            .and_then(|t| t.trim().parse().ok());
+    let capabilities = std::fs::read_to_string("/proc/self/status").ok();
+    if may_listen_on(22, unprivileged_from, capabilities.as_deref()) {
+        22
+    } else {
+        base_port
+    }
+}
+
+/// `CAP_NET_BIND_SERVICE`, the bit of the capability sets in `/proc/PID/status`.
+const CAP_NET_BIND_SERVICE: u32 = 10;
+
+/// Whether a process may listen on `port`: ports from `unprivileged_from`
+/// (`net.ipv4.ip_unprivileged_port_start`, 1024 when unknown) are anyone's, the others need
+/// `CAP_NET_BIND_SERVICE` in the effective set (`CapEff:` of `status`, the text of
+/// `/proc/self/status`).
+fn may_listen_on(port: u16, unprivileged_from: Option<u16>, status: Option<&str>) -> bool {
+    if port >= unprivileged_from.unwrap_or(1024) {
+        return true;
+    }
+    status
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapEff:")))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|effective| effective & (1 << CAP_NET_BIND_SERVICE) != 0)
 }
 
 /// Refuses a layout with a fixed port inside `range`.
@@ -107,6 +141,22 @@ mod tests {
                 && e.contains("choose a base port of at most 65235"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn port_22_needs_the_capability_or_a_low_unprivileged_start() {
+        let root = "Name:\tacnslab\nCapEff:\t000001ffffffffff\n";
+        let user = "Name:\tacnslab\nCapEff:\t0000000000000000\n";
+        let bind_only = "CapEff:\t0000000000000400\n";
+        assert!(may_listen_on(22, Some(1024), Some(root)));
+        assert!(may_listen_on(22, Some(1024), Some(bind_only)));
+        assert!(!may_listen_on(22, Some(1024), Some(user)));
+        assert!(!may_listen_on(22, None, None));
+        assert!(
+            may_listen_on(22, Some(0), Some(user)),
+            "sysctl lowered to 0"
+        );
+        assert!(may_listen_on(2201, None, None));
     }
 
     #[test]

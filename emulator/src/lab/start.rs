@@ -26,7 +26,7 @@ use crate::network::{Job, LabLink, Lan, Network, ServerEndpoints};
 use crate::owned::Tasks;
 use crate::persist::{sync_dir, write_atomic};
 use crate::release::Version;
-use crate::topology::{DeviceSpec, ServerSpec, Topology};
+use crate::topology::{Addressing, DeviceSpec, ServerSpec, Topology};
 
 const TOPOLOGY_FILE: &str = "topology.yaml";
 
@@ -62,6 +62,16 @@ impl Lab {
         }
         if let Some(boot) = options.boot_seconds {
             topology.lab.boot_seconds = boot;
+        }
+        if let Some(addressing) = options.addressing {
+            topology.lab.addressing = addressing;
+        }
+        if let Some(port) = options.ssh_port {
+            topology.lab.ssh_port = Some(port);
+        }
+        if topology.lab.addressing == Addressing::Loopback && topology.lab.ssh_port.is_none() {
+            // the port the lab got is the lab's from now on (topology.yaml keeps it)
+            topology.lab.ssh_port = Some(super::ports::default_ssh_port(topology.lab.base_port));
         }
         if let Some(rate) = options.rate_kbps {
             for server in &mut topology.servers {
@@ -300,26 +310,35 @@ fn bind_ports(
     ),
     LabError,
 > {
-    let bind = |device: &str, port: u16| {
-        let ip = topology.lab.listen;
-        let port_error = |source| LabError::Port {
-            device: device.to_string(),
-            ip,
-            port,
-            source,
+    let bind = |device: &str, at: SocketAddr| {
+        let port_error = |source| {
+            if topology.lab.addressing == Addressing::Loopback && at.ip() != topology.lab.listen {
+                LabError::LoopbackPort {
+                    device: device.to_string(),
+                    addr: at,
+                    source,
+                }
+            } else {
+                LabError::Port {
+                    device: device.to_string(),
+                    ip: at.ip(),
+                    port: at.port(),
+                    source,
+                }
+            }
         };
-        let listener =
-            std::net::TcpListener::bind(SocketAddr::new(ip, port)).map_err(port_error)?;
+        let listener = std::net::TcpListener::bind(at).map_err(port_error)?;
         listener.set_nonblocking(true).map_err(port_error)?;
         let addr = listener.local_addr().map_err(port_error)?;
         Ok::<_, LabError>((addr, listener))
     };
+    let local = |port: u16| SocketAddr::new(topology.lab.listen, port);
     let mut listeners = Vec::with_capacity(topology.devices.len());
     let mut api_listeners = Vec::new();
     for (index, spec) in topology.devices.iter().enumerate() {
-        listeners.push(bind(&spec.name, topology.port_of(index))?);
+        listeners.push(bind(&spec.name, topology.ssh_addr_of(index))?);
         if spec.kind == DeviceKind::Cdm && cdm_http {
-            let (addr, listener) = bind(&spec.name, topology.web_port_of(index))?;
+            let (addr, listener) = bind(&spec.name, local(topology.web_port_of(index)))?;
             api_listeners.push((index, addr, listener));
         }
     }

@@ -14,6 +14,7 @@ use super::{BenchArgs, COMMAND, OP_TIMEOUT, PROBES};
 use crate::measure::cli::{run_line, PASSWORD, USERNAME};
 use crate::measure::percentiles::{round3, Percentiles};
 use crate::measure::process::Process;
+use crate::measure::topology::ssh_addr;
 
 /// Failures by kind, with a few examples.
 #[derive(Default)]
@@ -23,11 +24,11 @@ struct Errors {
 }
 
 impl Errors {
-    fn add(&mut self, port: u16, failure: ClientError) {
+    fn add(&mut self, at: SocketAddr, failure: ClientError) {
         *self.counts.entry(failure.kind().to_string()).or_default() += 1;
         if self.examples.len() < 5 {
             self.examples
-                .push(format!("127.0.0.1:{port} {}: {failure}", failure.kind()));
+                .push(format!("{at} {}: {failure}", failure.kind()));
         }
     }
 }
@@ -69,16 +70,19 @@ pub(super) fn client_main(args: &BenchArgs, concurrent: bool) -> Result<(), Stri
 }
 
 /// Runs the measured command; a reply that ends the session is a failure.
-async fn run(cli: &mut CliShell, port: u16) -> Result<(), ClientError> {
-    run_line(cli, COMMAND, addr(port)).await
+async fn run(cli: &mut CliShell, at: SocketAddr) -> Result<(), ClientError> {
+    run_line(cli, COMMAND, at).await
 }
 
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-fn port_of(args: &BenchArgs, i: usize) -> u16 {
-    args.base_port + (i % args.devices) as u16
+/// Where the `i`th of `count` sessions goes: spread evenly over the devices (the first, then every
+/// `devices / count`th), the devices in turn when there are more sessions than devices.
+fn addr_of(args: &BenchArgs, i: usize, count: usize) -> SocketAddr {
+    let device = if count <= args.devices {
+        i * args.devices / count.max(1)
+    } else {
+        i % args.devices
+    };
+    ssh_addr(args.addressing, args.base_port, device)
 }
 
 async fn sequential_client(args: &BenchArgs) -> ClientReport {
@@ -94,14 +98,14 @@ async fn sequential_client(args: &BenchArgs) -> ClientReport {
             break;
         }
         report.sessions_attempted += 1;
-        let port = port_of(args, i);
+        let at = addr_of(args, i, args.sessions);
         let t0 = Instant::now();
         let result = async {
-            let handle = login(addr(port), USERNAME, PASSWORD, OP_TIMEOUT).await?;
+            let handle = login(at, USERNAME, PASSWORD, OP_TIMEOUT).await?;
             let t1 = Instant::now();
-            let mut cli = CliShell::start(handle, addr(port), OP_TIMEOUT).await?;
+            let mut cli = CliShell::start(handle, at, OP_TIMEOUT).await?;
             let t2 = Instant::now();
-            run(&mut cli, port).await?;
+            run(&mut cli, at).await?;
             let t3 = Instant::now();
             cli.close().await;
             Ok::<_, ClientError>((t1, t2, t3, Instant::now()))
@@ -117,7 +121,7 @@ async fn sequential_client(args: &BenchArgs) -> ClientReport {
                 report.sessions_ok += 1;
                 report.commands_ok += 1;
             }
-            Err(failure) => errors.add(port, failure),
+            Err(failure) => errors.add(at, failure),
         }
     }
     report.wall_s = round3(w0.elapsed().as_secs_f64());
@@ -149,7 +153,7 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
     let w0 = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..args.concurrency {
-        let port = port_of(args, i);
+        let at = addr_of(args, i, args.concurrency + PROBES);
         let ready_tx = ready_tx.clone();
         let mut go_rx = go_rx.clone();
         let k = args.commands;
@@ -157,11 +161,11 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
             let mut times = SessionTimes::default();
             let t0 = Instant::now();
             let opened = async {
-                let handle = login(addr(port), USERNAME, PASSWORD, OP_TIMEOUT).await?;
+                let handle = login(at, USERNAME, PASSWORD, OP_TIMEOUT).await?;
                 let t1 = Instant::now();
-                let mut cli = CliShell::start(handle, addr(port), OP_TIMEOUT).await?;
+                let mut cli = CliShell::start(handle, at, OP_TIMEOUT).await?;
                 let t2 = Instant::now();
-                run(&mut cli, port).await?;
+                run(&mut cli, at).await?;
                 times.connect = (t1 - t0).as_secs_f64();
                 times.prompt = (t2 - t1).as_secs_f64();
                 times.to_show = t0.elapsed().as_secs_f64();
@@ -171,7 +175,7 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
             let _ = ready_tx.send(opened.is_ok());
             let mut cli = match opened {
                 Ok(cli) => cli,
-                Err(failure) => return (port, times, Some(failure), false),
+                Err(failure) => return (at, times, Some(failure), false),
             };
             let _ = go_rx.wait_for(|stage| *stage >= 1).await;
             let mut failure = None;
@@ -180,7 +184,7 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
                     break;
                 }
                 let t = Instant::now();
-                match run(&mut cli, port).await {
+                match run(&mut cli, at).await {
                     Ok(_) => times.commands.push(t.elapsed().as_secs_f64()),
                     Err(f) => {
                         failure = Some(f);
@@ -192,7 +196,7 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
             let _ = ready_tx.send(true);
             let _ = go_rx.wait_for(|stage| *stage >= 2).await;
             cli.close().await;
-            (port, times, failure, true)
+            (at, times, failure, true)
         });
     }
     drop(ready_tx);
@@ -216,11 +220,11 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
     // With the C sessions open: new sessions one at a time, connect to the end of `show version`.
     let mut probes = Vec::new();
     for j in 0..PROBES.min(args.sessions.max(1)) {
-        let port = port_of(args, args.concurrency + j);
+        let at = addr_of(args, args.concurrency + j, args.concurrency + PROBES);
         let t0 = Instant::now();
         let probe = async {
-            let mut cli = CliShell::open(addr(port), USERNAME, PASSWORD, OP_TIMEOUT).await?;
-            run(&mut cli, port).await?;
+            let mut cli = CliShell::open(at, USERNAME, PASSWORD, OP_TIMEOUT).await?;
+            run(&mut cli, at).await?;
             Ok::<_, ClientError>(cli)
         }
         .await;
@@ -229,7 +233,7 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
                 probes.push(t0.elapsed().as_secs_f64());
                 cli.close().await;
             }
-            Err(failure) => probe_errors.add(port, failure),
+            Err(failure) => probe_errors.add(at, failure),
         }
     }
     report.probe_connect_to_show_version_ms = Percentiles::of(&probes);
@@ -254,7 +258,7 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
     let (mut connect, mut prompt, mut to_show, mut command) = (vec![], vec![], vec![], vec![]);
     let mut last_end = commands_start;
     loop {
-        let (port, times, failure, opened) =
+        let (at, times, failure, opened) =
             match tokio::time::timeout_at(limit, tasks.join_next()).await {
                 Ok(None) => break,
                 Ok(Some(Ok(ended))) => ended,
@@ -282,7 +286,7 @@ async fn concurrent_client(args: &BenchArgs) -> ClientReport {
         report.commands_ok += times.commands.len();
         command.extend(times.commands);
         if let Some(f) = failure {
-            errors.add(port, f);
+            errors.add(at, f);
         }
     }
     report.command_phase_s = round3(last_end.duration_since(commands_start).as_secs_f64());

@@ -18,7 +18,7 @@ use super::figures::{
 use super::BenchArgs;
 use crate::measure::percentiles::round3;
 use crate::measure::process::Process;
-use crate::measure::topology::generated_topology;
+use crate::measure::topology::{generated, ssh_addr};
 
 pub(super) fn run_lab(args: &BenchArgs) -> Result<(), String> {
     let (state_dir, temporary) = match &args.state_dir {
@@ -58,13 +58,11 @@ fn bench_lab(args: &BenchArgs, state_dir: &Path) -> Result<BenchReport, String> 
     // The same runtime `acnslab up` uses (one worker per core).
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let n = args.devices;
-    eprintln!(
-        "bench: starting {n} devices on 127.0.0.1:{}..",
-        args.base_port
-    );
+    let first = ssh_addr(args.addressing, args.base_port, 0);
+    eprintln!("bench: starting {n} devices, the first on {first}");
     let mut options = LabOptions::new(state_dir);
     options.cdm_http = Some(acnslab::api::service());
-    options.topology = Some(generated_topology(n, args.base_port));
+    options.topology = Some(generated(n, args.base_port, args.addressing));
     let (lab, fresh_start) = runtime.block_on(start_measured(options, n))?;
 
     eprintln!("bench: {} sequential sessions", args.sessions);
@@ -138,6 +136,7 @@ impl ClientChild {
             .args(["--sessions", &args.sessions.to_string()])
             .args(["--concurrency", &args.concurrency.to_string()])
             .args(["--commands", &args.commands.to_string()])
+            .args(["--addressing", addressing_word(args.addressing)])
             .args(["--max-seconds", &args.max_seconds.to_string()])
             .args(extra)
             .stdin(Stdio::piped())
@@ -206,6 +205,14 @@ impl Drop for ClientChild {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// `--addressing`'s word for `addressing`.
+pub(super) fn addressing_word(addressing: acnslab::topology::Addressing) -> &'static str {
+    match addressing {
+        acnslab::topology::Addressing::Ports => "ports",
+        acnslab::topology::Addressing::Loopback => "loopback",
     }
 }
 

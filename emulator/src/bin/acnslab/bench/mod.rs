@@ -13,21 +13,28 @@
 //! 4. resume: the lab is stopped and a fresh process starts it again from the same state directory
 //!    (wall time, memory), so its memory figures are not blurred by freed heap of the first start.
 //!
-//! Everything listens on and connects to 127.0.0.1 only.
+//! Everything listens on and connects to loopback only: 127.0.0.1, or with `--addressing
+//! loopback` each device's own address of 127.0.0.0/8.
+//!
+//! `--scale N1,N2,...` runs the whole bench once per size, each in a process of its own, and
+//! prints the start and resume times per device side by side with the ratio between sizes.
 //!
 //! The parts: `figures` (what is measured, and the table printed), `lab` (the lab process: the
 //! phases and the child processes), `client` (the client processes, through the library's
-//! `ssh_client`); the generated topology, percentiles and /proc readings are shared with
-//! `acnslab soak` (`crate::measure`).
+//! `ssh_client`), `scale` (one bench per size); the generated topology, percentiles and /proc
+//! readings are shared with `acnslab soak` (`crate::measure`).
 
 mod client;
 mod figures;
 mod lab;
+mod scale;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::measure::topology::{check_ports, MAX_DEVICES};
+use acnslab::topology::Addressing;
+
+use crate::measure::topology::{check_ports, max_devices};
 use client::client_main;
 use lab::{resume_main, run_lab};
 
@@ -59,6 +66,15 @@ pub struct BenchArgs {
     /// Number of devices (generated topology: 2 CDMs, then CEs and CRs, 3 to 1).
     #[arg(long, default_value_t = 100)]
     pub devices: usize,
+    /// Run the bench once per size (e.g. `1000,10000`), each in a new process, and print the
+    /// start and resume times per device at each size and the ratios between them (instead of
+    /// `--devices`).
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub scale: Vec<usize>,
+    /// Where each device's SSH server listens: `ports` (127.0.0.1, port base+n) or `loopback`
+    /// (its own address 127.X.Y.Z, all on the base port; up to 100,000 devices).
+    #[arg(long, value_enum, default_value_t = Addressing::Ports)]
+    pub addressing: Addressing,
     /// Sequential sessions (connect, prompt, `show version`, disconnect).
     #[arg(long, default_value_t = 100)]
     pub sessions: usize,
@@ -68,7 +84,8 @@ pub struct BenchArgs {
     /// `show version` commands per concurrent session once all are open.
     #[arg(long, default_value_t = 10)]
     pub commands: usize,
-    /// SSH port of the first device, on 127.0.0.1 (the last one must stay below 32768).
+    /// SSH port of the first device, on 127.0.0.1 (the last one must stay below 32768); with
+    /// `--addressing loopback` every device's SSH port.
     #[arg(long, default_value_t = 20_000)]
     pub base_port: u16,
     /// Also write the figures as JSON to this file.
@@ -89,6 +106,15 @@ pub struct BenchArgs {
 
 /// Runs `acnslab bench` in the role its arguments say.
 pub fn run(args: BenchArgs) -> Result<(), String> {
+    if !args.scale.is_empty() {
+        for &devices in &args.scale {
+            check(&BenchArgs {
+                devices,
+                ..args.clone()
+            })?;
+        }
+        return scale::run_scale(&args);
+    }
     check(&args)?;
     match args.role {
         Role::Lab => run_lab(&args),
@@ -99,10 +125,15 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
 }
 
 fn check(args: &BenchArgs) -> Result<(), String> {
-    if args.devices == 0 || args.devices > MAX_DEVICES {
-        return Err(format!("--devices: 1 to {MAX_DEVICES}"));
+    let most = max_devices(args.addressing);
+    if args.devices == 0 || args.devices > most {
+        let hint = match args.addressing {
+            Addressing::Ports => " (up to 100000 with --addressing loopback)",
+            Addressing::Loopback => "",
+        };
+        return Err(format!("--devices: 1 to {most}{hint}"));
     }
-    check_ports(args.devices, args.base_port).map_err(|e| e.to_string())?;
+    check_ports(args.devices, args.base_port, args.addressing).map_err(|e| e.to_string())?;
     if args.sessions > MAX_SESSIONS {
         return Err(format!("--sessions: at most {MAX_SESSIONS}"));
     }
@@ -126,6 +157,8 @@ mod tests {
     fn ports_must_stay_below_the_ephemeral_range() {
         let mut args = BenchArgs {
             devices: 10_000,
+            scale: Vec::new(),
+            addressing: Addressing::Ports,
             sessions: 1,
             concurrency: 1,
             commands: 1,
@@ -138,6 +171,13 @@ mod tests {
         };
         assert!(check(&args).is_ok());
         args.base_port = 30_000;
+        assert!(check(&args).is_err());
+        args.devices = 100_000;
+        args.base_port = 20_000;
+        assert!(check(&args).is_err(), "a port per device");
+        args.addressing = Addressing::Loopback;
+        assert!(check(&args).is_ok());
+        args.devices = 100_001;
         assert!(check(&args).is_err());
     }
 }

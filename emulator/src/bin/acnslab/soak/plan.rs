@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::SoakArgs;
 use crate::measure::topology::{check_ports, PortRangeError, MAX_DEVICES};
+use acnslab::topology::Addressing;
 
 /// Most sessions a soak opens (each is a descriptor in the soak and one in the lab).
 pub const MAX_SESSIONS: usize = 100_000;
@@ -106,7 +107,7 @@ impl SoakPlan {
             }
             let base_port = args.base_port.unwrap_or(0);
             if base_port != 0 {
-                check_ports(devices, base_port)?;
+                check_ports(devices, base_port, Addressing::Ports)?;
             }
             LabPlan::Start {
                 devices,
