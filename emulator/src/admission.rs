@@ -148,25 +148,37 @@ impl Drop for Pass {
 
 /// The number of files this process may open (`RLIMIT_NOFILE`), after raising the soft limit to
 /// the hard one as a server does (`ulimit -n` is often 1024 while the hard limit is far higher).
-pub fn descriptor_limit() -> u64 {
+/// Only when the hard limit is below `needed` (a lab of 100,000 devices needs a listener each) is
+/// it raised too, to `wanted` at most and the system's most (`/proc/sys/fs/nr_open`), which only a
+/// process allowed to (root, `CAP_SYS_RESOURCE`) can; a limit someone set that leaves what is
+/// needed is kept.
+pub fn descriptor_limit(needed: u64, wanted: u64) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
+    let most = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok());
     // SAFETY: getrlimit and setrlimit only read and write the struct passed.
     #[allow(unsafe_code)]
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
             return 1024;
         }
-        if limit.rlim_cur < limit.rlim_max {
+        let set = |to: u64| {
             let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
+                rlim_cur: to,
+                rlim_max: to,
             };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit.rlim_cur = limit.rlim_max;
-            }
+            libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0
+        };
+        let hard = limit.rlim_max;
+        let beyond = most.map_or(0, |most| wanted.max(needed).min(most));
+        if hard < needed && beyond > hard && set(beyond) {
+            limit.rlim_cur = beyond;
+        } else if limit.rlim_cur < limit.rlim_max && set(hard) {
+            limit.rlim_cur = limit.rlim_max;
         }
     }
     limit.rlim_cur
@@ -222,6 +234,6 @@ mod tests {
 
     #[test]
     fn the_descriptor_limit_is_read() {
-        assert!(descriptor_limit() >= 16);
+        assert!(descriptor_limit(0, 0) >= 16);
     }
 }

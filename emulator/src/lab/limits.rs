@@ -36,6 +36,24 @@ pub struct LabGates {
 }
 
 impl LabGates {
+    /// The open files a lab of `topology` needs (its own, [`descriptor_reserve`], and the fewest
+    /// connections) and would like (room for `lab.limits.connections`, or 4,096 connections when
+    /// it does not say): a lab whose limit is below what it needs raises it where it may
+    /// (`admission::descriptor_limit`).
+    pub fn files(topology: &Topology) -> (u64, u64) {
+        let cdms = topology
+            .devices
+            .iter()
+            .filter(|d| d.kind == DeviceKind::Cdm)
+            .count();
+        let reserve = descriptor_reserve(topology.devices.len(), cdms, topology.servers.len());
+        let connections = topology.lab.limits.connections.map_or(4_096, u64::from);
+        (
+            reserve.saturating_add(FEWEST_CONNECTIONS),
+            reserve.saturating_add(connections),
+        )
+    }
+
     /// The gates of `topology` for a process that may open `open_files` files.
     pub fn new(topology: &Topology, open_files: u64) -> Result<LabGates, LimitsError> {
         let limits = &topology.lab.limits;
@@ -56,7 +74,7 @@ impl LabGates {
             Some(asked) => u64::from(asked),
             None if room < FEWEST_CONNECTIONS => {
                 return Err(LimitsError(format!(
-                    "this process may open {open_files} files; a lab of {} devices and {} servers needs at least {} (raise it with `ulimit -n`)",
+                    "this process may open {open_files} files; a lab of {} devices and {} servers needs at least {} (one listener per device; raise the limit with `ulimit -n`, or above the hard limit `ulimit -Hn` as root, with `prlimit --nofile`, or `LimitNOFILE=` of a systemd unit; the lab raises its hard limit itself when it has CAP_SYS_RESOURCE, as root usually does)",
                     topology.devices.len(),
                     topology.servers.len(),
                     reserve + FEWEST_CONNECTIONS

@@ -100,7 +100,11 @@ impl Lab {
                 Ok(initial)
             })
             .collect::<Result<Vec<_>, LabError>>()?;
-        let gates = LabGates::new(&topology, crate::admission::descriptor_limit())?;
+        let (needed, wanted) = LabGates::files(&topology);
+        let gates = LabGates::new(
+            &topology,
+            crate::admission::descriptor_limit(needed, wanted),
+        )?;
         tracing::info!("connections: {}", gates.describe());
         let with_web = options.cdm_http.is_some();
         let with_health = options.lab_http.is_some();
