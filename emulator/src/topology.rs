@@ -561,7 +561,8 @@ impl Topology {
             line: e.line,
             message: e.message,
         };
-        let doc = Document::parse(text).map_err(|e| TopologyErrors::new(vec![error(e)]))?;
+        let doc = Document::parse_within(text, crate::yaml_limits::MAX_TOPOLOGY_BYTES)
+            .map_err(|e| TopologyErrors::new(vec![error(e)]))?;
         let mut found = doc.unknown_keys(&TOP_KEYS);
         let lab = match doc.field::<Option<LabSettings>>("lab") {
             Some(Ok(lab)) => lab.unwrap_or_default(),
@@ -630,7 +631,7 @@ impl Topology {
     /// every start); `None` when anything is wrong, which [`Topology::parse`] then finds part by
     /// part with its line.
     fn parse_valid(text: &str) -> Option<Self> {
-        crate::yaml_limits::check(text).ok()?;
+        crate::yaml_limits::check_within(text, crate::yaml_limits::MAX_TOPOLOGY_BYTES).ok()?;
         let topology: Topology = serde_norway::from_str(text).ok()?;
         topology
             .problems(&Places::default())
@@ -1068,6 +1069,24 @@ mod tests {
             );
         }
         assert!(is_plain_name("ce-1.lab") && is_plain_name("a..b"));
+    }
+
+    #[test]
+    fn a_lab_reads_back_the_topology_it_wrote_past_a_mebibyte() {
+        // what a lab of 15,000 devices writes to its state directory (the resume of a
+        // 19,000-device bench lab was refused: the file was above the 1 MiB of other files)
+        let mut t = Topology::default_lab();
+        let ce = t.devices[2].clone();
+        t.devices = (0..15_000u32)
+            .map(|i| DeviceSpec {
+                name: format!("ce{i}"),
+                ip: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 2, 0, 2)) + i),
+                ..ce.clone()
+            })
+            .collect();
+        let text = serde_norway::to_string(&t).unwrap();
+        assert!(text.len() > crate::yaml_limits::MAX_BYTES, "{}", text.len());
+        assert_eq!(Topology::parse(&text, "topology.yaml").unwrap(), t);
     }
 
     #[test]

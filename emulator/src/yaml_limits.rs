@@ -1,10 +1,14 @@
 //! Bounds on a YAML text before it is parsed (topology, scenario and exercise files): at most
-//! [`MAX_BYTES`], and flow collections (`[...]`, `{...}`) nested at most [`MAX_DEPTH`] deep. The
+//! [`MAX_BYTES`] ([`MAX_TOPOLOGY_BYTES`] for a topology: a lab of 100,000 devices writes a
+//! `topology.yaml` of 7 MB), and flow collections (`[...]`, `{...}`) nested at most [`MAX_DEPTH`]
+//! deep. The
 //! YAML parser takes tens of seconds to refuse 100,000 nested brackets; this refuses them at once,
 //! with the line. Knows nothing of what the YAML holds.
 
 /// The largest file accepted: 1 MiB (the largest shipped scenario is 7 KB).
 pub const MAX_BYTES: usize = 1024 * 1024;
+/// The largest topology file accepted: 64 MiB (about 75 bytes a device as a lab writes it).
+pub const MAX_TOPOLOGY_BYTES: usize = 64 * 1024 * 1024;
 /// The deepest nesting of flow collections accepted.
 pub const MAX_DEPTH: usize = 64;
 
@@ -20,10 +24,15 @@ pub struct TooBig {
 /// collection: at the start of a value (after `: `, `- `, `,`, another bracket, or first on a
 /// line) or inside one; not in quotes, comments or the middle of a plain word (`a[b`).
 pub fn check(text: &str) -> Result<(), TooBig> {
-    if text.len() > MAX_BYTES {
+    check_within(text, MAX_BYTES)
+}
+
+/// [`check`] with `max_bytes` as the largest size.
+pub fn check_within(text: &str, max_bytes: usize) -> Result<(), TooBig> {
+    if text.len() > max_bytes {
         return Err(TooBig {
             line: 0,
-            message: format!("the file is {} bytes; the most is {MAX_BYTES}", text.len()),
+            message: format!("the file is {} bytes; the most is {max_bytes}", text.len()),
         });
     }
     let mut depth = 0usize;

@@ -47,7 +47,12 @@ impl<'t> Document<'t> {
     /// Bounds and parses `text`; the error is the first YAML syntax error, or a top level that is
     /// not a mapping.
     pub fn parse(text: &'t str) -> Result<Self, PartError> {
-        crate::yaml_limits::check(text).map_err(|e| PartError {
+        Self::parse_within(text, crate::yaml_limits::MAX_BYTES)
+    }
+
+    /// [`Document::parse`] of a text of at most `max_bytes`.
+    pub fn parse_within(text: &'t str, max_bytes: usize) -> Result<Self, PartError> {
+        crate::yaml_limits::check_within(text, max_bytes).map_err(|e| PartError {
             line: e.line,
             message: e.message,
         })?;
