@@ -97,6 +97,11 @@ pub mod msg {
     pub const BAD_MONTH: &str = "% Error: the month is its name, e.g. January or Jan: ";
     /// `clock set` with a day the month does not have. [ours]
     pub const BAD_DATE: &str = "% Error: no such date: ";
+    /// An `exec` request whose command asked a question (`reload`: `Proceed with reload?[confirm]`)
+    /// when the client's input ended before an answer (`ssh ce1 reload < /dev/null`): nothing was
+    /// done and the request exits with status 1. [ours]
+    pub const EXEC_NO_ANSWER: &str =
+        "% No answer: the input ended before one was given; nothing was done.";
     /// An idle session closed by `exec-timeout`. [ours, IOS style]
     pub const IDLE_TIMEOUT: &str = "Session idle timeout expired; closing the session.";
     /// A line of the startup configuration that could not be applied on boot. [ours]

@@ -134,3 +134,55 @@ fn reload_closes_every_session_of_the_device_only() {
     assert!(wait_for(Duration::from_secs(20), || try_connect(port).is_ok()));
     Terminal::open(port, "ce1#");
 }
+
+/// `ssh ce1 reload`, as an operator types it at a shell prompt: the exec request prints the
+/// question and takes the answer from the client's input (Enter confirms); input that ends
+/// before an answer (`< /dev/null`, a script) reloads nothing and exits with status 1.
+#[test]
+fn an_exec_reload_asks_on_the_clients_input() {
+    use acnslab_tests::{run_with_timeout, ssh_command, CLIENT_TIMEOUT, USERNAME};
+    let lab = lab();
+    let port = lab.port("ce1");
+    let exec = |input: Option<&[u8]>| {
+        run_with_timeout(
+            ssh_command(port)
+                .arg(format!("{USERNAME}@127.0.0.1"))
+                .arg("reload"),
+            input,
+            CLIENT_TIMEOUT,
+        )
+    };
+    // no input: nothing happens, and the client is told
+    let run = exec(None);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        run.stdout.contains("Proceed with reload?[confirm]")
+            && run
+                .stdout
+                .contains("% No answer: the input ended before one was given; nothing was done."),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        ssh_exec(port, "show version").code() == 0,
+        "ce1 must still be up"
+    );
+    // "n" cancels, the device stays up
+    let run = exec(Some(b"n\n"));
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert!(run.stdout.contains("Reload aborted."), "{}", run.describe());
+    assert!(ssh_exec(port, "show version").code() == 0);
+    // Enter confirms: the device reloads
+    let run = exec(Some(b"\n"));
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert!(
+        run.stdout.contains("Proceed with reload?[confirm]"),
+        "{}",
+        run.describe()
+    );
+    check_down_then_up(port);
+    // the request's own lines still answer without reading the input
+    let run = ssh_exec(port, "reload\nn");
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert!(run.stdout.contains("Reload aborted."), "{}", run.describe());
+}

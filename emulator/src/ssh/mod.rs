@@ -15,7 +15,7 @@ use russh::{Channel, ChannelId, ChannelWriteHalf, MethodKind, MethodSet};
 
 use crate::admission::{Gate, Pass, Refused};
 use crate::driver::{self, After};
-use crate::session::Session as CliSession;
+use crate::session::{InputKind, Session as CliSession};
 use crate::shell::Shell;
 use crate::terminal::to_crlf;
 
@@ -61,6 +61,53 @@ struct ChannelState {
     writer: Option<ChannelWriteHalf<Msg>>,
     /// An interactive channel's pump (its shell, input and output).
     pump: Option<Arc<pump::Pump>>,
+    /// An `exec` channel's input (the client's stdin), read when a command asks a question the
+    /// request's own lines do not answer; dropped at the client's EOF.
+    exec_input: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+}
+
+/// Chunks of an `exec` channel's input held until read (beyond them input is dropped).
+const EXEC_INPUT_CHUNKS: usize = 64;
+/// The longest answer line read from an `exec` channel's input.
+const EXEC_ANSWER_MAX: usize = 4096;
+
+/// The next line of an `exec` channel's input (`held` keeps what came after it); `None` once the
+/// input has ended without one.
+async fn next_input_line(
+    input: &mut tokio::sync::mpsc::Receiver<Vec<u8>>,
+    held: &mut Vec<u8>,
+) -> Option<String> {
+    loop {
+        if let Some(end) = held.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            let line = String::from_utf8_lossy(&held[..end]).into_owned();
+            // a CR LF pair ends one line
+            let skip = if held[end] == b'\r' && held.get(end + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+            held.drain(..end + skip);
+            return Some(line);
+        }
+        match input.recv().await {
+            Some(chunk) => {
+                held.extend_from_slice(&chunk);
+                if held.len() > EXEC_ANSWER_MAX {
+                    // no line end within the limit: the line is what came
+                    let line = String::from_utf8_lossy(held).into_owned();
+                    held.clear();
+                    return Some(line);
+                }
+            }
+            // the input ended: what came without a line end is the last line
+            None if !held.is_empty() => {
+                let line = String::from_utf8_lossy(held).into_owned();
+                held.clear();
+                return Some(line);
+            }
+            None => return None,
+        }
+    }
 }
 
 /// A lock of the SSH edge's state, whatever a panicking holder left.
@@ -108,10 +155,13 @@ async fn watch_idle(
 }
 
 /// Runs an `exec` request's lines (answers to questions included) through the driver, then sends
-/// the output, the exit status, EOF and close.
+/// the output, the exit status, EOF and close. A question the lines leave unanswered is printed
+/// and answered by the next line of the client's input, as a terminal user types it after
+/// `ssh ce1 reload`; input that ends first does nothing and fails the request.
 async fn run_exec(
     mut cli: CliSession,
     lines: Vec<String>,
+    mut input: tokio::sync::mpsc::Receiver<Vec<u8>>,
     writer: ChannelWriteHalf<Msg>,
     handle: Handle,
     channel: ChannelId,
@@ -119,7 +169,31 @@ async fn run_exec(
 ) {
     let mut failed = false;
     let mut reload = false;
-    for line in lines {
+    let mut given = lines.into_iter();
+    let mut held = Vec::new();
+    loop {
+        let line = match given.next() {
+            Some(line) => line,
+            None if cli.input_kind() == InputKind::Command => break,
+            None => {
+                // the question, as the prompt of a terminal would show it
+                if writer.data_bytes(cli.prompt().into_bytes()).await.is_err() {
+                    return;
+                }
+                match next_input_line(&mut input, &mut held).await {
+                    Some(answer) => answer,
+                    None => {
+                        cli.interrupt();
+                        let text = format!("\n{}\n", crate::text::msg::EXEC_NO_ANSWER);
+                        if writer.data_bytes(text.into_bytes()).await.is_err() {
+                            return;
+                        }
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+        };
         let mut output = String::new();
         let ran = driver::run_line(&mut cli, &line, &mut |text: &str| output.push_str(text)).await;
         // each line's output waits for the client's window before the next line runs
@@ -371,6 +445,7 @@ impl Handler for Connection {
             ChannelState {
                 writer: Some(writer),
                 pump: None,
+                exec_input: None,
             },
         );
         reply.accept().await;
@@ -462,14 +537,16 @@ impl Handler for Connection {
             session.channel_failure(channel)?;
             return Ok(());
         };
-        let Some(writer) = self
-            .channels
-            .remove(&channel)
-            .and_then(|mut state| state.writer.take())
-        else {
+        let Some(state) = self.channels.get_mut(&channel) else {
             session.channel_failure(channel)?;
             return Ok(());
         };
+        let Some(writer) = state.writer.take() else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        let (input_to, input) = tokio::sync::mpsc::channel(EXEC_INPUT_CHUNKS);
+        state.exec_input = Some(input_to);
         session.channel_success(channel)?;
         let text = String::from_utf8_lossy(data).into_owned();
         let lines: Vec<String> = text
@@ -480,6 +557,7 @@ impl Handler for Connection {
         self.node.spawn_task(Box::pin(run_exec(
             cli,
             lines,
+            input,
             writer,
             session.handle(),
             channel,
@@ -494,8 +572,14 @@ impl Handler for Connection {
         data: &[u8],
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(pump) = self.channels.get(&channel).and_then(|c| c.pump.as_ref()) {
+        let Some(state) = self.channels.get(&channel) else {
+            return Ok(());
+        };
+        if let Some(pump) = &state.pump {
             pump.input(data);
+        } else if let Some(input) = &state.exec_input {
+            // held until a question asks for it; beyond the chunks held, input is dropped
+            let _ = input.try_send(data.to_vec());
         }
         Ok(())
     }
@@ -509,7 +593,10 @@ impl Handler for Connection {
             if let Some(pump) = state.pump {
                 pump.close();
             }
-            session.close(channel)?;
+            // an exec channel's input ends (the sender dropped); its request closes the channel
+            if state.exec_input.is_none() {
+                session.close(channel)?;
+            }
         }
         Ok(())
     }
