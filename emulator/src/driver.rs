@@ -57,18 +57,32 @@ pub async fn run_line(
     }
 }
 
-/// `line` for the log, with what follows `password`, `secret` or `community` masked.
+/// `line` for the log, with what follows a secret's keyword masked: `password`, `secret`,
+/// `community` or `key`, also abbreviated or misspelt (`pass`, `passwrd`, `communty`), since a
+/// failed line is logged precisely when a keyword was not understood.
 fn without_secrets(line: &str) -> String {
     let mut masked = Vec::new();
     let mut hide = false;
     for word in line.split_whitespace() {
         masked.push(if hide { "****" } else { word });
-        hide = hide
-            || ["password", "secret", "community"]
-                .iter()
-                .any(|w| word.eq_ignore_ascii_case(w));
+        hide = hide || names_a_secret(word);
     }
     masked.join(" ")
+}
+
+/// The keywords a secret follows in a configuration line.
+const SECRET_KEYWORDS: [&str; 4] = ["password", "secret", "community", "key"];
+
+/// Whether `word` is, or may be meant as, one of [`SECRET_KEYWORDS`]: the keyword, an
+/// abbreviation of it (two letters or more), or a spelling within two edits of it (five letters
+/// or more). Masking too much in a log loses nothing; a secret in clear does.
+fn names_a_secret(word: &str) -> bool {
+    let word = word.to_ascii_lowercase();
+    SECRET_KEYWORDS.iter().any(|keyword| {
+        word == *keyword
+            || (word.len() >= 2 && keyword.starts_with(word.as_str()))
+            || (word.len() >= 5 && strsim::damerau_levenshtein(&word, keyword) <= 2)
+    })
 }
 
 /// Carries out an [`Action`] of a reply (already printed): runs a task to its end with its
@@ -122,5 +136,26 @@ mod tests {
             "username admin password **** **** ****"
         );
         assert_eq!(super::without_secrets("shw version"), "shw version");
+        // misspelt or abbreviated keywords: the line failed because the keyword was not understood
+        for (line, shown) in [
+            (
+                "snmp-server communty topsecret",
+                "snmp-server communty ****",
+            ),
+            (
+                "username admin passwrd s3cret",
+                "username admin passwrd ****",
+            ),
+            ("username admin pa s3cret", "username admin pa ****"),
+            ("enable secert s3cret", "enable secert ****"),
+            ("tacacs key k3y", "tacacs key ****"),
+            ("show running-config", "show running-config"),
+            (
+                "interface GigabitEthernet 1/0",
+                "interface GigabitEthernet 1/0",
+            ),
+        ] {
+            assert_eq!(super::without_secrets(line), shown, "{line}");
+        }
     }
 }
