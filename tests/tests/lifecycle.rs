@@ -433,13 +433,30 @@ fn every_port_derives_from_the_base_and_the_ephemeral_range_is_refused_before_wr
         "{}",
         refused.describe()
     );
-    let written: Vec<_> = std::fs::read_dir(&fresh)
-        .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
     assert!(
-        written.iter().all(|name| name == "lab.lock"),
-        "written before the check: {written:?}"
+        !fresh.exists(),
+        "a refused start made its state directory: {:?}",
+        std::fs::read_dir(&fresh).map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
     );
+    // in the background: the lab's own error, and no directory left for its log alone
+    let refused = run_acnslab(
+        &[
+            "up",
+            "--detach",
+            "--state-dir",
+            fresh.to_str().unwrap(),
+            "--base-port",
+            "40000",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_ne!(refused.code(), 0, "{}", refused.describe());
+    assert!(
+        refused.stderr.contains("in the kernel's ephemeral range"),
+        "{}",
+        refused.describe()
+    );
+    assert!(!fresh.exists(), "{}", refused.describe());
 }
 
 /// Feedback (issue 11, item 6): at `RUST_LOG=acnslab=info` the lab logs logins, failed logins

@@ -100,6 +100,18 @@ fn open(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
+/// Refuses, as [`StateDirLock::acquire`] would, when a lab runs in `dir` now, without creating
+/// anything: the check a start makes before its others, taking the lock only once they pass.
+pub fn refuse_if_running(dir: &Path) -> Result<(), LockError> {
+    if is_running(dir) {
+        return Err(LockError::Running {
+            dir: dir.to_path_buf(),
+            running: LabInfo::read(dir).ok().map(Box::new),
+        });
+    }
+    Ok(())
+}
+
 /// Whether a lab runs in `dir` now: its lock is held. `false` when there is no lock file (no lab
 /// ever ran there) or nobody holds it (the lab stopped, or was killed).
 pub fn is_running(dir: &Path) -> bool {

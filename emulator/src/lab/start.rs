@@ -33,13 +33,13 @@ const TOPOLOGY_FILE: &str = "topology.yaml";
 impl Lab {
     /// Starts a lab: opens (or creates) every device in the state directory and binds its SSH port.
     /// Nothing is left listening if any step fails, and nothing in the state directory is
-    /// written before the topology, the flags, the limits and every SSH and API port are checked.
+    /// written (nor the directory made) before the topology, the flags, the limits and every SSH
+    /// and API port are checked.
     pub async fn start(options: LabOptions) -> Result<Lab, LabError> {
         let dir = options.state_dir.clone();
-        // a new state directory is private from the start (no "tightened" warning for it)
-        crate::persist::create_private_dir_all(&dir).map_err(io_error(&dir))?;
-        // one lab per state directory: a second is refused before it changes anything
-        let lock = super::lock::StateDirLock::acquire(&dir)?;
+        // one lab per state directory: a second is refused before anything else (the lock itself
+        // is taken once everything is checked, so a refused start leaves no lock file behind)
+        super::lock::refuse_if_running(&dir)?;
         let mut topology = match options.topology {
             Some(t) => t,
             None => {
@@ -119,8 +119,11 @@ impl Lab {
             true => Some(bind_health(&topology)?),
             false => None,
         };
+        // Checked: from here on the state directory is written. A new one is private from the
+        // start (no "tightened" warning for it).
+        crate::persist::create_private_dir_all(&dir).map_err(io_error(&dir))?;
+        let lock = super::lock::StateDirLock::acquire(&dir)?;
         warn_if_exposed(&topology, password.is_some());
-        // Checked: from here on the state directory is written.
         // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
         // an older version left 0644 (each device's folder as the device is opened).
         let mut tightened = tighten_state_dir(&dir, &topology).map_err(io_error(&dir))?;

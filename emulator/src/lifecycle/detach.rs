@@ -19,14 +19,10 @@ pub const LOG_FILE: &str = "lab.log";
 /// Starts `acnslab ARGS` (an `up` without `--detach`) in the background for state directory
 /// `dir`, and waits until it serves.
 pub fn detach(dir: &Path, args: &[std::ffi::OsString]) -> Result<Outcome, String> {
-    if lock::is_running(dir) {
-        // the same refusal the lab itself gives, without starting a process
-        return Err(lock::StateDirLock::acquire(dir)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| format!("{}: a lab is already running", dir.display())));
-    }
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // the same refusal the lab itself gives, without starting a process
+    lock::refuse_if_running(dir).map_err(|e| e.to_string())?;
+    let existed = dir.exists();
+    crate::persist::create_private_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let log_path = dir.join(LOG_FILE);
     let (mut child, log_len) =
         spawn_background(args, &log_path).map_err(|e| format!("cannot start the lab: {e}"))?;
@@ -38,6 +34,11 @@ pub fn detach(dir: &Path, args: &[std::ffi::OsString]) -> Result<Outcome, String
             let tail = String::from_utf8_lossy(text.get(log_len as usize..).unwrap_or(&[]))
                 .trim()
                 .to_string();
+            if !existed && holds_only_the_log(dir) {
+                // a directory this start made for its log alone goes with it
+                let _ = std::fs::remove_dir_all(dir);
+                return Err(format!("the lab did not start ({status}):\n{tail}"));
+            }
             return Err(format!(
                 "the lab did not start ({status}):\n{tail}\n(the whole log: {})",
                 log_path.display()
@@ -68,6 +69,15 @@ pub fn detach(dir: &Path, args: &[std::ffi::OsString]) -> Result<Outcome, String
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Whether `dir` holds nothing but the detached lab's log.
+fn holds_only_the_log(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .all(|e| e.file_name() == std::ffi::OsStr::new(LOG_FILE))
+    })
 }
 
 /// Starts `acnslab ARGS` in the background in a session of its own (Ctrl-C or a closed terminal
