@@ -567,6 +567,7 @@ impl Topology {
         let lab = match doc.field::<Option<LabSettings>>("lab") {
             Some(Ok(lab)) => lab.unwrap_or_default(),
             Some(Err(e)) => {
+                found.extend(doc.further_field_errors::<Option<LabSettings>>("lab", &e));
                 found.push(e);
                 LabSettings::default()
             }
@@ -583,6 +584,7 @@ impl Topology {
             Some(Ok(items)) => {
                 places.devices_listed = items.len();
                 for (index, item) in items.into_iter().enumerate() {
+                    let further = doc.further_errors("devices", index, &item);
                     match item.value {
                         Ok(d) => {
                             devices.push(d);
@@ -590,6 +592,7 @@ impl Topology {
                         }
                         Err(e) => found.push(e),
                     }
+                    found.extend(further);
                 }
             }
         }
@@ -599,6 +602,7 @@ impl Topology {
             Some(Err(e)) => found.push(e),
             Some(Ok(items)) => {
                 for (index, item) in items.into_iter().enumerate() {
+                    let further = doc.further_errors("servers", index, &item);
                     match item.value {
                         Ok(s) => {
                             servers.push(s);
@@ -606,6 +610,7 @@ impl Topology {
                         }
                         Err(e) => found.push(e),
                     }
+                    found.extend(further);
                 }
             }
         }
@@ -1296,6 +1301,36 @@ planets: []
             .first()
             .message
             .contains("lab.listen: 0.0.0.0 with `addressing: loopback`"));
+    }
+
+    #[test]
+    fn every_error_of_one_part_is_found_with_its_value_and_a_suggestion() {
+        let text = "lab:\n  boot_secnds: 1\n  speed: fast\ndevices:\n  - name: cdm1\n    kind: cdm\n    ip: 10.1.1.5\n  - name: ce1\n    kind: ce\n    colour: red\n    ip: 10.1.1.300\n    disk_mb: lots\n  - name: ce2\n    knd: ce\n    ip: 10.1.1.12\n";
+        let errors = Topology::parse(text, "t.yaml").unwrap_err();
+        let found: Vec<(usize, &str)> = errors
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
+        let expected = [
+            (2, "lab: unknown field `boot_secnds`"),
+            (3, "lab.speed: invalid type: string \"fast\""),
+            (10, "devices[1]: unknown field `colour`"),
+            (
+                11,
+                "devices[1].ip: invalid IPv4 address syntax (got `10.1.1.300`)",
+            ),
+            (12, "devices[1].disk_mb: invalid type: string \"lots\""),
+            (14, "devices[2]: unknown field `knd`"),
+        ];
+        assert_eq!(found.len(), expected.len(), "{errors}");
+        for ((line, message), (want_line, want)) in found.iter().zip(expected) {
+            assert_eq!(*line, want_line, "{errors}");
+            assert!(message.starts_with(want), "{message:?} is not {want:?}");
+        }
+        assert!(found[0].1.ends_with("(did you mean `boot_seconds`?)"));
+        assert!(found[5].1.ends_with("(did you mean `kind`?)"));
+        // nothing close: no suggestion
+        assert!(!found[2].1.contains("did you mean"), "{}", found[2].1);
     }
 
     #[test]

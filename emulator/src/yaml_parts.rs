@@ -31,6 +31,8 @@ pub struct Item<T> {
     pub line: usize,
     pub value: Result<T, PartError>,
     pub raw: Value,
+    /// The 0-based lines of the file the item spans, when it was cut out of the text.
+    lines: Option<(usize, usize)>,
 }
 
 /// A parsed YAML file whose top level is a mapping.
@@ -139,7 +141,9 @@ impl<'t> Document<'t> {
                 };
                 Some(PartError {
                     line: self.line(&name),
-                    message: format!("unknown field `{name}`, expected one of {expected}"),
+                    message: with_a_suggestion(format!(
+                        "unknown field `{name}`, expected one of {expected}"
+                    )),
                 })
             })
             .collect()
@@ -211,10 +215,118 @@ impl<'t> Document<'t> {
                     line: cut.map_or(self.line(key), |(_, (start, _))| start + 1),
                     value,
                     raw: raw.clone(),
+                    lines: cut.map(|(_, range)| range),
                 }
             })
             .collect();
         Some(Ok(items))
+    }
+
+    /// The errors of a broken item of list `key` beyond its first (serde stops at one): see
+    /// [`Document::more_errors`].
+    pub fn further_errors<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        index: usize,
+        item: &Item<T>,
+    ) -> Vec<PartError> {
+        match &item.value {
+            Err(first) => self.more_errors::<T>(
+                &item.raw,
+                first,
+                item.lines,
+                item.line,
+                &format!("{key}[{index}]"),
+            ),
+            Ok(_) => Vec::new(),
+        }
+    }
+
+    /// The errors of the top-level `key` beyond `first`, the error its [`Document::field`] gave.
+    pub fn further_field_errors<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        first: &PartError,
+    ) -> Vec<PartError> {
+        match self.root.get(key) {
+            Some(raw) => self.more_errors::<T>(raw, first, self.span(key), self.line(key), key),
+            None => Vec::new(),
+        }
+    }
+
+    /// The errors of a broken mapping `raw` (on the 0-based `lines` of the file; named `prefix`
+    /// in messages) beyond `first`: read again without each key blamed so far, until it reads or
+    /// no key is to blame. A missing field is not reported (it is the key just taken out). At most
+    /// [`MAX_FURTHER_ERRORS`].
+    fn more_errors<T: DeserializeOwned>(
+        &self,
+        raw: &Value,
+        first: &PartError,
+        lines: Option<(usize, usize)>,
+        fallback_line: usize,
+        prefix: &str,
+    ) -> Vec<PartError> {
+        let Value::Mapping(raw) = raw else {
+            return Vec::new();
+        };
+        let mut map = raw.clone();
+        let mut blamed = blamed_key(&first.message);
+        let mut found = Vec::new();
+        while let Some(name) = blamed.take() {
+            if map.remove(name.as_str()).is_none() || found.len() == MAX_FURTHER_ERRORS {
+                break;
+            }
+            let read: Result<T, _> = serde_path_to_error::deserialize(Value::Mapping(map.clone()));
+            let Err(e) = read else {
+                break;
+            };
+            let mut path = e.path().to_string();
+            let message = serde_error(e.inner()).message;
+            if message.starts_with("unknown field") {
+                // the path ends with the unknown key, which the message names
+                path = path
+                    .rsplit_once('.')
+                    .map_or("", |(parent, _)| parent)
+                    .to_string();
+            }
+            if message.starts_with("missing field") {
+                break;
+            }
+            // the path (`ip`, `cms.role`) names the key, as the first error's message does
+            let message = match path.as_str() {
+                "." | "" => format!("{prefix}: {message}"),
+                _ => format!("{prefix}.{path}: {message}"),
+            };
+            blamed = blamed_key(&message);
+            let at = blamed
+                .as_deref()
+                .and_then(|name| self.key_line_within(lines, name));
+            let message = match at {
+                Some(line) => with_the_value(message, self.lines[line - 1]),
+                None => message,
+            };
+            found.push(PartError {
+                line: at.unwrap_or(fallback_line),
+                message,
+            });
+        }
+        found
+    }
+
+    /// The 1-based line of `name:` within the 0-based `lines` of an item (its first line may
+    /// start with `- `).
+    fn key_line_within(&self, lines: Option<(usize, usize)>, name: &str) -> Option<usize> {
+        let (start, end) = lines?;
+        (start..end.min(self.lines.len())).find_map(|i| {
+            let entry = self.lines[i]
+                .trim_start()
+                .trim_start_matches("- ")
+                .trim_start();
+            entry
+                .split_once(':')
+                .is_some_and(|(k, _)| k.trim() == name)
+                .then_some(i + 1)
+        })
     }
 
     /// The block under the top-level `key`, dedented, and the line number of `key:` (so line `n` of
@@ -354,6 +466,13 @@ impl Cut {
     /// A serde error in the cut text as a [`PartError`] at the line of the file.
     fn error(&self, e: &serde_norway::Error) -> PartError {
         let mut error = serde_error(e);
+        if let Some(text) = error
+            .line
+            .checked_sub(1)
+            .and_then(|i| self.text.lines().nth(i))
+        {
+            error.message = with_the_value(error.message, text);
+        }
         if error.line > 0 {
             // past the last line (an error at the end of the text): the line after the cut
             error.line = match self.lines.get(error.line - 1) {
@@ -365,7 +484,22 @@ impl Cut {
     }
 }
 
-/// A serde error as a [`PartError`]: its line, and its message without ` at line N column M`.
+/// At most this many further errors of one item ([`Document::further_errors`]).
+pub const MAX_FURTHER_ERRORS: usize = 16;
+
+/// The key a serde message blames: the unknown field's name, or the last name of its path
+/// (`ip` of `ip: invalid IPv4 address syntax`, `kind` of `kind: unknown variant ...`).
+fn blamed_key(message: &str) -> Option<String> {
+    if let Some((_, rest)) = message.split_once("unknown field `") {
+        return rest.split_once('`').map(|(name, _)| name.to_string());
+    }
+    let (path, _) = message.split_once(": ")?;
+    let last = path.rsplit('.').next()?.split('[').next()?;
+    (!last.is_empty() && !last.contains(' ')).then(|| last.to_string())
+}
+
+/// A serde error as a [`PartError`]: its line, and its message without ` at line N column M`,
+/// with the closest expected name of a misspelt one ([`with_a_suggestion`]).
 pub fn serde_error(e: &serde_norway::Error) -> PartError {
     let message = e.to_string();
     let message = match message.rfind(" at line ") {
@@ -374,8 +508,67 @@ pub fn serde_error(e: &serde_norway::Error) -> PartError {
     };
     PartError {
         line: e.location().map_or(0, |l| l.line()),
-        message,
+        message: with_a_suggestion(message),
     }
+}
+
+/// `message` (serde's `unknown field `boot_secnds`, expected one of `base_port`, ...` or
+/// `unknown variant ...`) with ` (did you mean `boot_seconds`?)` when one expected name is close
+/// to the unknown one: within a third of its length in edits, at least one.
+pub fn with_a_suggestion(message: String) -> String {
+    let Some(unknown) = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|start| message.split_once(start).map(|(_, rest)| rest))
+        .and_then(|rest| rest.split_once('`').map(|(name, _)| name.to_string()))
+    else {
+        return message;
+    };
+    let Some((_, expected)) = message.split_once("expected ") else {
+        return message;
+    };
+    let allowed = (unknown.chars().count() / 3).max(1);
+    let closest = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|name| {
+            let edits = strsim::damerau_levenshtein(
+                &unknown.to_ascii_lowercase(),
+                &name.to_ascii_lowercase(),
+            );
+            (edits, name)
+        })
+        .filter(|(edits, _)| *edits <= allowed)
+        .min_by_key(|(edits, _)| *edits);
+    match closest {
+        Some((_, name)) => format!("{message} (did you mean `{name}`?)"),
+        None => message,
+    }
+}
+
+/// `message`, an error about the value on `line` (`    ip: 10.1.1.300`), with that value when
+/// the message does not show it (`devices[1].ip: invalid IPv4 address syntax (got `10.1.1.300`)`):
+/// only when the line's key is the last name of the message's path.
+fn with_the_value(message: String, line: &str) -> String {
+    let Some((path, _)) = message.split_once(": ") else {
+        return message;
+    };
+    let last = path
+        .rsplit('.')
+        .next()
+        .unwrap_or(path)
+        .split('[')
+        .next()
+        .unwrap_or("");
+    let entry = line.trim_start().trim_start_matches("- ").trim_start();
+    let Some((key, value)) = entry.split_once(':') else {
+        return message;
+    };
+    let value = value.split(" #").next().unwrap_or("").trim();
+    if last.is_empty() || key.trim() != last || value.is_empty() || message.contains(value) {
+        return message;
+    }
+    format!("{message} (got `{value}`)")
 }
 
 /// The key of a top-level `key:` line (block style, at the start of the line).
