@@ -63,6 +63,25 @@ fn restart_keeps_saved_config_and_host_keys() {
         !stderr.contains("readable by others"),
         "the second start tightened what the first made:\n{stderr}"
     );
+    assert!(!stderr.contains("not in the topology"), "{stderr}");
+
+    // A smaller topology on the same state directory: the devices it leaves out are named at
+    // start (their folders kept, unused), not silently ignored.
+    let smaller = state.path().join("smaller.yaml");
+    std::fs::write(
+        &smaller,
+        "devices:\n  - {name: cdm1, kind: cdm, ip: 10.1.1.5}\n  - {name: cdm2, kind: cdm, role: standby, ip: 10.1.1.6}\n  - {name: ce1, kind: ce, ip: 10.1.1.10, groups: [edge]}\n",
+    )
+    .unwrap();
+    let lab = LabProcess::start(&dir, base, 3, &["--topology", smaller.to_str().unwrap()]);
+    let (status, _, stderr) = lab.stop();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("devices of this state directory are not in the topology")
+            && stderr.contains("ce2, cr1"),
+        "{stderr}"
+    );
+    assert!(dir.join("devices/ce2").is_dir(), "ce2's folder is kept");
 }
 
 #[test]

@@ -127,6 +127,7 @@ impl Lab {
         // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
         // an older version left 0644 (each device's folder as the device is opened).
         let mut tightened = tighten_state_dir(&dir, &topology).map_err(io_error(&dir))?;
+        warn_of_devices_left_out(&dir, &topology);
         let text = serde_norway::to_string(&topology).unwrap_or_default();
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
@@ -454,6 +455,25 @@ async fn start_servers(
         servers.push((spec.clone(), embedded, endpoints));
     }
     Ok(servers)
+}
+
+/// Says, once at start, which devices of the state directory the topology leaves out (a lab
+/// started again with a smaller topology): their folders are kept as they were, unused, and the
+/// CDMs' databases still list them, as a real CDM keeps a device that stopped reporting.
+fn warn_of_devices_left_out(dir: &Path, topology: &Topology) {
+    let mut names: Vec<String> = other_device_folders(dir, topology)
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    names.sort();
+    tracing::warn!(
+        state_dir = %dir.display(),
+        devices = %names.join(", "),
+        "devices of this state directory are not in the topology: their folders are kept, unused, and the CDMs' databases and device groups still list them (offline); remove devices/NAME, or start with another --state-dir for a clean lab"
+    );
 }
 
 /// Says, once at start, that other hosts reach the lab and with which login (never the password).
