@@ -93,17 +93,25 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
-/// One row per size: start and resume, wall (cpu), per device, RSS per device, errors; then the
-/// ratio of each size's wall times to the first size's, beside the ratio of the sizes.
+/// `ms` of server CPU with three decimals, `-` when not measured.
+fn cpu_ms(ms: Option<f64>) -> String {
+    ms.map_or("-".into(), |ms| format!("{ms:.3}"))
+}
+
+/// One row per size: start and resume, wall (cpu), per device, RSS per device, the lab's CPU per
+/// sequential session and per command of the concurrent sessions, errors; then the ratio of each
+/// size's wall times to the first size's, beside the ratio of the sizes.
 pub fn table(sizes: &[BenchReport]) -> String {
     let mut out = format!(
-        "{:>8}  {:>18}  {:>10}  {:>18}  {:>10}  {:>13}  {:>6}\n",
+        "{:>8}  {:>18}  {:>10}  {:>18}  {:>10}  {:>13}  {:>14}  {:>14}  {:>6}\n",
         "devices",
         "fresh s (cpu s)",
         "ms/device",
         "resume s (cpu s)",
         "ms/device",
         "KiB/device",
+        "cpu ms/session",
+        "cpu ms/command",
         "errors"
     );
     for r in sizes {
@@ -119,13 +127,15 @@ pub fn table(sizes: &[BenchReport]) -> String {
         let errors: usize = r.sequential.client.errors.values().sum::<usize>()
             + r.concurrent.client.errors.values().sum::<usize>();
         out.push_str(&format!(
-            "{:>8}  {:>18}  {:>10}  {:>18}  {:>10}  {:>13}  {:>6}\n",
+            "{:>8}  {:>18}  {:>10}  {:>18}  {:>10}  {:>13}  {:>14}  {:>14}  {:>6}\n",
             r.devices,
             format!("{:.3} ({:.3})", fresh.wall_s, fresh.cpu_s),
             format!("{:.3}", per_device_ms(fresh)),
             resume,
             resume_per,
             format!("{:.1} / {resume_kib}", fresh.rss_kb_per_device),
+            cpu_ms(r.sequential.server_cpu.ms_per_session),
+            cpu_ms(r.concurrent.server_cpu_commands.ms_per_command),
             errors
         ));
     }
@@ -157,12 +167,14 @@ mod tests {
             rss_kb_per_device: 5.0,
             ..StartFigures::default()
         };
-        BenchReport {
+        let mut report = BenchReport {
             devices,
             fresh_start: start(fresh),
             resume: resume.map(start),
             ..BenchReport::default()
-        }
+        };
+        report.sequential.server_cpu.ms_per_session = Some(0.4125);
+        report
     }
 
     #[test]
@@ -172,6 +184,11 @@ mod tests {
         assert_eq!(lines.len(), 4, "{text}");
         assert!(
             lines[1].contains("0.500 (0.250)") && lines[1].contains("0.500"),
+            "{text}"
+        );
+        assert!(lines[0].contains("cpu ms/session") && lines[0].contains("cpu ms/command"));
+        assert!(
+            lines[1].contains("0.412") || lines[1].contains("0.413"),
             "{text}"
         );
         assert!(lines[2].contains("failed"), "{text}");
