@@ -74,6 +74,7 @@ pub mod network;
 pub mod observe;
 pub mod owned;
 pub mod persist;
+pub mod pid_lock;
 pub mod probe;
 pub mod record;
 pub mod release;

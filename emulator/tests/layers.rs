@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "yaml_limits",
             "yaml_parts",
             "lockout",
+            "pid_lock",
             "admission",
             "counters",
         ],

@@ -1,10 +1,9 @@
 //! The teacher's page of a classroom runs as a process of its own: it holds an exclusive `flock`
 //! on `DIR/teacher.lock` (its pid written inside) for its whole life, so `classroom up` does not
 //! start a second one, and `classroom down` and `status` find it (the pid) and know when it has
-//! stopped (the kernel releases the lock however the process ends).
+//! stopped (the kernel releases the lock however the process ends): a `pid_lock::PidLock` on that
+//! file, with what a held lock means for a classroom.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 /// The lock file's name in the classroom's folder.
@@ -12,7 +11,7 @@ pub const FILE: &str = "teacher.lock";
 
 /// Why the lock was not taken.
 #[derive(Debug, thiserror::Error)]
-pub enum PidLockError {
+pub enum TeacherLockError {
     #[error("{}: the teacher's page of this classroom already runs (pid {pid})", .dir.display())]
     Held { dir: PathBuf, pid: u32 },
     #[error("{}: {source}", .path.display())]
@@ -22,70 +21,30 @@ pub enum PidLockError {
     },
 }
 
-/// The held lock; released on drop.
+/// The teacher's page's lock, held for the page's life; released on drop.
 #[derive(Debug)]
-pub struct PidLock {
-    file: File,
+pub struct TeacherLock {
+    _held: crate::pid_lock::PidLock,
 }
 
-fn open(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-}
-
-impl PidLock {
+impl TeacherLock {
     /// Takes the lock of the classroom in `dir` (which exists).
-    pub fn acquire(dir: &Path) -> Result<PidLock, PidLockError> {
-        let path = dir.join(FILE);
-        let io = |source| PidLockError::Io {
-            path: path.clone(),
-            source,
-        };
-        let mut file = open(&path).map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(PidLockError::Held {
-                    dir: dir.to_path_buf(),
-                    pid: holder(dir).unwrap_or(0),
-                })
-            }
-            Err(TryLockError::Error(e)) => return Err(io(e)),
+    pub fn acquire(dir: &Path) -> Result<TeacherLock, TeacherLockError> {
+        use crate::pid_lock::{PidLock, PidLockError};
+        match PidLock::acquire(&dir.join(FILE)) {
+            Ok(held) => Ok(TeacherLock { _held: held }),
+            Err(PidLockError::Held { pid, .. }) => Err(TeacherLockError::Held {
+                dir: dir.to_path_buf(),
+                pid,
+            }),
+            Err(PidLockError::Io { path, source }) => Err(TeacherLockError::Io { path, source }),
         }
-        let _ = file.set_len(0);
-        let _ = writeln!(file, "{}", std::process::id());
-        Ok(PidLock { file })
     }
 }
 
-impl Drop for PidLock {
-    fn drop(&mut self) {
-        let _ = self.file.unlock();
-    }
-}
-
-/// The pid of the process holding the lock of `dir`, `None` when nobody holds it.
+/// The pid of the teacher's page of the classroom in `dir`, `None` when it does not run.
 pub fn holder(dir: &Path) -> Option<u32> {
-    let mut file = File::open(dir.join(FILE)).ok()?;
-    match file.try_lock_shared() {
-        Ok(()) => {
-            let _ = file.unlock();
-            None
-        }
-        Err(TryLockError::WouldBlock) => {
-            let mut text = String::new();
-            let _ = file.read_to_string(&mut text);
-            // held: a pid that cannot be read yet (being written) is still a holder
-            Some(text.trim().parse().unwrap_or(0))
-        }
-        Err(TryLockError::Error(_)) => None,
-    }
+    crate::pid_lock::holder(&dir.join(FILE))
 }
 
 #[cfg(test)]
@@ -96,9 +55,9 @@ mod tests {
     fn one_holder_at_a_time_and_its_pid_is_known() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(holder(dir.path()), None);
-        let lock = PidLock::acquire(dir.path()).unwrap();
+        let lock = TeacherLock::acquire(dir.path()).unwrap();
         assert_eq!(holder(dir.path()), Some(std::process::id()));
-        let e = PidLock::acquire(dir.path()).unwrap_err().to_string();
+        let e = TeacherLock::acquire(dir.path()).unwrap_err().to_string();
         assert!(e.contains("already runs"), "{e}");
         drop(lock);
         assert_eq!(holder(dir.path()), None);

@@ -3,18 +3,17 @@
 //! `acnslab up` on the same directory is refused before it changes anything, and tools tell a
 //! running lab from a stopped or killed one without trusting `lab.json`'s pid.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::info::LabInfo;
+use crate::pid_lock::{PidLock, PidLockError};
 
 const LOCK_FILE: &str = "lab.lock";
 
 /// The lock of a running lab's state directory; released on drop.
 #[derive(Debug)]
 pub struct StateDirLock {
-    file: File,
+    _held: PidLock,
 }
 
 /// Why the lock was not taken.
@@ -60,44 +59,15 @@ fn describe(running: Option<&LabInfo>) -> String {
 impl StateDirLock {
     /// Takes the lock of `dir` (which exists), or says which lab holds it.
     pub fn acquire(dir: &Path) -> Result<StateDirLock, LockError> {
-        let path = dir.join(LOCK_FILE);
-        let io = |source| LockError::Io {
-            path: path.clone(),
-            source,
-        };
-        let mut file = open(&path).map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(LockError::Running {
-                    dir: dir.to_path_buf(),
-                    running: LabInfo::read(dir).ok().map(Box::new),
-                })
-            }
-            Err(TryLockError::Error(e)) => return Err(io(e)),
+        match PidLock::acquire(&dir.join(LOCK_FILE)) {
+            Ok(held) => Ok(StateDirLock { _held: held }),
+            Err(PidLockError::Held { .. }) => Err(LockError::Running {
+                dir: dir.to_path_buf(),
+                running: LabInfo::read(dir).ok().map(Box::new),
+            }),
+            Err(PidLockError::Io { path, source }) => Err(LockError::Io { path, source }),
         }
-        // the holder's pid, for people looking at the file
-        let _ = file.set_len(0);
-        let _ = writeln!(file, "{}", std::process::id());
-        Ok(StateDirLock { file })
     }
-}
-
-impl Drop for StateDirLock {
-    fn drop(&mut self) {
-        let _ = self.file.unlock();
-    }
-}
-
-fn open(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
 }
 
 /// Refuses, as [`StateDirLock::acquire`] would, when a lab runs in `dir` now, without creating
@@ -115,17 +85,7 @@ pub fn refuse_if_running(dir: &Path) -> Result<(), LockError> {
 /// Whether a lab runs in `dir` now: its lock is held. `false` when there is no lock file (no lab
 /// ever ran there) or nobody holds it (the lab stopped, or was killed).
 pub fn is_running(dir: &Path) -> bool {
-    let Ok(file) = File::open(dir.join(LOCK_FILE)) else {
-        return false;
-    };
-    match file.try_lock_shared() {
-        Ok(()) => {
-            let _ = file.unlock();
-            false
-        }
-        Err(TryLockError::WouldBlock) => true,
-        Err(TryLockError::Error(_)) => false,
-    }
+    crate::pid_lock::holder(&dir.join(LOCK_FILE)).is_some()
 }
 
 #[cfg(test)]

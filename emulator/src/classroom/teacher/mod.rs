@@ -132,7 +132,7 @@ pub fn run(args: TeacherArgs) -> Result<(), String> {
     };
     // one page per classroom: `classroom down` finds it through this lock
     let _lock = match &dir {
-        Some(dir) => Some(super::pidlock::PidLock::acquire(dir).map_err(|e| e.to_string())?),
+        Some(dir) => Some(super::pidlock::TeacherLock::acquire(dir).map_err(|e| e.to_string())?),
         None => None,
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
