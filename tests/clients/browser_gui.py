@@ -13,35 +13,15 @@ Prints one JSON object.
 import json
 import sys
 import tempfile
-import time
 
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from headless_chromium import browser, wait_for
+
 META = "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta"
-
-
-def browser(chromium, chromedriver, profile):
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1200,800",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
 
 
 def wait_loaded(driver):
@@ -79,17 +59,6 @@ def link(driver, text):
 def text_of(driver, css):
     found = driver.find_elements(By.CSS_SELECTOR, css)
     return found[0].text if found else ""
-
-
-def wait_for(what, condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} within {timeout} s")
-        time.sleep(0.5)
 
 
 def log_in(driver, url, password):
@@ -181,7 +150,7 @@ def main():
                 seen.add(column)
                 return column if column == "ce1: 5.2.1; ce2: 5.2.1" else None
 
-            r["group_versions"] = wait_for("5.2.1 on ce1 and ce2", upgraded, timeout=240.0)
+            r["group_versions"] = wait_for("5.2.1 on ce1 and ce2", upgraded, timeout=240.0, every=0.5)
             r["columns_seen"] = sorted(seen)
             driver.get(primary + "/jobs")
             r["job_statuses"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#jobs .status")]

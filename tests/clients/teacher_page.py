@@ -11,29 +11,8 @@ Prints `page loaded`, then one JSON object.
 import json
 import sys
 import tempfile
-import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-
-
-def browser(chromium, chromedriver, profile):
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1200,600",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+from headless_chromium import browser, wait_for
 
 
 def cells(driver, goal):
@@ -56,22 +35,11 @@ def scores(driver):
     return dict(pairs)
 
 
-def wait_for(what, condition, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} within {timeout} s")
-        time.sleep(0.25)
-
-
 def main():
     url, chromium, chromedriver, trainee, goal, screenshot = sys.argv[1:7]
     r = {}
     with tempfile.TemporaryDirectory() as profile:
-        driver = browser(chromium, chromedriver, profile)
+        driver = browser(chromium, chromedriver, profile, height=600)
         try:
             driver.get(url)
             r["title"] = driver.title
