@@ -50,7 +50,7 @@ pub struct UpArgs {
     pub base_port: Option<u16>,
     /// The address the labs and the teacher's page listen on (0.0.0.0: trainees on other hosts)
     /// [default: 127.0.0.1].
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = crate::lab::listen::parse_listen)]
     pub listen: Option<IpAddr>,
     /// The teacher's page's port [default: the first port after the last lab's block].
     #[arg(long)]

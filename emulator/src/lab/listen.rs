@@ -85,13 +85,24 @@ impl LabPassword {
     }
 }
 
+/// A `--listen` value: an IP address, or `localhost` (127.0.0.1, as a user writes it). Other
+/// names are refused: a name that resolves differently later would move the lab.
+pub fn parse_listen(text: &str) -> Result<IpAddr, String> {
+    if text.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    text.parse().map_err(|_| {
+        format!("{text:?} is not an IP address (give 127.0.0.1, localhost, 0.0.0.0, :: or one of this host's addresses)")
+    })
+}
+
 /// `acnslab up`'s flags for where the lab listens and its password.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ListenArgs {
     /// The address every listener binds: device SSH, CDM web/API, image servers, the health port
     /// (default: the topology's `lab.listen`, 127.0.0.1). Any other than loopback needs
     /// --password-file, --password or --allow-default-password.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
     pub listen: Option<IpAddr>,
     /// The password of every device's admin account (and so of the CDMs' web GUI and API), set at
     /// start. Visible to other users in the process list: prefer --password-file.
@@ -169,6 +180,24 @@ pub fn reachable(bound: SocketAddr) -> SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listen_takes_an_address_or_localhost() {
+        assert_eq!(
+            parse_listen("localhost"),
+            Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        );
+        assert_eq!(
+            parse_listen("0.0.0.0"),
+            Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        );
+        assert_eq!(parse_listen("::"), Ok(IpAddr::V6(Ipv6Addr::UNSPECIFIED)));
+        let e = parse_listen("lab.example").unwrap_err();
+        assert!(
+            e.contains("not an IP address") && e.contains("localhost"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn a_password_is_one_printable_word_and_never_shown() {

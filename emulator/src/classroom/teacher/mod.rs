@@ -42,7 +42,7 @@ pub struct TeacherArgs {
     #[arg(long, value_name = "FILE")]
     pub labs: Option<PathBuf>,
     /// The address the page listens on [default: the classroom's, else 127.0.0.1].
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = crate::lab::listen::parse_listen)]
     pub listen: Option<IpAddr>,
     /// The page's port [default: the classroom's teacher port, else 8080].
     #[arg(long)]
