@@ -499,6 +499,22 @@ fn the_log_says_who_logged_in_what_failed_and_what_reloaded_without_colour() {
     assert_eq!(wrong["right"], "accepted", "{wrong:#}");
     let run = ssh_exec(lab.port(CE1 + 2), "reload\nno");
     assert!(run.code() == 0 || run.code() == 1, "{}", run.describe());
+    // a misspelt keyword before a secret: the failed line is logged without the secret
+    let run = ssh_exec(
+        lab.port(CE1),
+        "configure terminal\nsnmp-server communty topsecret-word\nend",
+    );
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    // a wrong password at the CDM's API: logged with the CDM and the client's address
+    let api = std::net::SocketAddr::from(([127, 0, 0, 1], base + 100));
+    let (status, _) = acnslab_tests::http_get(
+        api,
+        &api.to_string(),
+        "/api/devices",
+        Some(("admin", "not-the-password")),
+    )
+    .unwrap();
+    assert_eq!(status, 401);
     let (_, _, log) = lab.stop();
     assert!(
         !log.contains("readable by others"),
@@ -521,11 +537,23 @@ fn the_log_says_who_logged_in_what_failed_and_what_reloaded_without_colour() {
         .collect();
     assert!(logins.iter().any(|l| l.contains("login failed")), "{log}");
     for line in &logins {
+        let ssh = line.contains("ssh{device=");
+        let http = line.contains("http{peer=") && line.contains("cdm=cdm1");
         assert!(
-            line.contains("ssh{device=") && line.contains("peer=127.0.0.1"),
+            (ssh || http) && line.contains("peer=127.0.0.1"),
             "a login line without its device and peer: {line}"
         );
     }
+    assert!(
+        logins.iter().any(|l| l.contains("login failed")
+            && l.contains("door=Api")
+            && l.contains("http{peer=127.0.0.1")),
+        "no API login failure with its peer:\n{log}"
+    );
     assert!(!log.contains("hidden-word"), "a secret in the log:\n{log}");
+    assert!(
+        !log.contains("topsecret-word"),
+        "a secret in the log:\n{log}"
+    );
     assert!(!log.contains('\u{1b}'), "colour codes in a redirected log");
 }

@@ -68,7 +68,8 @@ pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// connection has the header-read timeout of the lab's HTTP servers
 /// (`images::server::HEADER_READ_TIMEOUT`), which `axum::serve` cannot set, and takes a place in
 /// `gate` (closed at once when there is none); a request body that stops arriving for
-/// [`BODY_READ_TIMEOUT`] fails its request (400) instead of holding the connection.
+/// [`BODY_READ_TIMEOUT`] fails its request (400) instead of holding the connection. What is
+/// logged while a connection is served carries its `http{peer=...}` span.
 pub(super) async fn serve_http(
     what: &'static str,
     listener: tokio::net::TcpListener,
@@ -94,25 +95,30 @@ pub(super) async fn serve_http(
             }
         };
         let (router, stop) = (router.clone(), stop.clone());
-        connections.spawn(async move {
-            let _pass = pass;
-            let service = hyper::service::service_fn(move |request| {
-                let mut router = router.clone();
-                async move { tower_service::Service::call(&mut router, request).await }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(crate::images::server::HEADER_READ_TIMEOUT)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = stop.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
+        // what the handlers log (a failed login) says which client it was
+        let span = tracing::info_span!("http", %peer);
+        connections.spawn(tracing::Instrument::instrument(
+            async move {
+                let _pass = pass;
+                let service = hyper::service::service_fn(move |request| {
+                    let mut router = router.clone();
+                    async move { tower_service::Service::call(&mut router, request).await }
+                });
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(crate::images::server::HEADER_READ_TIMEOUT)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let mut connection = std::pin::pin!(connection);
+                tokio::select! {
+                    _ = connection.as_mut() => {}
+                    _ = stop.cancelled() => {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
                 }
-            }
-        });
+            },
+            span,
+        ));
     }
     drop(listener);
     connections.close();
