@@ -557,3 +557,38 @@ fn the_log_says_who_logged_in_what_failed_and_what_reloaded_without_colour() {
     );
     assert!(!log.contains('\u{1b}'), "colour codes in a redirected log");
 }
+
+/// `acnslab down` while the CDM upgrades a group: the lab stops (as asked), and `down` says that
+/// the jobs under way will be marked failed at the next start, instead of leaving it to be found.
+#[test]
+fn down_warns_of_upgrade_jobs_under_way() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().join("state");
+    let base = free_base_port(5);
+    // a slow link: the group's downloads are still under way when the lab is stopped
+    let lab = LabProcess::start(&dir, base, 5, &["--rate-kbps", "8"]);
+    let dir_text = dir.to_str().unwrap();
+    let cdm = |args: &[&str]| {
+        let mut all = vec!["cdm", "--state-dir", dir_text];
+        all.extend_from_slice(args);
+        run_acnslab(&all, Duration::from_secs(60))
+    };
+    let registered = cdm(&["register", "http://10.1.1.100/meta/ACNS-5.2.1-K9-http.meta"]);
+    assert_eq!(registered.code(), 0, "{}", registered.describe());
+    let files: serde_json::Value = serde_json::from_str(&cdm(&["--json", "files"]).stdout).unwrap();
+    let id = files[0]["id"].as_i64().expect("a file id").to_string();
+    let started = cdm(&["upgrade", "--file", &id, "--group", "edge"]);
+    assert_eq!(started.code(), 0, "{}", started.describe());
+    let down = run_acnslab(&["down", "--state-dir", dir_text], Duration::from_secs(60));
+    assert_eq!(down.code(), 0, "{}", down.describe());
+    assert!(
+        down.stdout.contains("lab stopped")
+            && down
+                .stdout
+                .contains("2 upgrade job(s) were under way; the next start marks them failed"),
+        "{}",
+        down.describe()
+    );
+    let (status, _, stderr) = lab.stop();
+    assert!(status.success(), "{stderr}");
+}

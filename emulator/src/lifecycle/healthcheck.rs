@@ -31,21 +31,22 @@ pub fn healthcheck(state_dir: &Path, port: Option<u16>) -> Result<Outcome, Strin
                 .map_err(|e| format!("lab.json: health {health:?}: {e}"))?
         }
     };
-    let (status, body) = get(addr).map_err(|e| format!("http://{addr}/healthz: {e}"))?;
+    let (status, body) =
+        get(addr, "/healthz").map_err(|e| format!("http://{addr}/healthz: {e}"))?;
     Ok(Outcome {
         text: format!("{body}\n"),
         success: status == 200,
     })
 }
 
-/// `GET /healthz` at `addr`: (status, body).
-fn get(addr: SocketAddr) -> std::io::Result<(u16, String)> {
+/// `GET path` of the health port at `addr` (`/healthz`, `/metrics`): (status, body).
+pub(super) fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
     write!(
         stream,
-        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )?;
     let mut answer = Vec::new();
     stream.take(1 << 20).read_to_end(&mut answer)?;
