@@ -13,6 +13,12 @@
 //! | `upgrade_jobs` | gauge | `status` (`proceeding`, `in_progress`, `successful`, `failed`) |
 //! | `cms_replication_lag_seconds` | gauge | `standby` |
 //! | `lab_clock_seconds`, `lab_clock_speed` | gauge | — |
+//!
+//! and, without the prefix, the process's figures under the names every Prometheus client
+//! library uses (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
+//! `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`,
+//! `process_start_time_seconds`). Samples of a metric come in the order of their labels, so two
+//! scrapes of the same lab read the same.
 
 use prometheus_client::encoding::prometheus_text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -24,6 +30,8 @@ use crate::config::DeviceKind;
 use crate::counters::LoginDoor;
 use crate::device::Power;
 use crate::lab::Figures;
+
+use super::process::ProcessFigures;
 
 /// The `Content-Type` of the answer.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -37,9 +45,11 @@ fn kind_word(kind: DeviceKind) -> String {
     kind.label().to_ascii_lowercase()
 }
 
-/// `figures` as the text `/metrics` answers.
-pub fn render(figures: &Figures) -> String {
-    let mut registry = Registry::with_prefix("acnslab");
+/// `figures` and `process` as the text `/metrics` answers.
+pub fn render(figures: &Figures, process: &ProcessFigures) -> String {
+    let mut root = Registry::default();
+    register_process(&mut root, process);
+    let registry = root.sub_registry_with_prefix("acnslab");
     let devices = Gauges::default();
     let ready = Gauges::default();
     let open = Gauges::default();
@@ -142,8 +152,91 @@ pub fn render(figures: &Figures) -> String {
     );
     let mut text = String::new();
     // writing to a String does not fail
-    let _ = encode(&mut text, &registry);
-    text
+    let _ = encode(&mut text, &root);
+    with_samples_in_order(&text)
+}
+
+/// The process's figures, each under its standard name, those that were read.
+fn register_process(registry: &mut Registry, process: &ProcessFigures) {
+    type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
+    let float = |value: f64| {
+        let gauge = FloatGauge::default();
+        gauge.set(value);
+        gauge
+    };
+    let int = |value: u64| {
+        let gauge = Gauge::<i64>::default();
+        gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+        gauge
+    };
+    if let Some(seconds) = process.cpu_seconds {
+        let cpu = Counter::<f64, std::sync::atomic::AtomicU64>::default();
+        cpu.inc_by(seconds);
+        registry.register(
+            "process_cpu_seconds",
+            "Total user and system CPU time spent in seconds",
+            cpu,
+        );
+    }
+    let gauges = [
+        (
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes",
+            process.resident_bytes,
+        ),
+        (
+            "process_virtual_memory_bytes",
+            "Virtual memory size in bytes",
+            process.virtual_bytes,
+        ),
+        (
+            "process_open_fds",
+            "Number of open file descriptors",
+            process.open_fds,
+        ),
+        (
+            "process_max_fds",
+            "Maximum number of open file descriptors",
+            process.max_fds,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        if let Some(value) = value {
+            registry.register(name, help, int(value));
+        }
+    }
+    if let Some(start) = process.start_time_seconds {
+        registry.register(
+            "process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds",
+            float(start),
+        );
+    }
+}
+
+/// `text` with the samples of each metric sorted (a family keeps its label sets in a hash map,
+/// so they came in another order at each scrape); comments and the metrics' order unchanged.
+fn with_samples_in_order(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut samples: Vec<&str> = Vec::new();
+    let flush = |samples: &mut Vec<&str>, out: &mut String| {
+        samples.sort_unstable();
+        for sample in samples.drain(..) {
+            out.push_str(sample);
+            out.push('\n');
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with('#') {
+            flush(&mut samples, &mut out);
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            samples.push(line);
+        }
+    }
+    flush(&mut samples, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -195,7 +288,20 @@ mod tests {
             clock_seconds: 1_700_000_000.25,
             speed: 60.0,
         };
-        let text = render(&figures);
+        let process = ProcessFigures {
+            cpu_seconds: Some(1.5),
+            resident_bytes: Some(8_388_608),
+            open_fds: Some(12),
+            ..ProcessFigures::default()
+        };
+        let text = render(&figures, &process);
+        // the same figures, the same text (samples in the order of their labels)
+        assert_eq!(text, render(&figures, &process));
+        let ready: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("acnslab_device_ready{"))
+            .collect();
+        assert!(ready.windows(2).all(|w| w[0] <= w[1]), "{ready:?}");
         for line in [
             "# TYPE acnslab_devices gauge",
             r#"acnslab_devices{kind="cdm",power="running"} 1"#,
@@ -212,9 +318,17 @@ mod tests {
             r#"acnslab_upgrade_jobs{status="in_progress"} 0"#,
             r#"acnslab_cms_replication_lag_seconds{standby="cdm2"} 12.5"#,
             "acnslab_lab_clock_speed 60.0",
+            "# TYPE process_cpu_seconds_total counter",
+            "process_cpu_seconds_total 1.5",
+            "process_resident_memory_bytes 8388608",
+            "process_open_fds 12",
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
         }
+        assert!(
+            !text.contains("process_max_fds"),
+            "a figure not read is left out\n{text}"
+        );
         assert!(
             !text.contains("cdm3"),
             "a standby never in sync has no lag\n{text}"

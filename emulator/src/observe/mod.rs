@@ -1,11 +1,12 @@
 //! The lab's health and metrics port (docs/deploy.md), for container probes, Kubernetes and
 //! Prometheus: `GET /healthz` answers 200 when every device is up and its SSH port listens, 503
 //! naming the others (JSON, [`HealthView`]); `GET /metrics` the lab's figures in the Prometheus
-//! text format (`metrics.rs`). Both read the lab through [`LabWatch`] and need no login (they
+//! text format (`metrics.rs`), with the process's own (`process.rs`). Both read the lab through [`LabWatch`] and need no login (they
 //! tell counts and states, no configuration and no secret). `service()` is what `acnslab up`
 //! hands the lab ([`crate::lab::LabOptions::lab_http`]).
 
 mod metrics;
+mod process;
 
 pub use metrics::render;
 
@@ -98,12 +99,13 @@ async fn healthz(State(watch): State<Arc<LabWatch>>) -> Response {
 }
 
 async fn metrics(State(watch): State<Arc<LabWatch>>) -> Response {
-    // the primary's jobs are a query of its CMS database: off the async workers
-    let figures = tokio::task::spawn_blocking(move || watch.figures()).await;
+    // the primary's jobs are a query of its CMS database, the process's figures files of /proc:
+    // off the async workers
+    let figures = tokio::task::spawn_blocking(move || (watch.figures(), process::read())).await;
     match figures {
-        Ok(Some(figures)) => (
+        Ok((Some(figures), process)) => (
             [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
-            render(&figures),
+            render(&figures, &process),
         )
             .into_response(),
         _ => (
