@@ -12,6 +12,7 @@ mod crash;
 mod damaged;
 mod docs_cli;
 mod exercises;
+mod health_port;
 mod help_snapshots;
 mod images;
 mod install;
