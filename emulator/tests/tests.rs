@@ -7,6 +7,7 @@ mod util;
 mod api;
 mod bench;
 mod cdm_upgrades;
+mod cli_help;
 mod cms_lab;
 mod crash;
 mod damaged;
