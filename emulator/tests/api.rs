@@ -487,3 +487,49 @@ async fn every_route_taking_a_body_answers_a_bad_one_as_documented() {
     );
     lab.shutdown().await;
 }
+
+/// A trailing slash on an API path answers as the path without it (`/api/devices/` is
+/// `/api/devices`), for every route of the document; an address that is no route stays a 404.
+#[tokio::test]
+async fn a_trailing_slash_answers_as_the_path_without_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = default_lab(tmp.path()).await;
+    let (addr, admin) = cdm(&lab, 0);
+    let (_, doc) = admin
+        .with_auth(Auth::Anonymous)
+        .call("GET", "/api/openapi.json", None)
+        .await
+        .unwrap();
+    let auth = format!("Authorization: {ADMIN_BASIC}");
+    let mut asked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path.replace("{name}", "ce1").replace("{id}", "1");
+        for method in item.as_object().unwrap().keys() {
+            // reads only: a change would not answer the same twice
+            if method != "get" {
+                continue;
+            }
+            let plain = raw(&addr, "GET", &concrete, &[&auth], b"").await;
+            let slashed = raw(&addr, "GET", &format!("{concrete}/"), &[&auth], b"").await;
+            assert_eq!(
+                (slashed.status, &slashed.body),
+                (plain.status, &plain.body),
+                "GET {concrete}/ and GET {concrete}"
+            );
+            asked += 1;
+        }
+    }
+    assert!(asked > 1, "no GET routes in the document");
+    // a change through a path with a slash: a login
+    let login = raw(&addr, "POST", "/api/login/", &[&auth], b"").await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert!(login.json()["token"].is_string(), "{}", login.body);
+    let nothing = raw(&addr, "GET", "/api/nothing/", &[&auth], b"").await;
+    assert_eq!(nothing.status, 404, "{}", nothing.body);
+    assert!(
+        nothing.error().starts_with("no such API path"),
+        "{}",
+        nothing.body
+    );
+    lab.shutdown().await;
+}
