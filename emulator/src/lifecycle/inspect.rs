@@ -38,6 +38,12 @@ pub fn inspect(dir: &Path, device: &str, json: bool) -> Result<Outcome, String> 
                     .join(", "),
                 other => other.to_string(),
             };
+            // the CMS service in the words of `status`
+            let text = if key == "cms" {
+                found.cms.to_string()
+            } else {
+                text
+            };
             rows.add_row(vec![key, text]);
         }
     }
