@@ -357,10 +357,7 @@ pub fn start(args: StartArgs) -> Result<(), String> {
         options.cdm_http = Some(crate::api::service());
         // the health port, with the grade beside /healthz and /metrics once the setup has run
         let slot = http::GraderSlot::default();
-        let grades = slot.clone();
-        options.lab_http = Some(Arc::new(move |watch| {
-            crate::observe::router(watch).merge(http::router(grades.clone()))
-        }));
+        options.lab_http = Some(http::health_port(slot.clone()));
         options.topology = Some(exercise.topology.clone());
         options.base_port = Some(
             args.base_port

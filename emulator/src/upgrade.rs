@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -44,6 +45,8 @@ pub struct FileView {
     pub version: String,
     pub size: u64,
     pub description: String,
+    /// When it was registered: lab time, RFC 3339 in UTC to the second.
+    #[schema(example = "2026-11-26T09:36:14Z")]
     pub registered_at: String,
 }
 
@@ -66,7 +69,9 @@ pub struct DeviceView {
     /// `crate::standby::StandbyState::line`), with the time of the report.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub standby_status: Option<String>,
+    /// When the standby reported `standby_status`: lab time, RFC 3339 in UTC to the second.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2026-11-26T09:36:14Z")]
     pub standby_reported_at: Option<String>,
 }
 
@@ -84,7 +89,8 @@ pub struct JobView {
     pub device: String,
     pub file: i64,
     pub status: String,
-    /// Every status message with its time: `[time, message]`, oldest first.
+    /// Every status message with its time: `[time, message]`, oldest first; the time is lab time,
+    /// RFC 3339 in UTC to the second.
     pub history: Vec<(String, String)>,
     /// Why the job failed (`null` unless it failed).
     pub reason: Option<String>,
@@ -142,6 +148,19 @@ fn int_of(row: &Map<String, Value>, key: &str) -> i64 {
     row.get(key).and_then(Value::as_i64).unwrap_or(0)
 }
 
+/// A time as every view gives it: RFC 3339 in UTC, to the second (`2026-11-26T09:36:14Z`).
+pub fn view_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A stored time (RFC 3339 as the lab clock wrote it, to the nanosecond) as every view gives it
+/// ([`view_time`]); a text that is no time stays as it is.
+fn stored_time_in_view(stored: &str) -> String {
+    DateTime::parse_from_rfc3339(stored)
+        .map(|t| view_time(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| stored.to_string())
+}
+
 fn file_view(row: &Map<String, Value>) -> FileView {
     FileView {
         id: int_of(row, "id"),
@@ -149,7 +168,7 @@ fn file_view(row: &Map<String, Value>) -> FileView {
         version: text_of(row, "version"),
         size: int_of(row, "size") as u64,
         description: text_of(row, "description"),
-        registered_at: text_of(row, "registered_at"),
+        registered_at: stored_time_in_view(&text_of(row, "registered_at")),
     }
 }
 
@@ -331,6 +350,18 @@ pub fn ensure_group(cms: &mut Cms, name: &str, devices: &[String]) -> Result<(),
 
 /// The jobs, newest last.
 pub fn jobs(cms: &Cms) -> Result<Vec<JobView>, UpgradeError> {
+    let mut jobs = stored_jobs(cms)?;
+    for job in &mut jobs {
+        for (at, _) in &mut job.history {
+            *at = stored_time_in_view(at);
+        }
+    }
+    Ok(jobs)
+}
+
+/// The jobs, newest last, with their history's times as stored (to the nanosecond, for
+/// comparing with a device's `last_seen`).
+fn stored_jobs(cms: &Cms) -> Result<Vec<JobView>, UpgradeError> {
     let history = cms.rows("job_history").map_err(unavailable)?;
     let mut jobs: Vec<JobView> = cms
         .rows("jobs")
@@ -373,7 +404,7 @@ pub fn job(cms: &Cms, id: i64) -> Result<JobView, UpgradeError> {
 
 /// The Devices page: each device with its "Software Version" column.
 pub fn devices(cms: &Cms) -> Result<Vec<DeviceView>, UpgradeError> {
-    let jobs = jobs(cms)?;
+    let jobs = stored_jobs(cms)?;
     Ok(cms
         .devices()
         .map_err(unavailable)?
@@ -418,7 +449,7 @@ pub fn with_standby_status(
     for d in &mut devices {
         if let Some(report) = reports.get(&d.name) {
             d.standby_status = Some(report.line.clone());
-            d.standby_reported_at = Some(report.at.format("%Y-%m-%d %H:%M:%S").to_string());
+            d.standby_reported_at = Some(view_time(report.at));
         }
     }
     devices

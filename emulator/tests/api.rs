@@ -2,7 +2,8 @@
 //! administrator account (HTTP Basic, bearer tokens from `POST /api/login`), refused without
 //! (401 and its challenge), wrong passwords counted in the web GUI's lockout; the single-resource
 //! GETs; one JSON error shape for every failure under `/api/`, the HTTP layer's too; the OpenAPI
-//! document, each route of it answering. Real lab, real HTTP over TCP.
+//! document, each route of it answering, and answering bad bodies as it says. Real lab, real HTTP
+//! over TCP.
 
 use acnslab::api::{Auth, Client};
 use acnslab::lab::Lab;
@@ -423,5 +424,112 @@ async fn every_route_of_the_document_answers() {
         }
     }
     assert_eq!(asked, 14);
+    lab.shutdown().await;
+}
+
+/// Each route of the document that takes a JSON body answers a body it cannot read (not JSON,
+/// not sent as JSON, not of its shape) with a status its responses list, in the one error shape.
+#[tokio::test]
+async fn every_route_taking_a_body_answers_a_bad_one_as_documented() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = default_lab(tmp.path()).await;
+    let (addr, admin) = cdm(&lab, 0);
+    let (_, doc) = admin
+        .with_auth(Auth::Anonymous)
+        .call("GET", "/api/openapi.json", None)
+        .await
+        .unwrap();
+    let auth = format!("Authorization: {ADMIN_BASIC}");
+    let json_type = "Content-Type: application/json";
+    let bad_bodies: [(&str, &[u8]); 3] = [
+        (json_type, b"{not json"),
+        ("Content-Type: text/plain", b"{}"),
+        (json_type, br#"{"no_such_field": 1}"#),
+    ];
+    let mut checked = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op.get("requestBody").is_none() {
+                continue;
+            }
+            let responses = op["responses"].as_object().unwrap();
+            let mut answered = std::collections::BTreeSet::new();
+            for (content_type, body) in bad_bodies {
+                let method = method.to_uppercase();
+                let reply = raw(&addr, &method, path, &[&auth, content_type], body).await;
+                let status = reply.status.to_string();
+                assert!(
+                    responses.contains_key(&status),
+                    "{method} {path} answered {status} to {content_type} {:?}, not in its \
+                     responses {:?}: {}",
+                    String::from_utf8_lossy(body),
+                    responses.keys().collect::<Vec<_>>(),
+                    reply.body
+                );
+                assert!(
+                    responses[&status].to_string().contains("ErrorBody"),
+                    "{method} {path}: {status} is not documented as ErrorBody"
+                );
+                assert!(!reply.error().is_empty(), "{method} {path}: {}", reply.body);
+                answered.insert(status);
+            }
+            assert_eq!(
+                answered.len(),
+                bad_bodies.len(),
+                "{method} {path}: one status per kind of bad body: {answered:?}"
+            );
+            checked.push(format!("{method} {path}"));
+        }
+    }
+    assert!(
+        checked.iter().any(|c| c == "post /api/login"),
+        "{checked:?}"
+    );
+    lab.shutdown().await;
+}
+
+/// A trailing slash on an API path answers as the path without it (`/api/devices/` is
+/// `/api/devices`), for every route of the document; an address that is no route stays a 404.
+#[tokio::test]
+async fn a_trailing_slash_answers_as_the_path_without_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = default_lab(tmp.path()).await;
+    let (addr, admin) = cdm(&lab, 0);
+    let (_, doc) = admin
+        .with_auth(Auth::Anonymous)
+        .call("GET", "/api/openapi.json", None)
+        .await
+        .unwrap();
+    let auth = format!("Authorization: {ADMIN_BASIC}");
+    let mut asked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path.replace("{name}", "ce1").replace("{id}", "1");
+        for method in item.as_object().unwrap().keys() {
+            // reads only: a change would not answer the same twice
+            if method != "get" {
+                continue;
+            }
+            let plain = raw(&addr, "GET", &concrete, &[&auth], b"").await;
+            let slashed = raw(&addr, "GET", &format!("{concrete}/"), &[&auth], b"").await;
+            assert_eq!(
+                (slashed.status, &slashed.body),
+                (plain.status, &plain.body),
+                "GET {concrete}/ and GET {concrete}"
+            );
+            asked += 1;
+        }
+    }
+    assert!(asked > 1, "no GET routes in the document");
+    // a change through a path with a slash: a login
+    let login = raw(&addr, "POST", "/api/login/", &[&auth], b"").await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert!(login.json()["token"].is_string(), "{}", login.body);
+    let nothing = raw(&addr, "GET", "/api/nothing/", &[&auth], b"").await;
+    assert_eq!(nothing.status, 404, "{}", nothing.body);
+    assert!(
+        nothing.error().starts_with("no such API path"),
+        "{}",
+        nothing.body
+    );
     lab.shutdown().await;
 }

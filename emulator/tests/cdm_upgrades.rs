@@ -565,3 +565,59 @@ async fn jobs_a_stopped_lab_left_unfinished_are_failed_with_the_reason_at_the_ne
         "{ce1_log:?}"
     );
 }
+
+/// Every time in the API's answers (and so in `acnslab cdm ... --json`) is RFC 3339 in UTC to the
+/// second, as `upgrade::view_time` writes it: a registration's, a job history's, a standby's
+/// report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answers_times_are_rfc_3339_in_utc_to_the_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, api) = lab(dir.path()).await;
+    let (status, file) = api
+        .call("POST", "/api/files", Some(json!({ "url": META_521 })))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{file}");
+    let (status, ids) = api
+        .call(
+            "POST",
+            "/api/upgrades",
+            Some(json!({ "file": file["id"], "device": "ce1" })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{ids}");
+    wait_jobs(&api, 1).await;
+    let mut times = Vec::new();
+    for answer in [
+        get(&api, "/api/files").await,
+        get(&api, "/api/jobs").await,
+        get(&api, &format!("/api/jobs/{}", ids[0])).await,
+        get(&api, "/api/devices").await,
+    ] {
+        for item in answer.as_array().into_iter().flatten().chain([&answer]) {
+            for (key, value) in item.as_object().into_iter().flatten() {
+                if key.ends_with("_at") {
+                    times.push((key.clone(), value.clone()));
+                }
+            }
+            for entry in item["history"].as_array().into_iter().flatten() {
+                times.push(("history".into(), entry[0].clone()));
+            }
+        }
+    }
+    for wanted in ["registered_at", "history", "standby_reported_at"] {
+        assert!(times.iter().any(|(k, _)| k == wanted), "no {wanted}");
+    }
+    for (key, value) in times {
+        let text = value.as_str().unwrap_or_else(|| panic!("{key}: {value}"));
+        let at = chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap_or_else(|e| panic!("{key}: {text:?} is not RFC 3339: {e}"));
+        assert_eq!(
+            text,
+            acnslab::upgrade::view_time(at.with_timezone(&chrono::Utc)),
+            "{key}"
+        );
+    }
+    lab.shutdown().await;
+}

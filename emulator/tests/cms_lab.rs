@@ -926,3 +926,43 @@ async fn cms_enable_and_disable_say_what_they_do() {
         "{out}"
     );
 }
+
+/// `acnslab status --json` (`Lab::status`): each device's CMS service as an object, not words:
+/// whether it runs, a CDM's database schema, a standby's sync state, a CE's registration and
+/// its CDM, each as the device's own state has it.
+#[tokio::test]
+async fn the_status_gives_each_devices_cms_service_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = lab(dir.path(), topology("5.1.3", "5.1.3", "5.1.3")).await;
+    let cms_of = |name: &str| {
+        let device = lab.status().into_iter().find(|d| d.name == name).unwrap();
+        let json = serde_json::to_value(&device).unwrap();
+        assert!(json["cms"].is_object(), "{name}: {json}");
+        json["cms"].clone()
+    };
+    let schema_of = |name: &str| {
+        let state = lab.node(name).unwrap().device().state();
+        state.cms.as_ref().unwrap().schema().unwrap().to_string()
+    };
+    let cdm1 = cms_of("cdm1");
+    assert_eq!(cdm1["state"], "enabled", "{cdm1}");
+    assert_eq!(cdm1["schema"], schema_of("cdm1"), "{cdm1}");
+    assert!(cdm1.get("sync").is_none(), "a primary has no sync: {cdm1}");
+    let cdm2 = cms_of("cdm2");
+    let sync = {
+        let state = lab.node("cdm2").unwrap().device().state();
+        state.standby_state().unwrap().word().to_string()
+    };
+    assert_eq!(cdm2["sync"], sync, "{cdm2}");
+    assert_eq!(cdm2["schema"], schema_of("cdm2"), "{cdm2}");
+    let ce1 = cms_of("ce1");
+    let cdm1_ip = lab.node("cdm1").unwrap().spec().ip.to_string();
+    assert_eq!(ce1["state"], "enabled", "{ce1}");
+    assert_eq!(ce1["registration"], "online", "{ce1}");
+    assert_eq!(ce1["cdm"], cdm1_ip, "{ce1}");
+    assert!(ce1.get("schema").is_none(), "a CE has no database: {ce1}");
+    cli(&lab, "ce1", &["configure terminal", "no cms enable"]);
+    let ce1 = cms_of("ce1");
+    assert_eq!(ce1["state"], "disabled", "{ce1}");
+    assert!(ce1.get("registration").is_none(), "{ce1}");
+}

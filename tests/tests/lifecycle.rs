@@ -383,6 +383,31 @@ fn up_detach_status_inspect_list_and_down_round_trip() {
     assert_eq!(down.code(), 0, "{}", down.describe());
     assert!(down.stdout.contains("lab stopped"), "{}", down.describe());
     assert!(!is_listening(base + CE1), "still listening after down");
+    // `list` of a stopped lab: no pid, the listen address it last had (its lab.json)
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("lab.json")).unwrap()).unwrap();
+    let listen = info["listen"]
+        .as_str()
+        .expect("lab.json names the listen address");
+    let list = acnslab(&["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(listed[0]["running"], false, "{listed}");
+    assert!(listed[0].get("pid").is_none(), "{listed}");
+    assert_eq!(listed[0]["listen"], listen, "{listed}");
+    let table = acnslab(&["list"]);
+    let row: Vec<&str> = table
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row.get(1..4),
+        Some(&["stopped", "-", listen][..]),
+        "{}",
+        table.describe()
+    );
     let status = acnslab(&["status", "--state-dir", dir_arg]);
     assert_eq!(status.code(), 1, "{}", status.describe());
     assert!(

@@ -1,8 +1,8 @@
 //! The handlers of the API's resources: devices, groups, registered files, upgrades and jobs, each
 //! a thin call to `upgrade` (rules, answer shapes) or `lab` (registering, starting jobs) on the
 //! primary CDM, its answer as JSON. Each carries its OpenAPI description (`#[utoipa::path]`),
-//! which `super::openapi` gathers (and completes with the refusals every route gives: 401, 429,
-//! 413). Knows nothing of logins or of the HTTP layer's errors.
+//! which `super::openapi` gathers (and completes with the refusals every route gives: 401, 429;
+//! and a route taking a body: 400, 413, 415, 422). Knows nothing of logins or of the HTTP layer's errors.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -157,8 +157,6 @@ pub(super) struct RegisterRequest {
         (status = 400, description = "not a meta file, an image URL, no server there, a failed FTP login, a bad body", body = ErrorBody),
         (status = 404, description = "the file is not on the server", body = ErrorBody),
         (status = 409, description = "the URL is already registered", body = ErrorBody),
-        (status = 415, description = "the body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "a field missing, unknown or mistyped", body = ErrorBody),
         (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
     )
 )]
@@ -222,8 +220,6 @@ pub(super) struct UpgradeRequest {
         (status = 400, description = "neither or both of device and group, a CDM as target, an empty group, a bad body", body = ErrorBody),
         (status = 404, description = "no such file, device or group", body = ErrorBody),
         (status = 409, description = "a single device this CDM cannot upgrade, saying why", body = ErrorBody),
-        (status = 415, description = "the body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "a field missing, unknown or mistyped", body = ErrorBody),
         (status = 503, description = "not the primary, or CMS not running", body = ErrorBody),
     )
 )]

@@ -2,7 +2,8 @@
 //! scenario files and `acnslab cdm`. Each CDM listens on loopback; only the primary answers, a
 //! standby says so (503). This file holds the route table ([`routes`]: method, path, handler,
 //! whether a login is needed) and builds the router from it: the API nested under `/api` beside
-//! the web pages, behind the guard. The folder:
+//! the web pages, behind the guard; a trailing slash on an API path is dropped (`/api/devices/`
+//! answers as `/api/devices`). The folder:
 //! - `handlers`: the resources (devices, groups, files, upgrades, jobs), thin calls to `upgrade`
 //!   and the lab; they hold no state of their own;
 //! - `auth`: logins: HTTP Basic with the CDM's administrator account or a bearer token from
@@ -25,6 +26,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
+use tower_http::normalize_path::NormalizePath;
 
 pub use client::{Auth, CallError, Client};
 
@@ -128,10 +130,10 @@ pub fn router(lab: CdmShared) -> Router {
         .merge(admin)
         .fallback(errors::no_route)
         .with_state(state);
+    // `/api/devices/` is `/api/devices`: a trailing slash is dropped before the API routes it
+    let api = NormalizePath::trim_trailing_slash(api);
     let routed = Router::new()
-        .nest(PREFIX, api)
-        // `/api/` itself: the nested router's catch-all needs a non-empty tail
-        .route("/api/", axum::routing::any(errors::no_route))
+        .nest_service(PREFIX, api)
         .merge(crate::web::routes(lab, check))
         .layer(axum::middleware::from_fn_with_state(hosts, guard::check));
     // The JSON errors wrap the router as one service, so they see each answer as it leaves it: a

@@ -80,9 +80,20 @@ impl utoipa::Modify for LoginSchemes {
 }
 
 /// Adds to each operation the refusals every route of its kind may give, where it does not say
-/// them itself: 401 (no login) and 429 (logins locked) unless it needs no login; 413 (body too
-/// large) when it takes a body.
+/// them itself: 401 (no login) and 429 (logins locked) unless it needs no login; when it takes a
+/// JSON body, the refusals of axum's `Json` extractor ([`BODY_REFUSALS`]: 400, 415, 422, each as
+/// `ErrorBody` through `errors::json_errors`) and 413 (body too large).
 struct CommonRefusals;
+
+/// What a route that takes a JSON body answers, before its handler runs, to a body it cannot read.
+pub(super) const BODY_REFUSALS: [(&str, &str); 3] = [
+    ("400", "the body is not JSON"),
+    (
+        "415",
+        "the body is not sent as application/json (its Content-Type header)",
+    ),
+    ("422", "a field missing, unknown or mistyped"),
+];
 
 impl CommonRefusals {
     fn add(op: &mut Operation, code: &str, description: &str) {
@@ -121,6 +132,9 @@ impl utoipa::Modify for CommonRefusals {
                     );
                 }
                 if op.request_body.is_some() {
+                    for (code, description) in BODY_REFUSALS {
+                        Self::add(op, code, description);
+                    }
                     Self::add(op, "413", "the body is larger than 2 MB");
                 }
             }
@@ -261,6 +275,35 @@ mod tests {
         assert_eq!(
             doc["components"]["securitySchemes"]["bearer"]["scheme"],
             "bearer"
+        );
+    }
+
+    #[test]
+    fn every_route_taking_a_body_documents_the_refusals_of_a_bad_one() {
+        let doc = json();
+        let mut with_body = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if op.get("requestBody").is_none() {
+                    continue;
+                }
+                with_body += 1;
+                let codes = BODY_REFUSALS.iter().map(|(code, _)| *code).chain(["413"]);
+                for code in codes {
+                    let answer = op["responses"][code].to_string();
+                    assert!(
+                        answer.contains("#/components/schemas/ErrorBody"),
+                        "{method} {path} does not say it answers {code}: {answer}"
+                    );
+                }
+            }
+        }
+        assert!(
+            doc["paths"]["/api/login"]["post"]
+                .get("requestBody")
+                .is_some()
+                && with_body > 1,
+            "the login and the other routes taking a body"
         );
     }
 

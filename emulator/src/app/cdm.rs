@@ -39,31 +39,49 @@ pub enum CdmCommand {
     /// Devices with their Software Version column and status.
     Devices,
     /// One device, as in `devices`.
-    Device { name: String },
+    Device {
+        /// The device's name (e.g. ce1).
+        name: String,
+    },
     /// Device groups and their members.
     Groups,
     /// One device group.
-    Group { name: String },
+    Group {
+        /// The group's name (e.g. edge).
+        name: String,
+    },
     /// Registered software update files (meta file URLs).
     Files,
     /// One registered file.
-    File { id: i64 },
+    File {
+        /// The registration's id (the Id column of `files`).
+        id: i64,
+    },
     /// Register a meta file URL (System > Software Update).
     Register {
+        /// `ftp://` or `http://` URL of a meta file on an image server of the lab.
         url: String,
+        /// The user name of an FTP URL's server (default: anonymous).
         #[arg(long)]
         user: Option<String>,
+        /// That user's password on the FTP server.
         #[arg(long)]
         password: Option<String>,
     },
     /// Delete a registration.
-    Delete { id: i64 },
+    Delete {
+        /// The registration's id (the Id column of `files`).
+        id: i64,
+    },
     /// Upgrade or downgrade one CE/CR, or every CE of a group, to a registered file.
     Upgrade {
+        /// The registration's id of the file to install (the Id column of `files`).
         #[arg(long)]
         file: i64,
+        /// The CE or CR to upgrade.
         #[arg(long, conflicts_with = "group", required_unless_present = "group")]
         device: Option<String>,
+        /// The device group whose CEs to upgrade, instead of one device.
         #[arg(long)]
         group: Option<String>,
         /// Wait until the jobs have ended, printing each status message.
@@ -73,7 +91,10 @@ pub enum CdmCommand {
     /// Upgrade jobs.
     Jobs,
     /// One job with its status history.
-    Job { id: i64 },
+    Job {
+        /// The job's id (the Job column of `jobs`).
+        id: i64,
+    },
 }
 
 /// `acnslab cdm`.

@@ -116,7 +116,7 @@ pub(super) fn job(job: &Value) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|h| serde_json::json!({"at": h[0], "message": h[1]}))
+        .map(|h| serde_json::json!({"at": readable_time(&h[0]), "message": h[1]}))
         .collect();
     out + &table(&Value::Array(history), HISTORY_COLUMNS)
 }
@@ -137,6 +137,18 @@ pub(super) fn job_failure(id: i64, job: &Value) -> String {
         field(job, "device"),
         job["reason"].as_str().unwrap_or("no reason given")
     )
+}
+
+/// A time of the API's answers (RFC 3339) as a cell: `2026-11-26 09:36:14` (lab time, UTC, as
+/// the GUI shows it); anything else as it is.
+fn readable_time(at: &Value) -> Value {
+    at.as_str()
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+        .map(|t| {
+            let utc = t.with_timezone(&chrono::Utc);
+            Value::String(utc.format("%Y-%m-%d %H:%M:%S").to_string())
+        })
+        .unwrap_or_else(|| at.clone())
 }
 
 /// A field as a cell: text as it is, nothing for `null`, other values as JSON.
@@ -210,6 +222,18 @@ mod tests {
             "Device Group  Devices\nedge          ce1, ce2\n"
         );
         assert_eq!(started(&json!([1, 2])), "jobs started: 1, 2\n");
+    }
+
+    #[test]
+    fn a_jobs_times_are_shown_to_the_second_without_the_t_and_zone() {
+        let at = chrono::Utc::now();
+        let stored = crate::upgrade::view_time(at);
+        let j = json!({"id": 1, "device": "ce1", "file": 1, "status": "s", "reason": null,
+            "history": [[stored, "Proceeding with Prepositioned Download"]]});
+        let shown = job(&j);
+        let row = shown.lines().last().unwrap();
+        let want = at.format("%Y-%m-%d %H:%M:%S").to_string();
+        assert!(row.starts_with(&format!("{want}  Proceeding")), "{shown}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::{grade, Exercise, Grade};
-use crate::lab::Lab;
+use crate::lab::{Lab, LabHttp};
 
 /// The path of the grade.
 pub const PATH: &str = "/exercise";
@@ -30,6 +30,13 @@ pub type GraderSlot = Arc<OnceLock<Grader>>;
 /// The route of the grade.
 pub fn router(slot: GraderSlot) -> Router {
     Router::new().route(PATH, get(exercise)).with_state(slot)
+}
+
+/// What an exercise's lab serves on its health port: `/healthz` and `/metrics`
+/// (`crate::observe`), and the grade beside them once the setup has run (for
+/// [`crate::lab::LabOptions::lab_http`]).
+pub fn health_port(slot: GraderSlot) -> LabHttp {
+    Arc::new(move |watch| crate::observe::router_with(watch, router(slot.clone()), &[PATH]))
 }
 
 fn unavailable(why: &str) -> Response {

@@ -43,6 +43,11 @@ pub struct LabInfo {
     /// `host:port` of the lab's health port (`/healthz`, `/metrics`), when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<String>,
+    /// The address the lab's listeners bind (`--listen`, `lab.listen`: `127.0.0.1`, `0.0.0.0`,
+    /// ...); with loopback addressing each device's SSH binds its own address instead. Absent
+    /// from the `lab.json` of an older version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<std::net::IpAddr>,
 }
 
 /// An image server as `lab.json` describes it.
@@ -159,6 +164,7 @@ impl Lab {
             devices,
             servers,
             health: self.health_addr().map(|a| a.to_string()),
+            listen: Some(self.inner.topology.lab.listen),
         }
     }
 

@@ -51,7 +51,7 @@ pub use cdm::{register_file, start_upgrade, CdmAccess, CdmHttp, CdmShared, BODY_
 pub use health::{DeviceFigures, Figures, LabHttp, LabWatch, StandbyFigures, JOB_PHASES};
 pub use info::{DeviceInfo, LabInfo, NoLab, ServerInfo};
 pub use node::Node;
-pub use status::DeviceStatus;
+pub use status::{CmsRegistration, CmsState, CmsStatus, DeviceStatus};
 
 /// How to start a lab.
 #[derive(Clone)]

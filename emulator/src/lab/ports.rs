@@ -88,8 +88,9 @@ pub fn check(
     } else {
         String::new()
     };
+    let fall = if inside.len() == 1 { "falls" } else { "fall" };
     Err(PortsError(format!(
-        "{} of the lab's ports fall in the kernel's ephemeral range {low}-{high} (first: {first_what} on {first_port}); other programs take ports there for their outgoing connections, so the lab would fail to start at random. Choose a base port below {}{suggestion}, or set the ports of the topology below {low}",
+        "{} of the lab's ports {fall} in the kernel's ephemeral range {low}-{high} (first: {first_what} on {first_port}); other programs take ports there for their outgoing connections, so the lab would fail to start at random. Choose a base port below {}{suggestion}, or set the ports of the topology below {low}",
         inside.len(),
         low.saturating_sub(span).saturating_sub(1),
     )))
@@ -126,6 +127,24 @@ mod tests {
         assert!(
             e.contains("images FTP on 32767") || e.contains("images HTTP on 32768"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn the_count_of_ports_in_the_range_agrees_with_its_verb() {
+        let t = lab(2201);
+        let mut ports: Vec<u16> = t.fixed_ports(true, true).iter().map(|(_, p)| *p).collect();
+        ports.sort_unstable();
+        let one = check(&t, true, true, Some((ports[0], ports[0])))
+            .unwrap_err()
+            .to_string();
+        assert!(one.starts_with("1 of the lab's ports falls in "), "{one}");
+        let three = check(&t, true, true, Some((ports[0], ports[2])))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            three.starts_with("3 of the lab's ports fall in "),
+            "{three}"
         );
     }
 

@@ -17,10 +17,39 @@ use crate::lab::{lock, LabInfo};
 pub struct ListedLab {
     pub state_dir: PathBuf,
     pub running: bool,
-    pub pid: u32,
+    /// The lab's process; none for a stopped lab.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// The address its listeners bind (`--listen`), as it last ran (its `lab.json`); none from
+    /// the `lab.json` of an older version.
+    pub listen: Option<std::net::IpAddr>,
     pub devices: usize,
     /// SSH ports of its devices, first to last.
     pub ssh: String,
+}
+
+impl ListedLab {
+    /// The lab of `dir`, from its `lab.json` (`info`) and whether it runs now.
+    fn of(dir: PathBuf, info: &LabInfo, running: bool) -> ListedLab {
+        let ports: Vec<&str> = info
+            .devices
+            .iter()
+            .filter_map(|d| d.ssh.rsplit_once(':').map(|(_, p)| p))
+            .collect();
+        let ssh = match (ports.first(), ports.last()) {
+            (Some(a), Some(b)) if a != b => format!("{a}-{b}"),
+            (Some(a), _) => a.to_string(),
+            _ => "-".into(),
+        };
+        ListedLab {
+            state_dir: dir,
+            running,
+            pid: running.then_some(info.pid),
+            listen: info.listen,
+            devices: info.devices.len(),
+            ssh,
+        }
+    }
 }
 
 /// The registry file.
@@ -174,54 +203,159 @@ pub fn list(folders: &[PathBuf], json: bool) -> Result<Outcome, String> {
         if labs.iter().any(|l| l.state_dir == dir) {
             continue;
         }
-        let ports: Vec<&str> = info
-            .devices
-            .iter()
-            .filter_map(|d| d.ssh.rsplit_once(':').map(|(_, p)| p))
-            .collect();
-        let ssh = match (ports.first(), ports.last()) {
-            (Some(a), Some(b)) if a != b => format!("{a}-{b}"),
-            (Some(a), _) => a.to_string(),
-            _ => "-".into(),
-        };
-        labs.push(ListedLab {
-            running: lock::is_running(&dir),
-            state_dir: dir,
-            pid: info.pid,
-            devices: info.devices.len(),
-            ssh,
-        });
+        let running = lock::is_running(&dir);
+        labs.push(ListedLab::of(dir, &info, running));
     }
+    rendered(&labs, json).map(Outcome::ok)
+}
+
+/// `labs` as pretty JSON, or as a table.
+fn rendered(labs: &[ListedLab], json: bool) -> Result<String, String> {
     if json {
-        let text = serde_json::to_string_pretty(&labs).map_err(|e| e.to_string())? + "\n";
-        return Ok(Outcome::ok(text));
+        return Ok(serde_json::to_string_pretty(labs).map_err(|e| e.to_string())? + "\n");
     }
     if labs.is_empty() {
-        return Ok(Outcome::ok(
+        return Ok(
             "no labs found (acnslab up adds each lab it starts; give folders to look in)\n".into(),
-        ));
+        );
     }
-    let mut rows = table(&["STATE DIR", "STATUS", "PID", "DEVICES", "SSH PORTS"]);
-    for lab in &labs {
+    let mut rows = table(&[
+        "STATE DIR",
+        "STATUS",
+        "PID",
+        "LISTEN",
+        "DEVICES",
+        "SSH PORTS",
+    ]);
+    let or_dash = |value: Option<String>| value.unwrap_or_else(|| "-".into());
+    for lab in labs {
         rows.add_row(vec![
             lab.state_dir.display().to_string(),
             if lab.running { "running" } else { "stopped" }.to_string(),
-            if lab.running {
-                lab.pid.to_string()
-            } else {
-                "-".into()
-            },
+            or_dash(lab.pid.map(|p| p.to_string())),
+            or_dash(lab.listen.map(|a| a.to_string())),
             lab.devices.to_string(),
             lab.ssh.clone(),
         ]);
     }
-    Ok(Outcome::ok(render(&rows)))
+    Ok(render(&rows))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DeviceKind;
+    use crate::lab::DeviceInfo;
     use std::io::{Error, ErrorKind};
+
+    /// A `lab.json` of a lab of two devices listening on `listen`, written by process `pid`.
+    fn lab_json(pid: u32, listen: &str) -> LabInfo {
+        let device = |name: &str, port: u16| DeviceInfo {
+            name: name.into(),
+            kind: DeviceKind::Ce,
+            role: None,
+            ip: "10.1.1.10".parse().unwrap(),
+            ssh: format!("127.0.0.1:{port}"),
+            api: None,
+            username: "admin".into(),
+            password: "default".into(),
+        };
+        LabInfo {
+            state_dir: "/labs/a".into(),
+            pid,
+            running: false,
+            devices: vec![device("ce1", 2203), device("ce2", 2204)],
+            servers: Vec::new(),
+            health: None,
+            listen: Some(listen.parse().unwrap()),
+        }
+    }
+
+    /// The cells of the table's first lab, by column header.
+    fn first_row(table: &str) -> Vec<(String, String)> {
+        let mut lines = table.lines();
+        let header = lines.next().unwrap();
+        let row = lines.next().unwrap();
+        // columns start where their header does
+        let starts: Vec<usize> = [
+            "STATE DIR",
+            "STATUS",
+            "PID",
+            "LISTEN",
+            "DEVICES",
+            "SSH PORTS",
+        ]
+        .iter()
+        .map(|h| header.find(h).unwrap_or_else(|| panic!("no {h}: {header}")))
+        .collect();
+        let names = header
+            .split("  ")
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_string);
+        names
+            .zip(starts.iter().enumerate().map(|(i, start)| {
+                let end = starts
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(row.len())
+                    .min(row.len());
+                row[*start..end].trim().to_string()
+            }))
+            .collect()
+    }
+
+    #[test]
+    fn a_stopped_lab_shows_its_last_listen_address_and_no_pid() {
+        let info = lab_json(4242, "0.0.0.0");
+        let stopped = ListedLab::of("/labs/a".into(), &info, false);
+        let running = ListedLab::of("/labs/a".into(), &info, true);
+        assert_eq!(stopped.pid, None);
+        assert_eq!(running.pid, Some(info.pid));
+        for lab in [&stopped, &running] {
+            assert_eq!(lab.listen, info.listen);
+        }
+        let cells = first_row(&rendered(&[stopped], false).unwrap());
+        let cell = |name: &str| cells.iter().find(|(h, _)| h == name).unwrap().1.clone();
+        assert_eq!(cell("STATUS"), "stopped", "{cells:?}");
+        assert_eq!(cell("PID"), "-", "{cells:?}");
+        assert_eq!(
+            cell("LISTEN"),
+            info.listen.unwrap().to_string(),
+            "{cells:?}"
+        );
+        let cells = first_row(&rendered(&[running], false).unwrap());
+        let cell = |name: &str| cells.iter().find(|(h, _)| h == name).unwrap().1.clone();
+        assert_eq!(cell("PID"), info.pid.to_string(), "{cells:?}");
+        assert_eq!(
+            cell("LISTEN"),
+            info.listen.unwrap().to_string(),
+            "{cells:?}"
+        );
+        let json: serde_json::Value = serde_json::from_str(
+            &rendered(&[ListedLab::of("/labs/a".into(), &info, false)], true).unwrap(),
+        )
+        .unwrap();
+        assert!(json[0].get("pid").is_none(), "{json}");
+        assert_eq!(
+            json[0]["listen"],
+            info.listen.unwrap().to_string(),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn a_lab_json_without_a_listen_address_lists_a_dash() {
+        let mut json = serde_json::to_value(lab_json(1, "127.0.0.1")).unwrap();
+        json.as_object_mut().unwrap().remove("listen");
+        let older: LabInfo = serde_json::from_value(json).unwrap();
+        let cells =
+            first_row(&rendered(&[ListedLab::of("/x".into(), &older, false)], false).unwrap());
+        assert!(
+            cells.iter().any(|(h, v)| h == "LISTEN" && v == "-"),
+            "{cells:?}"
+        );
+    }
 
     #[test]
     fn a_port_that_cannot_be_had_says_why_in_the_users_words() {

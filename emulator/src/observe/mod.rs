@@ -3,7 +3,8 @@
 //! naming the others (JSON, [`HealthView`]); `GET /metrics` the lab's figures in the Prometheus
 //! text format (`metrics.rs`), with the process's own (`process.rs`). Both read the lab through [`LabWatch`] and need no login (they
 //! tell counts and states, no configuration and no secret). `service()` is what `acnslab up`
-//! hands the lab ([`crate::lab::LabOptions::lab_http`]).
+//! hands the lab ([`crate::lab::LabOptions::lab_http`]); `router_with` serves other routes beside
+//! them (an exercise's `/exercise`). Any other address answers 404 naming the routes served.
 
 mod metrics;
 mod process;
@@ -69,18 +70,41 @@ impl HealthView {
     }
 }
 
-/// The routes of the health port.
+/// The paths of the health port's own routes.
+const PATHS: [&str; 2] = ["/healthz", "/metrics"];
+
+/// The routes of the health port: `/healthz` and `/metrics`.
 pub fn router(watch: LabWatch) -> Router {
+    router_with(watch, Router::new(), &[])
+}
+
+/// The routes of the health port with `more` served beside `/healthz` and `/metrics` (an
+/// exercise's `/exercise`); `more_paths` are its paths, named with ours in the 404 of any other
+/// address. `more` has no fallback of its own.
+pub fn router_with(watch: LabWatch, more: Router, more_paths: &[&str]) -> Router {
+    let served: Vec<&str> = PATHS.iter().chain(more_paths).copied().collect();
+    let message = not_found(&served);
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .fallback(|| async {
+        .route(PATHS[0], get(healthz))
+        .route(PATHS[1], get(metrics))
+        .with_state(Arc::new(watch))
+        .merge(more)
+        .fallback(move || async move {
             (
                 StatusCode::NOT_FOUND,
-                Json(serde_json::json!({"error": "not found: use /healthz or /metrics"})),
+                Json(serde_json::json!({ "error": message })),
             )
         })
-        .with_state(Arc::new(watch))
+}
+
+/// The 404's message: the routes the port serves, `not found: use /healthz, /metrics or /exercise`.
+fn not_found(paths: &[&str]) -> String {
+    let listed = match paths.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!("not found: use {listed}")
 }
 
 /// What the lab serves on its health port (for [`crate::lab::LabOptions`]).
@@ -131,6 +155,15 @@ mod tests {
             sessions_open: 0,
             counts: Default::default(),
         }
+    }
+
+    #[test]
+    fn the_404_names_every_path_served() {
+        assert_eq!(not_found(&PATHS), "not found: use /healthz or /metrics");
+        assert_eq!(
+            not_found(&["/healthz", "/metrics", "/exercise"]),
+            "not found: use /healthz, /metrics or /exercise"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use maud::{html, Markup};
 
 use super::contents::{with_contents, PaneQuery, Panes};
 use super::show::{show_output, show_pane};
+use super::to_second;
 use super::update_software::{started, update_software, UpgradeForm};
 use crate::config::DeviceKind;
 use crate::text::gui as text;
@@ -107,7 +108,7 @@ fn device_information(d: &DeviceView) -> Markup {
             @if let Some(standby) = &d.standby_status {
                 tr {
                     th { (text::STANDBY_STATUS) }
-                    td.standby { (standby) " (" (text::REPORTED) " " (d.standby_reported_at.as_deref().unwrap_or("")) ")" }
+                    td.standby { (standby) " (" (text::REPORTED) " " (d.standby_reported_at.as_deref().map(to_second).unwrap_or_default()) ")" }
                 }
             }
         }

@@ -15,7 +15,7 @@ mod show;
 pub(super) mod software;
 mod update_software;
 
-/// A stored time (RFC 3339, nanoseconds) as every GUI window shows it: to the second.
+/// A time of the views (RFC 3339) as every GUI window shows it: to the second.
 fn to_second(at: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
         .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
