@@ -18,6 +18,11 @@
 #   OUT=$HOME/.cache/acnslab-bench/out/compare-<time>   results (JSON, logs, summary.md)
 #   ACNSLAB=<path>        use this acnslab binary instead of building it
 #   SKIP_PEER=1 / SKIP_OURS=1
+#   OURS_SCALE="1000,10000,19000"   also `acnslab bench --scale` of these sizes (each its own
+#                         process; start, resume, memory, CPU per session and command, the ratios)
+#   SCALE_ADDRESSING=loopback   its addressing (`ports` keeps every device on 127.0.0.1)
+#   SCALE_STATE=/dev/shm/acnslab-scale   its state directories (tmpfs: the disk's inode
+#                         allocation would dominate a fresh start)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -60,6 +65,16 @@ if [ "${SKIP_OURS:-0}" != 1 ]; then
       --commands "$K" --base-port "$BASE_PORT" --json "$OUT/ours-bench-n$n.json" \
       | tee "$OUT/ours-bench-n$n.txt"
   done
+
+  # 1b. the scaling table: one process per size, every size in this run.
+  if [ -n "${OURS_SCALE:-}" ]; then
+    scale_state="${SCALE_STATE:-/dev/shm/acnslab-scale}"
+    echo "=== acnslab bench --scale $OURS_SCALE (load: $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+    "$ACNSLAB" bench --scale "$OURS_SCALE" --addressing "${SCALE_ADDRESSING:-loopback}" \
+      --base-port "$BASE_PORT" --state-dir "$scale_state" --json "$OUT/ours-scale.json" \
+      | tee "$OUT/ours-scale.txt"
+    rm -rf "$scale_state"
+  fi
 
   # 2. the peer's client (paramiko, netmiko) against `acnslab up` (the default lab, 5 devices).
   #    netmiko's default config step is an IOS switch's (interface FastEthernet0/1); ACNS has none,
