@@ -35,18 +35,23 @@ pub struct LabGates {
     pub reserve: u64,
 }
 
+/// The open files a lab of `topology` keeps for itself ([`descriptor_reserve`]).
+fn reserve_of(topology: &Topology) -> u64 {
+    let cdms = topology
+        .devices
+        .iter()
+        .filter(|d| d.kind == DeviceKind::Cdm)
+        .count();
+    descriptor_reserve(topology.devices.len(), cdms, topology.servers.len())
+}
+
 impl LabGates {
     /// The open files a lab of `topology` needs (its own, [`descriptor_reserve`], and the fewest
     /// connections) and would like (room for `lab.limits.connections`, or 4,096 connections when
     /// it does not say): a lab whose limit is below what it needs raises it where it may
     /// (`admission::descriptor_limit`).
     pub fn files(topology: &Topology) -> (u64, u64) {
-        let cdms = topology
-            .devices
-            .iter()
-            .filter(|d| d.kind == DeviceKind::Cdm)
-            .count();
-        let reserve = descriptor_reserve(topology.devices.len(), cdms, topology.servers.len());
+        let reserve = reserve_of(topology);
         let connections = topology.lab.limits.connections.map_or(4_096, u64::from);
         (
             reserve.saturating_add(FEWEST_CONNECTIONS),
@@ -57,12 +62,7 @@ impl LabGates {
     /// The gates of `topology` for a process that may open `open_files` files.
     pub fn new(topology: &Topology, open_files: u64) -> Result<LabGates, LimitsError> {
         let limits = &topology.lab.limits;
-        let cdms = topology
-            .devices
-            .iter()
-            .filter(|d| d.kind == DeviceKind::Cdm)
-            .count();
-        let reserve = descriptor_reserve(topology.devices.len(), cdms, topology.servers.len());
+        let reserve = reserve_of(topology);
         let room = open_files.saturating_sub(reserve);
         let connections = match limits.connections {
             Some(asked) if u64::from(asked) > room => {

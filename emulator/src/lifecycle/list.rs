@@ -209,6 +209,16 @@ pub fn list(folders: &[PathBuf], json: bool) -> Result<Outcome, String> {
     rendered(&labs, json).map(Outcome::ok)
 }
 
+/// The columns of `acnslab list`'s table.
+const COLUMNS: [&str; 6] = [
+    "STATE DIR",
+    "STATUS",
+    "PID",
+    "LISTEN",
+    "DEVICES",
+    "SSH PORTS",
+];
+
 /// `labs` as pretty JSON, or as a table.
 fn rendered(labs: &[ListedLab], json: bool) -> Result<String, String> {
     if json {
@@ -219,14 +229,7 @@ fn rendered(labs: &[ListedLab], json: bool) -> Result<String, String> {
             "no labs found (acnslab up adds each lab it starts; give folders to look in)\n".into(),
         );
     }
-    let mut rows = table(&[
-        "STATE DIR",
-        "STATUS",
-        "PID",
-        "LISTEN",
-        "DEVICES",
-        "SSH PORTS",
-    ]);
+    let mut rows = table(&COLUMNS);
     let or_dash = |value: Option<String>| value.unwrap_or_else(|| "-".into());
     for lab in labs {
         rows.add_row(vec![
@@ -277,17 +280,10 @@ mod tests {
         let header = lines.next().unwrap();
         let row = lines.next().unwrap();
         // columns start where their header does
-        let starts: Vec<usize> = [
-            "STATE DIR",
-            "STATUS",
-            "PID",
-            "LISTEN",
-            "DEVICES",
-            "SSH PORTS",
-        ]
-        .iter()
-        .map(|h| header.find(h).unwrap_or_else(|| panic!("no {h}: {header}")))
-        .collect();
+        let starts: Vec<usize> = COLUMNS
+            .iter()
+            .map(|h| header.find(h).unwrap_or_else(|| panic!("no {h}: {header}")))
+            .collect();
         let names = header
             .split("  ")
             .map(str::trim)

@@ -7,7 +7,7 @@
 //! them (an exercise's `/exercise`). Any other address answers 404 naming the routes served.
 
 mod metrics;
-mod process;
+pub mod process;
 
 pub use metrics::render;
 

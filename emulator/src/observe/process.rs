@@ -14,16 +14,21 @@ pub struct ProcessFigures {
     pub start_time_seconds: Option<f64>,
 }
 
-/// Reads this process's figures (a few small files of `/proc`; the open descriptors are a
-/// directory listing: run off the async workers).
-pub fn read() -> ProcessFigures {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok();
+/// The CPU, memory and start time of a `/proc/PID/stat` line (this process's or another's), in
+/// seconds and bytes with this system's clock ticks and page size.
+pub fn of_stat(text: &str) -> ProcessFigures {
     let boot_time = std::fs::read_to_string("/proc/stat")
         .ok()
         .and_then(|text| boot_time_of(&text));
-    let mut figures = stat
-        .as_deref()
-        .map(|text| from_stat(text, ticks_per_second(), page_size(), boot_time))
+    from_stat(text, ticks_per_second(), page_size(), boot_time)
+}
+
+/// Reads this process's figures (a few small files of `/proc`; the open descriptors are a
+/// directory listing: run off the async workers).
+pub fn read() -> ProcessFigures {
+    let mut figures = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .map(|text| of_stat(&text))
         .unwrap_or_default();
     figures.open_fds = std::fs::read_dir("/proc/self/fd")
         .ok()
@@ -103,6 +108,10 @@ mod tests {
         assert_eq!(f.virtual_bytes, Some(2_097_152));
         assert_eq!(f.resident_bytes, Some(512 * 4096));
         assert_eq!(f.start_time_seconds, Some(1_700_000_010.0));
+        assert_eq!(
+            from_stat("4242 (short) S 1", 100.0, 4096, None),
+            ProcessFigures::default()
+        );
         assert_eq!(
             boot_time_of("cpu 1 2\nbtime 1700000000\n"),
             Some(1_700_000_000.0)

@@ -34,8 +34,7 @@ impl Process {
             Process::Current => own_cpu_seconds(),
             Process::Id(_) => std::fs::read_to_string(self.proc_file("stat"))
                 .ok()
-                .and_then(|text| stat_cpu_ticks(&text))
-                .map(|ticks| ticks as f64 / clock_ticks_per_second())
+                .and_then(|text| acnslab::observe::process::of_stat(&text).cpu_seconds)
                 .unwrap_or(0.0),
         }
     }
@@ -48,29 +47,6 @@ fn kb_field(path: &str, key: &str) -> Option<u64> {
             .find_map(|l| l.strip_prefix(key))
             .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
     })
-}
-
-/// utime + stime of a /proc/PID/stat line, in clock ticks. The command name (field 2) is in
-/// parentheses and may hold spaces and parentheses itself: fields are counted after the last `)`.
-fn stat_cpu_ticks(stat: &str) -> Option<u64> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    // After the name: state (3), ppid, pgrp, session, tty_nr, tpgid, flags, minflt, cminflt,
-    // majflt, cmajflt, then utime (14) and stime (15).
-    let utime: u64 = fields.nth(11)?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
-}
-
-fn clock_ticks_per_second() -> f64 {
-    #[allow(unsafe_code)]
-    // SAFETY: sysconf reads a configuration value and has no other effect.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 {
-        ticks as f64
-    } else {
-        100.0
-    }
 }
 
 fn own_cpu_seconds() -> f64 {
@@ -90,13 +66,6 @@ fn own_cpu_seconds() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_ticks_are_read_after_the_command_name_whatever_it_holds() {
-        let stat = "4242 (acns lab) (x)) S 1 4242 4242 0 -1 4194560 900 0 0 0 170 30 0 0 20 0 9 0";
-        assert_eq!(stat_cpu_ticks(stat), Some(200));
-        assert_eq!(stat_cpu_ticks("4242 (short) S 1"), None);
-    }
 
     #[test]
     fn this_process_has_memory_and_cpu_time() {
