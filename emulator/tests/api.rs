@@ -387,10 +387,28 @@ async fn the_http_layers_refusals_are_json_under_api_only() {
     let reply = raw(&addr, "POST", "/api/upgrades", &[&auth, json_type], &big).await;
     assert_eq!(reply.status, 413, "{}", reply.body);
     assert!(reply.error().contains("length limit"), "{}", reply.body);
-    // the GUI's pages keep their HTML
+    // the GUI's pages keep their HTML; the menu only for a logged-in administrator
     let reply = raw(&addr, "GET", "/nothing-here", &[], b"").await;
     assert_eq!(reply.status, 404);
     assert!(reply.header("content-type")[0].starts_with("text/html"));
+    assert!(!reply.body.contains("href=\"/groups\""), "{}", reply.body);
+    let login = raw(
+        &addr,
+        "POST",
+        "/login",
+        &["Content-Type: application/x-www-form-urlencoded"],
+        b"username=admin&password=default",
+    )
+    .await;
+    let cookie = login.header("set-cookie")[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let with_cookie = format!("Cookie: {cookie}");
+    let reply = raw(&addr, "GET", "/nothing-here", &[&with_cookie], b"").await;
+    assert_eq!(reply.status, 404);
+    assert!(reply.body.contains("href=\"/groups\""), "{}", reply.body);
     lab.shutdown().await;
 }
 

@@ -51,7 +51,7 @@ impl Logins {
     }
 
     /// Whether the browser's cookies hold a live login of this CDM at `now` (which uses it).
-    fn holds(&self, jar: &CookieJar, now: Instant) -> bool {
+    pub(super) fn holds(&self, jar: &CookieJar, now: Instant) -> bool {
         jar.get(&self.cookie)
             .is_some_and(|cookie| self.sessions.holds(cookie.value(), now))
     }
