@@ -78,6 +78,26 @@ fn column(devices: &Value, name: &str, field: &str) -> String {
         .to_string()
 }
 
+/// Registers the meta file at `url` on the primary (200 expected): the file's record.
+async fn register(api: &Client, url: &str) -> Value {
+    let (status, file) = api
+        .call("POST", "/api/files", Some(json!({ "url": url })))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{file}");
+    file
+}
+
+/// Asks for the upgrade `request` (`{"file": .., "device"|"group": ..}`; 200 expected): the ids.
+async fn upgrade(api: &Client, request: Value) -> Value {
+    let (status, ids) = api
+        .call("POST", "/api/upgrades", Some(request))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{ids}");
+    ids
+}
+
 /// Waits (real time: downloads are real) until every job has ended.
 async fn wait_jobs(api: &Client, count: usize) -> Value {
     for _ in 0..400 {
@@ -333,20 +353,8 @@ async fn single_device_downgrade_to_429_points_it_at_cdm_ip() {
     let dir = tempfile::tempdir().unwrap();
     let (lab, api) = lab(dir.path()).await;
     let url = "http://10.1.1.100/meta/ACNS-5.x.x-TO-4.2.9-K9-http.meta";
-    let (status, file) = api
-        .call("POST", "/api/files", Some(json!({ "url": url })))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{file}");
-    let (status, _) = api
-        .call(
-            "POST",
-            "/api/upgrades",
-            Some(json!({ "file": file["id"], "device": "ce1" })),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200);
+    let file = register(&api, url).await;
+    upgrade(&api, json!({ "file": file["id"], "device": "ce1" })).await;
     wait_jobs(&api, 1).await;
     lab.advance(Duration::from_secs(31));
     {
@@ -529,11 +537,7 @@ async fn the_cdm_client_reaches_the_primary_through_lab_json() {
 async fn jobs_a_stopped_lab_left_unfinished_are_failed_with_the_reason_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let (lab, api) = lab(dir.path()).await;
-    let (status, file) = api
-        .call("POST", "/api/files", Some(json!({ "url": META_521 })))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{file}");
+    let file = register(&api, META_521).await;
     // jobs created, as an upgrade request does, then the lab stops before they run
     let cdm = lab.node("cdm1").unwrap().device().clone();
     let created = acnslab::upgrade::with_primary(&cdm, |cms| {
@@ -573,20 +577,8 @@ async fn jobs_a_stopped_lab_left_unfinished_are_failed_with_the_reason_at_the_ne
 async fn the_answers_times_are_rfc_3339_in_utc_to_the_second() {
     let dir = tempfile::tempdir().unwrap();
     let (lab, api) = lab(dir.path()).await;
-    let (status, file) = api
-        .call("POST", "/api/files", Some(json!({ "url": META_521 })))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{file}");
-    let (status, ids) = api
-        .call(
-            "POST",
-            "/api/upgrades",
-            Some(json!({ "file": file["id"], "device": "ce1" })),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{ids}");
+    let file = register(&api, META_521).await;
+    let ids = upgrade(&api, json!({ "file": file["id"], "device": "ce1" })).await;
     wait_jobs(&api, 1).await;
     let mut times = Vec::new();
     for answer in [
