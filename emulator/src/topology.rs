@@ -1027,6 +1027,23 @@ fn line_of(text: &str, needle: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// `text`'s errors: as many as `expected`, each at its line and starting with its text, in
+    /// order; their messages.
+    fn errors_in_order(text: &str, expected: &[(usize, &str)]) -> Vec<String> {
+        let errors = Topology::parse(text, "t.yaml").unwrap_err();
+        let found: Vec<(usize, String)> =
+            errors.iter().map(|e| (e.line, e.message.clone())).collect();
+        assert_eq!(found.len(), expected.len(), "{errors}");
+        for ((line, message), (want_line, want)) in found.iter().zip(expected) {
+            assert_eq!(line, want_line, "{errors}");
+            assert!(
+                message.starts_with(want),
+                "{message:?} is not {want:?}\n{errors}"
+            );
+        }
+        found.into_iter().map(|(_, message)| message).collect()
+    }
+
     #[test]
     fn default_lab_is_the_spec_lab() {
         let t = Topology::default_lab();
@@ -1173,11 +1190,6 @@ servers:
     image_mb: 0
 planets: []
 ";
-        let errors = Topology::parse(text, "t.yaml").unwrap_err();
-        let found: Vec<(usize, &str)> = errors
-            .iter()
-            .map(|e| (e.line, e.message.as_str()))
-            .collect();
         // `lab` did not parse, so its `speed` is not checked; `b` did not, so `c`'s address is
         // not taken
         let expected = [
@@ -1188,14 +1200,7 @@ planets: []
             (17, "servers[0] (s): image_mb: must be 1 to 4096"),
             (20, "unknown field `planets`"),
         ];
-        assert_eq!(found.len(), expected.len(), "{errors}");
-        for ((line, message), (want_line, want)) in found.iter().zip(expected) {
-            assert_eq!(*line, want_line, "{errors}");
-            assert!(
-                message.starts_with(want),
-                "{message:?} is not {want:?}\n{errors}"
-            );
-        }
+        errors_in_order(text, &expected);
         // a device whose rules are broken twice gets both
         let text = "devices:\n  - {name: a, kind: ce, ip: 10.0.0.1}\n  - {name: a, kind: cr, role: standby, ip: 10.0.0.1, disk_mb: 0}\n";
         let errors = Topology::parse(text, "t.yaml").unwrap_err();
@@ -1306,11 +1311,6 @@ planets: []
     #[test]
     fn every_error_of_one_part_is_found_with_its_value_and_a_suggestion() {
         let text = "lab:\n  boot_secnds: 1\n  speed: fast\ndevices:\n  - name: cdm1\n    kind: cdm\n    ip: 10.1.1.5\n  - name: ce1\n    kind: ce\n    colour: red\n    ip: 10.1.1.300\n    disk_mb: lots\n  - name: ce2\n    knd: ce\n    ip: 10.1.1.12\n";
-        let errors = Topology::parse(text, "t.yaml").unwrap_err();
-        let found: Vec<(usize, &str)> = errors
-            .iter()
-            .map(|e| (e.line, e.message.as_str()))
-            .collect();
         let expected = [
             (2, "lab: unknown field `boot_secnds`"),
             (3, "lab.speed: invalid type: string \"fast\""),
@@ -1322,15 +1322,11 @@ planets: []
             (12, "devices[1].disk_mb: invalid type: string \"lots\""),
             (14, "devices[2]: unknown field `knd`"),
         ];
-        assert_eq!(found.len(), expected.len(), "{errors}");
-        for ((line, message), (want_line, want)) in found.iter().zip(expected) {
-            assert_eq!(*line, want_line, "{errors}");
-            assert!(message.starts_with(want), "{message:?} is not {want:?}");
-        }
-        assert!(found[0].1.ends_with("(did you mean `boot_seconds`?)"));
-        assert!(found[5].1.ends_with("(did you mean `kind`?)"));
+        let found = errors_in_order(text, &expected);
+        assert!(found[0].ends_with("(did you mean `boot_seconds`?)"));
+        assert!(found[5].ends_with("(did you mean `kind`?)"));
         // nothing close: no suggestion
-        assert!(!found[2].1.contains("did you mean"), "{}", found[2].1);
+        assert!(!found[2].contains("did you mean"), "{}", found[2]);
     }
 
     #[test]

@@ -459,6 +459,18 @@ fn build_acnslab() -> Result<PathBuf, String> {
     }
 }
 
+/// Runs `acnslab down --state-dir DIR` when dropped: a detached lab outlives the test otherwise.
+pub struct DownOnDrop(pub PathBuf);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        let _ = run_acnslab(
+            &["down", "--state-dir", &self.0.to_string_lossy()],
+            Duration::from_secs(60),
+        );
+    }
+}
+
 /// Runs `acnslab ARGS` to completion (under a timeout).
 pub fn run_acnslab(args: &[&str], timeout: Duration) -> Finished {
     run_with_timeout(Command::new(acnslab_binary()).args(args), None, timeout)

@@ -348,18 +348,6 @@ fn exercise_files_and_state_directories_are_checked_before_anything_starts() {
     );
 }
 
-/// Runs `acnslab down` on a state directory when dropped (a detached lab outlives the test).
-struct Down(PathBuf);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = run_acnslab(
-            &["down", "--state-dir", &self.0.to_string_lossy()],
-            Duration::from_secs(60),
-        );
-    }
-}
-
 #[test]
 fn a_detached_exercise_with_a_password_serves_its_grade_over_http() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -394,7 +382,7 @@ fn a_detached_exercise_with_a_password_serves_its_grade_over_http() {
     assert!(!state.exists(), "nothing was written");
 
     let base_port = free_base_port(5);
-    let _down = Down(state.clone());
+    let _down = acnslab_tests::DownOnDrop(state.clone());
     let started = run_acnslab(
         &[
             "exercise",

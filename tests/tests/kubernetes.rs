@@ -13,8 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use acnslab_tests::{
-    acnslab_binary, deploy_python, free_base_port, http_get, kubectl, run_acnslab,
-    run_with_timeout, Finished,
+    acnslab_binary, deploy_python, free_base_port, http_get, kubectl, run_with_timeout, Finished,
 };
 use serde::Deserialize;
 use serde_norway::Value;
@@ -361,18 +360,6 @@ fn config_file<'a>(objects: &'a [Value], prefix: &str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} in ConfigMap {prefix}"))
 }
 
-/// Runs `acnslab down` on a state directory when dropped.
-struct Down(PathBuf);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = run_acnslab(
-            &["down", "--state-dir", &self.0.to_string_lossy()],
-            Duration::from_secs(60),
-        );
-    }
-}
-
 #[test]
 fn the_classroom_pods_run_the_exercise_and_the_teacher_watches_every_one() {
     let objects = documents(&render(&manifests().join("overlays/classroom")));
@@ -418,7 +405,7 @@ fn the_classroom_pods_run_the_exercise_and_the_teacher_watches_every_one() {
         })
         .chain(["--base-port".into(), base.to_string(), "--detach".into()])
         .collect();
-    let _down = Down(state.clone());
+    let _down = acnslab_tests::DownOnDrop(state.clone());
     let started = run_with_timeout(
         Command::new(acnslab_binary()).args(&local),
         None,

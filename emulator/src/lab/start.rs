@@ -126,8 +126,10 @@ impl Lab {
         warn_if_exposed(&topology, password.is_some());
         // Passwords, host keys and CMS data: nobody else on the host reads them, also the files
         // an older version left 0644 (each device's folder as the device is opened).
-        let mut tightened = tighten_state_dir(&dir, &topology).map_err(io_error(&dir))?;
-        warn_of_devices_left_out(&dir, &topology);
+        // the devices' folders the topology leaves out: listed once, made private and told
+        let left_out = other_device_folders(&dir, &topology);
+        let mut tightened = tighten_state_dir(&dir, &left_out).map_err(io_error(&dir))?;
+        warn_of_devices_left_out(&dir, &left_out);
         let text = serde_norway::to_string(&topology).unwrap_or_default();
         let topo_path = dir.join(TOPOLOGY_FILE);
         write_atomic(&topo_path, text.as_bytes()).map_err(io_error(&topo_path))?;
@@ -460,8 +462,8 @@ async fn start_servers(
 /// Says, once at start, which devices of the state directory the topology leaves out (a lab
 /// started again with a smaller topology): their folders are kept as they were, unused, and the
 /// CDMs' databases still list them, as a real CDM keeps a device that stopped reporting.
-fn warn_of_devices_left_out(dir: &Path, topology: &Topology) {
-    let mut names: Vec<String> = other_device_folders(dir, topology)
+fn warn_of_devices_left_out(dir: &Path, left_out: &[std::path::PathBuf]) {
+    let mut names: Vec<String> = left_out
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
@@ -589,8 +591,9 @@ pub(super) fn initial_config(topology: &Topology, spec: &DeviceSpec) -> Config {
 /// Takes away other users' access to the state directory and what the lab keeps in it (its own
 /// files, `devices/`, `servers/`): only those, as the directory may hold other files of the user.
 /// The folders of the topology's devices are left to [`open_devices`], which makes each private
-/// as it opens the device. Returns how many files and folders were tightened.
-fn tighten_state_dir(dir: &Path, topology: &Topology) -> std::io::Result<usize> {
+/// as it opens the device; `left_out` are the folders of devices no longer in the topology.
+/// Returns how many files and folders were tightened.
+fn tighten_state_dir(dir: &Path, left_out: &[std::path::PathBuf]) -> std::io::Result<usize> {
     let private = |path: &Path| {
         std::fs::symlink_metadata(path).map(|m| {
             m.file_type().is_symlink()
@@ -604,11 +607,10 @@ fn tighten_state_dir(dir: &Path, topology: &Topology) -> std::io::Result<usize> 
             tightened += 1;
         }
     }
-    let others = other_device_folders(dir, topology);
     for path in [TOPOLOGY_FILE, "lab.json", "servers"]
         .into_iter()
         .map(|name| dir.join(name))
-        .chain(others)
+        .chain(left_out.iter().cloned())
     {
         if std::fs::symlink_metadata(&path).is_ok() {
             tightened += crate::persist::tighten_tree(&path)?;
